@@ -1,0 +1,8 @@
+//! The configuration language: values, type constraints, expression evaluation and the
+//! function library. Pure: no IO except the filesystem functions' reads.
+
+pub mod functions;
+pub mod types;
+pub mod value;
+
+pub use value::{Number, Value};

@@ -1,0 +1,5 @@
+//! keyway: declarative provisioning for API-key-protected APIs.
+//!
+//! See `ARCHITECTURE.md` for the codemap.
+
+pub mod lang;
