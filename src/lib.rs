@@ -2,4 +2,12 @@
 //!
 //! See `ARCHITECTURE.md` for the codemap.
 
+pub mod apply;
+pub mod config;
+pub mod diagnostics;
 pub mod lang;
+pub mod schema;
+pub mod graph;
+pub mod plan;
+pub mod providers;
+pub mod state;

@@ -1,7 +1,9 @@
 //! The configuration language: values, type constraints, expression evaluation and the
 //! function library. Pure: no IO except the filesystem functions' reads.
 
+pub mod eval;
 pub mod functions;
+pub mod refs;
 pub mod types;
 pub mod value;
 

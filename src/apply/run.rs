@@ -1,0 +1,485 @@
+//! The concurrent executor behind [`apply`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::apply::ops::{schedule, Op};
+use crate::apply::Event;
+use crate::config::Config;
+use crate::diagnostics::Diagnostic;
+use crate::graph::{Graph, Node};
+use crate::lang::eval::eval;
+use crate::lang::Value;
+use crate::plan::diff::{diff, mark, DiffInput};
+use crate::plan::scope::{EvalScope, InstanceKey, Instances, Values};
+use crate::plan::values::{from_state, sensitive_paths};
+use crate::plan::{Action, Mode, Plan, ResourceChange};
+use crate::providers::Registry;
+use crate::schema;
+use crate::state::{Output, ResourceInstance, State};
+
+/// Persists state; called from a dedicated writer so that writes coalesce under load.
+pub type Persist = Box<dyn FnMut(&mut State) -> Result<(), String> + Send>;
+
+/// The result of an apply.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The final state (already persisted).
+    pub state: State,
+    /// Errors of failed operations (empty on success).
+    pub errors: Vec<Diagnostic>,
+    /// True if the run was interrupted.
+    pub interrupted: bool,
+}
+
+struct Shared {
+    config: Config,
+    plan: Plan,
+    providers: Registry,
+    state: Mutex<State>,
+    values: RwLock<Values>,
+    limit: Semaphore,
+    events: mpsc::UnboundedSender<Event>,
+    dirty: Arc<(Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl Shared {
+    fn emit(&self, e: Event) {
+        let _ = self.events.send(e);
+    }
+
+    fn touch(&self) {
+        let (lock, cv) = &*self.dirty;
+        if let Ok(mut d) = lock.lock() {
+            *d = true;
+            cv.notify_one();
+        }
+    }
+
+    fn update_state(&self, f: impl FnOnce(&mut State)) {
+        if let Ok(mut s) = self.state.lock() {
+            f(&mut s);
+        }
+        self.touch();
+    }
+}
+
+/// Applies `plan`. `interrupt` stops new work from starting; in-flight work finishes and
+/// state is saved.
+#[allow(clippy::too_many_arguments)]
+pub async fn apply(
+    config: Config,
+    graph: Graph,
+    plan: Plan,
+    vars: BTreeMap<String, Value>,
+    providers: Registry,
+    parallelism: usize,
+    persist: Persist,
+    events: mpsc::UnboundedSender<Event>,
+    interrupt: Arc<AtomicBool>,
+) -> Outcome {
+    let sched = schedule(&graph, &plan);
+    let values = Values { dir: config.dir.clone(), vars, ..Values::default() };
+    let dirty = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let shared = Arc::new(Shared {
+        state: Mutex::new(plan.prior.clone()),
+        config,
+        plan,
+        providers,
+        values: RwLock::new(values),
+        limit: Semaphore::new(parallelism.max(1)),
+        events,
+        dirty: dirty.clone(),
+    });
+    let done = Arc::new(AtomicBool::new(false));
+    let writer = spawn_writer(shared.clone(), done.clone(), persist);
+    let mut remaining: Vec<usize> = sched.before.iter().map(BTreeSet::len).collect();
+    let mut after: Vec<Vec<usize>> = vec![Vec::new(); sched.ops.len()];
+    for (i, bs) in sched.before.iter().enumerate() {
+        for b in bs {
+            after[*b].push(i);
+        }
+    }
+    let mut failed: BTreeSet<usize> = BTreeSet::new();
+    let mut errors = Vec::new();
+    let mut ready: Vec<usize> = (0..sched.ops.len()).filter(|i| remaining[*i] == 0).collect();
+    let mut running = tokio::task::JoinSet::new();
+    let mut interrupted = false;
+    loop {
+        while let Some(i) = ready.pop() {
+            if interrupt.load(Ordering::SeqCst) {
+                interrupted = true;
+                continue;
+            }
+            let op = sched.ops[i].clone();
+            let s = shared.clone();
+            running.spawn(async move { (i, run_op(&s, &op).await) });
+        }
+        let Some(joined) = running.join_next().await else { break };
+        let (i, result) = match joined {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(Diagnostic::error("apply::panic", format!("An internal task failed: {e}")));
+                continue;
+            }
+        };
+        match result {
+            Ok(()) => {
+                for &j in &after[i] {
+                    remaining[j] -= 1;
+                    if remaining[j] == 0 && !failed.contains(&j) {
+                        ready.push(j);
+                    }
+                }
+            }
+            Err(mut errs) => {
+                errors.append(&mut errs);
+                skip_dependents(&shared, &sched.ops, &after, i, &mut failed);
+            }
+        }
+    }
+    if interrupted {
+        errors.push(Diagnostic::error("apply::interrupted", "Interrupted: operations in flight finished and state was saved; the rest did not start").help("run `keyway apply` again to finish"));
+    }
+    if shared.plan.mode == Mode::Destroy && errors.is_empty() {
+        shared.update_state(|s| s.outputs.clear());
+    }
+    done.store(true, Ordering::SeqCst);
+    shared.touch();
+    let (write_error, final_error) = writer.await.unwrap_or((None, Some("the state writer stopped unexpectedly".into())));
+    let state = shared.state.lock().map(|s| s.clone()).unwrap_or_default();
+    if let Some(e) = final_error {
+        errors.push(Diagnostic::error("apply::state", format!("Failed to save state: {e}")));
+    } else if let Some(e) = write_error {
+        errors.push(Diagnostic::error("apply::state", format!("A state write failed during apply (the final write succeeded): {e}")));
+    }
+    Outcome { state, errors, interrupted }
+}
+
+/// Writes state whenever it changed, coalescing changes that arrive during a write, and
+/// once more at the end. Returns (an error of an intermediate write, the final write's error).
+fn spawn_writer(shared: Arc<Shared>, done: Arc<AtomicBool>, mut persist: Persist) -> tokio::task::JoinHandle<(Option<String>, Option<String>)> {
+    tokio::task::spawn_blocking(move || {
+        let mut last_error = None;
+        let (lock, cv) = &*shared.dirty;
+        loop {
+            let finished = {
+                let Ok(mut dirty) = lock.lock() else { return (last_error, Some("state lock poisoned".into())) };
+                while !*dirty && !done.load(Ordering::SeqCst) {
+                    dirty = match cv.wait(dirty) {
+                        Ok(d) => d,
+                        Err(_) => return (last_error, Some("state lock poisoned".into())),
+                    };
+                }
+                *dirty = false;
+                done.load(Ordering::SeqCst)
+            };
+            let mut snapshot = match shared.state.lock() {
+                Ok(s) => s.clone(),
+                Err(_) => return (last_error, Some("state lock poisoned".into())),
+            };
+            let result = persist(&mut snapshot);
+            // The store bumps the serial; keep the in-memory copy in step.
+            if let Ok(mut s) = shared.state.lock() {
+                s.serial = snapshot.serial;
+            }
+            if finished {
+                return (last_error, result.err());
+            }
+            if let Err(e) = result {
+                last_error = Some(e);
+            }
+        }
+    })
+}
+
+fn skip_dependents(shared: &Shared, ops: &[Op], after: &[Vec<usize>], from: usize, failed: &mut BTreeSet<usize>) {
+    let mut stack = vec![from];
+    while let Some(i) = stack.pop() {
+        for &j in &after[i] {
+            if failed.insert(j) {
+                let addr = match &ops[j] {
+                    Op::Apply(n) => n.to_string(),
+                    Op::Delete { block, .. } => block.clone(),
+                };
+                if matches!(ops[j], Op::Apply(Node::Resource(_)) | Op::Delete { .. }) {
+                    shared.emit(Event::Skipped { addr, reason: "a dependency failed".into() });
+                }
+                stack.push(j);
+            }
+        }
+    }
+}
+
+async fn run_op(s: &Arc<Shared>, op: &Op) -> Result<(), Vec<Diagnostic>> {
+    match op {
+        Op::Apply(Node::Local(n)) => {
+            let e = &s.config.locals[n].value;
+            let v = evaluate(s, e, None, None).map_err(|d| vec![d])?;
+            if let Ok(mut vals) = s.values.write() {
+                vals.locals.insert(n.clone(), v);
+            }
+            Ok(())
+        }
+        Op::Apply(Node::Output(n)) => {
+            let o = &s.config.outputs[n];
+            let v = evaluate(s, &o.value, None, None).map_err(|d| vec![d])?;
+            let out = Output { value: v.to_json(), sensitive: o.sensitive || v.has_sensitive() };
+            s.update_state(|st| {
+                st.outputs.insert(n.clone(), out);
+            });
+            Ok(())
+        }
+        Op::Apply(Node::Resource(addr)) => apply_resource(s, addr).await,
+        Op::Delete { block, replaced } => delete_block(s, block, *replaced).await,
+    }
+}
+
+fn evaluate(s: &Shared, e: &crate::config::Expr, count: Option<usize>, each: Option<(String, Value)>) -> Result<Value, Diagnostic> {
+    let vals = s.values.read().map_err(|_| Diagnostic::error("apply::internal", "values lock poisoned"))?;
+    let scope = EvalScope { values: &vals, config: &s.config, count_index: count, each };
+    eval(&e.expr, &scope).map_err(|err| Diagnostic::error("apply::eval", err.message).at(e.file, err.span).maybe_help(err.help))
+}
+
+fn changes_of<'a>(s: &'a Shared, block: &str) -> Vec<&'a ResourceChange> {
+    let start = s.plan.changes.partition_point(|c| c.addr.as_str() < block);
+    s.plan.changes[start..].iter().take_while(|c| c.addr.starts_with(block)).filter(|c| c.resource == block).collect()
+}
+
+async fn apply_resource(s: &Arc<Shared>, addr: &str) -> Result<(), Vec<Diagnostic>> {
+    let res = &s.config.resources[addr];
+    let changes: Vec<ResourceChange> = changes_of(s, addr).into_iter().filter(|c| !matches!(c.action, Action::Delete { .. })).cloned().collect();
+    let each_values = match &res.for_each {
+        Some(f) => match evaluate(s, f, None, None).map_err(|d| vec![d])? {
+            Value::Object(m) => m,
+            Value::Set(items) => items.into_iter().filter_map(|i| i.as_str().map(|k| (k.to_owned(), i.clone()))).collect(),
+            _ => BTreeMap::new(),
+        },
+        None => BTreeMap::new(),
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in changes {
+        let s2 = s.clone();
+        let each = match &c.key {
+            InstanceKey::Str(k) => Some((k.clone(), each_values.get(k).cloned().unwrap_or(Value::Null))),
+            _ => None,
+        };
+        tasks.spawn(async move {
+            let r = apply_instance(&s2, &c, each).await;
+            (c.key.clone(), r)
+        });
+    }
+    let mut results: BTreeMap<InstanceKey, Value> = BTreeMap::new();
+    let mut errors = Vec::new();
+    while let Some(j) = tasks.join_next().await {
+        match j {
+            Ok((k, Ok(v))) => {
+                results.insert(k, v);
+            }
+            Ok((_, Err(d))) => errors.push(d),
+            Err(e) => errors.push(Diagnostic::error("apply::panic", format!("An internal task failed: {e}"))),
+        }
+    }
+    let inst = if res.count.is_some() {
+        Instances::List(results.into_values().collect())
+    } else if res.for_each.is_some() {
+        Instances::Map(results.into_iter().filter_map(|(k, v)| match k { InstanceKey::Str(k) => Some((k, v)), _ => None }).collect())
+    } else {
+        Instances::Single(results.into_values().next().unwrap_or(Value::Null))
+    };
+    if let Ok(mut vals) = s.values.write() {
+        vals.resources.insert(addr.to_owned(), inst);
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+fn body_value(s: &Shared, body: &crate::config::Body, count: Option<usize>, each: &Option<(String, Value)>) -> Result<Value, Diagnostic> {
+    let mut m = BTreeMap::new();
+    for (k, e) in &body.attrs {
+        m.insert(k.clone(), evaluate(s, e, count, each.clone())?);
+    }
+    for b in &body.blocks {
+        let v = body_value(s, &b.body, count, each)?;
+        if let Value::List(items) = m.entry(b.ty.clone()).or_insert_with(|| Value::List(Vec::new())) {
+            items.push(v);
+        }
+    }
+    Ok(Value::Object(m))
+}
+
+/// True if `actual` agrees with every known part of `planned`.
+fn conforms(planned: &Value, actual: &Value) -> bool {
+    match (planned.unmarked(), actual.unmarked()) {
+        (Value::Unknown, _) => true,
+        (Value::Object(p), Value::Object(a)) => p.len() == a.len() && p.iter().all(|(k, v)| a.get(k).is_some_and(|x| conforms(v, x))),
+        (Value::List(p), Value::List(a)) | (Value::Set(p), Value::Set(a)) => p.len() == a.len() && p.iter().zip(a).all(|(x, y)| conforms(x, y)),
+        (p, a) => p == a,
+    }
+}
+
+async fn apply_instance(s: &Arc<Shared>, c: &ResourceChange, each: Option<(String, Value)>) -> Result<Value, Diagnostic> {
+    let res = &s.config.resources[&c.resource];
+    let schema = schema::lookup(&c.ty).ok_or_else(|| Diagnostic::error("apply::schema", format!("No schema for `{}`", c.ty)))?;
+    if c.action == Action::NoOp {
+        return Ok(c.before.clone().unwrap_or(Value::Null));
+    }
+    let count = match c.key { InstanceKey::Int(i) => Some(i), _ => None };
+    let config_value = body_value(s, &res.body, count, &each)?;
+    let prior = match &c.action {
+        Action::Update => c.before.clone(),
+        _ => None,
+    };
+    let out = diff(DiffInput { schema, prior: prior.as_ref(), config: config_value, ignore: &res.lifecycle.ignore_changes, forced: Vec::new() });
+    let planned = if c.action == Action::Update && out.action == Action::NoOp { c.after.clone().unwrap_or(out.planned) } else { out.planned };
+    if let Some(p) = &c.after {
+        if !conforms(p, &planned) {
+            return Err(Diagnostic::error("apply::inconsistent", format!("`{}`: the final configuration differs from the plan's known values", c.addr))
+                .help("this is a bug in keyway; please report it with the configuration"));
+        }
+    }
+    let provider = s.providers.get(&c.provider).ok_or_else(|| Diagnostic::error("apply::provider", format!("Provider `{}` is not configured", c.provider)))?;
+    let (verb, past): (&'static str, &'static str) = match c.action {
+        Action::Update => ("update", "updated"),
+        _ => ("create", "created"),
+    };
+    let _permit = s.limit.acquire().await.map_err(|_| Diagnostic::error("apply::internal", "semaphore closed"))?;
+    if let Action::Replace { create_first: true, .. } = c.action {
+        // Keep the old object in state under a deposed address until it is deleted, so that
+        // it is never forgotten whatever happens in between.
+        s.update_state(|st| {
+            if let Some(old) = st.resources.remove(&c.addr) {
+                st.resources.insert(deposed(&c.addr), old);
+            }
+        });
+    }
+    s.emit(Event::Started { addr: c.addr.clone(), action: verb });
+    let start = Instant::now();
+    let unmarked = planned.clone().deep_unmark();
+    let call = async {
+        match c.action {
+            Action::Update => provider.update(&c.ty, &c.before.clone().unwrap_or(Value::Null).deep_unmark(), &unmarked).await,
+            _ => provider.create(&c.ty, &unmarked).await,
+        }
+    };
+    let result = with_progress(s, &c.addr, verb, start, call).await;
+    let new = match result {
+        Ok(v) => v,
+        Err(e) => {
+            s.emit(Event::Failed { addr: c.addr.clone(), message: e.message.clone() });
+            return Err(Diagnostic::error("apply::provider", format!("`{}` could not be {past}: {}", c.addr, e.message)));
+        }
+    };
+    let new = remark(schema, &planned, new);
+    let id = new.unmarked().as_object_id();
+    let inst = ResourceInstance {
+        resource_type: c.ty.clone(),
+        provider: c.provider.clone(),
+        attributes: new.to_json(),
+        sensitive_paths: sensitive_paths(&new),
+        dependencies: c.dependencies.clone(),
+        create_before_destroy: matches!(c.action, Action::Replace { create_first: true, .. }),
+        tainted: false,
+    };
+    s.update_state(|st| {
+        st.resources.insert(c.addr.clone(), inst);
+    });
+    s.emit(Event::Finished { addr: c.addr.clone(), action: past, elapsed: start.elapsed(), id });
+    Ok(new)
+}
+
+async fn with_progress<T>(s: &Shared, addr: &str, verb: &'static str, start: Instant, fut: impl std::future::Future<Output = T>) -> T {
+    tokio::pin!(fut);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(10), Duration::from_secs(10));
+    loop {
+        tokio::select! {
+            out = &mut fut => return out,
+            _ = tick.tick() => s.emit(Event::Progress { addr: addr.to_owned(), action: verb, elapsed: start.elapsed() }),
+        }
+    }
+}
+
+/// Re-applies sensitive marks from the plan (config-derived) and the schema to a provider's
+/// unmarked result.
+fn remark(schema: &crate::schema::ResourceSchema, planned: &Value, new: Value) -> Value {
+    let paths = sensitive_paths(planned);
+    let inst = ResourceInstance { attributes: new.to_json(), sensitive_paths: paths, ..Default::default() };
+    mark(schema, from_state(&inst))
+}
+
+/// The state address of an old object waiting for deletion after its replacement exists.
+pub fn deposed(addr: &str) -> String {
+    format!("{addr} (deposed)")
+}
+
+async fn delete_block(s: &Arc<Shared>, block: &str, replaced: bool) -> Result<(), Vec<Diagnostic>> {
+    let changes: Vec<ResourceChange> = changes_of(s, block)
+        .into_iter()
+        .filter(|c| match &c.action {
+            Action::Delete { .. } => !replaced,
+            Action::Replace { .. } => replaced,
+            _ => false,
+        })
+        .cloned()
+        .collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in changes {
+        let s2 = s.clone();
+        tasks.spawn(async move { delete_instance(&s2, &c).await });
+    }
+    let mut errors = Vec::new();
+    while let Some(j) = tasks.join_next().await {
+        match j {
+            Ok(Ok(())) => {}
+            Ok(Err(d)) => errors.push(d),
+            Err(e) => errors.push(Diagnostic::error("apply::panic", format!("An internal task failed: {e}"))),
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+async fn delete_instance(s: &Arc<Shared>, c: &ResourceChange) -> Result<(), Diagnostic> {
+    let state_addr = match c.action {
+        Action::Replace { create_first: true, .. } => deposed(&c.addr),
+        _ => c.addr.clone(),
+    };
+    let prior = match s.state.lock().ok().and_then(|st| st.resources.get(&state_addr).cloned()) {
+        Some(p) => p,
+        None => return Ok(()),
+    };
+    let provider = s.providers.get(&prior.provider).ok_or_else(|| Diagnostic::error("apply::provider", format!("Provider `{}` is not configured", prior.provider)))?;
+    let _permit = s.limit.acquire().await.map_err(|_| Diagnostic::error("apply::internal", "semaphore closed"))?;
+    s.emit(Event::Started { addr: state_addr.clone(), action: "destroy" });
+    let start = Instant::now();
+    let value = from_state(&prior).deep_unmark();
+    let result = with_progress(s, &state_addr, "destroy", start, provider.delete(&prior.resource_type, &value)).await;
+    match result {
+        Ok(()) => {
+            s.update_state(|st| {
+                st.resources.remove(&state_addr);
+            });
+            s.emit(Event::Finished { addr: state_addr, action: "destroyed", elapsed: start.elapsed(), id: None });
+            Ok(())
+        }
+        Err(e) => {
+            s.emit(Event::Failed { addr: state_addr.clone(), message: e.message.clone() });
+            Err(Diagnostic::error("apply::provider", format!("`{state_addr}` could not be destroyed: {}", e.message)))
+        }
+    }
+}
+
+trait ObjectId {
+    fn as_object_id(&self) -> Option<String>;
+}
+
+impl ObjectId for Value {
+    fn as_object_id(&self) -> Option<String> {
+        match self {
+            Value::Object(m) => m.get("id").and_then(|v| v.as_str()).map(str::to_owned),
+            _ => None,
+        }
+    }
+}

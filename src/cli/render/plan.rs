@@ -1,0 +1,184 @@
+//! Renders a [`Plan`] for people, in Terraform's layout: one block per changed instance with
+//! per-attribute changes, the reason for replacements and deletions, and a summary line.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use similar::{ChangeTag, TextDiff};
+
+use crate::cli::render::style::Style;
+use crate::cli::render::value::{quote, render};
+use crate::lang::Value;
+use crate::plan::{Action, Mode, Plan, ResourceChange};
+use crate::schema;
+
+/// Renders the plan.
+pub fn render_plan(plan: &Plan, st: &Style) -> String {
+    let mut out = String::new();
+    if !plan.drift.is_empty() && plan.mode != Mode::Destroy {
+        let _ = writeln!(out, "Objects changed outside of keyway since the last apply: {}\n", plan.drift.join(", "));
+    }
+    let changed: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action.is_change()).collect();
+    if changed.is_empty() && !outputs_change(plan) {
+        if plan.mode == Mode::RefreshOnly && !plan.drift.is_empty() {
+            out.push_str("This is a refresh-only plan: applying it records the objects' current state.\n");
+        } else {
+            out.push_str(&st.bold("No changes."));
+            out.push_str(" Your infrastructure matches the configuration.\n");
+        }
+        return out;
+    }
+    if !changed.is_empty() {
+        out.push_str("keyway will perform the following actions:\n\n");
+        for c in changed {
+            render_change(&mut out, c, st);
+            out.push('\n');
+        }
+        let (add, change, destroy) = plan.counts();
+        let _ = writeln!(out, "{} {add} to add, {change} to change, {destroy} to destroy.", st.bold("Plan:"));
+    }
+    if outputs_change(plan) {
+        out.push_str("\nChanges to Outputs:\n");
+        for (name, o) in &plan.outputs {
+            let (b, a) = (o.before.as_ref(), o.after.as_ref());
+            let redact = |v: &Value| if o.sensitive { Value::string("").sensitive() } else { v.clone() };
+            match (b, a) {
+                (None, Some(a)) => { let _ = writeln!(out, "  {} {name} = {}", st.green("+"), render(&redact(a), 2)); }
+                (Some(_), None) => { let _ = writeln!(out, "  {} {name} = null", st.red("-")); }
+                (Some(b), Some(a)) if b.to_json() != a.to_json() || a.has_unknown() => {
+                    let _ = writeln!(out, "  {} {name} = {} -> {}", st.yellow("~"), render(&redact(b), 2), render(&redact(a), 2));
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn outputs_change(plan: &Plan) -> bool {
+    plan.outputs.values().any(|o| match (&o.before, &o.after) {
+        (Some(b), Some(a)) => b.to_json() != a.to_json() || a.has_unknown(),
+        (None, None) => false,
+        _ => true,
+    })
+}
+
+fn header(c: &ResourceChange) -> String {
+    match &c.action {
+        Action::Create => "will be created".into(),
+        Action::Update => "will be updated in-place".into(),
+        Action::Replace { create_first: false, .. } => "must be replaced".into(),
+        Action::Replace { create_first: true, .. } => "must be replaced (the new object is created first)".into(),
+        Action::Delete { reason } if reason == "destroy" => "will be destroyed".into(),
+        Action::Delete { reason } => format!("will be destroyed\n  # (because {reason})"),
+        Action::NoOp | Action::Read => String::new(),
+    }
+}
+
+fn symbol(action: &Action, st: &Style) -> String {
+    let s = action.symbol();
+    match action {
+        Action::Create => st.green(s),
+        Action::Delete { .. } => st.red(s),
+        Action::Update => st.yellow(s),
+        Action::Replace { create_first: false, .. } => format!("{}{}{}", st.red("-"), "/", st.green("+")),
+        Action::Replace { create_first: true, .. } => format!("{}{}{}", st.green("+"), "/", st.red("-")),
+        _ => s.to_owned(),
+    }
+}
+
+fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
+    let _ = writeln!(out, "  {} {}", st.bold(&format!("# {}", c.addr)), header(c));
+    let name = c.resource.rsplit('.').next().unwrap_or_default();
+    let kind = if c.resource.starts_with("data.") { "data" } else { "resource" };
+    let sym = symbol(&c.action, st);
+    let pad = if matches!(c.action, Action::Replace { .. }) { "" } else { "  " };
+    let _ = writeln!(out, "{pad}{sym} {kind} {} {} {{", quote(&c.ty), quote(name));
+    let empty = Value::Object(Default::default());
+    let before = c.before.as_ref().unwrap_or(&empty);
+    let after = c.after.as_ref().unwrap_or(&empty);
+    let forces: BTreeSet<&str> = match &c.action {
+        Action::Replace { reasons, .. } => reasons.iter().map(String::as_str).collect(),
+        _ => BTreeSet::new(),
+    };
+    let (bo, ao) = (obj(before), obj(after));
+    let keys: BTreeSet<&String> = bo.keys().chain(ao.keys()).collect();
+    let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
+    let mut unchanged = 0;
+    let sens = schema::lookup(&c.ty);
+    for k in keys {
+        let is_sensitive = sens.and_then(|s| s.attributes.get(k.as_str())).is_some_and(|a| a.sensitive);
+        let b = bo.get(k).cloned().unwrap_or(Value::Null);
+        let a = ao.get(k).cloned().unwrap_or(Value::Null);
+        let (b, a) = if is_sensitive { (hide(b), hide(a)) } else { (b, a) };
+        let line = attr_line(k, width, &b, &a, &c.action, st);
+        match line {
+            Some(l) => {
+                out.push_str(&l);
+                if forces.contains(k.as_str()) {
+                    out.push_str(&st.red(" # forces replacement"));
+                }
+                out.push('\n');
+            }
+            None => unchanged += 1,
+        }
+    }
+    if unchanged > 0 && matches!(c.action, Action::Update | Action::Replace { .. }) {
+        let _ = writeln!(out, "        # ({unchanged} unchanged attribute{} hidden)", if unchanged == 1 { "" } else { "s" });
+    }
+    for r in forces.iter().filter(|r| !ao.contains_key(**r)) {
+        let _ = writeln!(out, "        # (replacement forced by {r})");
+    }
+    out.push_str("    }\n");
+}
+
+fn hide(v: Value) -> Value {
+    if v.is_null() { v } else { Value::Sensitive(Box::new(Value::Null)) }
+}
+
+fn obj(v: &Value) -> std::collections::BTreeMap<String, Value> {
+    match v.unmarked() {
+        Value::Object(m) => m.clone(),
+        _ => Default::default(),
+    }
+}
+
+fn attr_line(k: &str, width: usize, b: &Value, a: &Value, action: &Action, st: &Style) -> Option<String> {
+    let key = format!("{k:width$}");
+    match action {
+        Action::Create => (!a.is_null()).then(|| format!("      {} {key} = {}", st.green("+"), render(a, 6))),
+        Action::Delete { .. } => (!b.is_null()).then(|| format!("      {} {key} = {} -> null", st.red("-"), render(b, 6))),
+        _ => {
+            let same = b == a && !a.has_unknown();
+            if same {
+                return None;
+            }
+            if let (Value::String(x), Value::String(y)) = (b, a) {
+                if x.contains('\n') || y.contains('\n') {
+                    return Some(format!("      {} {key} = {}", st.yellow("~"), line_diff(x, y, st)));
+                }
+            }
+            Some(match (b.is_null(), a.is_null()) {
+                (true, false) => format!("      {} {key} = {}", st.green("+"), render(a, 6)),
+                (false, true) => format!("      {} {key} = {} -> null", st.red("-"), render(b, 6)),
+                _ => format!("      {} {key} = {} -> {}", st.yellow("~"), render(b, 6), render(a, 6)),
+            })
+        }
+    }
+}
+
+/// A multi-line string change as a line diff.
+fn line_diff(old: &str, new: &str, st: &Style) -> String {
+    let mut s = String::from("<<-EOT\n");
+    let diff = TextDiff::from_lines(old, new);
+    for change in diff.iter_all_changes() {
+        let line = change.value().trim_end_matches('\n');
+        let _ = match change.tag() {
+            ChangeTag::Delete => writeln!(s, "          {} {line}", st.red("-")),
+            ChangeTag::Insert => writeln!(s, "          {} {line}", st.green("+")),
+            ChangeTag::Equal => writeln!(s, "            {line}"),
+        };
+    }
+    s.push_str("        EOT");
+    s
+}

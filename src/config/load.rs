@@ -1,0 +1,91 @@
+//! Loading a folder: reads every `*.tf` and `*.hcl` file (sorted by name), parses them with
+//! hcl-edit and lowers them into a [`Config`], collecting every error before returning.
+
+use std::path::Path;
+
+use crate::config::lower::lower_file;
+use crate::config::model::Config;
+use crate::diagnostics::{Diagnostic, Diagnostics, FileId};
+
+/// Loads the configuration folder `dir`.
+pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
+    let mut config = Config { dir: dir.to_path_buf(), ..Config::default() };
+    let mut diags = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            return Err(Diagnostics(vec![Diagnostic::error(
+                "config::read",
+                format!("Cannot read the configuration folder `{}`: {e}", dir.display()),
+            )]))
+        }
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && matches!(p.extension().and_then(|e| e.to_str()), Some("tf") | Some("hcl"))
+        })
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                "config::empty",
+                format!("No configuration files (`*.tf`, `*.hcl`) in `{}`", dir.display()),
+            )
+            .help("run keyway in a folder holding your configuration, or pass the folder: `keyway plan DIR`"),
+        );
+        return Err(Diagnostics(diags));
+    }
+    for path in paths {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let id = config.sources.add(path.clone(), name, text);
+                parse_into(&mut config, id, &mut diags);
+            }
+            Err(e) => diags.push(Diagnostic::error(
+                "config::read",
+                format!("Cannot read `{}`: {e}", path.display()),
+            )),
+        }
+    }
+    crate::config::validate::check(&config, &mut diags);
+    if diags.iter().any(|d| d.severity == crate::diagnostics::Severity::Error) {
+        return Err(Diagnostics(diags));
+    }
+    Ok(config)
+}
+
+/// Parses configuration text from memory (tests, `-chdir`-less callers).
+pub fn load_str(text: &str) -> Result<Config, Diagnostics> {
+    let mut config = Config::default();
+    let mut diags = Vec::new();
+    let id = config.sources.add("main.tf".into(), "main.tf".into(), text.to_owned());
+    parse_into(&mut config, id, &mut diags);
+    crate::config::validate::check(&config, &mut diags);
+    if diags.iter().any(|d| d.severity == crate::diagnostics::Severity::Error) {
+        return Err(Diagnostics(diags));
+    }
+    Ok(config)
+}
+
+fn parse_into(config: &mut Config, id: FileId, diags: &mut Vec<Diagnostic>) {
+    let text = config.sources.get(id).text.clone();
+    match hcl_edit::parser::parse_body(&text) {
+        Ok(body) => lower_file(config, id, &body, diags),
+        Err(e) => {
+            let offset = e.location().offset();
+            diags.push(
+                Diagnostic::error("config::syntax", format!("Invalid HCL syntax: {}", first_line(&e.to_string())))
+                    .at(id, Some(offset..offset + 1))
+                    .label(e.message().to_owned()),
+            );
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().last().unwrap_or(s).trim().to_owned()
+}

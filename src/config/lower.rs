@@ -1,0 +1,416 @@
+//! Lowering: hcl-edit's spanned syntax tree to the [`Config`] model, reporting unknown blocks,
+//! misplaced arguments and duplicate names at their spans.
+
+use std::collections::BTreeMap;
+
+use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::structure::{Attribute, Block, BlockLabel, Body as HclBody, Structure};
+use hcl_edit::Span;
+
+use crate::config::model::*;
+use crate::diagnostics::{Diagnostic, FileId};
+use crate::lang::types::Type;
+
+/// Lowers one parsed file into `config`.
+pub fn lower_file(config: &mut Config, file: FileId, body: &HclBody, diags: &mut Vec<Diagnostic>) {
+    let mut cx = Lower { file, diags };
+    for structure in body.iter() {
+        match structure {
+            Structure::Attribute(attr) => cx.diags.push(
+                Diagnostic::error("config::unexpected_argument", format!("An argument named `{}` is not expected here", attr.key.as_str()))
+                    .at(file, attr.span())
+                    .help("top-level arguments are not allowed; did you mean to put it in a `locals` block?"),
+            ),
+            Structure::Block(block) => cx.top_block(config, block),
+        }
+    }
+}
+
+struct Lower<'d> {
+    file: FileId,
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+fn labels(block: &Block) -> Vec<String> {
+    block
+        .labels
+        .iter()
+        .map(|l| match l {
+            BlockLabel::Ident(i) => i.as_str().to_owned(),
+            BlockLabel::String(s) => s.value().clone(),
+        })
+        .collect()
+}
+
+/// Renders a static reference (`a.b["c"][0]`) as text, if the expression is one.
+pub fn reference_text(expr: &Expression) -> Option<String> {
+    match expr {
+        Expression::Variable(v) => Some(v.as_str().to_owned()),
+        Expression::Traversal(t) => {
+            let mut s = reference_text(&t.expr)?;
+            for op in &t.operators {
+                match op.value() {
+                    TraversalOperator::GetAttr(id) => {
+                        s.push('.');
+                        s.push_str(id.as_str());
+                    }
+                    TraversalOperator::Index(Expression::Number(n)) => {
+                        s.push_str(&format!("[{}]", n.value()));
+                    }
+                    TraversalOperator::Index(Expression::String(k)) => {
+                        s.push_str(&format!("[{:?}]", k.value()));
+                    }
+                    TraversalOperator::LegacyIndex(n) => s.push_str(&format!("[{}]", n.value())),
+                    _ => return None,
+                }
+            }
+            Some(s)
+        }
+        _ => None,
+    }
+}
+
+impl Lower<'_> {
+    fn expr(&self, e: &Expression) -> Expr {
+        Expr { file: self.file, expr: e.clone() }
+    }
+
+    fn error(&mut self, code: &'static str, msg: String, span: Option<std::ops::Range<usize>>) {
+        self.diags.push(Diagnostic::error(code, msg).at(self.file, span));
+    }
+
+    fn want_labels(&mut self, block: &Block, n: usize, what: &str) -> Option<Vec<String>> {
+        let l = labels(block);
+        if l.len() != n {
+            self.error(
+                "config::labels",
+                format!("A `{}` block needs {n} label(s): {what}", block.ident.as_str()),
+                block.ident.span(),
+            );
+            return None;
+        }
+        Some(l)
+    }
+
+    fn top_block(&mut self, config: &mut Config, block: &Block) {
+        match block.ident.as_str() {
+            "variable" => self.variable(config, block),
+            "locals" => self.locals(config, block),
+            "resource" => self.resource(config, block, Mode::Managed),
+            "data" => self.resource(config, block, Mode::Data),
+            "output" => self.output(config, block),
+            "provider" => self.provider(config, block),
+            "check" => self.check(config, block),
+            "moved" => self.moved(config, block),
+            // Accepted as Terraform accepts them; keyway's own settings live in `keyway`.
+            "terraform" | "keyway" | "import" | "removed" => {}
+            "module" => self.error(
+                "config::unsupported",
+                "Module calls are not supported yet".into(),
+                block.ident.span(),
+            ),
+            other => {
+                let known = ["variable", "locals", "resource", "data", "output", "provider", "terraform", "keyway", "check", "moved", "import", "removed"];
+                let help = crate::lang::eval::suggest(other, known.iter().copied());
+                self.diags.push(
+                    Diagnostic::error("config::unknown_block", format!("Blocks of type `{other}` are not expected here"))
+                        .at(self.file, block.ident.span())
+                        .maybe_help(help.map(|h| format!("did you mean `{h}`?"))),
+                );
+            }
+        }
+    }
+
+    fn variable(&mut self, config: &mut Config, block: &Block) {
+        let Some(l) = self.want_labels(block, 1, "the variable's name") else { return };
+        let name = l[0].clone();
+        let mut var = Variable {
+            name: name.clone(),
+            file: self.file,
+            span: block.labels.first().and_then(|l| l.span()),
+            ty: None,
+            default: None,
+            description: None,
+            sensitive: false,
+            nullable: true,
+            validations: Vec::new(),
+        };
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.as_str() {
+                    "type" => match Type::from_expr(&a.value) {
+                        Ok(t) => var.ty = Some(t),
+                        Err(e) => self.error("config::type", format!("Invalid type constraint: {e}"), a.value.span()),
+                    },
+                    "default" => var.default = Some(self.expr(&a.value)),
+                    "description" => var.description = a.value.as_str().map(str::to_owned),
+                    "sensitive" => var.sensitive = self.bool_literal(a),
+                    "nullable" => var.nullable = self.bool_literal(a),
+                    "ephemeral" => {}
+                    other => self.unexpected_arg(other, a, &["type", "default", "description", "sensitive", "nullable", "validation"]),
+                },
+                Structure::Block(b) if b.ident.as_str() == "validation" => {
+                    if let Some(v) = self.validation(b, "error_message") {
+                        var.validations.push(v);
+                    }
+                }
+                Structure::Block(b) => self.unexpected_block(b),
+            }
+        }
+        if config.variables.contains_key(&name) {
+            self.error("config::duplicate", format!("Duplicate variable `{name}`: a variable with this name is already declared"), var.span.clone());
+        } else {
+            config.variables.insert(name, var);
+        }
+    }
+
+    fn bool_literal(&mut self, a: &Attribute) -> bool {
+        match a.value.as_bool() {
+            Some(b) => b,
+            None => {
+                self.error("config::type", format!("`{}` must be `true` or `false`", a.key.as_str()), a.value.span());
+                false
+            }
+        }
+    }
+
+    fn unexpected_arg(&mut self, name: &str, a: &Attribute, known: &[&str]) {
+        let help = crate::lang::eval::suggest(name, known.iter().copied());
+        self.diags.push(
+            Diagnostic::error("config::unexpected_argument", format!("An argument named `{name}` is not expected here"))
+                .at(self.file, a.key.span())
+                .maybe_help(help.map(|h| format!("did you mean `{h}`?"))),
+        );
+    }
+
+    fn unexpected_block(&mut self, b: &Block) {
+        self.error(
+            "config::unknown_block",
+            format!("Blocks of type `{}` are not expected here", b.ident.as_str()),
+            b.ident.span(),
+        );
+    }
+
+    fn validation(&mut self, b: &Block, message_attr: &str) -> Option<Validation> {
+        let cond = b.body.get_attribute("condition");
+        let msg = b.body.get_attribute(message_attr);
+        match (cond, msg) {
+            (Some(c), Some(m)) => Some(Validation { condition: self.expr(&c.value), error_message: self.expr(&m.value) }),
+            _ => {
+                self.error(
+                    "config::missing_argument",
+                    format!("A `{}` block needs `condition` and `{message_attr}`", b.ident.as_str()),
+                    b.ident.span(),
+                );
+                None
+            }
+        }
+    }
+
+    fn locals(&mut self, config: &mut Config, block: &Block) {
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let name = a.key.as_str().to_owned();
+                    if config.locals.contains_key(&name) {
+                        self.error("config::duplicate", format!("Duplicate local value `{name}`"), a.key.span());
+                    } else {
+                        config.locals.insert(name.clone(), Local { name, value: self.expr(&a.value) });
+                    }
+                }
+                Structure::Block(b) => self.unexpected_block(b),
+            }
+        }
+    }
+
+    fn resource(&mut self, config: &mut Config, block: &Block, mode: Mode) {
+        let Some(l) = self.want_labels(block, 2, "the resource type and name") else { return };
+        let res = self.resource_body(block, mode, l[0].clone(), l[1].clone());
+        let addr = res.address();
+        if config.resources.contains_key(&addr) {
+            self.error("config::duplicate", format!("Duplicate resource `{addr}`: a block with this type and name is already declared"), res.span.clone());
+        } else {
+            config.resources.insert(addr, res);
+        }
+    }
+
+    fn resource_body(&mut self, block: &Block, mode: Mode, ty: String, name: String) -> Resource {
+        let mut res = Resource {
+            mode,
+            ty,
+            name,
+            file: self.file,
+            span: block.labels.get(1).and_then(|l| l.span()),
+            count: None,
+            for_each: None,
+            depends_on: Vec::new(),
+            provider: None,
+            lifecycle: Lifecycle::default(),
+            body: Body::default(),
+        };
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.as_str() {
+                    "count" => res.count = Some(self.expr(&a.value)),
+                    "for_each" => res.for_each = Some(self.expr(&a.value)),
+                    "depends_on" => res.depends_on = self.reference_list(&a.value),
+                    "provider" => res.provider = reference_text(&a.value).or_else(|| a.value.as_str().map(str::to_owned)),
+                    _ => {
+                        res.body.attrs.insert(a.key.as_str().to_owned(), self.expr(&a.value));
+                    }
+                },
+                Structure::Block(b) if b.ident.as_str() == "lifecycle" => res.lifecycle = self.lifecycle(b),
+                Structure::Block(b) if matches!(b.ident.as_str(), "provisioner" | "connection") => self.error(
+                    "config::unsupported",
+                    format!("`{}` blocks are not supported by keyway", b.ident.as_str()),
+                    b.ident.span(),
+                ),
+                Structure::Block(b) => res.body.blocks.push(self.nested(b)),
+            }
+        }
+        if res.count.is_some() && res.for_each.is_some() {
+            self.error("config::count_and_for_each", "A resource cannot use both `count` and `for_each`".into(), res.span.clone());
+        }
+        res
+    }
+
+    fn nested(&mut self, b: &Block) -> NestedBlock {
+        let mut body = Body::default();
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    body.attrs.insert(a.key.as_str().to_owned(), self.expr(&a.value));
+                }
+                Structure::Block(inner) => body.blocks.push(self.nested(inner)),
+            }
+        }
+        NestedBlock { ty: b.ident.as_str().to_owned(), file: self.file, span: b.ident.span(), body }
+    }
+
+    fn reference_list(&mut self, e: &Expression) -> Vec<Expr> {
+        match e.as_array() {
+            Some(items) => items.iter().map(|i| self.expr(i)).collect(),
+            None => {
+                self.error("config::type", "Expected a list of references, like `[terraform_data.a]`".into(), e.span());
+                Vec::new()
+            }
+        }
+    }
+
+    fn lifecycle(&mut self, b: &Block) -> Lifecycle {
+        let mut lc = Lifecycle::default();
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.as_str() {
+                    "create_before_destroy" => lc.create_before_destroy = Some(self.expr(&a.value)),
+                    "prevent_destroy" => lc.prevent_destroy = Some(self.expr(&a.value)),
+                    "replace_triggered_by" => lc.replace_triggered_by = self.reference_list(&a.value),
+                    "ignore_changes" => lc.ignore_changes = self.ignore_changes(&a.value),
+                    other => self.unexpected_arg(other, a, &["create_before_destroy", "prevent_destroy", "ignore_changes", "replace_triggered_by"]),
+                },
+                Structure::Block(inner) => match inner.ident.as_str() {
+                    "precondition" => lc.preconditions.extend(self.validation(inner, "error_message")),
+                    "postcondition" => lc.postconditions.extend(self.validation(inner, "error_message")),
+                    _ => self.unexpected_block(inner),
+                },
+            }
+        }
+        lc
+    }
+
+    fn ignore_changes(&mut self, e: &Expression) -> IgnoreChanges {
+        if let Expression::Variable(v) = e {
+            if v.as_str() == "all" {
+                return IgnoreChanges::All;
+            }
+        }
+        let Some(items) = e.as_array() else {
+            self.error("config::type", "`ignore_changes` must be `all` or a list of attribute names".into(), e.span());
+            return IgnoreChanges::None;
+        };
+        let mut attrs = Vec::new();
+        for item in items.iter() {
+            let text = reference_text(item).or_else(|| item.as_str().map(str::to_owned));
+            match text {
+                // Nested paths ignore their whole top-level attribute: coarser than Terraform
+                // but never shows a change the user asked to ignore.
+                Some(t) => attrs.push(t.split(['.', '[']).next().unwrap_or_default().to_owned()),
+                None => self.error("config::type", "Expected an attribute name".into(), item.span()),
+            }
+        }
+        IgnoreChanges::Attrs(attrs)
+    }
+
+    fn output(&mut self, config: &mut Config, block: &Block) {
+        let Some(l) = self.want_labels(block, 1, "the output's name") else { return };
+        let name = l[0].clone();
+        let span = block.labels.first().and_then(|l| l.span());
+        let mut value = None;
+        let mut out_sensitive = false;
+        let mut description = None;
+        let mut depends_on = Vec::new();
+        let mut preconditions = Vec::new();
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.as_str() {
+                    "value" => value = Some(self.expr(&a.value)),
+                    "sensitive" => out_sensitive = self.bool_literal(a),
+                    "description" => description = a.value.as_str().map(str::to_owned),
+                    "depends_on" => depends_on = self.reference_list(&a.value),
+                    "ephemeral" => {}
+                    other => self.unexpected_arg(other, a, &["value", "sensitive", "description", "depends_on"]),
+                },
+                Structure::Block(b) if b.ident.as_str() == "precondition" => preconditions.extend(self.validation(b, "error_message")),
+                Structure::Block(b) => self.unexpected_block(b),
+            }
+        }
+        let Some(value) = value else {
+            self.error("config::missing_argument", format!("Output `{name}` needs a `value` argument"), span);
+            return;
+        };
+        if config.outputs.contains_key(&name) {
+            self.error("config::duplicate", format!("Duplicate output `{name}`"), span);
+            return;
+        }
+        config.outputs.insert(name.clone(), Output { name, file: self.file, span, value, sensitive: out_sensitive, description, depends_on, preconditions });
+    }
+
+    fn provider(&mut self, config: &mut Config, block: &Block) {
+        let Some(l) = self.want_labels(block, 1, "the provider's name") else { return };
+        let nested = self.nested(block);
+        let alias = nested.body.attrs.get("alias").and_then(|e| e.expr.as_str().map(str::to_owned));
+        config.providers.push(ProviderBlock { name: l[0].clone(), alias, file: self.file, body: nested.body });
+    }
+
+    fn check(&mut self, config: &mut Config, block: &Block) {
+        let Some(l) = self.want_labels(block, 1, "the check's name") else { return };
+        let mut check = Check { name: l[0].clone(), file: self.file, data: Vec::new(), asserts: Vec::new() };
+        for s in block.body.iter() {
+            match s {
+                Structure::Block(b) if b.ident.as_str() == "assert" => check.asserts.extend(self.validation(b, "error_message")),
+                Structure::Block(b) if b.ident.as_str() == "data" => {
+                    if let Some(l) = self.want_labels(b, 2, "the data source type and name") {
+                        let res = self.resource_body(b, Mode::Data, l[0].clone(), l[1].clone());
+                        check.data.push(res);
+                    }
+                }
+                Structure::Block(b) => self.unexpected_block(b),
+                Structure::Attribute(a) => self.unexpected_arg(a.key.as_str(), a, &[]),
+            }
+        }
+        config.checks.insert(check.name.clone(), check);
+    }
+
+    fn moved(&mut self, config: &mut Config, block: &Block) {
+        let get = |k: &str| block.body.get_attribute(k).and_then(|a| reference_text(&a.value));
+        match (get("from"), get("to")) {
+            (Some(from), Some(to)) => config.moved.push(Moved { file: self.file, from, to }),
+            _ => self.error("config::missing_argument", "A `moved` block needs `from` and `to` addresses".into(), block.ident.span()),
+        }
+    }
+}
+
+/// Attribute names used in a body, for checks against a schema.
+pub fn attr_names(body: &Body) -> BTreeMap<&str, &Expr> {
+    body.attrs.iter().map(|(k, v)| (k.as_str(), v)).collect()
+}

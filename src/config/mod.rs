@@ -1,0 +1,10 @@
+//! Configuration: loading a folder of HCL, lowering it to a model, and checking it statically.
+
+pub mod load;
+pub mod lower;
+pub mod model;
+pub mod validate;
+pub mod vars;
+
+pub use load::{load, load_str};
+pub use model::*;

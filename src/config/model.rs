@@ -1,0 +1,247 @@
+//! The lowered configuration: every block of a folder, with expressions kept unevaluated and
+//! located, so later stages can evaluate them and point errors at their source.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::PathBuf;
+
+use hcl_edit::expr::Expression;
+use hcl_edit::Span;
+
+use crate::diagnostics::{FileId, Sources};
+use crate::lang::types::Type;
+
+/// An unevaluated expression and the file it came from.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    /// The file.
+    pub file: FileId,
+    /// The syntax tree (spans are byte offsets into the file).
+    pub expr: Expression,
+}
+
+impl Expr {
+    /// The expression's span.
+    pub fn span(&self) -> Option<Range<usize>> {
+        self.expr.span()
+    }
+}
+
+/// A whole configuration folder.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The folder (`path.module`).
+    pub dir: PathBuf,
+    /// Its source files.
+    pub sources: Sources,
+    /// `variable` blocks by name.
+    pub variables: BTreeMap<String, Variable>,
+    /// `locals` entries by name.
+    pub locals: BTreeMap<String, Local>,
+    /// `resource` and `data` blocks by address (`type.name`, `data.type.name`).
+    pub resources: BTreeMap<String, Resource>,
+    /// `output` blocks by name.
+    pub outputs: BTreeMap<String, Output>,
+    /// `provider` blocks.
+    pub providers: Vec<ProviderBlock>,
+    /// `check` blocks by name.
+    pub checks: BTreeMap<String, Check>,
+    /// `moved` blocks.
+    pub moved: Vec<Moved>,
+}
+
+/// A `variable` block.
+#[derive(Clone, Debug)]
+pub struct Variable {
+    /// Name.
+    pub name: String,
+    /// Where the block is.
+    pub file: FileId,
+    /// The block's label span.
+    pub span: Option<Range<usize>>,
+    /// `type`.
+    pub ty: Option<Type>,
+    /// `default`.
+    pub default: Option<Expr>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `sensitive`.
+    pub sensitive: bool,
+    /// `nullable` (default true).
+    pub nullable: bool,
+    /// `validation` blocks.
+    pub validations: Vec<Validation>,
+}
+
+/// A `validation` (or `precondition` / `assert`) block.
+#[derive(Clone, Debug)]
+pub struct Validation {
+    /// `condition`.
+    pub condition: Expr,
+    /// `error_message`.
+    pub error_message: Expr,
+}
+
+/// One `locals` entry.
+#[derive(Clone, Debug)]
+pub struct Local {
+    /// Name.
+    pub name: String,
+    /// Value.
+    pub value: Expr,
+}
+
+/// Whether a resource block manages or only reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mode {
+    /// `resource`.
+    Managed,
+    /// `data`.
+    Data,
+}
+
+/// A `resource` or `data` block.
+#[derive(Clone, Debug)]
+pub struct Resource {
+    /// Managed or data.
+    pub mode: Mode,
+    /// Resource type, e.g. `terraform_data`.
+    pub ty: String,
+    /// Name.
+    pub name: String,
+    /// Where the block is.
+    pub file: FileId,
+    /// The block header's span.
+    pub span: Option<Range<usize>>,
+    /// `count`.
+    pub count: Option<Expr>,
+    /// `for_each`.
+    pub for_each: Option<Expr>,
+    /// `depends_on` entries.
+    pub depends_on: Vec<Expr>,
+    /// `provider` meta-argument (`google-beta`, `google.alias`), verbatim.
+    pub provider: Option<String>,
+    /// `lifecycle`.
+    pub lifecycle: Lifecycle,
+    /// The resource's own arguments and nested blocks.
+    pub body: Body,
+}
+
+impl Resource {
+    /// The address: `type.name` or `data.type.name`.
+    pub fn address(&self) -> String {
+        match self.mode {
+            Mode::Managed => format!("{}.{}", self.ty, self.name),
+            Mode::Data => format!("data.{}.{}", self.ty, self.name),
+        }
+    }
+}
+
+/// Arguments and nested blocks of a resource (or of a nested block).
+#[derive(Clone, Debug, Default)]
+pub struct Body {
+    /// Arguments by name.
+    pub attrs: BTreeMap<String, Expr>,
+    /// Nested blocks in source order.
+    pub blocks: Vec<NestedBlock>,
+}
+
+/// A nested block inside a resource body.
+#[derive(Clone, Debug)]
+pub struct NestedBlock {
+    /// Block type, e.g. `template`.
+    pub ty: String,
+    /// Where it is.
+    pub file: FileId,
+    /// Its span.
+    pub span: Option<Range<usize>>,
+    /// Contents.
+    pub body: Body,
+}
+
+/// A `lifecycle` block.
+#[derive(Clone, Debug, Default)]
+pub struct Lifecycle {
+    /// `create_before_destroy` (an expression: keyway allows variables here).
+    pub create_before_destroy: Option<Expr>,
+    /// `prevent_destroy` (an expression: keyway allows variables here).
+    pub prevent_destroy: Option<Expr>,
+    /// `ignore_changes`.
+    pub ignore_changes: IgnoreChanges,
+    /// `replace_triggered_by` references.
+    pub replace_triggered_by: Vec<Expr>,
+    /// `precondition` blocks.
+    pub preconditions: Vec<Validation>,
+    /// `postcondition` blocks.
+    pub postconditions: Vec<Validation>,
+}
+
+/// `ignore_changes`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum IgnoreChanges {
+    /// Nothing ignored.
+    #[default]
+    None,
+    /// Top-level attribute names (nested paths ignore their top-level attribute).
+    Attrs(Vec<String>),
+    /// `all`.
+    All,
+}
+
+/// An `output` block.
+#[derive(Clone, Debug)]
+pub struct Output {
+    /// Name.
+    pub name: String,
+    /// Where it is.
+    pub file: FileId,
+    /// Its span.
+    pub span: Option<Range<usize>>,
+    /// `value`.
+    pub value: Expr,
+    /// `sensitive`.
+    pub sensitive: bool,
+    /// `description`.
+    pub description: Option<String>,
+    /// `depends_on`.
+    pub depends_on: Vec<Expr>,
+    /// `precondition` blocks.
+    pub preconditions: Vec<Validation>,
+}
+
+/// A `provider` block.
+#[derive(Clone, Debug)]
+pub struct ProviderBlock {
+    /// Provider name (`google`).
+    pub name: String,
+    /// `alias`.
+    pub alias: Option<String>,
+    /// Where it is.
+    pub file: FileId,
+    /// Arguments.
+    pub body: Body,
+}
+
+/// A `check` block.
+#[derive(Clone, Debug)]
+pub struct Check {
+    /// Name.
+    pub name: String,
+    /// Where it is.
+    pub file: FileId,
+    /// Scoped data sources (`data.type.name` inside the check).
+    pub data: Vec<Resource>,
+    /// `assert` blocks.
+    pub asserts: Vec<Validation>,
+}
+
+/// A `moved` block.
+#[derive(Clone, Debug)]
+pub struct Moved {
+    /// Where it is.
+    pub file: FileId,
+    /// `from` address.
+    pub from: String,
+    /// `to` address.
+    pub to: String,
+}

@@ -1,0 +1,201 @@
+//! Static checks of a lowered configuration: references to undeclared things, arguments a
+//! resource type does not have, missing required arguments. All problems are collected.
+
+use crate::config::model::*;
+use crate::diagnostics::Diagnostic;
+use crate::lang::eval::suggest;
+use crate::lang::refs::references;
+use crate::schema::{self, BlockSchema};
+
+/// Where an expression sits, which decides which special names it may use.
+#[derive(Clone, Copy)]
+struct Context {
+    count: bool,
+    each: bool,
+}
+
+const NONE: Context = Context { count: false, each: false };
+
+/// Runs every check, appending to `diags`.
+pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
+    for local in config.locals.values() {
+        check_refs(config, &local.value, NONE, diags);
+    }
+    for res in config.resources.values() {
+        check_resource(config, res, diags);
+    }
+    for check in config.checks.values() {
+        for res in &check.data {
+            check_resource(config, res, diags);
+        }
+        for a in &check.asserts {
+            check_refs(config, &a.condition, NONE, diags);
+            check_refs(config, &a.error_message, NONE, diags);
+        }
+    }
+    for out in config.outputs.values() {
+        check_refs(config, &out.value, NONE, diags);
+        for d in &out.depends_on {
+            check_refs(config, d, NONE, diags);
+        }
+    }
+    for var in config.variables.values() {
+        if let Some(d) = &var.default {
+            for r in references(&d.expr) {
+                diags.push(
+                    Diagnostic::error("config::variable_default", "Variables may not be used here: a variable's default must be a literal value")
+                        .at(d.file, r.span),
+                );
+            }
+        }
+    }
+}
+
+fn check_resource(config: &Config, res: &Resource, diags: &mut Vec<Diagnostic>) {
+    let cx = Context { count: res.count.is_some(), each: res.for_each.is_some() };
+    for e in res.count.iter().chain(res.for_each.iter()) {
+        check_refs(config, e, NONE, diags);
+    }
+    for e in &res.depends_on {
+        check_refs(config, e, NONE, diags);
+    }
+    let lc = &res.lifecycle;
+    for e in lc.create_before_destroy.iter().chain(lc.prevent_destroy.iter()) {
+        check_refs(config, e, NONE, diags);
+    }
+    for e in &lc.replace_triggered_by {
+        check_refs(config, e, cx, diags);
+    }
+    check_body_refs(config, &res.body, cx, diags);
+    match schema::lookup(&res.ty) {
+        Some(s) if s.data_source == (res.mode == Mode::Data) => {
+            check_body_schema(&res.body, &s.attributes, &s.blocks, res.file, res.span.clone(), &res.address(), diags)
+        }
+        _ => {
+            let kind = if res.mode == Mode::Data { "data source" } else { "resource type" };
+            let help = suggest(&res.ty, schema::types()).map(|s| format!("did you mean `{s}`?"));
+            diags.push(
+                Diagnostic::error("config::unknown_type", format!("Unknown {kind} `{}`", res.ty))
+                    .at(res.file, res.span.clone())
+                    .maybe_help(help.or_else(|| Some(format!("keyway knows: {}", schema::types().collect::<Vec<_>>().join(", "))))),
+            );
+        }
+    }
+}
+
+fn check_body_refs(config: &Config, body: &Body, cx: Context, diags: &mut Vec<Diagnostic>) {
+    for e in body.attrs.values() {
+        check_refs(config, e, cx, diags);
+    }
+    for b in &body.blocks {
+        check_body_refs(config, &b.body, cx, diags);
+    }
+}
+
+fn check_body_schema(
+    body: &Body,
+    attrs: &std::collections::BTreeMap<String, schema::Attribute>,
+    blocks: &std::collections::BTreeMap<String, BlockSchema>,
+    file: crate::diagnostics::FileId,
+    span: Option<std::ops::Range<usize>>,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (name, e) in &body.attrs {
+        match attrs.get(name) {
+            Some(a) if a.required || a.optional => {}
+            Some(_) => diags.push(
+                Diagnostic::error("config::computed_argument", format!("`{name}` is computed by the provider and cannot be set in `{what}`"))
+                    .at(e.file, e.span()),
+            ),
+            None => {
+                let settable = attrs.iter().filter(|(_, a)| a.required || a.optional).map(|(k, _)| k.as_str());
+                let help = suggest(name, settable).map(|s| format!("did you mean `{s}`?"));
+                diags.push(
+                    Diagnostic::error("config::unsupported_argument", format!("An argument named `{name}` is not expected in `{what}`"))
+                        .at(e.file, e.span().map(|s| s.start.saturating_sub(name.len() + 3)..s.start))
+                        .label("unsupported argument")
+                        .maybe_help(help),
+                )
+            }
+        }
+    }
+    for (name, a) in attrs {
+        if a.required && !body.attrs.contains_key(name) {
+            diags.push(
+                Diagnostic::error("config::missing_argument", format!("The argument `{name}` is required in `{what}`, but no definition was found"))
+                    .at(file, span.clone()),
+            );
+        }
+    }
+    for b in &body.blocks {
+        match blocks.get(&b.ty) {
+            Some(bs) => check_body_schema(&b.body, &bs.attributes, &bs.blocks, b.file, b.span.clone(), &format!("{what} {}", b.ty), diags),
+            None => {
+                let help = suggest(&b.ty, blocks.keys().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
+                diags.push(
+                    Diagnostic::error("config::unsupported_block", format!("Blocks of type `{}` are not expected in `{what}`", b.ty))
+                        .at(b.file, b.span.clone())
+                        .maybe_help(help),
+                )
+            }
+        }
+    }
+    for (name, bs) in blocks {
+        let n = body.blocks.iter().filter(|b| &b.ty == name).count();
+        if n < bs.min_items || bs.max_items.is_some_and(|m| n > m) {
+            diags.push(
+                Diagnostic::error("config::block_count", format!("`{what}` needs between {} and {} `{name}` blocks, found {n}", bs.min_items, bs.max_items.map_or("any".into(), |m| m.to_string())))
+                    .at(file, span.clone()),
+            );
+        }
+    }
+}
+
+fn check_refs(config: &Config, e: &Expr, cx: Context, diags: &mut Vec<Diagnostic>) {
+    for r in references(&e.expr) {
+        if let Some((msg, help)) = undeclared(config, &r.names, cx) {
+            diags.push(Diagnostic::error("config::undeclared", msg).at(e.file, r.span).maybe_help(help));
+        }
+    }
+}
+
+/// Why a reference does not resolve, if it does not.
+fn undeclared(config: &Config, names: &[String], cx: Context) -> Option<(String, Option<String>)> {
+    let did_you_mean = |name: &str, cands: Vec<&str>| suggest(name, cands.into_iter()).map(|s| format!("did you mean `{s}`?"));
+    let second = names.get(1).map(String::as_str);
+    match names[0].as_str() {
+        "var" => {
+            let n = second?;
+            (!config.variables.contains_key(n)).then(|| {
+                (format!("Reference to undeclared input variable `{n}`"), did_you_mean(n, config.variables.keys().map(String::as_str).collect()).or_else(|| Some(format!("declare it: variable \"{n}\" {{}}"))))
+            })
+        }
+        "local" => {
+            let n = second?;
+            (!config.locals.contains_key(n)).then(|| {
+                (format!("Reference to undeclared local value `{n}`"), did_you_mean(n, config.locals.keys().map(String::as_str).collect()))
+            })
+        }
+        "count" => (!cx.count).then(|| ("Reference to `count` in a block that does not use `count`".to_owned(), None)),
+        "each" => (!cx.each).then(|| ("Reference to `each` in a block that does not use `for_each`".to_owned(), None)),
+        "path" | "terraform" | "self" => None,
+        "data" => {
+            let (t, n) = (second?, names.get(2)?);
+            let addr = format!("data.{t}.{n}");
+            let in_check = config.checks.values().any(|c| c.data.iter().any(|d| d.address() == addr));
+            (!config.resources.contains_key(&addr) && !in_check).then(|| {
+                (format!("Reference to undeclared data source `{addr}`"), did_you_mean(&addr, config.resources.keys().map(String::as_str).collect()))
+            })
+        }
+        root => {
+            let Some(n) = second else {
+                return Some((format!("Unknown name `{root}`"), None));
+            };
+            let addr = format!("{root}.{n}");
+            (!config.resources.contains_key(&addr)).then(|| {
+                (format!("Reference to undeclared resource `{addr}`"), did_you_mean(&addr, config.resources.keys().map(String::as_str).collect()))
+            })
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! The dependency graph of a configuration: locals, resources, data sources and outputs as
+//! nodes, edges from references and `depends_on`. Built with petgraph; `NodeIndex` never
+//! leaves this module — callers speak in [`Node`]s.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use petgraph::algo::{tarjan_scc, toposort};
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::config::{Config, Expr, Resource};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::lang::refs::references;
+
+/// A vertex of the graph.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Node {
+    /// A `locals` entry.
+    Local(String),
+    /// A resource or data block, by address.
+    Resource(String),
+    /// An `output`.
+    Output(String),
+}
+
+impl std::fmt::Display for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Node::Local(n) => write!(f, "local.{n}"),
+            Node::Resource(a) => f.write_str(a),
+            Node::Output(n) => write!(f, "output.{n}"),
+        }
+    }
+}
+
+/// The graph in dependency order.
+#[derive(Clone, Debug)]
+pub struct Graph {
+    /// Nodes, dependencies before dependents; ties in name order.
+    pub order: Vec<Node>,
+    /// Direct dependencies of each node.
+    pub deps: BTreeMap<Node, BTreeSet<Node>>,
+}
+
+impl Graph {
+    /// Resource addresses a node depends on, directly or through locals.
+    pub fn resource_deps(&self, node: &Node) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut stack: Vec<&Node> = self.deps.get(node).into_iter().flatten().collect();
+        let mut seen = BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n) {
+                continue;
+            }
+            match n {
+                Node::Resource(a) => {
+                    out.insert(a.clone());
+                }
+                _ => stack.extend(self.deps.get(n).into_iter().flatten()),
+            }
+        }
+        out
+    }
+
+    /// Every node that depends on `node`, transitively.
+    pub fn dependents(&self, node: &Node) -> BTreeSet<Node> {
+        let mut out = BTreeSet::new();
+        let mut changed = true;
+        out.insert(node.clone());
+        while changed {
+            changed = false;
+            for n in &self.order {
+                if !out.contains(n) && self.deps[n].iter().any(|d| out.contains(d)) {
+                    out.insert(n.clone());
+                    changed = true;
+                }
+            }
+        }
+        out.remove(node);
+        out
+    }
+
+    /// Every node `node` depends on, transitively.
+    pub fn dependencies(&self, node: &Node) -> BTreeSet<Node> {
+        let mut out = BTreeSet::new();
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            for d in self.deps.get(n).into_iter().flatten() {
+                if out.insert(d.clone()) {
+                    stack.push(d);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The node an expression reference points at, if it is one.
+fn target(names: &[String]) -> Option<Node> {
+    let second = names.get(1)?;
+    match names[0].as_str() {
+        "local" => Some(Node::Local(second.clone())),
+        "var" | "count" | "each" | "path" | "terraform" | "self" => None,
+        "data" => Some(Node::Resource(format!("data.{second}.{}", names.get(2)?))),
+        root => Some(Node::Resource(format!("{root}.{second}"))),
+    }
+}
+
+fn refs_of<'a>(exprs: impl Iterator<Item = &'a Expr>) -> BTreeSet<Node> {
+    exprs.flat_map(|e| references(&e.expr)).filter_map(|r| target(&r.names)).collect()
+}
+
+fn resource_exprs(r: &Resource) -> Vec<&Expr> {
+    let mut v: Vec<&Expr> = Vec::new();
+    v.extend(r.count.iter());
+    v.extend(r.for_each.iter());
+    v.extend(r.depends_on.iter());
+    v.extend(r.lifecycle.replace_triggered_by.iter());
+    v.extend(r.lifecycle.create_before_destroy.iter());
+    v.extend(r.lifecycle.prevent_destroy.iter());
+    fn body<'a>(b: &'a crate::config::Body, v: &mut Vec<&'a Expr>) {
+        v.extend(b.attrs.values());
+        for nb in &b.blocks {
+            body(&nb.body, v);
+        }
+    }
+    body(&r.body, &mut v);
+    v
+}
+
+/// Builds the graph; a cycle is an error naming every member.
+pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
+    let mut deps: BTreeMap<Node, BTreeSet<Node>> = BTreeMap::new();
+    for (name, local) in &config.locals {
+        deps.insert(Node::Local(name.clone()), refs_of(std::iter::once(&local.value)));
+    }
+    for (addr, r) in &config.resources {
+        deps.insert(Node::Resource(addr.clone()), refs_of(resource_exprs(r).into_iter()));
+    }
+    for (name, o) in &config.outputs {
+        let exprs = std::iter::once(&o.value).chain(o.depends_on.iter());
+        deps.insert(Node::Output(name.clone()), refs_of(exprs));
+    }
+    // References to undeclared things were reported by validation; drop them here.
+    let known: BTreeSet<Node> = deps.keys().cloned().collect();
+    for set in deps.values_mut() {
+        set.retain(|n| known.contains(n));
+    }
+    let mut g: DiGraph<Node, ()> = DiGraph::new();
+    let idx: BTreeMap<Node, NodeIndex> = known.iter().map(|n| (n.clone(), g.add_node(n.clone()))).collect();
+    for (n, ds) in &deps {
+        for d in ds {
+            g.add_edge(idx[d], idx[n], ());
+        }
+    }
+    if toposort(&g, None).is_err() {
+        return Err(cycle_error(config, &g));
+    }
+    Ok(Graph { order: stable_order(&deps), deps })
+}
+
+/// Kahn's algorithm with a sorted ready set, so the order is deterministic.
+fn stable_order(deps: &BTreeMap<Node, BTreeSet<Node>>) -> Vec<Node> {
+    let mut remaining: BTreeMap<&Node, usize> = deps.iter().map(|(n, d)| (n, d.len())).collect();
+    let mut dependents: BTreeMap<&Node, Vec<&Node>> = BTreeMap::new();
+    for (n, ds) in deps {
+        for d in ds {
+            dependents.entry(d).or_default().push(n);
+        }
+    }
+    let mut ready: BTreeSet<&Node> = remaining.iter().filter(|(_, c)| **c == 0).map(|(n, _)| *n).collect();
+    let mut order = Vec::with_capacity(deps.len());
+    while let Some(n) = ready.pop_first() {
+        order.push(n.clone());
+        for d in dependents.get(n).into_iter().flatten() {
+            if let Some(c) = remaining.get_mut(d) {
+                *c -= 1;
+                if *c == 0 {
+                    ready.insert(d);
+                }
+            }
+        }
+    }
+    order
+}
+
+fn cycle_error(config: &Config, g: &DiGraph<Node, ()>) -> Diagnostics {
+    let mut diags = Vec::new();
+    for scc in tarjan_scc(g) {
+        let is_cycle = scc.len() > 1 || g.contains_edge(scc[0], scc[0]);
+        if !is_cycle {
+            continue;
+        }
+        let mut names: Vec<String> = scc.iter().map(|i| g[*i].to_string()).collect();
+        names.sort();
+        let mut d = Diagnostic::error("graph::cycle", format!("Cycle: {}", names.join(", ")))
+            .help("each of these refers to the next, directly or through locals; break the loop");
+        if let Some(Node::Resource(a)) = scc.iter().map(|i| &g[*i]).find(|n| matches!(n, Node::Resource(_))) {
+            if let Some(r) = config.resources.get(a) {
+                d = d.at(r.file, r.span.clone()).label("part of the cycle");
+            }
+        }
+        diags.push(d);
+    }
+    Diagnostics(diags)
+}

@@ -1,0 +1,178 @@
+//! The pure per-instance diff: from the prior object, the configuration's object and the
+//! resource schema, decide the action and the planned object. No per-type branches: every
+//! decision comes from the schema's flags.
+
+use std::collections::BTreeMap;
+
+use crate::config::IgnoreChanges;
+use crate::lang::Value;
+use crate::plan::Action;
+use crate::schema::{Attribute, BlockSchema, ResourceSchema};
+
+/// What the diff needs besides the values.
+pub struct DiffInput<'a> {
+    /// The resource type's schema.
+    pub schema: &'a ResourceSchema,
+    /// The refreshed prior object, if the instance exists.
+    pub prior: Option<&'a Value>,
+    /// The configuration's object.
+    pub config: Value,
+    /// `lifecycle.ignore_changes`.
+    pub ignore: &'a IgnoreChanges,
+    /// Reasons to replace regardless of the diff (tainted, `-replace`, `replace_triggered_by`).
+    pub forced: Vec<String>,
+}
+
+/// The decided action and the planned object (unknown where only apply can tell).
+pub struct DiffOutput {
+    /// Create, NoOp, Update or Replace (the caller sets the order of a replacement).
+    pub action: Action,
+    /// The planned object.
+    pub planned: Value,
+}
+
+fn obj(v: Option<&Value>) -> BTreeMap<String, Value> {
+    match v.map(Value::unmarked) {
+        Some(Value::Object(m)) => m.clone(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// Diffs one instance.
+pub fn diff(input: DiffInput<'_>) -> DiffOutput {
+    let schema = input.schema;
+    let mut config = obj(Some(&input.config));
+    let Some(prior_v) = input.prior else {
+        let planned = propose(&schema.attributes, &schema.blocks, &config, None, false);
+        return DiffOutput { action: Action::Create, planned: mark(schema, planned) };
+    };
+    let prior = obj(Some(prior_v));
+    match input.ignore {
+        IgnoreChanges::All => config = prior.clone(),
+        IgnoreChanges::Attrs(names) => {
+            for n in names {
+                if let Some(p) = prior.get(n) {
+                    config.insert(n.clone(), p.clone());
+                }
+            }
+        }
+        IgnoreChanges::None => {}
+    }
+    let planned = propose(&schema.attributes, &schema.blocks, &config, Some(&prior), false);
+    let changed = changed_attrs(schema, &planned, &prior);
+    let mut reasons: Vec<String> = changed.iter().filter(|(_, forces)| *forces).map(|(n, _)| n.clone()).collect();
+    reasons.extend(input.forced);
+    if !reasons.is_empty() {
+        let planned = propose(&schema.attributes, &schema.blocks, &config, None, false);
+        reasons.sort();
+        reasons.dedup();
+        return DiffOutput { action: Action::Replace { reasons, create_first: false }, planned: mark(schema, planned) };
+    }
+    if changed.is_empty() {
+        return DiffOutput { action: Action::NoOp, planned: mark(schema, Value::Object(prior)) };
+    }
+    let planned = propose(&schema.attributes, &schema.blocks, &config, Some(&prior), true);
+    DiffOutput { action: Action::Update, planned: mark(schema, planned) }
+}
+
+/// The planned object: configuration values, with computed attributes taken from the prior
+/// object (server-filled defaults are not drift) or unknown when there is none.
+fn propose(
+    attrs: &BTreeMap<String, Attribute>,
+    blocks: &BTreeMap<String, BlockSchema>,
+    config: &BTreeMap<String, Value>,
+    prior: Option<&BTreeMap<String, Value>>,
+    updating: bool,
+) -> Value {
+    let mut out = BTreeMap::new();
+    for (name, a) in attrs {
+        let c = config.get(name).cloned().unwrap_or(Value::Null);
+        let p = prior.and_then(|p| p.get(name));
+        let v = if a.computed && c.is_null() {
+            match p {
+                Some(_) if updating && a.recomputed_on_update => Value::Unknown,
+                Some(p) => p.clone(),
+                None => Value::Unknown,
+            }
+        } else {
+            c
+        };
+        out.insert(name.clone(), v);
+    }
+    for (name, b) in blocks {
+        let cs = list(config.get(name));
+        let ps = list(prior.and_then(|p| p.get(name)));
+        let items = cs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let p = ps.get(i).map(|p| obj(Some(p)));
+                propose(&b.attributes, &b.blocks, &obj(Some(c)), p.as_ref(), updating)
+            })
+            .collect();
+        out.insert(name.clone(), Value::List(items));
+    }
+    Value::Object(out)
+}
+
+fn list(v: Option<&Value>) -> Vec<Value> {
+    match v.map(Value::unmarked) {
+        Some(Value::List(items)) | Some(Value::Set(items)) => items.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// Top-level attributes and blocks whose planned value differs from the prior, with whether
+/// the difference forces replacement.
+fn changed_attrs(schema: &ResourceSchema, planned: &Value, prior: &BTreeMap<String, Value>) -> Vec<(String, bool)> {
+    let planned = obj(Some(planned));
+    let mut out = Vec::new();
+    for (name, a) in &schema.attributes {
+        if differs(planned.get(name), prior.get(name)) {
+            out.push((name.clone(), a.forces_replacement));
+        }
+    }
+    for (name, b) in &schema.blocks {
+        let (pl, pr) = (planned.get(name), prior.get(name));
+        if differs(pl, pr) {
+            let forces = b.forces_replacement || block_forces(b, &list(pl), &list(pr));
+            out.push((name.clone(), forces));
+        }
+    }
+    out
+}
+
+fn block_forces(b: &BlockSchema, planned: &[Value], prior: &[Value]) -> bool {
+    if planned.len() != prior.len() {
+        return b.attributes.values().any(|a| a.forces_replacement && a.required);
+    }
+    planned.iter().zip(prior).any(|(pl, pr)| {
+        let (pl, pr) = (obj(Some(pl)), obj(Some(pr)));
+        b.attributes.iter().any(|(n, a)| a.forces_replacement && differs(pl.get(n), pr.get(n)))
+            || b.blocks.iter().any(|(n, nb)| block_forces(nb, &list(pl.get(n)), &list(pr.get(n))))
+    })
+}
+
+fn differs(a: Option<&Value>, b: Option<&Value>) -> bool {
+    let norm = |v: Option<&Value>| v.cloned().unwrap_or(Value::Null).deep_unmark();
+    let (a, b) = (norm(a), norm(b));
+    a.has_unknown() || b.has_unknown() || a != b
+}
+
+/// Applies the schema's sensitive flags to a planned object's top-level attributes.
+pub fn mark(schema: &ResourceSchema, v: Value) -> Value {
+    match v {
+        Value::Object(mut m) => {
+            for (name, a) in &schema.attributes {
+                if a.sensitive {
+                    if let Some(x) = m.remove(name) {
+                        let x = if x.is_null() { x } else { x.sensitive() };
+                        m.insert(name.clone(), x);
+                    }
+                }
+            }
+            Value::Object(m)
+        }
+        other => other,
+    }
+}

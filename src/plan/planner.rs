@@ -1,0 +1,426 @@
+//! The plan walk: evaluates locals, resources and outputs in dependency order against the
+//! refreshed state, and diffs every resource instance. Pure: refresh happened before.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::{Body, Config, Expr, Mode as ResourceMode, Resource};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::graph::{Graph, Node};
+use crate::lang::eval::{eval, to_bool, EvalError};
+use crate::lang::Value;
+use crate::plan::diff::{diff, DiffInput};
+use crate::plan::scope::{EvalScope, InstanceKey, Instances, Values};
+use crate::plan::values::from_state;
+use crate::plan::{Action, Mode, OutputChange, Plan, ResourceChange};
+use crate::schema;
+use crate::state::State;
+
+/// Plan options from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Normal, destroy or refresh-only.
+    pub mode: Mode,
+    /// `-target` addresses: only these and what they depend on.
+    pub targets: Vec<String>,
+    /// `-exclude` addresses: everything but these and what depends on them.
+    pub excludes: Vec<String>,
+    /// `-replace` instance addresses.
+    pub replace: Vec<String>,
+}
+
+/// The walk's mutable state.
+struct Walk<'a> {
+    config: &'a Config,
+    graph: &'a Graph,
+    prior: &'a State,
+    opts: &'a Options,
+    values: Values,
+    changes: Vec<ResourceChange>,
+    diags: Vec<Diagnostic>,
+    selected: Option<BTreeSet<String>>,
+}
+
+/// Plans `config` against the refreshed `prior` state.
+pub fn plan(
+    config: &Config,
+    graph: &Graph,
+    vars: BTreeMap<String, Value>,
+    prior: State,
+    drift: Vec<String>,
+    opts: &Options,
+) -> Result<Plan, Diagnostics> {
+    let selected = selection(graph, prior_blocks(&prior), opts);
+    let values = Values { dir: config.dir.clone(), vars, ..Values::default() };
+    let mut w = Walk { config, graph, prior: &prior, opts, values, changes: Vec::new(), diags: Vec::new(), selected };
+    let mut outputs = BTreeMap::new();
+    if opts.mode == Mode::Destroy {
+        w.destroy_all();
+    } else {
+        for node in &graph.order {
+            match node {
+                Node::Local(n) => w.local(n),
+                Node::Resource(a) => w.resource(a),
+                Node::Output(n) => {
+                    if let Some(o) = w.output(n) {
+                        outputs.insert(n.clone(), o);
+                    }
+                }
+            }
+        }
+        w.orphans();
+    }
+    if opts.mode == Mode::RefreshOnly {
+        for c in &mut w.changes {
+            c.action = Action::NoOp;
+        }
+    }
+    for (name, o) in &prior.outputs {
+        if !outputs.contains_key(name) {
+            let before = Some(Value::from_json(&o.value));
+            outputs.insert(name.clone(), OutputChange { before, after: None, sensitive: o.sensitive });
+        }
+    }
+    w.check_prevent_destroy();
+    if w.diags.iter().any(|d| d.severity == crate::diagnostics::Severity::Error) {
+        return Err(Diagnostics(w.diags));
+    }
+    let mut changes = w.changes;
+    changes.sort_by(|a, b| a.addr.cmp(&b.addr));
+    Ok(Plan { mode: opts.mode, changes, outputs, prior: prior.clone(), drift, warnings: w.diags })
+}
+
+fn prior_blocks(prior: &State) -> BTreeSet<String> {
+    prior.resources.keys().map(|a| InstanceKey::split(a).0.to_owned()).collect()
+}
+
+/// Which resource addresses `-target` / `-exclude` leave in the plan (`None`: all).
+fn selection(graph: &Graph, in_state: BTreeSet<String>, opts: &Options) -> Option<BTreeSet<String>> {
+    if opts.targets.is_empty() && opts.excludes.is_empty() {
+        return None;
+    }
+    let block = |a: &String| InstanceKey::split(a).0.to_owned();
+    let mut all: BTreeSet<String> = in_state;
+    all.extend(graph.order.iter().filter_map(|n| match n {
+        Node::Resource(a) => Some(a.clone()),
+        _ => None,
+    }));
+    let mut sel: BTreeSet<String> = if opts.targets.is_empty() {
+        all.clone()
+    } else {
+        let mut s = BTreeSet::new();
+        for t in opts.targets.iter().map(block) {
+            // A target brings what it depends on, as Terraform does.
+            for d in graph.dependencies(&Node::Resource(t.clone())) {
+                if let Node::Resource(a) = d {
+                    s.insert(a);
+                }
+            }
+            s.insert(t);
+        }
+        s
+    };
+    for e in opts.excludes.iter().map(block) {
+        // Excluding something excludes what depends on it (OpenTofu's rule).
+        for d in graph.dependents(&Node::Resource(e.clone())) {
+            if let Node::Resource(a) = d {
+                sel.remove(&a);
+            }
+        }
+        sel.remove(&e);
+    }
+    Some(sel)
+}
+
+fn eval_error(file: crate::diagnostics::FileId, e: EvalError) -> Diagnostic {
+    Diagnostic::error("plan::eval", e.message).at(file, e.span).maybe_help(e.help)
+}
+
+impl Walk<'_> {
+    fn is_selected(&self, addr: &str) -> bool {
+        self.selected.as_ref().is_none_or(|s| s.contains(addr))
+    }
+
+    fn eval(&mut self, e: &Expr, count: Option<usize>, each: Option<(String, Value)>) -> Value {
+        let scope = EvalScope { values: &self.values, config: self.config, count_index: count, each };
+        match eval(&e.expr, &scope) {
+            Ok(v) => v,
+            Err(err) => {
+                self.diags.push(eval_error(e.file, err));
+                Value::Unknown
+            }
+        }
+    }
+
+    fn local(&mut self, name: &str) {
+        let e = &self.config.locals[name].value;
+        let v = self.eval(e, None, None);
+        self.values.locals.insert(name.to_owned(), v);
+    }
+
+    fn output(&mut self, name: &str) -> Option<OutputChange> {
+        let o = &self.config.outputs[name];
+        let v = self.eval(&o.value, None, None);
+        if v.has_sensitive() && !o.sensitive {
+            self.diags.push(
+                Diagnostic::error("plan::sensitive_output", format!("Output `{name}` refers to sensitive values"))
+                    .at(o.file, o.value.span())
+                    .help("add `sensitive = true` to the output block to confirm it may hold secrets"),
+            );
+        }
+        let before = self.prior.outputs.get(name).map(|p| Value::from_json(&p.value));
+        Some(OutputChange { before, after: Some(v), sensitive: o.sensitive })
+    }
+
+    /// The instance keys of a resource block.
+    fn expand(&mut self, res: &Resource) -> Option<Vec<(InstanceKey, Option<Value>)>> {
+        if let Some(c) = &res.count {
+            let v = self.eval(c, None, None);
+            return match v.unmarked() {
+                Value::Number(n) if n.0 >= 0.0 && n.0.fract() == 0.0 => {
+                    Some((0..n.0 as usize).map(|i| (InstanceKey::Int(i), None)).collect())
+                }
+                Value::Unknown => {
+                    self.diags.push(Diagnostic::error("plan::count_unknown", "Invalid count argument: the value depends on resource attributes that cannot be determined until apply")
+                        .at(c.file, c.span()).help("use -target to apply the resources it depends on first, or use a value known at plan time"));
+                    None
+                }
+                other => {
+                    self.diags.push(Diagnostic::error("plan::count", format!("Invalid count argument: a whole non-negative number is required, got {}", other.type_name())).at(c.file, c.span()));
+                    None
+                }
+            };
+        }
+        if let Some(f) = &res.for_each {
+            let v = self.eval(f, None, None);
+            if v.has_unknown() {
+                self.diags.push(Diagnostic::error("plan::for_each_unknown", "Invalid for_each argument: the keys depend on resource attributes that cannot be determined until apply")
+                    .at(f.file, f.span()).help("use -target to apply the resources it depends on first, or use keys known at plan time"));
+                return None;
+            }
+            if matches!(v, Value::Sensitive(_)) {
+                self.diags.push(Diagnostic::error("plan::for_each_sensitive", "Invalid for_each argument: sensitive values cannot be used as for_each, since the keys would be shown in addresses").at(f.file, f.span()));
+                return None;
+            }
+            return match v {
+                Value::Object(m) => Some(m.into_iter().map(|(k, v)| (InstanceKey::Str(k), Some(v))).collect()),
+                Value::Set(items) if items.iter().all(|i| i.as_str().is_some()) => Some(
+                    items.into_iter().map(|i| (InstanceKey::Str(i.as_str().unwrap_or_default().to_owned()), Some(i))).collect(),
+                ),
+                other => {
+                    self.diags.push(Diagnostic::error("plan::for_each", format!("Invalid for_each argument: the for_each argument must be a map, or set of strings, and you have provided a value of type {}", other.type_name()))
+                        .at(f.file, f.span()).help("use toset([...]) for a list of strings"));
+                    None
+                }
+            };
+        }
+        Some(vec![(InstanceKey::None, None)])
+    }
+
+    fn body_value(&mut self, body: &Body, count: Option<usize>, each: &Option<(String, Value)>) -> Value {
+        let mut m = BTreeMap::new();
+        for (k, e) in &body.attrs {
+            let v = self.eval(e, count, each.clone());
+            m.insert(k.clone(), v);
+        }
+        for b in &body.blocks {
+            let v = self.body_value(&b.body, count, each);
+            let entry = m.entry(b.ty.clone()).or_insert_with(|| Value::List(Vec::new()));
+            if let Value::List(items) = entry {
+                items.push(v);
+            }
+        }
+        Value::Object(m)
+    }
+
+    fn flag(&mut self, e: Option<&Expr>) -> bool {
+        let Some(e) = e else { return false };
+        let v = self.eval(e, None, None);
+        match to_bool(&v) {
+            Some(b) => b,
+            None => {
+                self.diags.push(Diagnostic::error("plan::lifecycle", "This lifecycle setting must be a bool known at plan time").at(e.file, e.span()));
+                false
+            }
+        }
+    }
+
+    fn state_instances(&self, block: &str) -> Vec<String> {
+        let lo = block.to_owned();
+        self.prior
+            .resources
+            .range(lo..)
+            .take_while(|(a, _)| a.starts_with(block))
+            .filter(|(a, _)| InstanceKey::split(a).0 == block)
+            .map(|(a, _)| a.clone())
+            .collect()
+    }
+
+    fn resource(&mut self, addr: &str) {
+        let res = &self.config.resources[addr];
+        if !self.is_selected(addr) {
+            self.values.resources.insert(addr.to_owned(), self.instances_from_state(addr, res));
+            return;
+        }
+        let Some(keys) = self.expand(res) else {
+            self.values.resources.insert(addr.to_owned(), Instances::Single(Value::Unknown));
+            return;
+        };
+        let Some(schema) = schema::lookup(&res.ty) else { return };
+        let deps: Vec<String> = self.graph.resource_deps(&Node::Resource(addr.to_owned())).into_iter().collect();
+        let create_first = self.flag(res.lifecycle.create_before_destroy.as_ref());
+        let triggered = self.triggered(res);
+        let mut planned_list = Vec::new();
+        let mut planned_map = BTreeMap::new();
+        let mut live: BTreeSet<String> = BTreeSet::new();
+        for (key, each_value) in &keys {
+            let inst_addr = format!("{addr}{}", key.suffix());
+            live.insert(inst_addr.clone());
+            let count = match key { InstanceKey::Int(i) => Some(*i), _ => None };
+            let each = match (key, each_value) { (InstanceKey::Str(k), Some(v)) => Some((k.clone(), v.clone())), _ => None };
+            let config_value = self.body_value(&res.body, count, &each);
+            let prior_inst = self.prior.resources.get(&inst_addr);
+            let prior_value = prior_inst.map(from_state);
+            let mut forced = triggered.clone();
+            if prior_inst.is_some_and(|p| p.tainted) {
+                forced.push("tainted".into());
+            }
+            if self.opts.replace.iter().any(|r| r == &inst_addr) {
+                forced.push("-replace".into());
+            }
+            let out = diff(DiffInput { schema, prior: prior_value.as_ref(), config: config_value, ignore: &res.lifecycle.ignore_changes, forced });
+            let action = match out.action {
+                Action::Replace { reasons, .. } => Action::Replace { reasons, create_first },
+                a => a,
+            };
+            match key {
+                InstanceKey::None => {}
+                InstanceKey::Int(_) => planned_list.push(out.planned.clone()),
+                InstanceKey::Str(k) => {
+                    planned_map.insert(k.clone(), out.planned.clone());
+                }
+            }
+            let single = matches!(key, InstanceKey::None).then(|| out.planned.clone());
+            self.changes.push(ResourceChange {
+                addr: inst_addr,
+                resource: addr.to_owned(),
+                key: key.clone(),
+                mode: res.mode,
+                ty: res.ty.clone(),
+                provider: schema.provider.clone(),
+                action,
+                before: prior_value,
+                after: Some(out.planned),
+                dependencies: deps.clone(),
+            });
+            if let Some(v) = single {
+                self.values.resources.insert(addr.to_owned(), Instances::Single(v));
+            }
+        }
+        if res.count.is_some() {
+            self.values.resources.insert(addr.to_owned(), Instances::List(planned_list));
+        } else if res.for_each.is_some() {
+            self.values.resources.insert(addr.to_owned(), Instances::Map(planned_map));
+        }
+        for old in self.state_instances(addr) {
+            if !live.contains(&old) {
+                let reason = match InstanceKey::split(&old).1 {
+                    InstanceKey::Int(_) if res.count.is_some() => "index out of range for count",
+                    InstanceKey::Str(_) if res.for_each.is_some() => "key not in for_each",
+                    _ => "no longer matches count/for_each",
+                };
+                self.delete(&old, reason);
+            }
+        }
+    }
+
+    /// `replace_triggered_by`: any planned change of a referenced resource.
+    fn triggered(&self, res: &Resource) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in &res.lifecycle.replace_triggered_by {
+            let Some(text) = crate::config::lower::reference_text(&e.expr) else { continue };
+            let parts: Vec<&str> = text.split(['.', '[']).collect();
+            if parts.len() < 2 {
+                continue;
+            }
+            let block = format!("{}.{}", parts[0], parts[1]);
+            let hit = self.changes.iter().any(|c| c.resource == block && c.action.is_change());
+            if hit {
+                out.push(format!("replace_triggered_by {text}"));
+            }
+        }
+        out
+    }
+
+    fn instances_from_state(&self, addr: &str, res: &Resource) -> Instances {
+        let insts = self.state_instances(addr);
+        if res.count.is_some() {
+            Instances::List(insts.iter().map(|a| from_state(&self.prior.resources[a])).collect())
+        } else if res.for_each.is_some() {
+            Instances::Map(insts.iter().filter_map(|a| match InstanceKey::split(a).1 {
+                InstanceKey::Str(k) => Some((k, from_state(&self.prior.resources[a]))),
+                _ => None,
+            }).collect())
+        } else {
+            Instances::Single(insts.first().map(|a| from_state(&self.prior.resources[a])).unwrap_or(Value::Null))
+        }
+    }
+
+    fn delete(&mut self, addr: &str, reason: &str) {
+        let Some(inst) = self.prior.resources.get(addr) else { return };
+        let (block, key) = InstanceKey::split(addr);
+        if !self.is_selected(block) {
+            return;
+        }
+        self.changes.push(ResourceChange {
+            addr: addr.to_owned(),
+            resource: block.to_owned(),
+            key,
+            mode: if block.starts_with("data.") { ResourceMode::Data } else { ResourceMode::Managed },
+            ty: inst.resource_type.clone(),
+            provider: inst.provider.clone(),
+            action: Action::Delete { reason: reason.to_owned() },
+            before: Some(from_state(inst)),
+            after: None,
+            dependencies: inst.dependencies.clone(),
+        });
+    }
+
+    fn orphans(&mut self) {
+        let addrs: Vec<String> = self.prior.resources.keys().cloned().collect();
+        for a in addrs {
+            let block = InstanceKey::split(&a).0;
+            if !self.config.resources.contains_key(block) {
+                self.delete(&a, "no longer in configuration");
+            }
+        }
+    }
+
+    fn destroy_all(&mut self) {
+        let addrs: Vec<String> = self.prior.resources.keys().cloned().collect();
+        for a in addrs {
+            self.delete(&a, "destroy");
+        }
+    }
+
+    fn check_prevent_destroy(&mut self) {
+        let mut errs = Vec::new();
+        let changes = std::mem::take(&mut self.changes);
+        for c in &changes {
+            let destroys = matches!(c.action, Action::Delete { .. } | Action::Replace { .. });
+            if !destroys {
+                continue;
+            }
+            let Some(res) = self.config.resources.get(&c.resource) else { continue };
+            if self.flag(res.lifecycle.prevent_destroy.as_ref()) {
+                let e = res.lifecycle.prevent_destroy.as_ref().expect("invariant: flag was set");
+                errs.push(
+                    Diagnostic::error("plan::prevent_destroy", format!("Instance cannot be destroyed: `{}` has lifecycle.prevent_destroy set, but the plan calls for it to be {}", c.addr, if matches!(c.action, Action::Delete { .. }) { "destroyed" } else { "replaced" }))
+                        .at(e.file, e.span())
+                        .help("to allow it, set prevent_destroy to false or change the plan with -target/-exclude"),
+                );
+            }
+        }
+        self.changes = changes;
+        self.diags.extend(errs);
+    }
+}

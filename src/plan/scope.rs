@@ -1,0 +1,183 @@
+//! The values visible to expressions while planning or applying: input variables, locals and
+//! resource instances, plus `count`/`each` of the instance being evaluated.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::lang::eval::{suggest, ResolveError, Scope};
+use crate::lang::Value;
+
+/// The instance key of a resource instance.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InstanceKey {
+    /// No `count` or `for_each`.
+    None,
+    /// `count.index`.
+    Int(usize),
+    /// `each.key`.
+    Str(String),
+}
+
+impl InstanceKey {
+    /// The address suffix: ``, `[0]`, `["a"]`.
+    pub fn suffix(&self) -> String {
+        match self {
+            InstanceKey::None => String::new(),
+            InstanceKey::Int(i) => format!("[{i}]"),
+            InstanceKey::Str(s) => format!("[{}]", serde_json::Value::String(s.clone())),
+        }
+    }
+
+    /// Splits an instance address into its resource address and key.
+    pub fn split(addr: &str) -> (&str, InstanceKey) {
+        let Some(pos) = addr.find('[') else { return (addr, InstanceKey::None) };
+        let (base, rest) = addr.split_at(pos);
+        let inner = rest.trim_start_matches('[').trim_end_matches(']');
+        let key = match serde_json::from_str::<serde_json::Value>(inner) {
+            Ok(serde_json::Value::String(s)) => InstanceKey::Str(s),
+            Ok(serde_json::Value::Number(n)) => InstanceKey::Int(n.as_u64().unwrap_or(0) as usize),
+            _ => InstanceKey::Str(inner.to_owned()),
+        };
+        (base, key)
+    }
+}
+
+/// The values of one resource block's instances.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Instances {
+    /// No `count`/`for_each`: one object (or null when absent).
+    Single(Value),
+    /// `count`.
+    List(Vec<Value>),
+    /// `for_each`.
+    Map(BTreeMap<String, Value>),
+}
+
+impl Instances {
+    /// The value a reference to the whole block sees.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Instances::Single(v) => v.clone(),
+            Instances::List(v) => Value::List(v.clone()),
+            Instances::Map(m) => Value::Object(m.clone()),
+        }
+    }
+}
+
+/// Everything evaluated so far.
+#[derive(Clone, Debug, Default)]
+pub struct Values {
+    /// `path.module`.
+    pub dir: PathBuf,
+    /// Input variables (sensitive ones marked).
+    pub vars: BTreeMap<String, Value>,
+    /// Locals evaluated so far.
+    pub locals: BTreeMap<String, Value>,
+    /// Resource blocks evaluated so far, by address.
+    pub resources: BTreeMap<String, Instances>,
+}
+
+/// A scope over [`Values`] for one evaluation site.
+pub struct EvalScope<'a> {
+    /// The values.
+    pub values: &'a Values,
+    /// The configuration (for "declared but not yet known" decisions and suggestions).
+    pub config: &'a Config,
+    /// `count.index` of the instance being evaluated.
+    pub count_index: Option<usize>,
+    /// `each.key` / `each.value`.
+    pub each: Option<(String, Value)>,
+}
+
+impl<'a> EvalScope<'a> {
+    /// A scope with no instance context.
+    pub fn new(values: &'a Values, config: &'a Config) -> EvalScope<'a> {
+        EvalScope { values, config, count_index: None, each: None }
+    }
+}
+
+fn need<'n>(names: &'n [&str], i: usize, what: &str) -> Result<&'n str, ResolveError> {
+    names.get(i).copied().ok_or_else(|| ResolveError::new(format!("`{what}` must be followed by an attribute name")))
+}
+
+impl Scope for EvalScope<'_> {
+    fn resolve(&self, names: &[&str]) -> Result<(Value, usize), ResolveError> {
+        let v = self.values;
+        match names[0] {
+            "var" => {
+                let n = need(names, 1, "var")?;
+                v.vars.get(n).map(|x| (x.clone(), 2)).ok_or_else(|| {
+                    let mut e = ResolveError::new(format!("Reference to undeclared input variable `{n}`"));
+                    e.help = suggest(n, v.vars.keys().map(String::as_str)).map(|s| format!("did you mean `var.{s}`?"));
+                    e
+                })
+            }
+            "local" => {
+                let n = need(names, 1, "local")?;
+                match v.locals.get(n) {
+                    Some(x) => Ok((x.clone(), 2)),
+                    None if self.config.locals.contains_key(n) => Ok((Value::Unknown, 2)),
+                    None => Err(ResolveError::new(format!("Reference to undeclared local value `{n}`"))),
+                }
+            }
+            "count" => match (need(names, 1, "count")?, self.count_index) {
+                ("index", Some(i)) => Ok((Value::number(i as f64), 2)),
+                _ => Err(ResolveError::new("`count.index` is only available in blocks that use `count`")),
+            },
+            "each" => match (need(names, 1, "each")?, &self.each) {
+                ("key", Some((k, _))) => Ok((Value::string(k.clone()), 2)),
+                ("value", Some((_, val))) => Ok((val.clone(), 2)),
+                _ => Err(ResolveError::new("`each.key` and `each.value` are only available in blocks that use `for_each`")),
+            },
+            "path" => {
+                let dir = Value::string(display_dir(&v.dir));
+                match need(names, 1, "path")? {
+                    "module" | "root" => Ok((dir, 2)),
+                    "cwd" => Ok((
+                        Value::string(std::env::current_dir().map(|d| display_dir(&d)).unwrap_or_default()),
+                        2,
+                    )),
+                    other => Err(ResolveError::new(format!("Unknown attribute `path.{other}`"))),
+                }
+            }
+            "terraform" => match need(names, 1, "terraform")? {
+                "workspace" => Ok((Value::string("default"), 2)),
+                other => Err(ResolveError::new(format!("Unknown attribute `terraform.{other}`"))),
+            },
+            "data" => {
+                let addr = format!("data.{}.{}", need(names, 1, "data")?, need(names, 2, "data.TYPE")?);
+                self.resource(&addr, 3)
+            }
+            root => {
+                let addr = format!("{root}.{}", need(names, 1, root)?);
+                self.resource(&addr, 2)
+            }
+        }
+    }
+
+    fn base_dir(&self) -> &Path {
+        &self.values.dir
+    }
+}
+
+impl EvalScope<'_> {
+    fn resource(&self, addr: &str, used: usize) -> Result<(Value, usize), ResolveError> {
+        match self.values.resources.get(addr) {
+            Some(i) => Ok((i.to_value(), used)),
+            // Declared but not evaluated yet (excluded by -target, or the walk has not
+            // reached it): its value is not known.
+            None if self.config.resources.contains_key(addr) => Ok((Value::Unknown, used)),
+            None => Err(ResolveError::new(format!("Reference to undeclared resource `{addr}`"))),
+        }
+    }
+}
+
+fn display_dir(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    if s.is_empty() {
+        ".".into()
+    } else {
+        s.into_owned()
+    }
+}

@@ -1,0 +1,80 @@
+//! Providers: the only code that talks to the outside world about resources. The planner
+//! calls `refresh`; apply calls `create`, `update`, `delete`; data sources are `read_data`.
+//!
+//! Values crossing this boundary are whole attribute objects without sensitive marks (the
+//! schema says what is sensitive).
+
+pub mod builtin;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::lang::Value;
+
+/// A failed provider call.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ProviderError {
+    /// What went wrong, with the remote API's own message where there is one.
+    pub message: String,
+}
+
+impl ProviderError {
+    /// A provider error.
+    pub fn new(message: impl Into<String>) -> ProviderError {
+        ProviderError { message: message.into() }
+    }
+}
+
+/// Result of provider calls.
+pub type Result<T> = std::result::Result<T, ProviderError>;
+
+/// One provider (builtin, google, ...).
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// Re-reads instances of one type, in one batch (a provider may use one list call per
+    /// collection); `None` means the object is gone.
+    async fn refresh(&self, ty: &str, priors: &[Value]) -> Result<Vec<Option<Value>>>;
+
+    /// Creates an object; returns its full attributes.
+    async fn create(&self, ty: &str, planned: &Value) -> Result<Value>;
+
+    /// Updates an object in place; returns its full attributes.
+    async fn update(&self, ty: &str, prior: &Value, planned: &Value) -> Result<Value>;
+
+    /// Deletes an object.
+    async fn delete(&self, ty: &str, prior: &Value) -> Result<()>;
+
+    /// Reads a data source.
+    async fn read_data(&self, ty: &str, config: &Value) -> Result<Value> {
+        let _ = config;
+        Err(ProviderError::new(format!("data source `{ty}` is not supported")))
+    }
+}
+
+/// Providers by name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    providers: BTreeMap<String, Arc<dyn Provider>>,
+}
+
+impl Registry {
+    /// The registry with every provider that needs no configuration.
+    pub fn builtin() -> Registry {
+        let mut r = Registry::default();
+        r.insert("builtin", Arc::new(builtin::Builtin));
+        r
+    }
+
+    /// Adds or replaces a provider.
+    pub fn insert(&mut self, name: &str, provider: Arc<dyn Provider>) {
+        self.providers.insert(name.to_owned(), provider);
+    }
+
+    /// The provider for a name.
+    pub fn get(&self, name: &str) -> Option<Arc<dyn Provider>> {
+        self.providers.get(name).cloned()
+    }
+}

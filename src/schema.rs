@@ -1,0 +1,125 @@
+//! Resource semantics as data: each resource type's attributes (required, optional, computed,
+//! forces replacement, sensitive, server-defaulted), loaded from `schemas/resources/**`.
+//!
+//! The planner derives update-vs-replace and "known after apply" from these schemas alone.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+/// One resource type's schema.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceSchema {
+    /// Type name, e.g. `terraform_data`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Provider name (`builtin`, `google`, `http`).
+    pub provider: String,
+    /// What it is, for `--help`-style listings.
+    #[serde(default)]
+    pub description: String,
+    /// True for data sources.
+    #[serde(default)]
+    pub data_source: bool,
+    /// Top-level attributes.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Attribute>,
+    /// Nested block types.
+    #[serde(default)]
+    pub blocks: BTreeMap<String, BlockSchema>,
+}
+
+/// An attribute's semantics.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attribute {
+    /// Must be set in configuration.
+    #[serde(default)]
+    pub required: bool,
+    /// May be set in configuration.
+    #[serde(default)]
+    pub optional: bool,
+    /// Set by the provider. With `optional`, the server fills a default when unset, and that
+    /// default must not show as drift.
+    #[serde(default)]
+    pub computed: bool,
+    /// A change replaces the resource.
+    #[serde(default)]
+    pub forces_replacement: bool,
+    /// Never shown in clear.
+    #[serde(default)]
+    pub sensitive: bool,
+    /// A computed attribute that changes whenever the resource is updated (unknown in the
+    /// plan of an update).
+    #[serde(default)]
+    pub recomputed_on_update: bool,
+    /// Documentation.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A nested block type.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockSchema {
+    /// At most this many blocks (1 for single blocks).
+    #[serde(default)]
+    pub max_items: Option<usize>,
+    /// At least this many.
+    #[serde(default)]
+    pub min_items: usize,
+    /// A change inside replaces the resource.
+    #[serde(default)]
+    pub forces_replacement: bool,
+    /// Attributes of the block.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Attribute>,
+    /// Blocks nested further.
+    #[serde(default)]
+    pub blocks: BTreeMap<String, BlockSchema>,
+}
+
+/// The schema files compiled into keyway.
+const SOURCES: &[(&str, &str)] = &[(
+    "builtin/terraform_data.json",
+    include_str!("../schemas/resources/builtin/terraform_data.json"),
+)];
+
+fn registry() -> &'static BTreeMap<String, ResourceSchema> {
+    static REGISTRY: OnceLock<BTreeMap<String, ResourceSchema>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        SOURCES
+            .iter()
+            .map(|(path, text)| {
+                // The schemas ship inside the binary and a test parses each one, so a broken
+                // file is a build defect, never user input.
+                let schema: ResourceSchema = serde_json::from_str(text)
+                    .unwrap_or_else(|e| panic!("invariant: schema {path} is valid: {e}"));
+                (schema.ty.clone(), schema)
+            })
+            .collect()
+    })
+}
+
+/// The schema of a resource type.
+pub fn lookup(ty: &str) -> Option<&'static ResourceSchema> {
+    registry().get(ty)
+}
+
+/// Every known resource type, sorted.
+pub fn types() -> impl Iterator<Item = &'static str> {
+    registry().keys().map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_schema_parses() {
+        for (path, text) in super::SOURCES {
+            let parsed: Result<super::ResourceSchema, _> = serde_json::from_str(text);
+            assert!(parsed.is_ok(), "{path}: {parsed:?}");
+        }
+    }
+}
