@@ -2,4 +2,6 @@
 //!
 //! See `ARCHITECTURE.md` for the codemap.
 
+pub mod config;
 pub mod lang;
+pub mod state;

@@ -1,0 +1,74 @@
+//! The in-memory state model the engine reads and updates. Deliberately not serde-derived:
+//! persistence goes through the versioned DTOs in `state::file`.
+
+use std::collections::BTreeMap;
+
+/// Everything keyway remembers about the real world between runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    /// Identifies one state history; a state with a different lineage is a different world.
+    pub lineage: String,
+    /// Incremented on every persisted write, so older copies can be recognised.
+    pub serial: u64,
+    /// Keyed by instance address, e.g. `terraform_data.web["a"]`.
+    pub resources: BTreeMap<String, ResourceInstance>,
+    pub outputs: BTreeMap<String, Output>,
+}
+
+/// One resource instance as last recorded.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ResourceInstance {
+    pub resource_type: String,
+    pub provider: String,
+    /// JSON object of all attributes.
+    pub attributes: serde_json::Value,
+    /// JSON-pointer paths (e.g. `/key_string`) of sensitive attribute values.
+    pub sensitive_paths: Vec<String>,
+    /// Resource addresses (without index) this instance depended on, sorted. Used to order
+    /// destruction once the configuration that declared the dependency is gone.
+    pub dependencies: Vec<String>,
+    pub create_before_destroy: bool,
+    /// Creation failed midway or the instance must otherwise be replaced.
+    pub tainted: bool,
+}
+
+/// A root module output value.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Output {
+    pub value: serde_json::Value,
+    pub sensitive: bool,
+}
+
+impl State {
+    /// A fresh, empty state with a new random lineage and serial 0.
+    pub fn new() -> State {
+        State {
+            lineage: uuid::Uuid::new_v4().to_string(),
+            serial: 0,
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for State {
+    /// Same as [`State::new`]: an empty lineage would make every fresh state look alike.
+    fn default() -> State {
+        State::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_states_have_distinct_lineages_and_serial_zero() {
+        let a = State::new();
+        let b = State::new();
+        assert_ne!(a.lineage, b.lineage);
+        assert_eq!(a.serial, 0);
+        assert!(uuid::Uuid::parse_str(&a.lineage).is_ok());
+        assert!(a.resources.is_empty() && a.outputs.is_empty());
+    }
+}
