@@ -5,9 +5,9 @@
 pub mod apply;
 pub mod config;
 pub mod diagnostics;
-pub mod lang;
-pub mod schema;
 pub mod graph;
+pub mod lang;
 pub mod plan;
 pub mod providers;
+pub mod schema;
 pub mod state;

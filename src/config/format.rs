@@ -1,0 +1,1 @@
+//! Canonical formatting of HCL sources, as `terraform fmt` does it (`keyway fmt`).

@@ -1,0 +1,122 @@
+//! The single error type of the state subsystem, as miette diagnostics with codes and help.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// What a lock holder records in `.keyway/state.lock`, so a blocked run can say who holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockInfo {
+    /// Random id to pass to `keyway force-unlock`.
+    pub id: String,
+    /// The command holding the lock, e.g. `apply`.
+    pub operation: String,
+    /// `user@host`.
+    pub who: String,
+    pub pid: u32,
+    /// RFC 3339 timestamp of when the lock was taken.
+    pub created: String,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    #[error("cannot {action} {}: {source}", path.display())]
+    #[diagnostic(code(state::io))]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("state file {} is corrupt: {problem}", path.display())]
+    #[diagnostic(
+        code(state::corrupt),
+        help(
+            "keyway will neither use nor overwrite this file. Restore it from the `.backup` file \
+             next to it or from a `keyway state pull` copy, or repair it by hand."
+        )
+    )]
+    Corrupt { path: PathBuf, problem: String },
+
+    #[error(
+        "state file {} has format version {found}, but this keyway supports version {supported} at most",
+        path.display()
+    )]
+    #[diagnostic(
+        code(state::unsupported_version),
+        help("it was written by a newer keyway ({written_by}); upgrade keyway to use it")
+    )]
+    UnsupportedVersion {
+        path: PathBuf,
+        found: u64,
+        supported: u64,
+        written_by: String,
+    },
+
+    #[error(
+        "state is locked: {} holds it for `{}` since {} (pid {}, lock id {})",
+        info.who, info.operation, info.created, info.pid, info.id
+    )]
+    #[diagnostic(
+        code(state::locked),
+        help(
+            "wait for that run to finish. If you are sure it is gone and the lock is stale, \
+             run `keyway force-unlock {}`",
+            info.id
+        )
+    )]
+    Locked { path: PathBuf, info: Box<LockInfo> },
+
+    #[error("state is locked by another process (lock file {} holds no readable details)", path.display())]
+    #[diagnostic(
+        code(state::locked),
+        help("another keyway run is probably just starting or finishing; try again shortly")
+    )]
+    LockedUnknown { path: PathBuf },
+
+    #[error("state is not locked (no lock recorded in {})", path.display())]
+    #[diagnostic(code(state::not_locked))]
+    NotLocked { path: PathBuf },
+
+    #[error("lock id `{given}` does not match the current lock `{recorded}`")]
+    #[diagnostic(
+        code(state::lock_id_mismatch),
+        help("the lock may have been released and taken again; check the current holder first")
+    )]
+    LockIdMismatch { given: String, recorded: String },
+
+    #[error("pushed state has lineage {pushed}, but the current state has lineage {current}")]
+    #[diagnostic(
+        code(state::lineage_mismatch),
+        help("this is a different state history; use -force only if you mean to replace it")
+    )]
+    LineageMismatch { current: String, pushed: String },
+
+    #[error(
+        "pushed state has serial {pushed}, which is not newer than the current serial {current}"
+    )]
+    #[diagnostic(
+        code(state::serial_not_newer),
+        help("the current state may contain changes the pushed one lacks; use -force to replace it anyway")
+    )]
+    SerialNotNewer { current: u64, pushed: u64 },
+
+    #[error("cannot serialize state: {0}")]
+    #[diagnostic(code(state::serialize))]
+    Serialize(#[source] serde_json::Error),
+}
+
+impl Error {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Error {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! `LocalStore`: state in `<working dir>/.keyway/state.json`, written atomically, guarded by an
+//! OS advisory lock on `.keyway/state.lock`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use super::error::{Error, LockInfo};
+use super::file;
+use super::model::State;
+
+const DIR: &str = ".keyway";
+const STATE_FILE: &str = "state.json";
+const BACKUP_FILE: &str = "state.json.backup";
+const LOCK_FILE: &str = "state.lock";
+
+/// Identity of a file version we read or wrote ourselves, so `write` can skip re-reading and
+/// re-validating the file on every call (thousands of writes per apply).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+    #[cfg(unix)]
+    ino: u64,
+}
+
+impl Stamp {
+    fn of(meta: &fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            ino: meta.ino(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    /// The state file currently on disk is one we read or wrote and know to be valid.
+    known_good: Option<Stamp>,
+    /// The pre-existing state has been copied to the backup file during this store's life.
+    backed_up: bool,
+}
+
+/// State stored in the local filesystem.
+#[derive(Debug)]
+pub struct LocalStore {
+    dir: PathBuf,
+    cache: Mutex<Cache>,
+}
+
+/// A held state lock; released when dropped (and by the OS if the process dies).
+#[derive(Debug)]
+pub struct Lock {
+    file: File,
+    path: PathBuf,
+    info: LockInfo,
+}
+
+impl Lock {
+    pub fn info(&self) -> &LockInfo {
+        &self.info
+    }
+
+    /// The lock file, `.keyway/state.lock`.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Clear the holder details first so nobody reads stale info, then release. The lock
+        // file itself stays: deleting it would let a waiter lock the orphaned inode while a
+        // newcomer locks a fresh file at the same path. Errors are ignored: closing the handle
+        // releases the OS lock regardless.
+        let _ = self.file.set_len(0);
+        let _ = self.file.unlock();
+    }
+}
+
+impl LocalStore {
+    pub fn new(working_dir: &Path) -> LocalStore {
+        LocalStore {
+            dir: working_dir.join(DIR),
+            cache: Mutex::new(Cache::default()),
+        }
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.join(STATE_FILE)
+    }
+
+    pub fn backup_path(&self) -> PathBuf {
+        self.dir.join(BACKUP_FILE)
+    }
+
+    pub fn lock_path(&self) -> PathBuf {
+        self.dir.join(LOCK_FILE)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        // A poisoned cache only means a panic elsewhere; its data is still a valid hint.
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads and validates the current state, or `None` if there is none yet.
+    pub fn read(&self) -> Result<Option<State>, Error> {
+        let path = self.state_path();
+        let Some((text, stamp)) = read_with_stamp(&path)? else {
+            return Ok(None);
+        };
+        let state = file::parse(&path, &text)?;
+        self.cache().known_good = Some(stamp);
+        Ok(Some(state))
+    }
+
+    /// The state file's bytes as they are, for `keyway state pull`.
+    pub fn read_raw(&self) -> Result<Option<String>, Error> {
+        Ok(read_with_stamp(&self.state_path())?.map(|(text, _)| text))
+    }
+
+    /// Increments `state.serial` and persists the state atomically. Refuses to replace a
+    /// state file that is not a valid keyway state. On failure the serial is restored.
+    pub fn write(&self, state: &mut State) -> Result<(), Error> {
+        self.ensure_dir()?;
+        self.check_replaceable()?;
+        state.serial += 1;
+        let result = file::to_bytes(state).and_then(|bytes| self.persist(&bytes));
+        if result.is_err() {
+            state.serial -= 1;
+        }
+        result
+    }
+
+    /// Replaces the state with `json` (for `keyway state push`). The document must be a valid
+    /// state; unless `force`, it must share the current lineage and have a higher serial, and
+    /// the current file must itself be valid.
+    pub fn write_raw(&self, json: &str, force: bool) -> Result<(), Error> {
+        let pushed = file::parse(Path::new("<pushed state>"), json)?;
+        self.ensure_dir()?;
+        match self.read() {
+            Ok(Some(current)) if !force => {
+                if current.lineage != pushed.lineage {
+                    return Err(Error::LineageMismatch {
+                        current: current.lineage,
+                        pushed: pushed.lineage,
+                    });
+                }
+                if pushed.serial <= current.serial {
+                    return Err(Error::SerialNotNewer {
+                        current: current.serial,
+                        pushed: pushed.serial,
+                    });
+                }
+            }
+            Ok(_) => {}
+            // Forcing over an unreadable file is the way to repair it; the damaged file is
+            // kept as the backup by `persist`.
+            Err(Error::Corrupt { .. } | Error::UnsupportedVersion { .. }) if force => {
+                self.cache().backed_up = false;
+            }
+            Err(e) => return Err(e),
+        }
+        // Re-rendered rather than copied, so the file on disk is always canonical.
+        self.persist(&file::to_bytes(&pushed)?)
+    }
+
+    /// Makes sure the current state file (if any) is one we may replace.
+    fn check_replaceable(&self) -> Result<(), Error> {
+        let path = self.state_path();
+        let meta = match fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io("inspect", &path, e)),
+        };
+        if self.cache().known_good == Some(Stamp::of(&meta)) {
+            return Ok(());
+        }
+        // Unknown version of the file (first write, or someone else changed it): validate.
+        self.read().map(|_| ())
+    }
+
+    /// Writes `bytes` as the new state file: temp file in the same directory, fsync, keep the
+    /// previous file as backup, rename over, fsync the directory. A crash at any point leaves
+    /// either the old or the new complete file at `state.json`.
+    fn persist(&self, bytes: &[u8]) -> Result<(), Error> {
+        let path = self.state_path();
+        let tmp = self.dir.join(format!(
+            ".{STATE_FILE}.tmp-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let result = (|| {
+            let mut f = create_private(&tmp, true)?;
+            f.write_all(bytes)
+                .map_err(|e| Error::io("write", &tmp, e))?;
+            f.sync_all().map_err(|e| Error::io("sync", &tmp, e))?;
+            drop(f);
+            self.backup_once(&path)?;
+            fs::rename(&tmp, &path).map_err(|e| Error::io("replace", &path, e))?;
+            sync_dir(&self.dir)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+            return result;
+        }
+        let meta = fs::metadata(&path).map_err(|e| Error::io("inspect", &path, e))?;
+        self.cache().known_good = Some(Stamp::of(&meta));
+        Ok(())
+    }
+
+    /// Like Terraform's local backend, the backup holds the state as it was before this store
+    /// first wrote (i.e. before this run), not merely the previous of many per-resource writes;
+    /// that is the copy a user wants back after a bad run. A hard link makes it free of copying
+    /// and the rename makes replacing the old backup atomic.
+    fn backup_once(&self, path: &Path) -> Result<(), Error> {
+        if self.cache().backed_up {
+            return Ok(());
+        }
+        if fs::symlink_metadata(path).is_ok() {
+            let backup = self.backup_path();
+            let tmp = self
+                .dir
+                .join(format!(".{BACKUP_FILE}.tmp-{}", std::process::id()));
+            let _ = fs::remove_file(&tmp);
+            if fs::hard_link(path, &tmp).is_err() {
+                // Filesystems without hard links: copy (which also copies the 0600 mode).
+                fs::copy(path, &tmp).map_err(|e| Error::io("back up", path, e))?;
+                File::open(&tmp)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| Error::io("sync", &tmp, e))?;
+            }
+            fs::rename(&tmp, &backup).map_err(|e| Error::io("replace", &backup, e))?;
+        }
+        self.cache().backed_up = true;
+        Ok(())
+    }
+
+    /// Creates `.keyway/` with a `.gitignore` of `*`: state holds secrets and must never be
+    /// committed.
+    fn ensure_dir(&self) -> Result<(), Error> {
+        fs::create_dir_all(&self.dir).map_err(|e| Error::io("create directory", &self.dir, e))?;
+        let gitignore = self.dir.join(".gitignore");
+        if !gitignore.exists() {
+            fs::write(&gitignore, "*\n").map_err(|e| Error::io("write", &gitignore, e))?;
+        }
+        Ok(())
+    }
+
+    /// Takes the state lock for `operation` (e.g. `apply`), failing at once if another
+    /// process (or another `Lock` in this process) holds it.
+    pub fn lock(&self, operation: &str) -> Result<Lock, Error> {
+        self.ensure_dir()?;
+        let path = self.lock_path();
+        // Retry in case the file is removed (force-unlock) between our open and our lock.
+        for _ in 0..5 {
+            // A fresh handle per call: OS file locks belong to the open file description, so
+            // a second `lock()` in the same process conflicts with the first.
+            let mut f = create_private(&path, false)?;
+            match f.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(match read_lock_info(&mut f) {
+                        Some(info) => Error::Locked {
+                            path,
+                            info: Box::new(info),
+                        },
+                        None => Error::LockedUnknown { path },
+                    });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("lock", &path, e)),
+            }
+            if !same_file(&f, &path) {
+                continue;
+            }
+            let info = LockInfo {
+                id: uuid::Uuid::new_v4().to_string(),
+                operation: operation.to_string(),
+                who: who(),
+                pid: std::process::id(),
+                created: now_rfc3339(),
+            };
+            let json = serde_json::to_vec_pretty(&info).map_err(Error::Serialize)?;
+            f.set_len(0)
+                .and_then(|_| f.seek(SeekFrom::Start(0)))
+                .and_then(|_| f.write_all(&json))
+                .and_then(|_| f.write_all(b"\n"))
+                .and_then(|_| f.sync_data())
+                .map_err(|e| Error::io("write", &path, e))?;
+            return Ok(Lock {
+                file: f,
+                path,
+                info,
+            });
+        }
+        Err(Error::LockedUnknown { path })
+    }
+
+    /// Removes a lock whose holder is gone or stuck, after checking `id` matches the recorded
+    /// lock so an unrelated, newer lock is not broken by mistake.
+    ///
+    /// What this can and cannot do: an OS advisory lock belongs to the holder's open file and
+    /// no other process can release it; it vanishes when the holder exits or is killed, so a
+    /// dead process never needs force-unlock. What we can do is delete the lock file: the next
+    /// run then creates and locks a new file at the same path, and is no longer excluded by a
+    /// holder still alive on the old, now unlinked file. So this is only safe when the holder
+    /// is hung or truly not writing any more (or the OS lock did not work, e.g. on some
+    /// network filesystems).
+    pub fn force_unlock(&self, id: &str) -> Result<(), Error> {
+        let path = self.lock_path();
+        let mut f = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::NotLocked { path })
+            }
+            Err(e) => return Err(Error::io("open", &path, e)),
+        };
+        let Some(info) = read_lock_info(&mut f) else {
+            return Err(Error::NotLocked { path });
+        };
+        if info.id != id {
+            return Err(Error::LockIdMismatch {
+                given: id.to_string(),
+                recorded: info.id,
+            });
+        }
+        fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))
+    }
+}
+
+/// Reads a file and the identity of the version read (taken from the open handle, so it
+/// describes exactly the bytes returned).
+fn read_with_stamp(path: &Path) -> Result<Option<(String, Stamp)>, Error> {
+    let mut f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("open", path, e)),
+    };
+    let meta = f.metadata().map_err(|e| Error::io("inspect", path, e))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    f.read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, e))?;
+    let text = String::from_utf8(bytes).map_err(|e| Error::Corrupt {
+        path: path.to_path_buf(),
+        problem: format!("not UTF-8 text ({e})"),
+    })?;
+    Ok(Some((text, Stamp::of(&meta))))
+}
+
+fn read_lock_info(f: &mut File) -> Option<LockInfo> {
+    let mut text = String::new();
+    f.seek(SeekFrom::Start(0)).ok()?;
+    f.read_to_string(&mut text).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Opens (or creates) a file readable and writable by the owner only. `new` demands a file
+/// that does not exist yet.
+fn create_private(path: &Path, new: bool) -> Result<File, Error> {
+    let mut opts = OpenOptions::new();
+    opts.read(true).write(true);
+    if new {
+        opts.create_new(true);
+    } else {
+        opts.create(true).truncate(false);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path).map_err(|e| Error::io("create", path, e))
+}
+
+/// Whether `path` still names the file behind `f` (it may have been force-unlocked away).
+fn same_file(f: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (f.metadata(), fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (f, path);
+        true
+    }
+}
+
+/// Makes a rename in `dir` durable.
+fn sync_dir(dir: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io("sync directory", dir, e))
+    }
+    #[cfg(not(unix))]
+    {
+        // Windows cannot open directories for syncing; rename there is already durable enough.
+        let _ = dir;
+        Ok(())
+    }
+}
+
+fn who() -> String {
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".to_string());
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    format!("{user}@{host}")
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "unknown time".to_string())
+}
