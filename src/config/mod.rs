@@ -1,6 +1,7 @@
-<<<<<<< HEAD
-//! Configuration: loading a folder of HCL, lowering it to a model, and checking it statically.
+//! Configuration: loading a folder of HCL, lowering it to a model, checking it statically,
+//! resolving input variables, and canonical formatting (`keyway fmt`).
 
+pub mod format;
 pub mod load;
 pub mod lower;
 pub mod model;
@@ -9,8 +10,3 @@ pub mod vars;
 
 pub use load::{load, load_str};
 pub use model::*;
-=======
-//! Configuration handling: for now, canonical formatting of HCL sources (`keyway fmt`).
-
-pub mod format;
->>>>>>> state
