@@ -3,6 +3,7 @@
 //! See `ARCHITECTURE.md` for the codemap.
 
 pub mod apply;
+pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod graph;

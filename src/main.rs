@@ -1,1 +1,5 @@
-fn main() {}
+//! The `keyway` binary: everything happens in `keyway::cli`.
+
+fn main() -> std::process::ExitCode {
+    keyway::cli::main()
+}

@@ -244,7 +244,8 @@ impl LocalStore {
 
     /// Creates `.keyway/` with a `.gitignore` of `*`: state holds secrets and must never be
     /// committed.
-    fn ensure_dir(&self) -> Result<(), Error> {
+    /// Creates `.keyway/` with its `.gitignore` if missing.
+    pub fn ensure_dir(&self) -> Result<(), Error> {
         fs::create_dir_all(&self.dir).map_err(|e| Error::io("create directory", &self.dir, e))?;
         let gitignore = self.dir.join(".gitignore");
         if !gitignore.exists() {

@@ -1,0 +1,215 @@
+//! Command-line arguments (clap derive), accepting Terraform's single-dash long flags
+//! (`-auto-approve`, `-var=a=b`, `-chdir=DIR`) as well as `--flags`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// keyway: plan, apply and destroy API-key-protected API stacks from HCL.
+#[derive(Debug, Parser)]
+#[command(name = "keyway", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Switch to this folder before doing anything else.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+    /// Disable colour (also off when NO_COLOR is set or output is not a terminal).
+    #[arg(long = "no-color", global = true)]
+    pub no_color: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Prepare the working folder: check the configuration and create `.keyway/`.
+    Init(DirArg),
+    /// Check the configuration without touching state or the cloud.
+    Validate {
+        /// Folder (default: current).
+        dir: Option<PathBuf>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rewrite configuration files in canonical style.
+    Fmt {
+        /// Files or folders (default: current folder).
+        paths: Vec<PathBuf>,
+        /// Only check; exit 3 if any file would change.
+        #[arg(long)]
+        check: bool,
+        /// Show the changes as a diff.
+        #[arg(long)]
+        diff: bool,
+        /// Also format sub-folders.
+        #[arg(long)]
+        recursive: bool,
+    },
+    /// Show what apply would change.
+    Plan(PlanArgs),
+    /// Make the changes: from a fresh plan (asks for `yes`) or a saved plan file.
+    Apply(ApplyArgs),
+    /// Delete everything this configuration manages.
+    Destroy(ApplyArgs),
+    /// Show the state or a saved plan.
+    Show {
+        /// A saved plan file (default: the state).
+        path: Option<PathBuf>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print output values from the state.
+    Output {
+        /// One output's name.
+        name: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+        /// The raw string value, for scripts (works for sensitive outputs).
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Inspect and edit the state.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Print the dependency graph in DOT format.
+    Graph(DirArg),
+    /// Remove a stale lock by its ID.
+    ForceUnlock {
+        /// The lock ID, as the lock error printed it.
+        id: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// A folder argument.
+#[derive(Debug, Args)]
+pub struct DirArg {
+    /// Folder (default: current).
+    pub dir: Option<PathBuf>,
+}
+
+/// Flags shared by plan, apply and destroy.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PlanFlags {
+    /// Set a variable: `-var name=value` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// Limit to these resources and what they depend on (repeatable).
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+    /// Leave out these resources and what depends on them (repeatable).
+    #[arg(long = "exclude", value_name = "ADDR")]
+    pub excludes: Vec<String>,
+    /// Plan to replace this instance even if nothing changed (repeatable).
+    #[arg(long = "replace", value_name = "ADDR")]
+    pub replace: Vec<String>,
+    /// Refresh state before planning (`-refresh=false` skips it).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+    /// Only update state to match what exists.
+    #[arg(long = "refresh-only")]
+    pub refresh_only: bool,
+    /// Wait for the state lock no longer than this (e.g. `10s`); default 0: fail at once.
+    #[arg(long = "lock-timeout", value_name = "DURATION")]
+    pub lock_timeout: Option<String>,
+}
+
+/// `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Folder (default: current).
+    pub dir: Option<PathBuf>,
+    /// Shared flags.
+    #[command(flatten)]
+    pub flags: PlanFlags,
+    /// Plan to destroy everything.
+    #[arg(long)]
+    pub destroy: bool,
+    /// Save the plan to this file for `apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 0 for no changes, 1 for errors, 2 for changes.
+    #[arg(long = "detailed-exitcode")]
+    pub detailed_exitcode: bool,
+}
+
+/// `apply` and `destroy`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A saved plan file, or a folder (default: current).
+    pub path: Option<PathBuf>,
+    /// Shared flags.
+    #[command(flatten)]
+    pub flags: PlanFlags,
+    /// Skip the confirmation.
+    #[arg(long = "auto-approve")]
+    pub auto_approve: bool,
+    /// How many operations may run at once.
+    #[arg(long, default_value_t = 256)]
+    pub parallelism: usize,
+}
+
+/// `state` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List instance addresses (optionally only those under the given addresses).
+    List {
+        /// Address prefixes.
+        addrs: Vec<String>,
+    },
+    /// Show one instance's attributes (sensitive values hidden).
+    Show {
+        /// Instance address.
+        addr: String,
+    },
+    /// Rename an instance or resource in state.
+    Mv {
+        /// Current address.
+        from: String,
+        /// New address.
+        to: String,
+    },
+    /// Forget instances without deleting them.
+    Rm {
+        /// Addresses.
+        addrs: Vec<String>,
+    },
+    /// Print the raw state file.
+    Pull,
+    /// Replace the state with a file.
+    Push {
+        /// The state file.
+        file: PathBuf,
+        /// Allow a different lineage or a lower serial.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Rewrites `-flag` to `--flag` so that Terraform habits work with clap.
+pub fn normalize(args: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = false;
+    for a in args {
+        if rest || a == "--" {
+            rest = true;
+            out.push(a);
+            continue;
+        }
+        let single_long = a.len() > 2 && a.starts_with('-') && !a.starts_with("--") && a.as_bytes()[1].is_ascii_alphabetic();
+        out.push(if single_long { format!("-{a}") } else { a });
+    }
+    out
+}

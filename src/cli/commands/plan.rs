@@ -1,0 +1,286 @@
+//! `plan`, `apply` and `destroy`.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use miette::Report;
+
+use crate::apply::Event;
+use crate::cli::args::{ApplyArgs, PlanArgs, PlanFlags};
+use crate::cli::render::json::plan_json;
+use crate::cli::render::plan::render_plan;
+use crate::cli::render::style::Style;
+use crate::cli::workspace::{enter, reports, Failure, Workspace};
+use crate::diagnostics::Diagnostics;
+use crate::lang::Value;
+use crate::plan::file::{self as planfile, PlanFile, SavedVar};
+use crate::plan::{Mode, Options, Plan};
+use crate::state::{Lock, State};
+
+fn options(flags: &PlanFlags, mode: Mode) -> Options {
+    let mode = if flags.refresh_only { Mode::RefreshOnly } else { mode };
+    Options { mode, targets: flags.targets.clone(), excludes: flags.excludes.clone(), replace: flags.replace.clone() }
+}
+
+/// Takes the state lock, waiting up to `-lock-timeout`.
+pub async fn lock(ws: &Workspace, op: &str, timeout: Option<&str>) -> Result<Lock, Failure> {
+    let limit = parse_duration(timeout.unwrap_or("0s")).ok_or_else(|| Report::msg("Invalid -lock-timeout: use a duration like `10s` or `2m`"))?;
+    let start = std::time::Instant::now();
+    loop {
+        match ws.store.lock(op) {
+            Ok(l) => return Ok(l),
+            Err(e) if start.elapsed() >= limit => return Err(Report::new(e).into()),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+fn parse_duration(s: &str) -> Option<Duration> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num.parse().ok()?;
+    Some(match unit {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n * 60),
+        _ => return None,
+    })
+}
+
+/// Refreshes (unless told not to) and plans.
+pub async fn make_plan(ws: &Workspace, vars: BTreeMap<String, Value>, state: State, opts: &Options, refresh: bool) -> Result<Plan, Failure> {
+    let (prior, drift) = if refresh && opts.mode != Mode::Destroy || opts.mode == Mode::RefreshOnly {
+        crate::plan::refresh::refresh(&state, &ws.providers).await.map_err(|d| Failure(reports(&d, &ws.config.sources)))?
+    } else {
+        (state, Vec::new())
+    };
+    crate::plan::plan(&ws.config, &ws.graph, vars, prior, drift, opts).map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))
+}
+
+fn print_warnings(plan: &Plan, ws: &Workspace) {
+    for w in &plan.warnings {
+        eprintln!("{:?}", w.to_report(&ws.config.sources));
+    }
+}
+
+/// `keyway plan`.
+pub async fn plan(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
+    enter(args.dir.as_deref())?;
+    let mut ws = Workspace::load()?;
+    let (vars, _) = ws.vars(&args.flags)?;
+    let _lock = lock(&ws, "plan", args.flags.lock_timeout.as_deref()).await?;
+    let state = ws.state()?;
+    let mode = if args.destroy { Mode::Destroy } else { Mode::Normal };
+    let opts = options(&args.flags, mode);
+    let plan = make_plan(&ws, vars.clone(), state.clone(), &opts, args.flags.refresh).await?;
+    if args.json {
+        println!("{}", plan_json(&plan));
+    } else {
+        print_warnings(&plan, &ws);
+        print!("{}", render_plan(&plan, &st));
+    }
+    if let Some(out) = &args.out {
+        let file = save(&ws, &plan, &state, &vars, &opts, args.flags.refresh);
+        let text = serde_json::to_string_pretty(&file).map_err(|e| Report::msg(e.to_string()))?;
+        write_private(out, &text).map_err(|e| Report::msg(format!("Cannot write plan file `{}`: {e}", out.display())))?;
+        if !args.json {
+            println!("\nSaved the plan to: {}\nTo perform exactly these actions, run: keyway apply {}", out.display(), out.display());
+        }
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+fn save(ws: &Workspace, plan: &Plan, state: &State, vars: &BTreeMap<String, Value>, opts: &Options, refresh: bool) -> PlanFile {
+    let salt = uuid::Uuid::new_v4().to_string();
+    PlanFile {
+        format: planfile::FORMAT.into(),
+        version: planfile::VERSION,
+        keyway_version: env!("CARGO_PKG_VERSION").into(),
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+        mode: opts.mode,
+        refresh,
+        targets: opts.targets.clone(),
+        excludes: opts.excludes.clone(),
+        replace: opts.replace.clone(),
+        variables: planfile::saved_vars(vars, &salt),
+        salt,
+        config_digest: planfile::config_digest(&ws.config.sources),
+        changes: planfile::saved_changes(plan),
+        plan_digest: planfile::plan_digest(&plan_json(plan)),
+    }
+}
+
+/// `keyway apply` and `keyway destroy`.
+pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode, Failure> {
+    let saved = match &args.path {
+        Some(p) if p.is_file() => Some(p.clone()),
+        Some(p) => {
+            enter(Some(p))?;
+            None
+        }
+        None => None,
+    };
+    let mut ws = Workspace::load()?;
+    let (mut vars, _) = ws.vars(&args.flags)?;
+    let _lock = lock(&ws, if destroy { "destroy" } else { "apply" }, args.flags.lock_timeout.as_deref()).await?;
+    let state = ws.state()?;
+    let plan = match &saved {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Report::msg(format!("Cannot read plan file `{}`: {e}", path.display())))?;
+            let file = planfile::parse(&text).map_err(|e| Report::msg(format!("`{}`: {e}", path.display())))?;
+            check_saved(&ws, &file, &state, &mut vars)?;
+            let opts = Options { mode: file.mode, targets: file.targets.clone(), excludes: file.excludes.clone(), replace: file.replace.clone() };
+            let plan = make_plan(&ws, vars.clone(), state, &opts, file.refresh).await?;
+            if planfile::saved_changes(&plan) != file.changes || planfile::plan_digest(&plan_json(&plan)) != file.plan_digest {
+                return Err(Report::msg("Saved plan is stale: the objects it was made against changed since (refresh found differences)")
+                    .wrap_err("run `keyway plan -out` again").into());
+            }
+            plan
+        }
+        None => {
+            let mode = if destroy { Mode::Destroy } else { Mode::Normal };
+            let opts = options(&args.flags, mode);
+            let plan = make_plan(&ws, vars.clone(), state, &opts, args.flags.refresh).await?;
+            print_warnings(&plan, &ws);
+            print!("{}", render_plan(&plan, &st));
+            if !plan.has_changes() {
+                return Ok(ExitCode::SUCCESS);
+            }
+            if !args.auto_approve && !confirm(destroy) {
+                println!("\n{} cancelled.", if destroy { "Destroy" } else { "Apply" });
+                return Ok(ExitCode::from(1));
+            }
+            plan
+        }
+    };
+    run_apply(ws, plan, vars, args.parallelism, st).await
+}
+
+fn check_saved(ws: &Workspace, file: &PlanFile, state: &State, vars: &mut BTreeMap<String, Value>) -> Result<(), Failure> {
+    let fresh = file.lineage.is_empty() || file.serial == 0;
+    if !(fresh && state.serial == 0) && (file.lineage != state.lineage || file.serial != state.serial) {
+        return Err(Report::msg(format!(
+            "Saved plan is stale: the state changed since the plan was made (serial {} then, {} now)",
+            file.serial, state.serial
+        )).into());
+    }
+    if planfile::config_digest(&ws.config.sources) != file.config_digest {
+        return Err(Report::msg("Saved plan does not match the configuration: files changed since the plan was made").into());
+    }
+    for (name, saved) in &file.variables {
+        match saved {
+            SavedVar::Value(v) => {
+                let is_sensitive = ws.config.variables.get(name).is_some_and(|d| d.sensitive);
+                let v = Value::from_json(v);
+                vars.insert(name.clone(), if is_sensitive { v.sensitive() } else { v });
+            }
+            SavedVar::Sha256(digest) => {
+                let given = vars.get(name).cloned().unwrap_or(Value::Null).deep_unmark();
+                if &planfile::secret_digest(&file.salt, &given) != digest {
+                    return Err(Report::msg(format!("The saved plan used a different value for the sensitive variable `{name}`"))
+                        .wrap_err("sensitive values are not stored in plan files: pass the same value again (-var, -var-file or TF_VAR_)").into());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn confirm(destroy: bool) -> bool {
+    let what = if destroy { "destroy all remote objects managed by this configuration" } else { "perform the actions described above" };
+    print!("\nDo you want to {}?\n  keyway will {what}.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", if destroy { "really destroy all resources" } else { "perform these actions" });
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    line.trim() == "yes"
+}
+
+async fn run_apply(ws: Workspace, plan: Plan, vars: BTreeMap<String, Value>, parallelism: usize, st: Style) -> Result<ExitCode, Failure> {
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nInterrupt received: letting operations in flight finish and saving state...");
+            flag.store(true, Ordering::SeqCst);
+        }
+    });
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let printer = tokio::task::spawn_blocking(move || {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let interactive = std::io::stdout().is_terminal();
+        while let Some(e) = rx.blocking_recv() {
+            let _ = writeln!(out, "{}", event_line(&e));
+            if interactive {
+                let _ = out.flush();
+            }
+        }
+        let _ = out.flush();
+    });
+    let (add, change, destroy) = plan.counts();
+    let destroying = plan.mode == Mode::Destroy;
+    let store = ws.store.clone();
+    let persist: crate::apply::Persist = Box::new(move |s: &mut State| store.write(s).map_err(|e| e.to_string()));
+    let sources = ws.config.sources.clone();
+    let outcome = crate::apply::apply(ws.config, ws.graph, plan, vars, ws.providers, parallelism, persist, tx, interrupt).await;
+    let _ = printer.await;
+    if !outcome.errors.is_empty() {
+        let mut r = reports(&outcome.errors, &sources);
+        r.push(Report::msg(format!("{} failed: state holds everything that completed; fix the errors above and run it again", if destroying { "Destroy" } else { "Apply" })));
+        return Err(Failure(r));
+    }
+    if destroying {
+        println!("\n{} Resources: {destroy} destroyed.", st.bold(&st.green("Destroy complete!")));
+    } else {
+        println!("\n{} Resources: {add} added, {change} changed, {destroy} destroyed.", st.bold(&st.green("Apply complete!")));
+        crate::cli::commands::output::print_outputs(&outcome.state);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn event_line(e: &Event) -> String {
+    let secs = |d: &Duration| if d.as_secs() >= 1 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) };
+    match e {
+        Event::Started { addr, action } => format!("{addr}: {}...", verb_ing(action)),
+        Event::Progress { addr, action, elapsed } => format!("{addr}: Still {}... [{} elapsed]", verb_ing(action).to_lowercase(), secs(elapsed)),
+        Event::Finished { addr, action, elapsed, id } => {
+            let id = id.as_ref().map(|i| format!(" [id={i}]")).unwrap_or_default();
+            format!("{addr}: {} complete after {}{id}", capital(action), secs(elapsed))
+        }
+        Event::Failed { addr, message } => format!("{addr}: failed: {message}"),
+        Event::Skipped { addr, reason } => format!("{addr}: skipped ({reason})"),
+    }
+}
+
+fn verb_ing(action: &str) -> &'static str {
+    match action {
+        "create" => "Creating",
+        "update" => "Modifying",
+        "destroy" => "Destroying",
+        _ => "Working",
+    }
+}
+
+fn capital(action: &str) -> String {
+    match action {
+        "created" => "Creation".into(),
+        "updated" => "Modifications".into(),
+        "destroyed" => "Destruction".into(),
+        other => other.into(),
+    }
+}
