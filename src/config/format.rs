@@ -47,6 +47,12 @@ pub fn format(source: &str) -> Result<String, FormatError> {
             message,
         });
     }
+    Ok(reformat(source))
+}
+
+/// The formatting proper. Total: it never fails or panics, whatever the input, so that even
+/// an input the parser accepted but the lexer reads differently cannot crash `keyway fmt`.
+fn reformat(source: &str) -> String {
     let tokens = Lexer::new(source).run();
     let mut tokens = rewrite_body_values(tokens);
     let lines = split_lines(&tokens);
@@ -65,7 +71,7 @@ pub fn format(source: &str) -> Result<String, FormatError> {
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }
-    Ok(out)
+    out
 }
 
 // ---- tokens ---------------------------------------------------------------------------------
@@ -546,7 +552,19 @@ fn rewrite_body<'a>(
             Kind::Ident => {
                 // A block: type, labels, `{`, body, `}`.
                 let name = t.text.clone();
+                let header_start = *i;
                 while let Some(h) = tokens.get(*i) {
+                    if h.kind == Kind::Ident && *i > header_start {
+                        // Terraform writes every block label quoted: `resource "a" "b"`.
+                        out.push(Token::synthetic(Kind::OQuote, "\""));
+                        out.push(Token {
+                            kind: Kind::QuotedLit,
+                            ..h.clone()
+                        });
+                        out.push(Token::synthetic(Kind::CQuote, "\""));
+                        *i += 1;
+                        continue;
+                    }
                     out.push(h.clone());
                     *i += 1;
                     if h.kind == Kind::OBrace || h.is_line_end() {
@@ -869,6 +887,32 @@ mod tests {
         assert!(err.line >= 2, "{err:?}");
         assert!(err.column >= 1);
         assert!(err.to_string().contains("line"));
+    }
+
+    #[test]
+    fn never_panics_on_truncated_or_odd_input() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fmt");
+        let mut samples = vec![
+            "a = \"${".to_string(),
+            "x = <<EOT\nno end".to_string(),
+            "}}}]])) ~} %{ ${".to_string(),
+            "a = \"\\".to_string(),
+            "<<-\n<<A\r\nA".to_string(),
+            "\u{e9}\u{1F600} = 1 # \u{e9}".to_string(),
+        ];
+        if let Ok(dir) = std::fs::read_dir(root) {
+            for entry in dir.flatten() {
+                if let Ok(text) = std::fs::read_to_string(entry.path().join("in.tf")) {
+                    samples.push(text);
+                }
+            }
+        }
+        for text in &samples {
+            for (i, _) in text.char_indices() {
+                let _ = reformat(&text[..i]);
+                let _ = reformat(&text[i..]);
+            }
+        }
     }
 
     #[test]
