@@ -68,7 +68,7 @@ fn write_increments_serial_and_leaves_no_temp_files() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, vec![".gitignore", "state.json"]);
+    assert_eq!(names, vec![".gitignore", "state.json", "state.json.backup"]);
 }
 
 #[cfg(unix)]
@@ -89,16 +89,19 @@ fn state_and_backup_are_private() {
 }
 
 #[test]
-fn backup_holds_the_state_from_before_this_run() {
+fn backup_holds_the_previous_state() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut s = sample_state();
-    LocalStore::new(dir.path()).write(&mut s).expect("run 1");
     let store = LocalStore::new(dir.path());
-    store.write(&mut s).expect("run 2, write 1");
-    store.write(&mut s).expect("run 2, write 2");
-    assert_eq!(s.serial, 3);
+    let mut s = sample_state();
+    store.write(&mut s).expect("write 1");
+    assert!(
+        !store.backup_path().exists(),
+        "nothing to back up on the first write"
+    );
+    store.write(&mut s).expect("write 2");
+    store.write(&mut s).expect("write 3");
     let backup = std::fs::read_to_string(store.backup_path()).expect("backup");
-    assert!(backup.contains("\"serial\": 1,"), "{backup}");
+    assert!(backup.contains("\"serial\": 2,"), "{backup}");
     assert_eq!(store.read().expect("read").expect("some").serial, 3);
 }
 

@@ -43,8 +43,6 @@ impl Stamp {
 struct Cache {
     /// The state file currently on disk is one we read or wrote and know to be valid.
     known_good: Option<Stamp>,
-    /// The pre-existing state has been copied to the backup file during this store's life.
-    backed_up: bool,
 }
 
 /// State stored in the local filesystem.
@@ -162,9 +160,7 @@ impl LocalStore {
             Ok(_) => {}
             // Forcing over an unreadable file is the way to repair it; the damaged file is
             // kept as the backup by `persist`.
-            Err(Error::Corrupt { .. } | Error::UnsupportedVersion { .. }) if force => {
-                self.cache().backed_up = false;
-            }
+            Err(Error::Corrupt { .. } | Error::UnsupportedVersion { .. }) if force => {}
             Err(e) => return Err(e),
         }
         // Re-rendered rather than copied, so the file on disk is always canonical.
@@ -202,7 +198,7 @@ impl LocalStore {
                 .map_err(|e| Error::io("write", &tmp, e))?;
             f.sync_all().map_err(|e| Error::io("sync", &tmp, e))?;
             drop(f);
-            self.backup_once(&path)?;
+            self.backup(&path)?;
             fs::rename(&tmp, &path).map_err(|e| Error::io("replace", &path, e))?;
             sync_dir(&self.dir)
         })();
@@ -215,20 +211,17 @@ impl LocalStore {
         Ok(())
     }
 
-    /// Like Terraform's local backend, the backup holds the state as it was before this store
-    /// first wrote (i.e. before this run), not merely the previous of many per-resource writes;
-    /// that is the copy a user wants back after a bad run. A hard link makes it free of copying
-    /// and the rename makes replacing the old backup atomic.
-    fn backup_once(&self, path: &Path) -> Result<(), Error> {
-        if self.cache().backed_up {
-            return Ok(());
-        }
+    /// Keeps the current file as `state.json.backup`, so the state one write ago survives
+    /// even if the current file is later damaged. A hard link costs no copying (this runs on
+    /// every write) and the rename replaces the old backup atomically.
+    fn backup(&self, path: &Path) -> Result<(), Error> {
         if fs::symlink_metadata(path).is_ok() {
             let backup = self.backup_path();
-            let tmp = self
-                .dir
-                .join(format!(".{BACKUP_FILE}.tmp-{}", std::process::id()));
-            let _ = fs::remove_file(&tmp);
+            let tmp = self.dir.join(format!(
+                ".{BACKUP_FILE}.tmp-{}-{}",
+                std::process::id(),
+                uuid::Uuid::new_v4().simple()
+            ));
             if fs::hard_link(path, &tmp).is_err() {
                 // Filesystems without hard links: copy (which also copies the 0600 mode).
                 fs::copy(path, &tmp).map_err(|e| Error::io("back up", path, e))?;
@@ -236,9 +229,11 @@ impl LocalStore {
                     .and_then(|f| f.sync_all())
                     .map_err(|e| Error::io("sync", &tmp, e))?;
             }
-            fs::rename(&tmp, &backup).map_err(|e| Error::io("replace", &backup, e))?;
+            if let Err(e) = fs::rename(&tmp, &backup) {
+                let _ = fs::remove_file(&tmp);
+                return Err(Error::io("replace", &backup, e));
+            }
         }
-        self.cache().backed_up = true;
         Ok(())
     }
 
