@@ -175,9 +175,10 @@ impl Walk<'_> {
     fn expand(&mut self, res: &Resource) -> Option<Vec<(InstanceKey, Option<Value>)>> {
         if let Some(c) = &res.count {
             let v = self.eval(c, None, None);
+            let n = crate::lang::eval::to_number(&v);
             return match v.unmarked() {
-                Value::Number(n) if n.0 >= 0.0 && n.0.fract() == 0.0 => {
-                    Some((0..n.0 as usize).map(|i| (InstanceKey::Int(i), None)).collect())
+                _ if n.is_some_and(|n| n >= 0.0 && n.fract() == 0.0) => {
+                    Some((0..n.unwrap_or(0.0) as usize).map(|i| (InstanceKey::Int(i), None)).collect())
                 }
                 Value::Unknown => {
                     self.diags.push(Diagnostic::error("plan::count_unknown", "Invalid count argument: the value depends on resource attributes that cannot be determined until apply")
