@@ -407,7 +407,36 @@ async fn with_progress<T>(s: &Shared, addr: &str, verb: &'static str, start: Ins
 fn remark(schema: &crate::schema::ResourceSchema, planned: &Value, new: Value) -> Value {
     let paths = sensitive_paths(planned);
     let inst = ResourceInstance { attributes: new.to_json(), sensitive_paths: paths, ..Default::default() };
-    mark(schema, from_state(&inst))
+    let mut secrets = Vec::new();
+    secret_leaves(planned, false, &mut secrets);
+    mark(schema, mark_copies(from_state(&inst), &secrets))
+}
+
+/// Scalar values under a sensitive mark.
+fn secret_leaves(v: &Value, under: bool, out: &mut Vec<Value>) {
+    match v {
+        Value::Sensitive(x) => secret_leaves(x, true, out),
+        Value::List(items) | Value::Set(items) => items.iter().for_each(|x| secret_leaves(x, under, out)),
+        Value::Object(m) => m.values().for_each(|x| secret_leaves(x, under, out)),
+        Value::String(_) | Value::Number(_) | Value::Bool(_) if under => out.push(v.clone()),
+        _ => {}
+    }
+}
+
+/// Marks every copy of a secret the provider echoed back (such as `terraform_data.output`
+/// mirroring a sensitive `input`), so that it cannot leak through a computed attribute.
+fn mark_copies(v: Value, secrets: &[Value]) -> Value {
+    if secrets.is_empty() {
+        return v;
+    }
+    match v {
+        Value::Sensitive(_) => v,
+        Value::List(items) => Value::List(items.into_iter().map(|x| mark_copies(x, secrets)).collect()),
+        Value::Set(items) => Value::Set(items.into_iter().map(|x| mark_copies(x, secrets)).collect()),
+        Value::Object(m) => Value::Object(m.into_iter().map(|(k, x)| (k, mark_copies(x, secrets))).collect()),
+        scalar if secrets.contains(&scalar) => scalar.sensitive(),
+        other => other,
+    }
 }
 
 /// The state address of an old object waiting for deletion after its replacement exists.

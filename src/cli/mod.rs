@@ -27,7 +27,7 @@ pub fn main() -> ExitCode {
     let color = !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
     let err_color = !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
     let _ = miette::set_hook(Box::new(move |_| {
-        Box::new(miette::MietteHandlerOpts::new().color(err_color).unicode(err_color).build())
+        Box::new(miette::MietteHandlerOpts::new().color(err_color).unicode(err_color).wrap_lines(err_color).build())
     }));
     if let Some(dir) = &cli.chdir {
         if let Err(e) = std::env::set_current_dir(dir) {

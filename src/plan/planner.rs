@@ -362,7 +362,8 @@ impl Walk<'_> {
                 _ => None,
             }).collect())
         } else {
-            Instances::Single(insts.first().map(|a| from_state(&self.prior.resources[a])).unwrap_or(Value::Null))
+            // Not applied yet and left out of this run: not known.
+            Instances::Single(insts.first().map(|a| from_state(&self.prior.resources[a])).unwrap_or(Value::Unknown))
         }
     }
 

@@ -103,14 +103,20 @@ fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
     };
     let (bo, ao) = (obj(before), obj(after));
     let keys: BTreeSet<&String> = bo.keys().chain(ao.keys()).collect();
-    let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
-    let mut unchanged = 0;
     let sens = schema::lookup(&c.ty);
-    for k in keys {
-        let is_sensitive = sens.and_then(|s| s.attributes.get(k.as_str())).is_some_and(|a| a.sensitive);
-        let b = bo.get(k).cloned().unwrap_or(Value::Null);
-        let a = ao.get(k).cloned().unwrap_or(Value::Null);
-        let (b, a) = if is_sensitive { (hide(b), hide(a)) } else { (b, a) };
+    let pairs: Vec<(&String, Value, Value)> = keys
+        .into_iter()
+        .map(|k| {
+            let is_sensitive = sens.and_then(|s| s.attributes.get(k.as_str())).is_some_and(|a| a.sensitive);
+            let b = bo.get(k).cloned().unwrap_or(Value::Null);
+            let a = ao.get(k).cloned().unwrap_or(Value::Null);
+            if is_sensitive { (k, hide(b), hide(a)) } else { (k, b, a) }
+        })
+        .collect();
+    // Align `=` over the lines actually shown, as Terraform does.
+    let width = pairs.iter().filter(|(k, b, a)| attr_line(k, 0, b, a, &c.action, st).is_some()).map(|(k, _, _)| k.len()).max().unwrap_or(0);
+    let mut unchanged = 0;
+    for (k, b, a) in pairs {
         let line = attr_line(k, width, &b, &a, &c.action, st);
         match line {
             Some(l) => {

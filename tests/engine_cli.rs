@@ -1,0 +1,268 @@
+//! Engine behaviour through the real binary: diagnostics, saved plans, targeting, lifecycle
+//! settings and state safety.
+
+mod support;
+
+use support::Work;
+
+#[test]
+fn all_configuration_errors_are_reported_together_with_locations() {
+    let w = Work::new(
+        r#"
+variable "region" {}
+resource "terraform_data" "a" {
+  inptu = "x"
+}
+resource "terraform_data" "b" {
+  input = var.regoin
+}
+resource "terraform_data" "c" {
+  input = terraform_data.missing.output
+}
+resource "terraform_dat" "d" {}
+"#,
+    );
+    let r = w.run(&["validate"]).code(1);
+    for needle in [
+        "An argument named `inptu` is not expected",
+        "did you mean `input`?",
+        "Reference to undeclared input variable `regoin`",
+        "did you mean `region`?",
+        "Reference to undeclared resource `terraform_data.missing`",
+        "Unknown resource type `terraform_dat`",
+        "main.tf:4:",
+    ] {
+        assert!(r.stderr.contains(needle), "missing {needle:?} in\n{}", r.stderr);
+    }
+}
+
+#[test]
+fn syntax_errors_point_at_the_file_and_line() {
+    let w = Work::new("resource \"terraform_data\" \"a\" {\n  input = [1, 2\n}\n");
+    let r = w.run(&["plan"]).code(1);
+    assert!(r.stderr.contains("config::syntax"), "{}", r.stderr);
+    assert!(r.stderr.contains("main.tf:"), "{}", r.stderr);
+}
+
+#[test]
+fn cycles_name_every_member() {
+    let w = Work::new(
+        r#"
+resource "terraform_data" "a" { input = terraform_data.c.output }
+resource "terraform_data" "b" { input = terraform_data.a.output }
+resource "terraform_data" "c" { input = local.x }
+locals { x = terraform_data.b.output }
+"#,
+    );
+    let r = w.run(&["plan"]).code(1);
+    assert!(
+        r.stderr.contains("Cycle: local.x, terraform_data.a, terraform_data.b, terraform_data.c"),
+        "{}",
+        r.stderr
+    );
+}
+
+const CHAIN: &str = r#"
+variable "v" {
+  default = "one"
+}
+variable "token" {
+  default   = "s3cr3t-token-value"
+  sensitive = true
+}
+resource "terraform_data" "a" { input = var.v }
+resource "terraform_data" "b" { input = "${terraform_data.a.output}-b" }
+resource "terraform_data" "c" { input = "independent" }
+resource "terraform_data" "secret" { input = var.token }
+output "b" { value = terraform_data.b.output }
+output "token" {
+  value     = terraform_data.secret.output
+  sensitive = true
+}
+"#;
+
+#[test]
+fn secrets_never_reach_terminal_or_plan_files() {
+    let w = Work::new(CHAIN);
+    let plan = w.run(&["plan", "-out=tfplan"]).ok();
+    assert!(!plan.stdout.contains("s3cr3t"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("(sensitive value)"), "{}", plan.stdout);
+    let file = std::fs::read_to_string(w.path().join("tfplan")).expect("plan file");
+    assert!(!file.contains("s3cr3t"), "{file}");
+    let json = w.run(&["plan", "-json"]).ok();
+    assert!(!json.stdout.contains("s3cr3t"), "{}", json.stdout);
+    let apply = w.run(&["apply", "tfplan"]).ok();
+    assert!(!apply.stdout.contains("s3cr3t"), "{}", apply.stdout);
+    assert!(!w.run(&["show"]).ok().stdout.contains("s3cr3t"));
+    assert!(!w.run(&["output"]).ok().stdout.contains("s3cr3t"));
+    assert_eq!(w.run(&["output", "-raw", "token"]).ok().stdout, "s3cr3t-token-value");
+}
+
+#[test]
+fn saved_plan_applies_exactly_and_refuses_when_stale() {
+    let w = Work::new(CHAIN);
+    w.run(&["plan", "-out=p1"]).ok();
+    w.run(&["plan", "-out=p2"]).ok();
+    let r = w.run(&["apply", "p1"]).ok();
+    assert!(r.stdout.contains("Apply complete! Resources: 4 added"), "{}", r.stdout);
+    let stale = w.run(&["apply", "p2"]).code(1);
+    assert!(stale.stderr.contains("Saved plan is stale"), "{}", stale.stderr);
+    w.run(&["plan", "-var", "v=two", "-out=p3"]).ok();
+    w.write("extra.tf", "resource \"terraform_data\" \"z\" {}\n");
+    let changed = w.run(&["apply", "p3"]).code(1);
+    assert!(changed.stderr.contains("files changed"), "{}", changed.stderr);
+}
+
+#[test]
+fn sensitive_variable_must_be_given_again_for_a_saved_plan() {
+    let w = Work::new(CHAIN);
+    w.run(&["plan", "-var", "token=other-secret", "-out=p"]).ok();
+    let r = w.run(&["apply", "p"]).code(1);
+    assert!(r.stderr.contains("sensitive variable `token`"), "{}", r.stderr);
+    w.run(&["apply", "-var", "token=other-secret", "p"]).ok();
+}
+
+#[test]
+fn target_brings_dependencies_and_exclude_drops_dependents() {
+    let w = Work::new(CHAIN);
+    let t = w.run(&["plan", "-target=terraform_data.b"]).ok();
+    assert!(t.stdout.contains("terraform_data.a will be created"), "{}", t.stdout);
+    assert!(t.stdout.contains("terraform_data.b will be created"));
+    assert!(!t.stdout.contains("terraform_data.c will"), "{}", t.stdout);
+    let e = w.run(&["plan", "-exclude=terraform_data.a"]).ok();
+    assert!(!e.stdout.contains("terraform_data.a will"), "{}", e.stdout);
+    assert!(!e.stdout.contains("terraform_data.b will"), "{}", e.stdout);
+    assert!(e.stdout.contains("terraform_data.c will be created"));
+}
+
+#[test]
+fn replace_flag_and_detailed_exitcode() {
+    let w = Work::new(CHAIN);
+    w.run(&["apply", "-auto-approve"]).ok();
+    w.run(&["plan", "-detailed-exitcode"]).code(0);
+    let r = w.run(&["plan", "-replace=terraform_data.c", "-detailed-exitcode"]).code(2);
+    assert!(r.stdout.contains("terraform_data.c must be replaced"), "{}", r.stdout);
+    assert!(r.stdout.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{}", r.stdout);
+}
+
+#[test]
+fn update_in_place_shows_known_after_apply() {
+    let w = Work::new(CHAIN);
+    w.run(&["apply", "-auto-approve"]).ok();
+    let r = w.run(&["plan", "-var", "v=two"]).ok();
+    assert!(r.stdout.contains("# terraform_data.a will be updated in-place"), "{}", r.stdout);
+    assert!(r.stdout.contains(r#"~ input  = "one" -> "two""#), "{}", r.stdout);
+    assert!(r.stdout.contains(r#"~ output = "one" -> (known after apply)"#), "{}", r.stdout);
+    w.run(&["apply", "-auto-approve", "-var", "v=two"]).ok();
+    assert_eq!(w.run(&["output", "-raw", "b"]).ok().stdout, "two-b");
+}
+
+#[test]
+fn prevent_destroy_may_use_a_variable() {
+    let w = Work::new(
+        r#"
+variable "protect" {
+  type    = bool
+  default = true
+}
+resource "terraform_data" "db" {
+  input = "data"
+  lifecycle {
+    prevent_destroy = var.protect
+  }
+}
+"#,
+    );
+    w.run(&["apply", "-auto-approve"]).ok();
+    let r = w.run(&["destroy", "-auto-approve"]).code(1);
+    assert!(r.stderr.contains("lifecycle.prevent_destroy"), "{}", r.stderr);
+    w.run(&["destroy", "-auto-approve", "-var", "protect=false"]).ok();
+}
+
+#[test]
+fn create_before_destroy_creates_first() {
+    let w = Work::new(
+        r#"
+variable "v" {
+  default = "1"
+}
+resource "terraform_data" "cfg" {
+  triggers_replace = var.v
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+resource "terraform_data" "user" { input = terraform_data.cfg.id }
+"#,
+    );
+    w.run(&["apply", "-auto-approve"]).ok();
+    let plan = w.run(&["plan", "-var", "v=2"]).ok();
+    assert!(plan.stdout.contains("+/- resource \"terraform_data\" \"cfg\""), "{}", plan.stdout);
+    let r = w.run(&["apply", "-auto-approve", "-var", "v=2", "-parallelism=1"]).ok();
+    let created = r.stdout.find("terraform_data.cfg: Creation complete").expect("created");
+    let user = r.stdout.find("terraform_data.user: Modifications complete").expect("user updated");
+    let destroyed = r.stdout.find("terraform_data.cfg (deposed): Destruction complete").expect("destroyed");
+    assert!(created < user && user < destroyed, "{}", r.stdout);
+    w.run(&["plan", "-var", "v=2", "-detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn ignore_changes_keeps_prior_value() {
+    let w = Work::new("variable \"v\" {\n  default = \"a\"\n}\nresource \"terraform_data\" \"x\" {\n  input = var.v\n  lifecycle {\n    ignore_changes = [input]\n  }\n}\n");
+    w.run(&["apply", "-auto-approve"]).ok();
+    w.run(&["plan", "-var", "v=b", "-detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn replace_triggered_by_follows_the_referenced_change() {
+    let w = Work::new(
+        r#"
+variable "v" {
+  default = "a"
+}
+resource "terraform_data" "src" { input = var.v }
+resource "terraform_data" "dep" {
+  input = "fixed"
+  lifecycle {
+    replace_triggered_by = [terraform_data.src]
+  }
+}
+"#,
+    );
+    w.run(&["apply", "-auto-approve"]).ok();
+    let r = w.run(&["plan", "-var", "v=b"]).ok();
+    assert!(r.stdout.contains("terraform_data.dep must be replaced"), "{}", r.stdout);
+}
+
+#[test]
+fn state_commands_list_show_mv_rm() {
+    let w = Work::new(CHAIN);
+    w.run(&["apply", "-auto-approve"]).ok();
+    let list = w.run(&["state", "list"]).ok();
+    assert_eq!(list.stdout, "terraform_data.a\nterraform_data.b\nterraform_data.c\nterraform_data.secret\n");
+    let show = w.run(&["state", "show", "terraform_data.secret"]).ok();
+    assert!(show.stdout.contains("(sensitive value)") && !show.stdout.contains("s3cr3t"), "{}", show.stdout);
+    w.run(&["state", "mv", "terraform_data.c", "terraform_data.c2"]).ok();
+    w.run(&["state", "rm", "terraform_data.c2"]).ok();
+    assert!(!w.run(&["state", "list"]).ok().stdout.contains("terraform_data.c"));
+    let pulled = w.run(&["state", "pull"]).ok();
+    assert!(pulled.stdout.contains("\"format\": \"keyway-state\""), "{}", pulled.stdout);
+}
+
+#[test]
+fn graph_prints_dot_with_edges() {
+    let w = Work::new(CHAIN);
+    let r = w.run(&["graph"]).ok();
+    assert!(r.stdout.starts_with("digraph {"), "{}", r.stdout);
+    assert!(r.stdout.contains("\"terraform_data.b\" -> \"terraform_data.a\""), "{}", r.stdout);
+}
+
+#[test]
+fn single_dash_and_chdir_flags_work() {
+    let w = Work::new(CHAIN);
+    let dir = w.path().to_string_lossy().into_owned();
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_keyway"));
+    let out = c.args([&format!("-chdir={dir}"), "plan", "-refresh=false", "-no-color"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Plan: 4 to add"));
+}

@@ -1,0 +1,105 @@
+//! Test support: run the real `keyway` binary in a temporary working folder.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A temporary working folder with a configuration in it.
+pub struct Work {
+    /// Keeps the folder alive.
+    pub dir: tempfile::TempDir,
+}
+
+impl Work {
+    /// A folder holding `main.tf` with `text`.
+    pub fn new(text: &str) -> Work {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("main.tf"), text).expect("write main.tf");
+        Work { dir }
+    }
+
+    /// A copy of a folder (not recursive).
+    pub fn copy_of(src: &Path) -> Work {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for e in std::fs::read_dir(src).expect("read example") {
+            let p = e.expect("entry").path();
+            if p.is_file() {
+                std::fs::copy(&p, dir.path().join(p.file_name().expect("name"))).expect("copy");
+            }
+        }
+        Work { dir }
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Replaces `main.tf`.
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.path().join(name), text).expect("write");
+    }
+
+    /// Runs keyway with `args` in the folder.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = self.command(args).output().expect("run keyway");
+        Run::from(out)
+    }
+
+    /// The command, not started.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_keyway"));
+        c.args(args).current_dir(self.path()).env("NO_COLOR", "1").env_remove("TF_VAR_replicas");
+        c
+    }
+
+    /// `.keyway/state.json`.
+    pub fn state_path(&self) -> PathBuf {
+        self.path().join(".keyway/state.json")
+    }
+
+    /// The state file parsed as JSON.
+    pub fn state_json(&self) -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(self.state_path()).expect("state exists")).expect("state is JSON")
+    }
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts the exit code, showing the output on failure.
+    pub fn code(self, want: i32) -> Run {
+        assert_eq!(self.code, want, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Asserts success.
+    pub fn ok(self) -> Run {
+        self.code(0)
+    }
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
