@@ -347,41 +347,153 @@ fn map_values(map: BTreeMap<String, Value>, elem: &Type) -> Result<Value, String
     Ok(Value::Object(out))
 }
 
-/// The kind of a value for unification: which primitive, or "structural".
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
-    Bool,
-    Number,
-    String,
-    Collection,
-    Structural,
-}
-
-fn kind(value: &Value) -> Option<Kind> {
-    match value.unmarked() {
-        Value::Null | Value::Unknown | Value::Sensitive(_) => None,
-        Value::Bool(_) => Some(Kind::Bool),
-        Value::Number(_) => Some(Kind::Number),
-        Value::String(_) => Some(Kind::String),
-        Value::Set(_) => Some(Kind::Collection),
-        Value::List(_) | Value::Object(_) => Some(Kind::Structural),
+/// The type a value has on its own, as cty infers it: lists are tuples, objects are
+/// objects; null and unknown values fit any type.
+fn infer(value: &Value) -> Type {
+    match value {
+        Value::Null | Value::Unknown => Type::Any,
+        Value::Bool(_) => Type::Bool,
+        Value::Number(_) => Type::Number,
+        Value::String(_) => Type::String,
+        Value::List(items) => Type::Tuple(items.iter().map(infer).collect()),
+        Value::Set(items) => {
+            let types: Vec<Type> = items.iter().map(infer).collect();
+            Type::Set(Box::new(unify_types(&types).unwrap_or(Type::Any)))
+        }
+        Value::Object(map) => Type::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        Attr {
+                            ty: infer(v),
+                            optional: false,
+                            default: None,
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        Value::Sensitive(inner) => infer(inner),
     }
 }
 
-/// Makes the elements of a collection of `any` share one type, as cty's unification does
-/// for primitives: a mix of strings with numbers or bools becomes all strings.
+/// The one type all of `types` convert to, following cty's unification: strings absorb
+/// numbers and bools, tuples of one length unify element-wise (else become lists), objects
+/// with the same attributes unify attribute-wise (else become maps).
+fn unify_types(types: &[Type]) -> Option<Type> {
+    let known: Vec<&Type> = types.iter().filter(|t| **t != Type::Any).collect();
+    let Some(first) = known.first() else {
+        return Some(Type::Any);
+    };
+    if known.iter().all(|t| t == first) {
+        return Some((*first).clone());
+    }
+    let primitive = |t: &&Type| matches!(t, Type::String | Type::Number | Type::Bool);
+    if known.iter().all(primitive) {
+        return known.contains(&&Type::String).then_some(Type::String);
+    }
+    if known
+        .iter()
+        .all(|t| matches!(t, Type::Tuple(_) | Type::List(_)))
+    {
+        return unify_sequences(&known);
+    }
+    if known
+        .iter()
+        .all(|t| matches!(t, Type::Object(_) | Type::Map(_)))
+    {
+        return unify_objects(&known);
+    }
+    if known.iter().all(|t| matches!(t, Type::Set(_))) {
+        let inner: Vec<Type> = known.iter().filter_map(|t| element_type(t)).collect();
+        return Some(Type::Set(Box::new(unify_types(&inner)?)));
+    }
+    None
+}
+
+fn element_type(t: &Type) -> Option<Type> {
+    match t {
+        Type::List(e) | Type::Set(e) | Type::Map(e) => Some((**e).clone()),
+        _ => None,
+    }
+}
+
+fn unify_sequences(known: &[&Type]) -> Option<Type> {
+    let tuples: Vec<&Vec<Type>> = known
+        .iter()
+        .filter_map(|t| {
+            if let Type::Tuple(ts) = t {
+                Some(ts)
+            } else {
+                None
+            }
+        })
+        .collect();
+    if tuples.len() == known.len() && tuples.iter().all(|t| t.len() == tuples[0].len()) {
+        let columns = (0..tuples[0].len())
+            .map(|i| unify_types(&tuples.iter().map(|t| t[i].clone()).collect::<Vec<_>>()))
+            .collect::<Option<Vec<_>>>()?;
+        return Some(Type::Tuple(columns));
+    }
+    let mut all = Vec::new();
+    for t in known {
+        match t {
+            Type::Tuple(ts) => all.extend(ts.iter().cloned()),
+            other => all.extend(element_type(other)),
+        }
+    }
+    Some(Type::List(Box::new(unify_types(&all)?)))
+}
+
+fn unify_objects(known: &[&Type]) -> Option<Type> {
+    let objects: Vec<&BTreeMap<String, Attr>> = known
+        .iter()
+        .filter_map(|t| {
+            if let Type::Object(a) = t {
+                Some(a)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let same_keys =
+        objects.len() == known.len() && objects.iter().all(|o| o.keys().eq(objects[0].keys()));
+    if same_keys {
+        let mut attrs = BTreeMap::new();
+        for name in objects[0].keys() {
+            let column: Vec<Type> = objects
+                .iter()
+                .filter_map(|o| o.get(name))
+                .map(|a| a.ty.clone())
+                .collect();
+            let ty = unify_types(&column)?;
+            attrs.insert(
+                name.clone(),
+                Attr {
+                    ty,
+                    optional: false,
+                    default: None,
+                },
+            );
+        }
+        return Some(Type::Object(attrs));
+    }
+    let mut all = Vec::new();
+    for t in known {
+        match t {
+            Type::Object(attrs) => all.extend(attrs.values().map(|a| a.ty.clone())),
+            other => all.extend(element_type(other)),
+        }
+    }
+    Some(Type::Map(Box::new(unify_types(&all)?)))
+}
+
+/// Makes the elements of a collection of `any` share one type.
 fn unify(items: Vec<Value>) -> Result<Vec<Value>, String> {
-    let mut kinds: Vec<Kind> = items.iter().filter_map(kind).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
-    match kinds.as_slice() {
-        [] | [_] => Ok(items),
-        many if many.contains(&Kind::String) && many.iter().all(|k| *k <= Kind::String) => items
-            .into_iter()
-            .map(|item| convert(item, &Type::String))
-            .collect(),
-        _ => Err("all elements must have the same type".into()),
-    }
+    let types: Vec<Type> = items.iter().map(infer).collect();
+    let ty = unify_types(&types).ok_or("all elements must have the same type")?;
+    items.into_iter().map(|item| convert(item, &ty)).collect()
 }
 
 fn object(
@@ -419,5 +531,165 @@ pub(crate) fn number_text(n: f64) -> String {
         rounded
     } else {
         format!("{n}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> Result<Type, String> {
+        let expr = hcl_edit::parser::parse_expr(src).map_err(|e| e.to_string())?;
+        Type::from_expr(&expr)
+    }
+
+    fn value(src: &str) -> Value {
+        let expr = hcl_edit::parser::parse_expr(src).expect("value parses");
+        literal(&expr).expect("value is a literal")
+    }
+
+    #[test]
+    fn parses_type_expressions() {
+        let list_str = Type::List(Box::new(Type::String));
+        let cases: Vec<(&str, Type)> = vec![
+            ("string", Type::String),
+            ("number", Type::Number),
+            ("bool", Type::Bool),
+            ("any", Type::Any),
+            ("list(string)", list_str.clone()),
+            ("set(number)", Type::Set(Box::new(Type::Number))),
+            ("map(list(string))", Type::Map(Box::new(list_str.clone()))),
+            (
+                "tuple([string, number])",
+                Type::Tuple(vec![Type::String, Type::Number]),
+            ),
+            (
+                "object({a = string, b = optional(number, 3), c = optional(bool)})",
+                Type::Object(BTreeMap::from([
+                    (
+                        "a".into(),
+                        Attr {
+                            ty: Type::String,
+                            optional: false,
+                            default: None,
+                        },
+                    ),
+                    (
+                        "b".into(),
+                        Attr {
+                            ty: Type::Number,
+                            optional: true,
+                            default: Some(Value::number(3.0)),
+                        },
+                    ),
+                    (
+                        "c".into(),
+                        Attr {
+                            ty: Type::Bool,
+                            optional: true,
+                            default: None,
+                        },
+                    ),
+                ])),
+            ),
+        ];
+        for (src, want) in cases {
+            assert_eq!(parse(src), Ok(want), "{src}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_type_expressions() {
+        for (src, fragment) in [
+            ("strin", "not a valid type specification"),
+            ("list(string, number)", "requires one argument"),
+            ("optional(string)", "only as a modifier"),
+            ("frob(string)", "not a valid type constructor"),
+            ("\"string\"", "primitive type keyword"),
+            (
+                "object({a = optional(number, \"x\")})",
+                "Invalid default value",
+            ),
+        ] {
+            let err = parse(src).expect_err(src);
+            assert!(err.contains(fragment), "{src}: {err}");
+        }
+    }
+
+    /// Expected values were checked with Terraform 1.11 (variables with these types and
+    /// defaults, printed through `jsonencode`).
+    #[test]
+    fn converts_like_terraform() {
+        let cases = [
+            (
+                "object({name = string, port = optional(number, 80), tags = optional(map(string)), extra = optional(object({x = optional(bool, true)}), {})})",
+                r#"{name = "n", port = null, drop = 1}"#,
+                r#"{"extra":{"x":true},"name":"n","port":80,"tags":null}"#,
+            ),
+            ("list(string)", r#"[1, true, "x"]"#, r#"["1","true","x"]"#),
+            ("set(number)", r#"["3", 1, 3]"#, "[1,3]"),
+            ("map(any)", r#"{a = 1, b = "x"}"#, r#"{"a":"1","b":"x"}"#),
+            ("tuple([string, number, bool])", r#"[1, "2", "false"]"#, r#"["1",2,false]"#),
+            ("list(any)", r#"[[1], ["a"]]"#, r#"[["1"],["a"]]"#),
+            ("any", r#"{a = [1, "x"]}"#, r#"{"a":[1,"x"]}"#),
+            ("string", "null", "null"),
+            ("number", r#""-1.5""#, "-1.5"),
+            ("bool", r#""false""#, "false"),
+        ];
+        for (ty, v, want) in cases {
+            let ty = parse(ty).expect("type parses");
+            let got = convert(value(v), &ty).map(|v| v.to_json().to_string());
+            assert_eq!(got.as_deref(), Ok(want), "{v}");
+        }
+    }
+
+    #[test]
+    fn reports_conversion_errors() {
+        for (ty, v, fragment) in [
+            (
+                "object({a = string})",
+                "{b = 1}",
+                r#"attribute "a" is required"#,
+            ),
+            ("number", r#""x""#, "a number is required"),
+            ("bool", r#""yes""#, "a bool is required"),
+            ("string", "[1]", "string is required"),
+            (
+                "list(number)",
+                r#"["a"]"#,
+                "element 0: a number is required",
+            ),
+            (
+                "tuple([string])",
+                "[1, 2]",
+                "tuple required with 1 elements",
+            ),
+            ("map(string)", "[1]", "map of string is required"),
+            ("list(any)", r#"[1, {a = 1}]"#, "same type"),
+        ] {
+            let ty = parse(ty).expect("type parses");
+            let err = convert(value(v), &ty).expect_err(v);
+            assert!(err.contains(fragment), "{v}: {err}");
+        }
+    }
+
+    #[test]
+    fn keeps_marks_and_unknowns() {
+        let secret = Value::string("5").sensitive();
+        assert_eq!(
+            convert(secret, &Type::Number),
+            Ok(Value::number(5.0).sensitive())
+        );
+        assert_eq!(convert(Value::Unknown, &Type::String), Ok(Value::Unknown));
+        let list = Value::List(vec![Value::Unknown, Value::number(1.0)]);
+        let want = Value::List(vec![Value::Unknown, Value::string("1")]);
+        assert_eq!(convert(list, &Type::List(Box::new(Type::String))), Ok(want));
+    }
+
+    #[test]
+    fn prints_numbers_like_terraform() {
+        assert_eq!(number_text(0.1 + 0.2), "0.3");
+        assert_eq!(number_text(2f64.sqrt()), "1.4142135623730951");
+        assert_eq!(number_text(1e21), "1000000000000000000000");
     }
 }

@@ -199,6 +199,8 @@ fn match_segment(pattern: &str, name: &str) -> bool {
 fn match_chars(p: &[char], n: &[char]) -> bool {
     match p.split_first() {
         None => n.is_empty(),
+        // Runs of stars are one star; collapsing them keeps matching polynomial.
+        Some(('*', rest)) if rest.first() == Some(&'*') => match_chars(rest, n),
         Some(('*', rest)) => (0..=n.len()).any(|i| match_chars(rest, &n[i..])),
         Some(('?', rest)) => !n.is_empty() && match_chars(rest, &n[1..]),
         Some(('[', rest)) => match (rest.iter().position(|c| *c == ']'), n.first()) {

@@ -138,7 +138,7 @@ fn cidrsubnet(a: &Args) -> Result<Value, String> {
     let netnum = a.int(2)?;
     let new_len = u32::try_from(newbits)
         .ok()
-        .map(|n| n + net.len)
+        .and_then(|n| n.checked_add(net.len))
         .filter(|l| *l <= net.bits);
     let Some(new_len) = new_len else {
         return Err(a.fail(format!(
@@ -177,7 +177,7 @@ fn cidrsubnets(a: &Args) -> Result<Value, String> {
         let newbits = a.int(i)?;
         let len = u32::try_from(newbits)
             .ok()
-            .map(|n| n + net.len)
+            .and_then(|n| n.checked_add(net.len))
             .filter(|l| *l <= net.bits);
         let Some(len) = len.filter(|_| newbits > 0) else {
             return Err(a.err(
