@@ -1,0 +1,187 @@
+//! Data-driven tests: each row is a Terraform expression calling built-in functions with
+//! literal arguments and the `jsonencode` of the result Terraform 1.11 gives (checked with
+//! `terraform console`), or `!` and a fragment of the error message.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hcl_edit::expr::Expression;
+
+use super::{call, names, FuncContext};
+use crate::lang::functions::encoding::json_encode;
+use crate::lang::types::literal;
+use crate::lang::Value;
+
+/// A folder laid out like the one the expected values were checked in; created once, as
+/// tests run in parallel.
+fn fixture_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(make_fixture_dir).clone()
+}
+
+fn make_fixture_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("keyway-fn-tests-{}", std::process::id()));
+    let files = [
+        ("d/a.txt", "hi\n"),
+        ("d/sub/b.txt", "x\n"),
+        ("d/sub/c.md", "y\n"),
+        ("tpl.txt", "Hello, ${name}!"),
+    ];
+    for (name, body) in files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap_or(&dir)).expect("create fixture folder");
+        std::fs::write(path, body).expect("write fixture file");
+    }
+    dir
+}
+
+/// Substitutes `${name}` only: enough to show that templatefile passes source and vars.
+fn render(source: &str, vars: &BTreeMap<String, Value>) -> Result<Value, String> {
+    let mut out = source.to_owned();
+    for (k, v) in vars {
+        out = out.replace(&format!("${{{k}}}"), v.as_str().unwrap_or_default());
+    }
+    Ok(Value::String(out))
+}
+
+fn eval(expr: &Expression, base: &Path) -> Result<Value, String> {
+    match expr {
+        Expression::FuncCall(fc) => {
+            let args = fc
+                .args
+                .iter()
+                .map(|a| eval(a, base))
+                .collect::<Result<Vec<_>, _>>()?;
+            let ctx = FuncContext {
+                base_dir: base,
+                render_template: &render,
+            };
+            call(fc.name.name.as_str(), args, &ctx)
+        }
+        Expression::Array(items) => Ok(Value::List(
+            items
+                .iter()
+                .map(|e| eval(e, base))
+                .collect::<Result<_, _>>()?,
+        )),
+        Expression::Object(obj) => {
+            let mut map = BTreeMap::new();
+            for (k, v) in obj.iter() {
+                let key = match k {
+                    hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_owned(),
+                    hcl_edit::expr::ObjectKey::Expression(e) => {
+                        literal(e)?.as_str().unwrap_or_default().to_owned()
+                    }
+                };
+                map.insert(key, eval(v.expr(), base)?);
+            }
+            Ok(Value::Object(map))
+        }
+        other => literal(other),
+    }
+}
+
+fn run(source: &str, base: &Path) -> Result<Value, String> {
+    let expr = hcl_edit::parser::parse_expr(source).map_err(|e| format!("parse error: {e}"))?;
+    eval(&expr, base)
+}
+
+pub(super) fn check(cases: &[(&str, &str)]) {
+    let base = fixture_dir();
+    let mut failures = Vec::new();
+    for (source, expected) in cases {
+        let got = run(source, &base);
+        let ok = match (expected.strip_prefix('!'), &got) {
+            (Some(fragment), Err(e)) => e.contains(fragment),
+            (None, Ok(v)) => json_encode(v) == *expected,
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "{source}\n    expected {expected}\n    got      {got:?}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failing case(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn names_are_sorted_and_unique() {
+    let n = names();
+    assert!(n.windows(2).all(|w| w[0] < w[1]), "{n:?}");
+    assert!(n.contains(&"jsonencode") && n.contains(&"cidrsubnets"));
+}
+
+#[test]
+fn unknown_arguments_give_unknown_results() {
+    let base = fixture_dir();
+    let ctx = FuncContext {
+        base_dir: &base,
+        render_template: &render,
+    };
+    let got = call("upper", vec![Value::Unknown], &ctx);
+    assert_eq!(got, Ok(Value::Unknown));
+    let got = call("length", vec![Value::List(vec![Value::Unknown])], &ctx);
+    assert_eq!(got, Ok(Value::Unknown));
+}
+
+#[test]
+fn sensitive_arguments_mark_the_result() {
+    let base = fixture_dir();
+    let ctx = FuncContext {
+        base_dir: &base,
+        render_template: &render,
+    };
+    let secret = Value::string("abc").sensitive();
+    assert_eq!(
+        call("upper", vec![secret.clone()], &ctx),
+        Ok(Value::string("ABC").sensitive())
+    );
+    let list = Value::List(vec![Value::string("a"), secret.clone()]);
+    assert_eq!(
+        call("join", vec![",".into(), list], &ctx),
+        Ok(Value::string("a,abc").sensitive())
+    );
+    assert_eq!(
+        call("nonsensitive", vec![secret.clone()], &ctx),
+        Ok(Value::string("abc"))
+    );
+    assert_eq!(
+        call("issensitive", vec![secret], &ctx),
+        Ok(Value::Bool(true))
+    );
+    assert_eq!(
+        call("issensitive", vec!["x".into()], &ctx),
+        Ok(Value::Bool(false))
+    );
+}
+
+#[test]
+fn nondeterministic_functions_have_the_right_shape() {
+    let base = fixture_dir();
+    let ctx = FuncContext {
+        base_dir: &base,
+        render_template: &render,
+    };
+    let id = call("uuid", vec![], &ctx).expect("uuid");
+    let re =
+        regex::Regex::new("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+            .expect("regex");
+    assert!(re.is_match(id.as_str().unwrap_or_default()), "{id:?}");
+    let now = call("timestamp", vec![], &ctx).expect("timestamp");
+    let re = regex::Regex::new(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$").expect("regex");
+    assert!(re.is_match(now.as_str().unwrap_or_default()), "{now:?}");
+}
+
+#[test]
+fn unknown_function_is_an_error() {
+    assert_eq!(
+        run("nosuch(1)", Path::new(".")),
+        Err("Call to unknown function `nosuch`".into())
+    );
+}
