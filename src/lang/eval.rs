@@ -566,16 +566,19 @@ impl Evaluator<'_> {
         let mut out = String::new();
         let mut marked = false;
         let mut unknown = false;
-        self.render_elements(&elements, &mut out, &mut marked, &mut unknown)?;
+        self.render_elements(&elements, (false, false), &mut out, &mut marked, &mut unknown)?;
         if unknown {
             return Ok(Value::Unknown);
         }
         Ok(carry_mark(Value::String(out), marked))
     }
 
+    /// Renders elements; `trim` strips the whitespace at the start of the first and the end of
+    /// the last literal, for `~` markers on the enclosing directive.
     fn render_elements(
         &mut self,
         elements: &[&Element],
+        trim: (bool, bool),
         out: &mut String,
         marked: &mut bool,
         unknown: &mut bool,
@@ -585,7 +588,8 @@ impl Evaluator<'_> {
                 .get(i + 1)
                 .map(|n| strips_before(n))
                 .unwrap_or(false);
-            let strip_prev = i > 0 && strips_after(elements[i - 1]);
+            let strip_prev = (i > 0 && strips_after(elements[i - 1])) || (i == 0 && trim.0);
+            let strip_next = strip_next || (i + 1 == elements.len() && trim.1);
             match el {
                 Element::Literal(lit) => {
                     let mut s: &str = lit.value();
@@ -632,14 +636,18 @@ impl Evaluator<'_> {
                         EvalError::new("Template `if` condition must be a bool", span_of(&ifd.if_expr.cond_expr))
                     })?,
                 };
+                let ends = |s: Strip| matches!(s, Strip::End | Strip::Both);
+                let starts = |s: Strip| matches!(s, Strip::Start | Strip::Both);
+                let endif_trims = starts(ifd.endif_expr.strip);
                 let tpl = if branch {
-                    Some(&ifd.if_expr.template)
+                    let trail = ifd.else_expr.as_ref().map_or(endif_trims, |e| starts(e.strip));
+                    Some((&ifd.if_expr.template, (ends(ifd.if_expr.strip), trail)))
                 } else {
-                    ifd.else_expr.as_ref().map(|e| &e.template)
+                    ifd.else_expr.as_ref().map(|e| (&e.template, (ends(e.strip), endif_trims)))
                 };
-                if let Some(tpl) = tpl {
+                if let Some((tpl, trim)) = tpl {
                     let els: Vec<&Element> = tpl.iter().collect();
-                    self.render_elements(&els, out, marked, unknown)?;
+                    self.render_elements(&els, trim, out, marked, unknown)?;
                 }
                 Ok(())
             }
@@ -667,13 +675,17 @@ impl Evaluator<'_> {
                     }
                 };
                 let els: Vec<&Element> = f.template.iter().collect();
+                let trim = (
+                    matches!(f.strip, Strip::End | Strip::Both),
+                    matches!(ford.endfor_expr.strip, Strip::Start | Strip::Both),
+                );
                 for (k, v) in pairs {
                     let depth = self.locals.len();
                     if let Some(kv) = &f.key_var {
                         self.locals.push((kv.as_str().to_owned(), k));
                     }
                     self.locals.push((f.value_var.as_str().to_owned(), v));
-                    let r = self.render_elements(&els, out, marked, unknown);
+                    let r = self.render_elements(&els, trim, out, marked, unknown);
                     self.locals.truncate(depth);
                     r?;
                 }

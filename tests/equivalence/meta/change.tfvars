@@ -1,0 +1,4 @@
+n       = 3
+keys    = ["y", "z"]
+trigger = "t2"
+payload = "p2"
