@@ -34,7 +34,11 @@ pub struct Sources {
 impl Sources {
     /// Adds a file and returns its id.
     pub fn add(&mut self, path: PathBuf, name: String, text: String) -> FileId {
-        self.files.push(SourceFile { path, name, text: text.into() });
+        self.files.push(SourceFile {
+            path,
+            name,
+            text: text.into(),
+        });
         FileId(self.files.len() - 1)
     }
 
@@ -107,7 +111,10 @@ impl Diagnostic {
 
     /// A warning.
     pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
     }
 
     /// Attaches a location.
@@ -140,7 +147,10 @@ impl Diagnostic {
             let f = sources.get(*file);
             NamedSource::new(f.name.clone(), f.text.to_string()).with_language("hcl")
         });
-        miette::Report::new(Rendered { diag: self.clone(), source })
+        miette::Report::new(Rendered {
+            diag: self.clone(),
+            source,
+        })
     }
 }
 
@@ -172,7 +182,10 @@ impl miette::Diagnostic for Rendered {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.diag.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {

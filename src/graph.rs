@@ -106,7 +106,10 @@ fn target(names: &[String]) -> Option<Node> {
 }
 
 fn refs_of<'a>(exprs: impl Iterator<Item = &'a Expr>) -> BTreeSet<Node> {
-    exprs.flat_map(|e| references(&e.expr)).filter_map(|r| target(&r.names)).collect()
+    exprs
+        .flat_map(|e| references(&e.expr))
+        .filter_map(|r| target(&r.names))
+        .collect()
 }
 
 fn resource_exprs(r: &Resource) -> Vec<&Expr> {
@@ -131,10 +134,16 @@ fn resource_exprs(r: &Resource) -> Vec<&Expr> {
 pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
     let mut deps: BTreeMap<Node, BTreeSet<Node>> = BTreeMap::new();
     for (name, local) in &config.locals {
-        deps.insert(Node::Local(name.clone()), refs_of(std::iter::once(&local.value)));
+        deps.insert(
+            Node::Local(name.clone()),
+            refs_of(std::iter::once(&local.value)),
+        );
     }
     for (addr, r) in &config.resources {
-        deps.insert(Node::Resource(addr.clone()), refs_of(resource_exprs(r).into_iter()));
+        deps.insert(
+            Node::Resource(addr.clone()),
+            refs_of(resource_exprs(r).into_iter()),
+        );
     }
     for (name, o) in &config.outputs {
         let exprs = std::iter::once(&o.value).chain(o.depends_on.iter());
@@ -146,7 +155,10 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
         set.retain(|n| known.contains(n));
     }
     let mut g: DiGraph<Node, ()> = DiGraph::new();
-    let idx: BTreeMap<Node, NodeIndex> = known.iter().map(|n| (n.clone(), g.add_node(n.clone()))).collect();
+    let idx: BTreeMap<Node, NodeIndex> = known
+        .iter()
+        .map(|n| (n.clone(), g.add_node(n.clone())))
+        .collect();
     for (n, ds) in &deps {
         for d in ds {
             g.add_edge(idx[d], idx[n], ());
@@ -155,7 +167,10 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
     if toposort(&g, None).is_err() {
         return Err(cycle_error(config, &g));
     }
-    Ok(Graph { order: stable_order(&deps), deps })
+    Ok(Graph {
+        order: stable_order(&deps),
+        deps,
+    })
 }
 
 /// Kahn's algorithm with a sorted ready set, so the order is deterministic.
@@ -167,7 +182,11 @@ fn stable_order(deps: &BTreeMap<Node, BTreeSet<Node>>) -> Vec<Node> {
             dependents.entry(d).or_default().push(n);
         }
     }
-    let mut ready: BTreeSet<&Node> = remaining.iter().filter(|(_, c)| **c == 0).map(|(n, _)| *n).collect();
+    let mut ready: BTreeSet<&Node> = remaining
+        .iter()
+        .filter(|(_, c)| **c == 0)
+        .map(|(n, _)| *n)
+        .collect();
     let mut order = Vec::with_capacity(deps.len());
     while let Some(n) = ready.pop_first() {
         order.push(n.clone());
@@ -194,7 +213,11 @@ fn cycle_error(config: &Config, g: &DiGraph<Node, ()>) -> Diagnostics {
         names.sort();
         let mut d = Diagnostic::error("graph::cycle", format!("Cycle: {}", names.join(", ")))
             .help("each of these refers to the next, directly or through locals; break the loop");
-        if let Some(Node::Resource(a)) = scc.iter().map(|i| &g[*i]).find(|n| matches!(n, Node::Resource(_))) {
+        if let Some(Node::Resource(a)) = scc
+            .iter()
+            .map(|i| &g[*i])
+            .find(|n| matches!(n, Node::Resource(_)))
+        {
             if let Some(r) = config.resources.get(a) {
                 d = d.at(r.file, r.span.clone()).label("part of the cycle");
             }

@@ -18,17 +18,27 @@ struct Flaky {
 
 #[async_trait]
 impl Provider for Flaky {
-    async fn refresh(&self, ty: &str, priors: &[Value]) -> keyway::providers::Result<Vec<Option<Value>>> {
+    async fn refresh(
+        &self,
+        ty: &str,
+        priors: &[Value],
+    ) -> keyway::providers::Result<Vec<Option<Value>>> {
         Builtin.refresh(ty, priors).await
     }
     async fn create(&self, ty: &str, planned: &Value) -> keyway::providers::Result<Value> {
-        let boom = matches!(planned, Value::Object(m) if m.get("input") == Some(&Value::string("boom")));
+        let boom =
+            matches!(planned, Value::Object(m) if m.get("input") == Some(&Value::string("boom")));
         if boom && self.fail.load(Ordering::SeqCst) {
             return Err(ProviderError::new("injected failure"));
         }
         Builtin.create(ty, planned).await
     }
-    async fn update(&self, ty: &str, prior: &Value, planned: &Value) -> keyway::providers::Result<Value> {
+    async fn update(
+        &self,
+        ty: &str,
+        prior: &Value,
+        planned: &Value,
+    ) -> keyway::providers::Result<Value> {
         Builtin.update(ty, prior, planned).await
     }
     async fn delete(&self, ty: &str, prior: &Value) -> keyway::providers::Result<()> {
@@ -48,14 +58,38 @@ async fn run(fail: bool, state: State) -> keyway::apply::Outcome {
     let config = keyway::config::load_str(CONFIG).expect("config");
     let graph = keyway::graph::build(&config).expect("graph");
     let mut reg = Registry::default();
-    reg.insert("builtin", Arc::new(Flaky { fail: Arc::new(AtomicBool::new(fail)) }));
-    let plan = keyway::plan::plan(&config, &graph, BTreeMap::new(), state, Vec::new(), &Default::default()).expect("plan");
+    reg.insert(
+        "builtin",
+        Arc::new(Flaky {
+            fail: Arc::new(AtomicBool::new(fail)),
+        }),
+    );
+    let plan = keyway::plan::plan(
+        &config,
+        &graph,
+        BTreeMap::new(),
+        state,
+        Vec::new(),
+        &Default::default(),
+    )
+    .expect("plan");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let persist: keyway::apply::Persist = Box::new(|s: &mut State| {
         s.serial += 1;
         Ok(())
     });
-    let outcome = keyway::apply::apply(config, graph, plan, BTreeMap::new(), reg, 4, persist, tx, Arc::new(AtomicBool::new(false))).await;
+    let outcome = keyway::apply::apply(
+        config,
+        graph,
+        plan,
+        BTreeMap::new(),
+        reg,
+        4,
+        persist,
+        tx,
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await;
     rx.close();
     outcome
 }
@@ -64,10 +98,16 @@ async fn run(fail: bool, state: State) -> keyway::apply::Outcome {
 async fn failure_stops_dependents_and_independent_branches_finish() {
     let outcome = run(true, State::new()).await;
     let addrs: Vec<&String> = outcome.state.resources.keys().collect();
-    assert_eq!(addrs, ["terraform_data.other", "terraform_data.other_child"]);
+    assert_eq!(
+        addrs,
+        ["terraform_data.other", "terraform_data.other_child"]
+    );
     assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
     let msg = &outcome.errors[0].message;
-    assert!(msg.contains("terraform_data.bad") && msg.contains("injected failure"), "{msg}");
+    assert!(
+        msg.contains("terraform_data.bad") && msg.contains("injected failure"),
+        "{msg}"
+    );
 
     let second = run(false, outcome.state).await;
     assert!(second.errors.is_empty(), "{:?}", second.errors);

@@ -32,7 +32,11 @@ resource "terraform_dat" "d" {}
         "Unknown resource type `terraform_dat`",
         "main.tf:4:",
     ] {
-        assert!(r.stderr.contains(needle), "missing {needle:?} in\n{}", r.stderr);
+        assert!(
+            r.stderr.contains(needle),
+            "missing {needle:?} in\n{}",
+            r.stderr
+        );
     }
 }
 
@@ -56,7 +60,8 @@ locals { x = terraform_data.b.output }
     );
     let r = w.run(&["plan"]).code(1);
     assert!(
-        r.stderr.contains("Cycle: local.x, terraform_data.a, terraform_data.b, terraform_data.c"),
+        r.stderr
+            .contains("Cycle: local.x, terraform_data.a, terraform_data.b, terraform_data.c"),
         "{}",
         r.stderr
     );
@@ -95,7 +100,10 @@ fn secrets_never_reach_terminal_or_plan_files() {
     assert!(!apply.stdout.contains("s3cr3t"), "{}", apply.stdout);
     assert!(!w.run(&["show"]).ok().stdout.contains("s3cr3t"));
     assert!(!w.run(&["output"]).ok().stdout.contains("s3cr3t"));
-    assert_eq!(w.run(&["output", "-raw", "token"]).ok().stdout, "s3cr3t-token-value");
+    assert_eq!(
+        w.run(&["output", "-raw", "token"]).ok().stdout,
+        "s3cr3t-token-value"
+    );
 }
 
 #[test]
@@ -104,21 +112,38 @@ fn saved_plan_applies_exactly_and_refuses_when_stale() {
     w.run(&["plan", "-out=p1"]).ok();
     w.run(&["plan", "-out=p2"]).ok();
     let r = w.run(&["apply", "p1"]).ok();
-    assert!(r.stdout.contains("Apply complete! Resources: 4 added"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Apply complete! Resources: 4 added"),
+        "{}",
+        r.stdout
+    );
     let stale = w.run(&["apply", "p2"]).code(1);
-    assert!(stale.stderr.contains("Saved plan is stale"), "{}", stale.stderr);
+    assert!(
+        stale.stderr.contains("Saved plan is stale"),
+        "{}",
+        stale.stderr
+    );
     w.run(&["plan", "-var", "v=two", "-out=p3"]).ok();
     w.write("extra.tf", "resource \"terraform_data\" \"z\" {}\n");
     let changed = w.run(&["apply", "p3"]).code(1);
-    assert!(changed.stderr.contains("files changed"), "{}", changed.stderr);
+    assert!(
+        changed.stderr.contains("files changed"),
+        "{}",
+        changed.stderr
+    );
 }
 
 #[test]
 fn sensitive_variable_must_be_given_again_for_a_saved_plan() {
     let w = Work::new(CHAIN);
-    w.run(&["plan", "-var", "token=other-secret", "-out=p"]).ok();
+    w.run(&["plan", "-var", "token=other-secret", "-out=p"])
+        .ok();
     let r = w.run(&["apply", "p"]).code(1);
-    assert!(r.stderr.contains("sensitive variable `token`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("sensitive variable `token`"),
+        "{}",
+        r.stderr
+    );
     w.run(&["apply", "-var", "token=other-secret", "p"]).ok();
 }
 
@@ -126,7 +151,11 @@ fn sensitive_variable_must_be_given_again_for_a_saved_plan() {
 fn target_brings_dependencies_and_exclude_drops_dependents() {
     let w = Work::new(CHAIN);
     let t = w.run(&["plan", "-target=terraform_data.b"]).ok();
-    assert!(t.stdout.contains("terraform_data.a will be created"), "{}", t.stdout);
+    assert!(
+        t.stdout.contains("terraform_data.a will be created"),
+        "{}",
+        t.stdout
+    );
     assert!(t.stdout.contains("terraform_data.b will be created"));
     assert!(!t.stdout.contains("terraform_data.c will"), "{}", t.stdout);
     let e = w.run(&["plan", "-exclude=terraform_data.a"]).ok();
@@ -140,9 +169,20 @@ fn replace_flag_and_detailed_exitcode() {
     let w = Work::new(CHAIN);
     w.run(&["apply", "-auto-approve"]).ok();
     w.run(&["plan", "-detailed-exitcode"]).code(0);
-    let r = w.run(&["plan", "-replace=terraform_data.c", "-detailed-exitcode"]).code(2);
-    assert!(r.stdout.contains("terraform_data.c must be replaced"), "{}", r.stdout);
-    assert!(r.stdout.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{}", r.stdout);
+    let r = w
+        .run(&["plan", "-replace=terraform_data.c", "-detailed-exitcode"])
+        .code(2);
+    assert!(
+        r.stdout.contains("terraform_data.c must be replaced"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -150,9 +190,23 @@ fn update_in_place_shows_known_after_apply() {
     let w = Work::new(CHAIN);
     w.run(&["apply", "-auto-approve"]).ok();
     let r = w.run(&["plan", "-var", "v=two"]).ok();
-    assert!(r.stdout.contains("# terraform_data.a will be updated in-place"), "{}", r.stdout);
-    assert!(r.stdout.contains(r#"~ input  = "one" -> "two""#), "{}", r.stdout);
-    assert!(r.stdout.contains(r#"~ output = "one" -> (known after apply)"#), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("# terraform_data.a will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(r#"~ input  = "one" -> "two""#),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains(r#"~ output = "one" -> (known after apply)"#),
+        "{}",
+        r.stdout
+    );
     w.run(&["apply", "-auto-approve", "-var", "v=two"]).ok();
     assert_eq!(w.run(&["output", "-raw", "b"]).ok().stdout, "two-b");
 }
@@ -175,8 +229,13 @@ resource "terraform_data" "db" {
     );
     w.run(&["apply", "-auto-approve"]).ok();
     let r = w.run(&["destroy", "-auto-approve"]).code(1);
-    assert!(r.stderr.contains("lifecycle.prevent_destroy"), "{}", r.stderr);
-    w.run(&["destroy", "-auto-approve", "-var", "protect=false"]).ok();
+    assert!(
+        r.stderr.contains("lifecycle.prevent_destroy"),
+        "{}",
+        r.stderr
+    );
+    w.run(&["destroy", "-auto-approve", "-var", "protect=false"])
+        .ok();
 }
 
 #[test]
@@ -197,20 +256,38 @@ resource "terraform_data" "user" { input = terraform_data.cfg.id }
     );
     w.run(&["apply", "-auto-approve"]).ok();
     let plan = w.run(&["plan", "-var", "v=2"]).ok();
-    assert!(plan.stdout.contains("+/- resource \"terraform_data\" \"cfg\""), "{}", plan.stdout);
-    let r = w.run(&["apply", "-auto-approve", "-var", "v=2", "-parallelism=1"]).ok();
-    let created = r.stdout.find("terraform_data.cfg: Creation complete").expect("created");
-    let user = r.stdout.find("terraform_data.user: Modifications complete").expect("user updated");
-    let destroyed = r.stdout.find("terraform_data.cfg (deposed): Destruction complete").expect("destroyed");
+    assert!(
+        plan.stdout
+            .contains("+/- resource \"terraform_data\" \"cfg\""),
+        "{}",
+        plan.stdout
+    );
+    let r = w
+        .run(&["apply", "-auto-approve", "-var", "v=2", "-parallelism=1"])
+        .ok();
+    let created = r
+        .stdout
+        .find("terraform_data.cfg: Creation complete")
+        .expect("created");
+    let user = r
+        .stdout
+        .find("terraform_data.user: Modifications complete")
+        .expect("user updated");
+    let destroyed = r
+        .stdout
+        .find("terraform_data.cfg (deposed): Destruction complete")
+        .expect("destroyed");
     assert!(created < user && user < destroyed, "{}", r.stdout);
-    w.run(&["plan", "-var", "v=2", "-detailed-exitcode"]).code(0);
+    w.run(&["plan", "-var", "v=2", "-detailed-exitcode"])
+        .code(0);
 }
 
 #[test]
 fn ignore_changes_keeps_prior_value() {
     let w = Work::new("variable \"v\" {\n  default = \"a\"\n}\nresource \"terraform_data\" \"x\" {\n  input = var.v\n  lifecycle {\n    ignore_changes = [input]\n  }\n}\n");
     w.run(&["apply", "-auto-approve"]).ok();
-    w.run(&["plan", "-var", "v=b", "-detailed-exitcode"]).code(0);
+    w.run(&["plan", "-var", "v=b", "-detailed-exitcode"])
+        .code(0);
 }
 
 #[test]
@@ -231,7 +308,11 @@ resource "terraform_data" "dep" {
     );
     w.run(&["apply", "-auto-approve"]).ok();
     let r = w.run(&["plan", "-var", "v=b"]).ok();
-    assert!(r.stdout.contains("terraform_data.dep must be replaced"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("terraform_data.dep must be replaced"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -239,14 +320,30 @@ fn state_commands_list_show_mv_rm() {
     let w = Work::new(CHAIN);
     w.run(&["apply", "-auto-approve"]).ok();
     let list = w.run(&["state", "list"]).ok();
-    assert_eq!(list.stdout, "terraform_data.a\nterraform_data.b\nterraform_data.c\nterraform_data.secret\n");
+    assert_eq!(
+        list.stdout,
+        "terraform_data.a\nterraform_data.b\nterraform_data.c\nterraform_data.secret\n"
+    );
     let show = w.run(&["state", "show", "terraform_data.secret"]).ok();
-    assert!(show.stdout.contains("(sensitive value)") && !show.stdout.contains("s3cr3t"), "{}", show.stdout);
-    w.run(&["state", "mv", "terraform_data.c", "terraform_data.c2"]).ok();
+    assert!(
+        show.stdout.contains("(sensitive value)") && !show.stdout.contains("s3cr3t"),
+        "{}",
+        show.stdout
+    );
+    w.run(&["state", "mv", "terraform_data.c", "terraform_data.c2"])
+        .ok();
     w.run(&["state", "rm", "terraform_data.c2"]).ok();
-    assert!(!w.run(&["state", "list"]).ok().stdout.contains("terraform_data.c"));
+    assert!(!w
+        .run(&["state", "list"])
+        .ok()
+        .stdout
+        .contains("terraform_data.c"));
     let pulled = w.run(&["state", "pull"]).ok();
-    assert!(pulled.stdout.contains("\"format\": \"keyway-state\""), "{}", pulled.stdout);
+    assert!(
+        pulled.stdout.contains("\"format\": \"keyway-state\""),
+        "{}",
+        pulled.stdout
+    );
 }
 
 #[test]
@@ -254,7 +351,12 @@ fn graph_prints_dot_with_edges() {
     let w = Work::new(CHAIN);
     let r = w.run(&["graph"]).ok();
     assert!(r.stdout.starts_with("digraph {"), "{}", r.stdout);
-    assert!(r.stdout.contains("\"terraform_data.b\" -> \"terraform_data.a\""), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("\"terraform_data.b\" -> \"terraform_data.a\""),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -262,7 +364,19 @@ fn single_dash_and_chdir_flags_work() {
     let w = Work::new(CHAIN);
     let dir = w.path().to_string_lossy().into_owned();
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_keyway"));
-    let out = c.args([&format!("-chdir={dir}"), "plan", "-refresh=false", "-no-color"]).output().expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = c
+        .args([
+            &format!("-chdir={dir}"),
+            "plan",
+            "-refresh=false",
+            "-no-color",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Plan: 4 to add"));
 }

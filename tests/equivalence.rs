@@ -26,13 +26,19 @@ fn terraform(dir: &Path, args: &[&str]) -> Option<String> {
         .env("TF_IN_AUTOMATION", "1")
         .output()
         .ok()?;
-    assert!(out.status.success(), "terraform {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "terraform {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn output_values(json: &str) -> BTreeMap<String, J> {
     let v: BTreeMap<String, J> = serde_json::from_str(json).expect("output -json");
-    v.into_iter().map(|(k, o)| (k, o["value"].clone())).collect()
+    v.into_iter()
+        .map(|(k, o)| (k, o["value"].clone()))
+        .collect()
 }
 
 fn actions(plan_json: &str) -> BTreeMap<String, J> {
@@ -42,7 +48,12 @@ fn actions(plan_json: &str) -> BTreeMap<String, J> {
         .into_iter()
         .flatten()
         .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
-        .map(|c| (c["address"].as_str().unwrap_or_default().to_owned(), c["change"]["actions"].clone()))
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap_or_default().to_owned(),
+                c["change"]["actions"].clone(),
+            )
+        })
         .collect()
 }
 
@@ -50,17 +61,35 @@ fn keyway_results(dir: &Path) -> (BTreeMap<String, J>, Option<BTreeMap<String, J
     let w = Work::copy_of(dir);
     w.run(&["apply", "-auto-approve"]).ok();
     let outputs = output_values(&w.run(&["output", "-json"]).ok().stdout);
-    let acts = dir.join("change.tfvars").is_file().then(|| actions(&w.run(&["plan", "-json", "-var-file=change.tfvars"]).ok().stdout));
+    let acts = dir.join("change.tfvars").is_file().then(|| {
+        actions(
+            &w.run(&["plan", "-json", "-var-file=change.tfvars"])
+                .ok()
+                .stdout,
+        )
+    });
     (outputs, acts)
 }
 
 fn terraform_results(dir: &Path) -> Option<(BTreeMap<String, J>, Option<BTreeMap<String, J>>)> {
     let w = Work::copy_of(dir);
     terraform(w.path(), &["init", "-input=false", "-no-color"])?;
-    terraform(w.path(), &["apply", "-auto-approve", "-input=false", "-no-color"])?;
+    terraform(
+        w.path(),
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+    )?;
     let outputs = output_values(&terraform(w.path(), &["output", "-json"])?);
     let acts = if dir.join("change.tfvars").is_file() {
-        terraform(w.path(), &["plan", "-input=false", "-no-color", "-var-file=change.tfvars", "-out=tfplan"])?;
+        terraform(
+            w.path(),
+            &[
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-var-file=change.tfvars",
+                "-out=tfplan",
+            ],
+        )?;
         Some(actions(&terraform(w.path(), &["show", "-json", "tfplan"])?))
     } else {
         None
@@ -74,35 +103,80 @@ fn read_json<T: serde::de::DeserializeOwned>(p: &Path) -> Option<T> {
 
 #[test]
 fn keyway_matches_terraform_on_every_equivalence_folder() {
-    let mut dirs: Vec<_> = std::fs::read_dir(root().join("tests/equivalence")).expect("folder").filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(root().join("tests/equivalence"))
+        .expect("folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     assert!(!dirs.is_empty());
-    let have_terraform = Command::new("terraform").arg("version").output().is_ok_and(|o| o.status.success());
+    let have_terraform = Command::new("terraform")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     for dir in dirs {
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let (outputs, acts) = keyway_results(&dir);
-        let expected_outputs: Option<BTreeMap<String, J>> = read_json(&dir.join("expected_outputs.json"));
-        let expected_actions: Option<BTreeMap<String, J>> = read_json(&dir.join("expected_actions.json"));
+        let expected_outputs: Option<BTreeMap<String, J>> =
+            read_json(&dir.join("expected_outputs.json"));
+        let expected_actions: Option<BTreeMap<String, J>> =
+            read_json(&dir.join("expected_actions.json"));
         if have_terraform {
             let (tf_outputs, tf_acts) = terraform_results(&dir).expect("terraform ran");
             if std::env::var_os("KEYWAY_BLESS").is_some() {
-                std::fs::write(dir.join("expected_outputs.json"), serde_json::to_string_pretty(&tf_outputs).expect("json") + "\n").expect("write");
+                std::fs::write(
+                    dir.join("expected_outputs.json"),
+                    serde_json::to_string_pretty(&tf_outputs).expect("json") + "\n",
+                )
+                .expect("write");
                 if let Some(a) = &tf_acts {
-                    std::fs::write(dir.join("expected_actions.json"), serde_json::to_string_pretty(a).expect("json") + "\n").expect("write");
+                    std::fs::write(
+                        dir.join("expected_actions.json"),
+                        serde_json::to_string_pretty(a).expect("json") + "\n",
+                    )
+                    .expect("write");
                 }
             } else {
-                assert_eq!(expected_outputs.as_ref(), Some(&tf_outputs), "{name}: expected_outputs.json is stale; rerun with KEYWAY_BLESS=1");
-                assert_eq!(expected_actions, tf_acts, "{name}: expected_actions.json is stale; rerun with KEYWAY_BLESS=1");
+                assert_eq!(
+                    expected_outputs.as_ref(),
+                    Some(&tf_outputs),
+                    "{name}: expected_outputs.json is stale; rerun with KEYWAY_BLESS=1"
+                );
+                assert_eq!(
+                    expected_actions, tf_acts,
+                    "{name}: expected_actions.json is stale; rerun with KEYWAY_BLESS=1"
+                );
             }
             for (k, v) in &tf_outputs {
-                assert_eq!(outputs.get(k), Some(v), "{name}: output `{k}` differs from Terraform's");
+                assert_eq!(
+                    outputs.get(k),
+                    Some(v),
+                    "{name}: output `{k}` differs from Terraform's"
+                );
             }
-            assert_eq!(outputs.len(), tf_outputs.len(), "{name}: output sets differ");
-            assert_eq!(acts, tf_acts, "{name}: planned actions differ from Terraform's");
+            assert_eq!(
+                outputs.len(),
+                tf_outputs.len(),
+                "{name}: output sets differ"
+            );
+            assert_eq!(
+                acts, tf_acts,
+                "{name}: planned actions differ from Terraform's"
+            );
         } else {
-            let expected = expected_outputs.unwrap_or_else(|| panic!("{name}: no expected_outputs.json and no terraform"));
-            assert_eq!(outputs, expected, "{name}: outputs differ from Terraform's recorded results");
-            assert_eq!(acts, expected_actions, "{name}: actions differ from Terraform's recorded results");
+            let expected = expected_outputs
+                .unwrap_or_else(|| panic!("{name}: no expected_outputs.json and no terraform"));
+            assert_eq!(
+                outputs, expected,
+                "{name}: outputs differ from Terraform's recorded results"
+            );
+            assert_eq!(
+                acts, expected_actions,
+                "{name}: actions differ from Terraform's recorded results"
+            );
         }
     }
 }

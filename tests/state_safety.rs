@@ -19,7 +19,10 @@ fn corrupt_state_is_refused_and_never_overwritten() {
         assert!(r.stderr.contains("state"), "{}", r.stderr);
         assert!(r.stderr.contains("state.json"), "{}", r.stderr);
     }
-    assert_eq!(std::fs::read_to_string(w.state_path()).expect("read"), "{ not json");
+    assert_eq!(
+        std::fs::read_to_string(w.state_path()).expect("read"),
+        "{ not json"
+    );
 }
 
 #[test]
@@ -51,13 +54,23 @@ fn a_held_lock_stops_a_second_run_and_names_the_holder() {
 fn state_file_is_private_and_backed_up() {
     let w = Work::new(SMALL);
     w.run(&["apply", "-auto-approve"]).ok();
-    w.run(&["apply", "-auto-approve", "-replace=terraform_data.a"]).ok();
+    w.run(&["apply", "-auto-approve", "-replace=terraform_data.a"])
+        .ok();
     assert!(w.path().join(".keyway/state.json.backup").is_file());
-    assert_eq!(std::fs::read_to_string(w.path().join(".keyway/.gitignore")).expect("gitignore").trim(), "*");
+    assert_eq!(
+        std::fs::read_to_string(w.path().join(".keyway/.gitignore"))
+            .expect("gitignore")
+            .trim(),
+        "*"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(w.state_path()).expect("meta").permissions().mode() & 0o777;
+        let mode = std::fs::metadata(w.state_path())
+            .expect("meta")
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600);
     }
 }
@@ -70,7 +83,11 @@ fn killed_apply_converges_on_the_next_run() {
         text.push_str(&format!("resource \"terraform_data\" \"r{i}\" {{ input = \"${{terraform_data.root.output}}-{i}\" }}\n"));
     }
     let w = Work::new(&text);
-    let mut child = w.command(&["apply", "-auto-approve"]).stdout(std::process::Stdio::null()).spawn().expect("spawn");
+    let mut child = w
+        .command(&["apply", "-auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
     let start = Instant::now();
     // Kill as soon as the first state write lands: the run is then mid-way.
     while !w.state_path().exists() && start.elapsed() < Duration::from_secs(60) {
@@ -79,8 +96,14 @@ fn killed_apply_converges_on_the_next_run() {
     child.kill().expect("kill");
     let _ = child.wait();
     let partial = w.state_json()["resources"].as_array().map_or(0, Vec::len);
-    assert!(partial < n + 1, "the kill came too late to test anything ({partial} resources)");
+    assert!(
+        partial < n + 1,
+        "the kill came too late to test anything ({partial} resources)"
+    );
     w.run(&["apply", "-auto-approve"]).ok();
-    assert_eq!(w.state_json()["resources"].as_array().map_or(0, Vec::len), n + 1);
+    assert_eq!(
+        w.state_json()["resources"].as_array().map_or(0, Vec::len),
+        n + 1
+    );
     w.run(&["plan", "-detailed-exitcode"]).code(0);
 }

@@ -44,7 +44,9 @@ pub fn schedule(graph: &Graph, plan: &Plan) -> Schedule {
             Action::Delete { .. } => {
                 deletes.insert((c.resource.clone(), false));
             }
-            Action::Replace { create_first: cf, .. } => {
+            Action::Replace {
+                create_first: cf, ..
+            } => {
                 deletes.insert((c.resource.clone(), true));
                 if *cf {
                     create_first.insert(c.resource.clone());
@@ -55,15 +57,32 @@ pub fn schedule(graph: &Graph, plan: &Plan) -> Schedule {
             _ => {}
         }
     }
-    ops.extend(deletes.iter().map(|(b, r)| Op::Delete { block: b.clone(), replaced: *r }));
-    let index: BTreeMap<Op, usize> = ops.iter().cloned().enumerate().map(|(i, o)| (o, i)).collect();
+    ops.extend(deletes.iter().map(|(b, r)| Op::Delete {
+        block: b.clone(),
+        replaced: *r,
+    }));
+    let index: BTreeMap<Op, usize> = ops
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, o)| (o, i))
+        .collect();
     let mut before = vec![BTreeSet::new(); ops.len()];
     let apply_of = |a: &str| index.get(&Op::Apply(Node::Resource(a.to_owned()))).copied();
-    let del_of = |a: &str, r: bool| index.get(&Op::Delete { block: a.to_owned(), replaced: r }).copied();
+    let del_of = |a: &str, r: bool| {
+        index
+            .get(&Op::Delete {
+                block: a.to_owned(),
+                replaced: r,
+            })
+            .copied()
+    };
 
     // Creates and updates follow their dependencies.
     for (node, deps) in &graph.deps {
-        let Some(&i) = index.get(&Op::Apply(node.clone())) else { continue };
+        let Some(&i) = index.get(&Op::Apply(node.clone())) else {
+            continue;
+        };
         for d in deps {
             if let Some(&j) = index.get(&Op::Apply(d.clone())) {
                 before[i].insert(j);
@@ -73,11 +92,17 @@ pub fn schedule(graph: &Graph, plan: &Plan) -> Schedule {
     // Deletions of what depends on X happen before X's deletion (reverse order).
     let mut deps_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for c in &plan.changes {
-        deps_of.entry(&c.resource).or_default().extend(c.dependencies.iter().map(String::as_str));
+        deps_of
+            .entry(&c.resource)
+            .or_default()
+            .extend(c.dependencies.iter().map(String::as_str));
     }
     for inst in plan.prior.resources.iter() {
         let block = crate::plan::InstanceKey::split(inst.0).0;
-        deps_of.entry(block).or_default().extend(inst.1.dependencies.iter().map(String::as_str));
+        deps_of
+            .entry(block)
+            .or_default()
+            .extend(inst.1.dependencies.iter().map(String::as_str));
     }
     for (b, r) in &deletes {
         let Some(i) = del_of(b, *r) else { continue };

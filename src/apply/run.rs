@@ -83,7 +83,11 @@ pub async fn apply(
     interrupt: Arc<AtomicBool>,
 ) -> Outcome {
     let sched = schedule(&graph, &plan);
-    let values = Values { dir: config.dir.clone(), vars, ..Values::default() };
+    let values = Values {
+        dir: config.dir.clone(),
+        vars,
+        ..Values::default()
+    };
     let dirty = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
     let shared = Arc::new(Shared {
         state: Mutex::new(plan.prior.clone()),
@@ -106,7 +110,9 @@ pub async fn apply(
     }
     let mut failed: BTreeSet<usize> = BTreeSet::new();
     let mut errors = Vec::new();
-    let mut ready: Vec<usize> = (0..sched.ops.len()).filter(|i| remaining[*i] == 0).collect();
+    let mut ready: Vec<usize> = (0..sched.ops.len())
+        .filter(|i| remaining[*i] == 0)
+        .collect();
     let mut running = tokio::task::JoinSet::new();
     let mut interrupted = false;
     loop {
@@ -119,11 +125,16 @@ pub async fn apply(
             let s = shared.clone();
             running.spawn(async move { (i, run_op(&s, &op).await) });
         }
-        let Some(joined) = running.join_next().await else { break };
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
         let (i, result) = match joined {
             Ok(r) => r,
             Err(e) => {
-                errors.push(Diagnostic::error("apply::panic", format!("An internal task failed: {e}")));
+                errors.push(Diagnostic::error(
+                    "apply::panic",
+                    format!("An internal task failed: {e}"),
+                ));
                 continue;
             }
         };
@@ -150,25 +161,43 @@ pub async fn apply(
     }
     done.store(true, Ordering::SeqCst);
     shared.touch();
-    let (write_error, final_error) = writer.await.unwrap_or((None, Some("the state writer stopped unexpectedly".into())));
+    let (write_error, final_error) = writer
+        .await
+        .unwrap_or((None, Some("the state writer stopped unexpectedly".into())));
     let state = shared.state.lock().map(|s| s.clone()).unwrap_or_default();
     if let Some(e) = final_error {
-        errors.push(Diagnostic::error("apply::state", format!("Failed to save state: {e}")));
+        errors.push(Diagnostic::error(
+            "apply::state",
+            format!("Failed to save state: {e}"),
+        ));
     } else if let Some(e) = write_error {
-        errors.push(Diagnostic::error("apply::state", format!("A state write failed during apply (the final write succeeded): {e}")));
+        errors.push(Diagnostic::error(
+            "apply::state",
+            format!("A state write failed during apply (the final write succeeded): {e}"),
+        ));
     }
-    Outcome { state, errors, interrupted }
+    Outcome {
+        state,
+        errors,
+        interrupted,
+    }
 }
 
 /// Writes state whenever it changed, coalescing changes that arrive during a write, and
 /// once more at the end. Returns (an error of an intermediate write, the final write's error).
-fn spawn_writer(shared: Arc<Shared>, done: Arc<AtomicBool>, mut persist: Persist) -> tokio::task::JoinHandle<(Option<String>, Option<String>)> {
+fn spawn_writer(
+    shared: Arc<Shared>,
+    done: Arc<AtomicBool>,
+    mut persist: Persist,
+) -> tokio::task::JoinHandle<(Option<String>, Option<String>)> {
     tokio::task::spawn_blocking(move || {
         let mut last_error = None;
         let (lock, cv) = &*shared.dirty;
         loop {
             let finished = {
-                let Ok(mut dirty) = lock.lock() else { return (last_error, Some("state lock poisoned".into())) };
+                let Ok(mut dirty) = lock.lock() else {
+                    return (last_error, Some("state lock poisoned".into()));
+                };
                 while !*dirty && !done.load(Ordering::SeqCst) {
                     dirty = match cv.wait(dirty) {
                         Ok(d) => d,
@@ -197,7 +226,13 @@ fn spawn_writer(shared: Arc<Shared>, done: Arc<AtomicBool>, mut persist: Persist
     })
 }
 
-fn skip_dependents(shared: &Shared, ops: &[Op], after: &[Vec<usize>], from: usize, failed: &mut BTreeSet<usize>) {
+fn skip_dependents(
+    shared: &Shared,
+    ops: &[Op],
+    after: &[Vec<usize>],
+    from: usize,
+    failed: &mut BTreeSet<usize>,
+) {
     let mut stack = vec![from];
     while let Some(i) = stack.pop() {
         for &j in &after[i] {
@@ -207,7 +242,10 @@ fn skip_dependents(shared: &Shared, ops: &[Op], after: &[Vec<usize>], from: usiz
                     Op::Delete { block, .. } => block.clone(),
                 };
                 if matches!(ops[j], Op::Apply(Node::Resource(_)) | Op::Delete { .. }) {
-                    shared.emit(Event::Skipped { addr, reason: "a dependency failed".into() });
+                    shared.emit(Event::Skipped {
+                        addr,
+                        reason: "a dependency failed".into(),
+                    });
                 }
                 stack.push(j);
             }
@@ -228,7 +266,10 @@ async fn run_op(s: &Arc<Shared>, op: &Op) -> Result<(), Vec<Diagnostic>> {
         Op::Apply(Node::Output(n)) => {
             let o = &s.config.outputs[n];
             let v = evaluate(s, &o.value, None, None).map_err(|d| vec![d])?;
-            let out = Output { value: v.to_json(), sensitive: o.sensitive || v.has_sensitive() };
+            let out = Output {
+                value: v.to_json(),
+                sensitive: o.sensitive || v.has_sensitive(),
+            };
             s.update_state(|st| {
                 st.outputs.insert(n.clone(), out);
             });
@@ -239,24 +280,52 @@ async fn run_op(s: &Arc<Shared>, op: &Op) -> Result<(), Vec<Diagnostic>> {
     }
 }
 
-fn evaluate(s: &Shared, e: &crate::config::Expr, count: Option<usize>, each: Option<(String, Value)>) -> Result<Value, Diagnostic> {
-    let vals = s.values.read().map_err(|_| Diagnostic::error("apply::internal", "values lock poisoned"))?;
-    let scope = EvalScope { values: &vals, config: &s.config, count_index: count, each };
-    eval(&e.expr, &scope).map_err(|err| Diagnostic::error("apply::eval", err.message).at(e.file, err.span).maybe_help(err.help))
+fn evaluate(
+    s: &Shared,
+    e: &crate::config::Expr,
+    count: Option<usize>,
+    each: Option<(String, Value)>,
+) -> Result<Value, Diagnostic> {
+    let vals = s
+        .values
+        .read()
+        .map_err(|_| Diagnostic::error("apply::internal", "values lock poisoned"))?;
+    let scope = EvalScope {
+        values: &vals,
+        config: &s.config,
+        count_index: count,
+        each,
+    };
+    eval(&e.expr, &scope).map_err(|err| {
+        Diagnostic::error("apply::eval", err.message)
+            .at(e.file, err.span)
+            .maybe_help(err.help)
+    })
 }
 
 fn changes_of<'a>(s: &'a Shared, block: &str) -> Vec<&'a ResourceChange> {
     let start = s.plan.changes.partition_point(|c| c.addr.as_str() < block);
-    s.plan.changes[start..].iter().take_while(|c| c.addr.starts_with(block)).filter(|c| c.resource == block).collect()
+    s.plan.changes[start..]
+        .iter()
+        .take_while(|c| c.addr.starts_with(block))
+        .filter(|c| c.resource == block)
+        .collect()
 }
 
 async fn apply_resource(s: &Arc<Shared>, addr: &str) -> Result<(), Vec<Diagnostic>> {
     let res = &s.config.resources[addr];
-    let changes: Vec<ResourceChange> = changes_of(s, addr).into_iter().filter(|c| !matches!(c.action, Action::Delete { .. })).cloned().collect();
+    let changes: Vec<ResourceChange> = changes_of(s, addr)
+        .into_iter()
+        .filter(|c| !matches!(c.action, Action::Delete { .. }))
+        .cloned()
+        .collect();
     let each_values = match &res.for_each {
         Some(f) => match evaluate(s, f, None, None).map_err(|d| vec![d])? {
             Value::Object(m) => m,
-            Value::Set(items) => items.into_iter().filter_map(|i| i.as_str().map(|k| (k.to_owned(), i.clone()))).collect(),
+            Value::Set(items) => items
+                .into_iter()
+                .filter_map(|i| i.as_str().map(|k| (k.to_owned(), i.clone())))
+                .collect(),
             _ => BTreeMap::new(),
         },
         None => BTreeMap::new(),
@@ -265,7 +334,10 @@ async fn apply_resource(s: &Arc<Shared>, addr: &str) -> Result<(), Vec<Diagnosti
     for c in changes {
         let s2 = s.clone();
         let each = match &c.key {
-            InstanceKey::Str(k) => Some((k.clone(), each_values.get(k).cloned().unwrap_or(Value::Null))),
+            InstanceKey::Str(k) => Some((
+                k.clone(),
+                each_values.get(k).cloned().unwrap_or(Value::Null),
+            )),
             _ => None,
         };
         tasks.spawn(async move {
@@ -281,30 +353,53 @@ async fn apply_resource(s: &Arc<Shared>, addr: &str) -> Result<(), Vec<Diagnosti
                 results.insert(k, v);
             }
             Ok((_, Err(d))) => errors.push(d),
-            Err(e) => errors.push(Diagnostic::error("apply::panic", format!("An internal task failed: {e}"))),
+            Err(e) => errors.push(Diagnostic::error(
+                "apply::panic",
+                format!("An internal task failed: {e}"),
+            )),
         }
     }
     let inst = if res.count.is_some() {
         Instances::List(results.into_values().collect())
     } else if res.for_each.is_some() {
-        Instances::Map(results.into_iter().filter_map(|(k, v)| match k { InstanceKey::Str(k) => Some((k, v)), _ => None }).collect())
+        Instances::Map(
+            results
+                .into_iter()
+                .filter_map(|(k, v)| match k {
+                    InstanceKey::Str(k) => Some((k, v)),
+                    _ => None,
+                })
+                .collect(),
+        )
     } else {
         Instances::Single(results.into_values().next().unwrap_or(Value::Null))
     };
     if let Ok(mut vals) = s.values.write() {
         vals.resources.insert(addr.to_owned(), inst);
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
-fn body_value(s: &Shared, body: &crate::config::Body, count: Option<usize>, each: &Option<(String, Value)>) -> Result<Value, Diagnostic> {
+fn body_value(
+    s: &Shared,
+    body: &crate::config::Body,
+    count: Option<usize>,
+    each: &Option<(String, Value)>,
+) -> Result<Value, Diagnostic> {
     let mut m = BTreeMap::new();
     for (k, e) in &body.attrs {
         m.insert(k.clone(), evaluate(s, e, count, each.clone())?);
     }
     for b in &body.blocks {
         let v = body_value(s, &b.body, count, each)?;
-        if let Value::List(items) = m.entry(b.ty.clone()).or_insert_with(|| Value::List(Vec::new())) {
+        if let Value::List(items) = m
+            .entry(b.ty.clone())
+            .or_insert_with(|| Value::List(Vec::new()))
+        {
             items.push(v);
         }
     }
@@ -315,39 +410,81 @@ fn body_value(s: &Shared, body: &crate::config::Body, count: Option<usize>, each
 fn conforms(planned: &Value, actual: &Value) -> bool {
     match (planned.unmarked(), actual.unmarked()) {
         (Value::Unknown, _) => true,
-        (Value::Object(p), Value::Object(a)) => p.len() == a.len() && p.iter().all(|(k, v)| a.get(k).is_some_and(|x| conforms(v, x))),
-        (Value::List(p), Value::List(a)) | (Value::Set(p), Value::Set(a)) => p.len() == a.len() && p.iter().zip(a).all(|(x, y)| conforms(x, y)),
+        (Value::Object(p), Value::Object(a)) => {
+            p.len() == a.len()
+                && p.iter()
+                    .all(|(k, v)| a.get(k).is_some_and(|x| conforms(v, x)))
+        }
+        (Value::List(p), Value::List(a)) | (Value::Set(p), Value::Set(a)) => {
+            p.len() == a.len() && p.iter().zip(a).all(|(x, y)| conforms(x, y))
+        }
         (p, a) => p == a,
     }
 }
 
-async fn apply_instance(s: &Arc<Shared>, c: &ResourceChange, each: Option<(String, Value)>) -> Result<Value, Diagnostic> {
+async fn apply_instance(
+    s: &Arc<Shared>,
+    c: &ResourceChange,
+    each: Option<(String, Value)>,
+) -> Result<Value, Diagnostic> {
     let res = &s.config.resources[&c.resource];
-    let schema = schema::lookup(&c.ty).ok_or_else(|| Diagnostic::error("apply::schema", format!("No schema for `{}`", c.ty)))?;
+    let schema = schema::lookup(&c.ty)
+        .ok_or_else(|| Diagnostic::error("apply::schema", format!("No schema for `{}`", c.ty)))?;
     if c.action == Action::NoOp {
         return Ok(c.before.clone().unwrap_or(Value::Null));
     }
-    let count = match c.key { InstanceKey::Int(i) => Some(i), _ => None };
+    let count = match c.key {
+        InstanceKey::Int(i) => Some(i),
+        _ => None,
+    };
     let config_value = body_value(s, &res.body, count, &each)?;
     let prior = match &c.action {
         Action::Update => c.before.clone(),
         _ => None,
     };
-    let out = diff(DiffInput { schema, prior: prior.as_ref(), config: config_value, ignore: &res.lifecycle.ignore_changes, forced: Vec::new() });
-    let planned = if c.action == Action::Update && out.action == Action::NoOp { c.after.clone().unwrap_or(out.planned) } else { out.planned };
+    let out = diff(DiffInput {
+        schema,
+        prior: prior.as_ref(),
+        config: config_value,
+        ignore: &res.lifecycle.ignore_changes,
+        forced: Vec::new(),
+    });
+    let planned = if c.action == Action::Update && out.action == Action::NoOp {
+        c.after.clone().unwrap_or(out.planned)
+    } else {
+        out.planned
+    };
     if let Some(p) = &c.after {
         if !conforms(p, &planned) {
-            return Err(Diagnostic::error("apply::inconsistent", format!("`{}`: the final configuration differs from the plan's known values", c.addr))
-                .help("this is a bug in keyway; please report it with the configuration"));
+            return Err(Diagnostic::error(
+                "apply::inconsistent",
+                format!(
+                    "`{}`: the final configuration differs from the plan's known values",
+                    c.addr
+                ),
+            )
+            .help("this is a bug in keyway; please report it with the configuration"));
         }
     }
-    let provider = s.providers.get(&c.provider).ok_or_else(|| Diagnostic::error("apply::provider", format!("Provider `{}` is not configured", c.provider)))?;
+    let provider = s.providers.get(&c.provider).ok_or_else(|| {
+        Diagnostic::error(
+            "apply::provider",
+            format!("Provider `{}` is not configured", c.provider),
+        )
+    })?;
     let (verb, past): (&'static str, &'static str) = match c.action {
         Action::Update => ("update", "updated"),
         _ => ("create", "created"),
     };
-    let _permit = s.limit.acquire().await.map_err(|_| Diagnostic::error("apply::internal", "semaphore closed"))?;
-    if let Action::Replace { create_first: true, .. } = c.action {
+    let _permit = s
+        .limit
+        .acquire()
+        .await
+        .map_err(|_| Diagnostic::error("apply::internal", "semaphore closed"))?;
+    if let Action::Replace {
+        create_first: true, ..
+    } = c.action
+    {
         // Keep the old object in state under a deposed address until it is deleted, so that
         // it is never forgotten whatever happens in between.
         s.update_state(|st| {
@@ -356,12 +493,23 @@ async fn apply_instance(s: &Arc<Shared>, c: &ResourceChange, each: Option<(Strin
             }
         });
     }
-    s.emit(Event::Started { addr: c.addr.clone(), action: verb });
+    s.emit(Event::Started {
+        addr: c.addr.clone(),
+        action: verb,
+    });
     let start = Instant::now();
     let unmarked = planned.clone().deep_unmark();
     let call = async {
         match c.action {
-            Action::Update => provider.update(&c.ty, &c.before.clone().unwrap_or(Value::Null).deep_unmark(), &unmarked).await,
+            Action::Update => {
+                provider
+                    .update(
+                        &c.ty,
+                        &c.before.clone().unwrap_or(Value::Null).deep_unmark(),
+                        &unmarked,
+                    )
+                    .await
+            }
             _ => provider.create(&c.ty, &unmarked).await,
         }
     };
@@ -369,8 +517,14 @@ async fn apply_instance(s: &Arc<Shared>, c: &ResourceChange, each: Option<(Strin
     let new = match result {
         Ok(v) => v,
         Err(e) => {
-            s.emit(Event::Failed { addr: c.addr.clone(), message: e.message.clone() });
-            return Err(Diagnostic::error("apply::provider", format!("`{}` could not be {past}: {}", c.addr, e.message)));
+            s.emit(Event::Failed {
+                addr: c.addr.clone(),
+                message: e.message.clone(),
+            });
+            return Err(Diagnostic::error(
+                "apply::provider",
+                format!("`{}` could not be {past}: {}", c.addr, e.message),
+            ));
         }
     };
     let new = remark(schema, &planned, new);
@@ -381,19 +535,39 @@ async fn apply_instance(s: &Arc<Shared>, c: &ResourceChange, each: Option<(Strin
         attributes: new.to_json(),
         sensitive_paths: sensitive_paths(&new),
         dependencies: c.dependencies.clone(),
-        create_before_destroy: matches!(c.action, Action::Replace { create_first: true, .. }),
+        create_before_destroy: matches!(
+            c.action,
+            Action::Replace {
+                create_first: true,
+                ..
+            }
+        ),
         tainted: false,
     };
     s.update_state(|st| {
         st.resources.insert(c.addr.clone(), inst);
     });
-    s.emit(Event::Finished { addr: c.addr.clone(), action: past, elapsed: start.elapsed(), id });
+    s.emit(Event::Finished {
+        addr: c.addr.clone(),
+        action: past,
+        elapsed: start.elapsed(),
+        id,
+    });
     Ok(new)
 }
 
-async fn with_progress<T>(s: &Shared, addr: &str, verb: &'static str, start: Instant, fut: impl std::future::Future<Output = T>) -> T {
+async fn with_progress<T>(
+    s: &Shared,
+    addr: &str,
+    verb: &'static str,
+    start: Instant,
+    fut: impl std::future::Future<Output = T>,
+) -> T {
     tokio::pin!(fut);
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(10), Duration::from_secs(10));
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_secs(10),
+        Duration::from_secs(10),
+    );
     loop {
         tokio::select! {
             out = &mut fut => return out,
@@ -406,7 +580,11 @@ async fn with_progress<T>(s: &Shared, addr: &str, verb: &'static str, start: Ins
 /// unmarked result.
 fn remark(schema: &crate::schema::ResourceSchema, planned: &Value, new: Value) -> Value {
     let paths = sensitive_paths(planned);
-    let inst = ResourceInstance { attributes: new.to_json(), sensitive_paths: paths, ..Default::default() };
+    let inst = ResourceInstance {
+        attributes: new.to_json(),
+        sensitive_paths: paths,
+        ..Default::default()
+    };
     let mut secrets = Vec::new();
     secret_leaves(planned, false, &mut secrets);
     mark(schema, mark_copies(from_state(&inst), &secrets))
@@ -416,7 +594,9 @@ fn remark(schema: &crate::schema::ResourceSchema, planned: &Value, new: Value) -
 fn secret_leaves(v: &Value, under: bool, out: &mut Vec<Value>) {
     match v {
         Value::Sensitive(x) => secret_leaves(x, true, out),
-        Value::List(items) | Value::Set(items) => items.iter().for_each(|x| secret_leaves(x, under, out)),
+        Value::List(items) | Value::Set(items) => {
+            items.iter().for_each(|x| secret_leaves(x, under, out))
+        }
         Value::Object(m) => m.values().for_each(|x| secret_leaves(x, under, out)),
         Value::String(_) | Value::Number(_) | Value::Bool(_) if under => out.push(v.clone()),
         _ => {}
@@ -431,9 +611,17 @@ fn mark_copies(v: Value, secrets: &[Value]) -> Value {
     }
     match v {
         Value::Sensitive(_) => v,
-        Value::List(items) => Value::List(items.into_iter().map(|x| mark_copies(x, secrets)).collect()),
-        Value::Set(items) => Value::Set(items.into_iter().map(|x| mark_copies(x, secrets)).collect()),
-        Value::Object(m) => Value::Object(m.into_iter().map(|(k, x)| (k, mark_copies(x, secrets))).collect()),
+        Value::List(items) => {
+            Value::List(items.into_iter().map(|x| mark_copies(x, secrets)).collect())
+        }
+        Value::Set(items) => {
+            Value::Set(items.into_iter().map(|x| mark_copies(x, secrets)).collect())
+        }
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| (k, mark_copies(x, secrets)))
+                .collect(),
+        ),
         scalar if secrets.contains(&scalar) => scalar.sensitive(),
         other => other,
     }
@@ -464,38 +652,82 @@ async fn delete_block(s: &Arc<Shared>, block: &str, replaced: bool) -> Result<()
         match j {
             Ok(Ok(())) => {}
             Ok(Err(d)) => errors.push(d),
-            Err(e) => errors.push(Diagnostic::error("apply::panic", format!("An internal task failed: {e}"))),
+            Err(e) => errors.push(Diagnostic::error(
+                "apply::panic",
+                format!("An internal task failed: {e}"),
+            )),
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 async fn delete_instance(s: &Arc<Shared>, c: &ResourceChange) -> Result<(), Diagnostic> {
     let state_addr = match c.action {
-        Action::Replace { create_first: true, .. } => deposed(&c.addr),
+        Action::Replace {
+            create_first: true, ..
+        } => deposed(&c.addr),
         _ => c.addr.clone(),
     };
-    let prior = match s.state.lock().ok().and_then(|st| st.resources.get(&state_addr).cloned()) {
+    let prior = match s
+        .state
+        .lock()
+        .ok()
+        .and_then(|st| st.resources.get(&state_addr).cloned())
+    {
         Some(p) => p,
         None => return Ok(()),
     };
-    let provider = s.providers.get(&prior.provider).ok_or_else(|| Diagnostic::error("apply::provider", format!("Provider `{}` is not configured", prior.provider)))?;
-    let _permit = s.limit.acquire().await.map_err(|_| Diagnostic::error("apply::internal", "semaphore closed"))?;
-    s.emit(Event::Started { addr: state_addr.clone(), action: "destroy" });
+    let provider = s.providers.get(&prior.provider).ok_or_else(|| {
+        Diagnostic::error(
+            "apply::provider",
+            format!("Provider `{}` is not configured", prior.provider),
+        )
+    })?;
+    let _permit = s
+        .limit
+        .acquire()
+        .await
+        .map_err(|_| Diagnostic::error("apply::internal", "semaphore closed"))?;
+    s.emit(Event::Started {
+        addr: state_addr.clone(),
+        action: "destroy",
+    });
     let start = Instant::now();
     let value = from_state(&prior).deep_unmark();
-    let result = with_progress(s, &state_addr, "destroy", start, provider.delete(&prior.resource_type, &value)).await;
+    let result = with_progress(
+        s,
+        &state_addr,
+        "destroy",
+        start,
+        provider.delete(&prior.resource_type, &value),
+    )
+    .await;
     match result {
         Ok(()) => {
             s.update_state(|st| {
                 st.resources.remove(&state_addr);
             });
-            s.emit(Event::Finished { addr: state_addr, action: "destroyed", elapsed: start.elapsed(), id: None });
+            s.emit(Event::Finished {
+                addr: state_addr,
+                action: "destroyed",
+                elapsed: start.elapsed(),
+                id: None,
+            });
             Ok(())
         }
         Err(e) => {
-            s.emit(Event::Failed { addr: state_addr.clone(), message: e.message.clone() });
-            Err(Diagnostic::error("apply::provider", format!("`{state_addr}` could not be destroyed: {}", e.message)))
+            s.emit(Event::Failed {
+                addr: state_addr.clone(),
+                message: e.message.clone(),
+            });
+            Err(Diagnostic::error(
+                "apply::provider",
+                format!("`{state_addr}` could not be destroyed: {}", e.message),
+            ))
         }
     }
 }

@@ -208,7 +208,10 @@ pub fn normalize(args: impl Iterator<Item = String>) -> Vec<String> {
             out.push(a);
             continue;
         }
-        let single_long = a.len() > 2 && a.starts_with('-') && !a.starts_with("--") && a.as_bytes()[1].is_ascii_alphabetic();
+        let single_long = a.len() > 2
+            && a.starts_with('-')
+            && !a.starts_with("--")
+            && a.as_bytes()[1].is_ascii_alphabetic();
         out.push(if single_long { format!("-{a}") } else { a });
     }
     out

@@ -21,13 +21,25 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
-    let color = !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
-    let err_color = !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
+    let color =
+        !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let err_color =
+        !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
     let _ = miette::set_hook(Box::new(move |_| {
-        Box::new(miette::MietteHandlerOpts::new().color(err_color).unicode(err_color).wrap_lines(err_color).build())
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .color(err_color)
+                .unicode(err_color)
+                .wrap_lines(err_color)
+                .build(),
+        )
     }));
     if let Some(dir) = &cli.chdir {
         if let Err(e) = std::env::set_current_dir(dir) {
@@ -35,7 +47,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("Error: cannot start the async runtime: {e}");
@@ -59,7 +74,12 @@ async fn run(command: Command, st: Style) -> Result<ExitCode, Failure> {
     match command {
         Command::Init(d) => misc::init(d.dir),
         Command::Validate { dir, json } => misc::validate(dir, json),
-        Command::Fmt { paths, check, diff, recursive } => misc::fmt(paths, check, diff, recursive),
+        Command::Fmt {
+            paths,
+            check,
+            diff,
+            recursive,
+        } => misc::fmt(paths, check, diff, recursive),
         Command::Plan(a) => plan::plan(a, st).await,
         Command::Apply(a) => plan::apply(a, st, false).await,
         Command::Destroy(a) => plan::apply(a, st, true).await,

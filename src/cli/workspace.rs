@@ -46,7 +46,8 @@ pub fn reports(diags: &[Diagnostic], sources: &Sources) -> Vec<Report> {
 /// `path.module` is `.` and relative paths behave the same.
 pub fn enter(dir: Option<&Path>) -> Result<(), Failure> {
     if let Some(d) = dir {
-        std::env::set_current_dir(d).map_err(|e| Report::msg(format!("Cannot change into `{}`: {e}", d.display())))?;
+        std::env::set_current_dir(d)
+            .map_err(|e| Report::msg(format!("Cannot change into `{}`: {e}", d.display())))?;
     }
     Ok(())
 }
@@ -58,17 +59,28 @@ impl Workspace {
             Ok(c) => c,
             Err(Diagnostics(d)) => return Err(Failure(reports(&d, &loaded_sources()))),
         };
-        let graph = crate::graph::build(&config).map_err(|Diagnostics(d)| Failure(reports(&d, &config.sources)))?;
+        let graph = crate::graph::build(&config)
+            .map_err(|Diagnostics(d)| Failure(reports(&d, &config.sources)))?;
         let store = Arc::new(LocalStore::new(Path::new(".")));
-        Ok(Workspace { config, graph, store, providers: Registry::builtin() })
+        Ok(Workspace {
+            config,
+            graph,
+            store,
+            providers: Registry::builtin(),
+        })
     }
 
     /// Resolves input variables from flags, files and the environment.
-    pub fn vars(&mut self, flags: &PlanFlags) -> Result<(BTreeMap<String, Value>, Vec<Report>), Failure> {
+    pub fn vars(
+        &mut self,
+        flags: &PlanFlags,
+    ) -> Result<(BTreeMap<String, Value>, Vec<Report>), Failure> {
         let mut args = Vec::new();
         for v in &flags.vars {
             let Some((k, val)) = v.split_once('=') else {
-                return Err(Report::msg(format!("Invalid -var option `{v}`: expected NAME=VALUE")).into());
+                return Err(
+                    Report::msg(format!("Invalid -var option `{v}`: expected NAME=VALUE")).into(),
+                );
             };
             args.push(VarArg::Value(k.trim().to_owned(), val.to_owned()));
         }
@@ -98,11 +110,19 @@ fn loaded_sources() -> Sources {
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("tf") | Some("hcl")))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("tf") | Some("hcl")
+            )
+        })
         .collect();
     paths.sort();
     for p in paths {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if let Ok(text) = std::fs::read_to_string(&p) {
             s.add(p.clone(), name, text);
         }

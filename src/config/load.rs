@@ -9,14 +9,20 @@ use crate::diagnostics::{Diagnostic, Diagnostics, FileId};
 
 /// Loads the configuration folder `dir`.
 pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
-    let mut config = Config { dir: dir.to_path_buf(), ..Config::default() };
+    let mut config = Config {
+        dir: dir.to_path_buf(),
+        ..Config::default()
+    };
     let mut diags = Vec::new();
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
             return Err(Diagnostics(vec![Diagnostic::error(
                 "config::read",
-                format!("Cannot read the configuration folder `{}`: {e}", dir.display()),
+                format!(
+                    "Cannot read the configuration folder `{}`: {e}",
+                    dir.display()
+                ),
             )]))
         }
     };
@@ -24,7 +30,10 @@ pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.is_file()
-                && matches!(p.extension().and_then(|e| e.to_str()), Some("tf") | Some("hcl"))
+                && matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("tf") | Some("hcl")
+                )
         })
         .collect();
     paths.sort();
@@ -39,7 +48,10 @@ pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
         return Err(Diagnostics(diags));
     }
     for path in paths {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let id = config.sources.add(path.clone(), name, text);
@@ -52,7 +64,10 @@ pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
         }
     }
     crate::config::validate::check(&config, &mut diags);
-    if diags.iter().any(|d| d.severity == crate::diagnostics::Severity::Error) {
+    if diags
+        .iter()
+        .any(|d| d.severity == crate::diagnostics::Severity::Error)
+    {
         return Err(Diagnostics(diags));
     }
     Ok(config)
@@ -62,10 +77,15 @@ pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
 pub fn load_str(text: &str) -> Result<Config, Diagnostics> {
     let mut config = Config::default();
     let mut diags = Vec::new();
-    let id = config.sources.add("main.tf".into(), "main.tf".into(), text.to_owned());
+    let id = config
+        .sources
+        .add("main.tf".into(), "main.tf".into(), text.to_owned());
     parse_into(&mut config, id, &mut diags);
     crate::config::validate::check(&config, &mut diags);
-    if diags.iter().any(|d| d.severity == crate::diagnostics::Severity::Error) {
+    if diags
+        .iter()
+        .any(|d| d.severity == crate::diagnostics::Severity::Error)
+    {
         return Err(Diagnostics(diags));
     }
     Ok(config)
@@ -78,9 +98,12 @@ fn parse_into(config: &mut Config, id: FileId, diags: &mut Vec<Diagnostic>) {
         Err(e) => {
             let offset = e.location().offset();
             diags.push(
-                Diagnostic::error("config::syntax", format!("Invalid HCL syntax: {}", first_line(&e.to_string())))
-                    .at(id, Some(offset..offset + 1))
-                    .label(e.message().to_owned()),
+                Diagnostic::error(
+                    "config::syntax",
+                    format!("Invalid HCL syntax: {}", first_line(&e.to_string())),
+                )
+                .at(id, Some(offset..offset + 1))
+                .label(e.message().to_owned()),
             );
         }
     }

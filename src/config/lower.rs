@@ -72,11 +72,15 @@ pub fn reference_text(expr: &Expression) -> Option<String> {
 
 impl Lower<'_> {
     fn expr(&self, e: &Expression) -> Expr {
-        Expr { file: self.file, expr: e.clone() }
+        Expr {
+            file: self.file,
+            expr: e.clone(),
+        }
     }
 
     fn error(&mut self, code: &'static str, msg: String, span: Option<std::ops::Range<usize>>) {
-        self.diags.push(Diagnostic::error(code, msg).at(self.file, span));
+        self.diags
+            .push(Diagnostic::error(code, msg).at(self.file, span));
     }
 
     fn want_labels(&mut self, block: &Block, n: usize, what: &str) -> Option<Vec<String>> {
@@ -84,7 +88,10 @@ impl Lower<'_> {
         if l.len() != n {
             self.error(
                 "config::labels",
-                format!("A `{}` block needs {n} label(s): {what}", block.ident.as_str()),
+                format!(
+                    "A `{}` block needs {n} label(s): {what}",
+                    block.ident.as_str()
+                ),
                 block.ident.span(),
             );
             return None;
@@ -110,19 +117,37 @@ impl Lower<'_> {
                 block.ident.span(),
             ),
             other => {
-                let known = ["variable", "locals", "resource", "data", "output", "provider", "terraform", "keyway", "check", "moved", "import", "removed"];
+                let known = [
+                    "variable",
+                    "locals",
+                    "resource",
+                    "data",
+                    "output",
+                    "provider",
+                    "terraform",
+                    "keyway",
+                    "check",
+                    "moved",
+                    "import",
+                    "removed",
+                ];
                 let help = crate::lang::eval::suggest(other, known.iter().copied());
                 self.diags.push(
-                    Diagnostic::error("config::unknown_block", format!("Blocks of type `{other}` are not expected here"))
-                        .at(self.file, block.ident.span())
-                        .maybe_help(help.map(|h| format!("did you mean `{h}`?"))),
+                    Diagnostic::error(
+                        "config::unknown_block",
+                        format!("Blocks of type `{other}` are not expected here"),
+                    )
+                    .at(self.file, block.ident.span())
+                    .maybe_help(help.map(|h| format!("did you mean `{h}`?"))),
                 );
             }
         }
     }
 
     fn variable(&mut self, config: &mut Config, block: &Block) {
-        let Some(l) = self.want_labels(block, 1, "the variable's name") else { return };
+        let Some(l) = self.want_labels(block, 1, "the variable's name") else {
+            return;
+        };
         let name = l[0].clone();
         let mut var = Variable {
             name: name.clone(),
@@ -140,14 +165,29 @@ impl Lower<'_> {
                 Structure::Attribute(a) => match a.key.as_str() {
                     "type" => match Type::from_expr(&a.value) {
                         Ok(t) => var.ty = Some(t),
-                        Err(e) => self.error("config::type", format!("Invalid type constraint: {e}"), a.value.span()),
+                        Err(e) => self.error(
+                            "config::type",
+                            format!("Invalid type constraint: {e}"),
+                            a.value.span(),
+                        ),
                     },
                     "default" => var.default = Some(self.expr(&a.value)),
                     "description" => var.description = a.value.as_str().map(str::to_owned),
                     "sensitive" => var.sensitive = self.bool_literal(a),
                     "nullable" => var.nullable = self.bool_literal(a),
                     "ephemeral" => {}
-                    other => self.unexpected_arg(other, a, &["type", "default", "description", "sensitive", "nullable", "validation"]),
+                    other => self.unexpected_arg(
+                        other,
+                        a,
+                        &[
+                            "type",
+                            "default",
+                            "description",
+                            "sensitive",
+                            "nullable",
+                            "validation",
+                        ],
+                    ),
                 },
                 Structure::Block(b) if b.ident.as_str() == "validation" => {
                     if let Some(v) = self.validation(b, "error_message") {
@@ -158,7 +198,13 @@ impl Lower<'_> {
             }
         }
         if config.variables.contains_key(&name) {
-            self.error("config::duplicate", format!("Duplicate variable `{name}`: a variable with this name is already declared"), var.span.clone());
+            self.error(
+                "config::duplicate",
+                format!(
+                    "Duplicate variable `{name}`: a variable with this name is already declared"
+                ),
+                var.span.clone(),
+            );
         } else {
             config.variables.insert(name, var);
         }
@@ -168,7 +214,11 @@ impl Lower<'_> {
         match a.value.as_bool() {
             Some(b) => b,
             None => {
-                self.error("config::type", format!("`{}` must be `true` or `false`", a.key.as_str()), a.value.span());
+                self.error(
+                    "config::type",
+                    format!("`{}` must be `true` or `false`", a.key.as_str()),
+                    a.value.span(),
+                );
                 false
             }
         }
@@ -177,16 +227,22 @@ impl Lower<'_> {
     fn unexpected_arg(&mut self, name: &str, a: &Attribute, known: &[&str]) {
         let help = crate::lang::eval::suggest(name, known.iter().copied());
         self.diags.push(
-            Diagnostic::error("config::unexpected_argument", format!("An argument named `{name}` is not expected here"))
-                .at(self.file, a.key.span())
-                .maybe_help(help.map(|h| format!("did you mean `{h}`?"))),
+            Diagnostic::error(
+                "config::unexpected_argument",
+                format!("An argument named `{name}` is not expected here"),
+            )
+            .at(self.file, a.key.span())
+            .maybe_help(help.map(|h| format!("did you mean `{h}`?"))),
         );
     }
 
     fn unexpected_block(&mut self, b: &Block) {
         self.error(
             "config::unknown_block",
-            format!("Blocks of type `{}` are not expected here", b.ident.as_str()),
+            format!(
+                "Blocks of type `{}` are not expected here",
+                b.ident.as_str()
+            ),
             b.ident.span(),
         );
     }
@@ -195,11 +251,17 @@ impl Lower<'_> {
         let cond = b.body.get_attribute("condition");
         let msg = b.body.get_attribute(message_attr);
         match (cond, msg) {
-            (Some(c), Some(m)) => Some(Validation { condition: self.expr(&c.value), error_message: self.expr(&m.value) }),
+            (Some(c), Some(m)) => Some(Validation {
+                condition: self.expr(&c.value),
+                error_message: self.expr(&m.value),
+            }),
             _ => {
                 self.error(
                     "config::missing_argument",
-                    format!("A `{}` block needs `condition` and `{message_attr}`", b.ident.as_str()),
+                    format!(
+                        "A `{}` block needs `condition` and `{message_attr}`",
+                        b.ident.as_str()
+                    ),
                     b.ident.span(),
                 );
                 None
@@ -213,9 +275,19 @@ impl Lower<'_> {
                 Structure::Attribute(a) => {
                     let name = a.key.as_str().to_owned();
                     if config.locals.contains_key(&name) {
-                        self.error("config::duplicate", format!("Duplicate local value `{name}`"), a.key.span());
+                        self.error(
+                            "config::duplicate",
+                            format!("Duplicate local value `{name}`"),
+                            a.key.span(),
+                        );
                     } else {
-                        config.locals.insert(name.clone(), Local { name, value: self.expr(&a.value) });
+                        config.locals.insert(
+                            name.clone(),
+                            Local {
+                                name,
+                                value: self.expr(&a.value),
+                            },
+                        );
                     }
                 }
                 Structure::Block(b) => self.unexpected_block(b),
@@ -224,7 +296,9 @@ impl Lower<'_> {
     }
 
     fn resource(&mut self, config: &mut Config, block: &Block, mode: Mode) {
-        let Some(l) = self.want_labels(block, 2, "the resource type and name") else { return };
+        let Some(l) = self.want_labels(block, 2, "the resource type and name") else {
+            return;
+        };
         let res = self.resource_body(block, mode, l[0].clone(), l[1].clone());
         let addr = res.address();
         if config.resources.contains_key(&addr) {
@@ -254,22 +328,35 @@ impl Lower<'_> {
                     "count" => res.count = Some(self.expr(&a.value)),
                     "for_each" => res.for_each = Some(self.expr(&a.value)),
                     "depends_on" => res.depends_on = self.reference_list(&a.value),
-                    "provider" => res.provider = reference_text(&a.value).or_else(|| a.value.as_str().map(str::to_owned)),
+                    "provider" => {
+                        res.provider =
+                            reference_text(&a.value).or_else(|| a.value.as_str().map(str::to_owned))
+                    }
                     _ => {
-                        res.body.attrs.insert(a.key.as_str().to_owned(), self.expr(&a.value));
+                        res.body
+                            .attrs
+                            .insert(a.key.as_str().to_owned(), self.expr(&a.value));
                     }
                 },
-                Structure::Block(b) if b.ident.as_str() == "lifecycle" => res.lifecycle = self.lifecycle(b),
-                Structure::Block(b) if matches!(b.ident.as_str(), "provisioner" | "connection") => self.error(
-                    "config::unsupported",
-                    format!("`{}` blocks are not supported by keyway", b.ident.as_str()),
-                    b.ident.span(),
-                ),
+                Structure::Block(b) if b.ident.as_str() == "lifecycle" => {
+                    res.lifecycle = self.lifecycle(b)
+                }
+                Structure::Block(b) if matches!(b.ident.as_str(), "provisioner" | "connection") => {
+                    self.error(
+                        "config::unsupported",
+                        format!("`{}` blocks are not supported by keyway", b.ident.as_str()),
+                        b.ident.span(),
+                    )
+                }
                 Structure::Block(b) => res.body.blocks.push(self.nested(b)),
             }
         }
         if res.count.is_some() && res.for_each.is_some() {
-            self.error("config::count_and_for_each", "A resource cannot use both `count` and `for_each`".into(), res.span.clone());
+            self.error(
+                "config::count_and_for_each",
+                "A resource cannot use both `count` and `for_each`".into(),
+                res.span.clone(),
+            );
         }
         res
     }
@@ -279,19 +366,29 @@ impl Lower<'_> {
         for s in b.body.iter() {
             match s {
                 Structure::Attribute(a) => {
-                    body.attrs.insert(a.key.as_str().to_owned(), self.expr(&a.value));
+                    body.attrs
+                        .insert(a.key.as_str().to_owned(), self.expr(&a.value));
                 }
                 Structure::Block(inner) => body.blocks.push(self.nested(inner)),
             }
         }
-        NestedBlock { ty: b.ident.as_str().to_owned(), file: self.file, span: b.ident.span(), body }
+        NestedBlock {
+            ty: b.ident.as_str().to_owned(),
+            file: self.file,
+            span: b.ident.span(),
+            body,
+        }
     }
 
     fn reference_list(&mut self, e: &Expression) -> Vec<Expr> {
         match e.as_array() {
             Some(items) => items.iter().map(|i| self.expr(i)).collect(),
             None => {
-                self.error("config::type", "Expected a list of references, like `[terraform_data.a]`".into(), e.span());
+                self.error(
+                    "config::type",
+                    "Expected a list of references, like `[terraform_data.a]`".into(),
+                    e.span(),
+                );
                 Vec::new()
             }
         }
@@ -304,13 +401,28 @@ impl Lower<'_> {
                 Structure::Attribute(a) => match a.key.as_str() {
                     "create_before_destroy" => lc.create_before_destroy = Some(self.expr(&a.value)),
                     "prevent_destroy" => lc.prevent_destroy = Some(self.expr(&a.value)),
-                    "replace_triggered_by" => lc.replace_triggered_by = self.reference_list(&a.value),
+                    "replace_triggered_by" => {
+                        lc.replace_triggered_by = self.reference_list(&a.value)
+                    }
                     "ignore_changes" => lc.ignore_changes = self.ignore_changes(&a.value),
-                    other => self.unexpected_arg(other, a, &["create_before_destroy", "prevent_destroy", "ignore_changes", "replace_triggered_by"]),
+                    other => self.unexpected_arg(
+                        other,
+                        a,
+                        &[
+                            "create_before_destroy",
+                            "prevent_destroy",
+                            "ignore_changes",
+                            "replace_triggered_by",
+                        ],
+                    ),
                 },
                 Structure::Block(inner) => match inner.ident.as_str() {
-                    "precondition" => lc.preconditions.extend(self.validation(inner, "error_message")),
-                    "postcondition" => lc.postconditions.extend(self.validation(inner, "error_message")),
+                    "precondition" => lc
+                        .preconditions
+                        .extend(self.validation(inner, "error_message")),
+                    "postcondition" => lc
+                        .postconditions
+                        .extend(self.validation(inner, "error_message")),
                     _ => self.unexpected_block(inner),
                 },
             }
@@ -325,7 +437,11 @@ impl Lower<'_> {
             }
         }
         let Some(items) = e.as_array() else {
-            self.error("config::type", "`ignore_changes` must be `all` or a list of attribute names".into(), e.span());
+            self.error(
+                "config::type",
+                "`ignore_changes` must be `all` or a list of attribute names".into(),
+                e.span(),
+            );
             return IgnoreChanges::None;
         };
         let mut attrs = Vec::new();
@@ -335,14 +451,20 @@ impl Lower<'_> {
                 // Nested paths ignore their whole top-level attribute: coarser than Terraform
                 // but never shows a change the user asked to ignore.
                 Some(t) => attrs.push(t.split(['.', '[']).next().unwrap_or_default().to_owned()),
-                None => self.error("config::type", "Expected an attribute name".into(), item.span()),
+                None => self.error(
+                    "config::type",
+                    "Expected an attribute name".into(),
+                    item.span(),
+                ),
             }
         }
         IgnoreChanges::Attrs(attrs)
     }
 
     fn output(&mut self, config: &mut Config, block: &Block) {
-        let Some(l) = self.want_labels(block, 1, "the output's name") else { return };
+        let Some(l) = self.want_labels(block, 1, "the output's name") else {
+            return;
+        };
         let name = l[0].clone();
         let span = block.labels.first().and_then(|l| l.span());
         let mut value = None;
@@ -358,36 +480,82 @@ impl Lower<'_> {
                     "description" => description = a.value.as_str().map(str::to_owned),
                     "depends_on" => depends_on = self.reference_list(&a.value),
                     "ephemeral" => {}
-                    other => self.unexpected_arg(other, a, &["value", "sensitive", "description", "depends_on"]),
+                    other => self.unexpected_arg(
+                        other,
+                        a,
+                        &["value", "sensitive", "description", "depends_on"],
+                    ),
                 },
-                Structure::Block(b) if b.ident.as_str() == "precondition" => preconditions.extend(self.validation(b, "error_message")),
+                Structure::Block(b) if b.ident.as_str() == "precondition" => {
+                    preconditions.extend(self.validation(b, "error_message"))
+                }
                 Structure::Block(b) => self.unexpected_block(b),
             }
         }
         let Some(value) = value else {
-            self.error("config::missing_argument", format!("Output `{name}` needs a `value` argument"), span);
+            self.error(
+                "config::missing_argument",
+                format!("Output `{name}` needs a `value` argument"),
+                span,
+            );
             return;
         };
         if config.outputs.contains_key(&name) {
-            self.error("config::duplicate", format!("Duplicate output `{name}`"), span);
+            self.error(
+                "config::duplicate",
+                format!("Duplicate output `{name}`"),
+                span,
+            );
             return;
         }
-        config.outputs.insert(name.clone(), Output { name, file: self.file, span, value, sensitive: out_sensitive, description, depends_on, preconditions });
+        config.outputs.insert(
+            name.clone(),
+            Output {
+                name,
+                file: self.file,
+                span,
+                value,
+                sensitive: out_sensitive,
+                description,
+                depends_on,
+                preconditions,
+            },
+        );
     }
 
     fn provider(&mut self, config: &mut Config, block: &Block) {
-        let Some(l) = self.want_labels(block, 1, "the provider's name") else { return };
+        let Some(l) = self.want_labels(block, 1, "the provider's name") else {
+            return;
+        };
         let nested = self.nested(block);
-        let alias = nested.body.attrs.get("alias").and_then(|e| e.expr.as_str().map(str::to_owned));
-        config.providers.push(ProviderBlock { name: l[0].clone(), alias, file: self.file, body: nested.body });
+        let alias = nested
+            .body
+            .attrs
+            .get("alias")
+            .and_then(|e| e.expr.as_str().map(str::to_owned));
+        config.providers.push(ProviderBlock {
+            name: l[0].clone(),
+            alias,
+            file: self.file,
+            body: nested.body,
+        });
     }
 
     fn check(&mut self, config: &mut Config, block: &Block) {
-        let Some(l) = self.want_labels(block, 1, "the check's name") else { return };
-        let mut check = Check { name: l[0].clone(), file: self.file, data: Vec::new(), asserts: Vec::new() };
+        let Some(l) = self.want_labels(block, 1, "the check's name") else {
+            return;
+        };
+        let mut check = Check {
+            name: l[0].clone(),
+            file: self.file,
+            data: Vec::new(),
+            asserts: Vec::new(),
+        };
         for s in block.body.iter() {
             match s {
-                Structure::Block(b) if b.ident.as_str() == "assert" => check.asserts.extend(self.validation(b, "error_message")),
+                Structure::Block(b) if b.ident.as_str() == "assert" => {
+                    check.asserts.extend(self.validation(b, "error_message"))
+                }
                 Structure::Block(b) if b.ident.as_str() == "data" => {
                     if let Some(l) = self.want_labels(b, 2, "the data source type and name") {
                         let res = self.resource_body(b, Mode::Data, l[0].clone(), l[1].clone());
@@ -402,10 +570,23 @@ impl Lower<'_> {
     }
 
     fn moved(&mut self, config: &mut Config, block: &Block) {
-        let get = |k: &str| block.body.get_attribute(k).and_then(|a| reference_text(&a.value));
+        let get = |k: &str| {
+            block
+                .body
+                .get_attribute(k)
+                .and_then(|a| reference_text(&a.value))
+        };
         match (get("from"), get("to")) {
-            (Some(from), Some(to)) => config.moved.push(Moved { file: self.file, from, to }),
-            _ => self.error("config::missing_argument", "A `moved` block needs `from` and `to` addresses".into(), block.ident.span()),
+            (Some(from), Some(to)) => config.moved.push(Moved {
+                file: self.file,
+                from,
+                to,
+            }),
+            _ => self.error(
+                "config::missing_argument",
+                "A `moved` block needs `from` and `to` addresses".into(),
+                block.ident.span(),
+            ),
         }
     }
 }

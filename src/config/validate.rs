@@ -14,7 +14,10 @@ struct Context {
     each: bool,
 }
 
-const NONE: Context = Context { count: false, each: false };
+const NONE: Context = Context {
+    count: false,
+    each: false,
+};
 
 /// Runs every check, appending to `diags`.
 pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
@@ -52,7 +55,10 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
 }
 
 fn check_resource(config: &Config, res: &Resource, diags: &mut Vec<Diagnostic>) {
-    let cx = Context { count: res.count.is_some(), each: res.for_each.is_some() };
+    let cx = Context {
+        count: res.count.is_some(),
+        each: res.for_each.is_some(),
+    };
     for e in res.count.iter().chain(res.for_each.iter()) {
         check_refs(config, e, NONE, diags);
     }
@@ -60,7 +66,11 @@ fn check_resource(config: &Config, res: &Resource, diags: &mut Vec<Diagnostic>) 
         check_refs(config, e, NONE, diags);
     }
     let lc = &res.lifecycle;
-    for e in lc.create_before_destroy.iter().chain(lc.prevent_destroy.iter()) {
+    for e in lc
+        .create_before_destroy
+        .iter()
+        .chain(lc.prevent_destroy.iter())
+    {
         check_refs(config, e, NONE, diags);
     }
     for e in &lc.replace_triggered_by {
@@ -68,16 +78,34 @@ fn check_resource(config: &Config, res: &Resource, diags: &mut Vec<Diagnostic>) 
     }
     check_body_refs(config, &res.body, cx, diags);
     match schema::lookup(&res.ty) {
-        Some(s) if s.data_source == (res.mode == Mode::Data) => {
-            check_body_schema(&res.body, &s.attributes, &s.blocks, res.file, res.span.clone(), &res.address(), diags)
-        }
+        Some(s) if s.data_source == (res.mode == Mode::Data) => check_body_schema(
+            &res.body,
+            &s.attributes,
+            &s.blocks,
+            res.file,
+            res.span.clone(),
+            &res.address(),
+            diags,
+        ),
         _ => {
-            let kind = if res.mode == Mode::Data { "data source" } else { "resource type" };
+            let kind = if res.mode == Mode::Data {
+                "data source"
+            } else {
+                "resource type"
+            };
             let help = suggest(&res.ty, schema::types()).map(|s| format!("did you mean `{s}`?"));
             diags.push(
-                Diagnostic::error("config::unknown_type", format!("Unknown {kind} `{}`", res.ty))
-                    .at(res.file, res.span.clone())
-                    .maybe_help(help.or_else(|| Some(format!("keyway knows: {}", schema::types().collect::<Vec<_>>().join(", "))))),
+                Diagnostic::error(
+                    "config::unknown_type",
+                    format!("Unknown {kind} `{}`", res.ty),
+                )
+                .at(res.file, res.span.clone())
+                .maybe_help(help.or_else(|| {
+                    Some(format!(
+                        "keyway knows: {}",
+                        schema::types().collect::<Vec<_>>().join(", ")
+                    ))
+                })),
             );
         }
     }
@@ -105,17 +133,30 @@ fn check_body_schema(
         match attrs.get(name) {
             Some(a) if a.required || a.optional => {}
             Some(_) => diags.push(
-                Diagnostic::error("config::computed_argument", format!("`{name}` is computed by the provider and cannot be set in `{what}`"))
-                    .at(e.file, e.span()),
+                Diagnostic::error(
+                    "config::computed_argument",
+                    format!("`{name}` is computed by the provider and cannot be set in `{what}`"),
+                )
+                .at(e.file, e.span()),
             ),
             None => {
-                let settable = attrs.iter().filter(|(_, a)| a.required || a.optional).map(|(k, _)| k.as_str());
+                let settable = attrs
+                    .iter()
+                    .filter(|(_, a)| a.required || a.optional)
+                    .map(|(k, _)| k.as_str());
                 let help = suggest(name, settable).map(|s| format!("did you mean `{s}`?"));
                 diags.push(
-                    Diagnostic::error("config::unsupported_argument", format!("An argument named `{name}` is not expected in `{what}`"))
-                        .at(e.file, e.span().map(|s| s.start.saturating_sub(name.len() + 3)..s.start))
-                        .label("unsupported argument")
-                        .maybe_help(help),
+                    Diagnostic::error(
+                        "config::unsupported_argument",
+                        format!("An argument named `{name}` is not expected in `{what}`"),
+                    )
+                    .at(
+                        e.file,
+                        e.span()
+                            .map(|s| s.start.saturating_sub(name.len() + 3)..s.start),
+                    )
+                    .label("unsupported argument")
+                    .maybe_help(help),
                 )
             }
         }
@@ -130,13 +171,25 @@ fn check_body_schema(
     }
     for b in &body.blocks {
         match blocks.get(&b.ty) {
-            Some(bs) => check_body_schema(&b.body, &bs.attributes, &bs.blocks, b.file, b.span.clone(), &format!("{what} {}", b.ty), diags),
+            Some(bs) => check_body_schema(
+                &b.body,
+                &bs.attributes,
+                &bs.blocks,
+                b.file,
+                b.span.clone(),
+                &format!("{what} {}", b.ty),
+                diags,
+            ),
             None => {
-                let help = suggest(&b.ty, blocks.keys().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
+                let help = suggest(&b.ty, blocks.keys().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"));
                 diags.push(
-                    Diagnostic::error("config::unsupported_block", format!("Blocks of type `{}` are not expected in `{what}`", b.ty))
-                        .at(b.file, b.span.clone())
-                        .maybe_help(help),
+                    Diagnostic::error(
+                        "config::unsupported_block",
+                        format!("Blocks of type `{}` are not expected in `{what}`", b.ty),
+                    )
+                    .at(b.file, b.span.clone())
+                    .maybe_help(help),
                 )
             }
         }
@@ -145,8 +198,15 @@ fn check_body_schema(
         let n = body.blocks.iter().filter(|b| &b.ty == name).count();
         if n < bs.min_items || bs.max_items.is_some_and(|m| n > m) {
             diags.push(
-                Diagnostic::error("config::block_count", format!("`{what}` needs between {} and {} `{name}` blocks, found {n}", bs.min_items, bs.max_items.map_or("any".into(), |m| m.to_string())))
-                    .at(file, span.clone()),
+                Diagnostic::error(
+                    "config::block_count",
+                    format!(
+                        "`{what}` needs between {} and {} `{name}` blocks, found {n}",
+                        bs.min_items,
+                        bs.max_items.map_or("any".into(), |m| m.to_string())
+                    ),
+                )
+                .at(file, span.clone()),
             );
         }
     }
@@ -155,37 +215,66 @@ fn check_body_schema(
 fn check_refs(config: &Config, e: &Expr, cx: Context, diags: &mut Vec<Diagnostic>) {
     for r in references(&e.expr) {
         if let Some((msg, help)) = undeclared(config, &r.names, cx) {
-            diags.push(Diagnostic::error("config::undeclared", msg).at(e.file, r.span).maybe_help(help));
+            diags.push(
+                Diagnostic::error("config::undeclared", msg)
+                    .at(e.file, r.span)
+                    .maybe_help(help),
+            );
         }
     }
 }
 
 /// Why a reference does not resolve, if it does not.
 fn undeclared(config: &Config, names: &[String], cx: Context) -> Option<(String, Option<String>)> {
-    let did_you_mean = |name: &str, cands: Vec<&str>| suggest(name, cands.into_iter()).map(|s| format!("did you mean `{s}`?"));
+    let did_you_mean = |name: &str, cands: Vec<&str>| {
+        suggest(name, cands.into_iter()).map(|s| format!("did you mean `{s}`?"))
+    };
     let second = names.get(1).map(String::as_str);
     match names[0].as_str() {
         "var" => {
             let n = second?;
             (!config.variables.contains_key(n)).then(|| {
-                (format!("Reference to undeclared input variable `{n}`"), did_you_mean(n, config.variables.keys().map(String::as_str).collect()).or_else(|| Some(format!("declare it: variable \"{n}\" {{}}"))))
+                (
+                    format!("Reference to undeclared input variable `{n}`"),
+                    did_you_mean(n, config.variables.keys().map(String::as_str).collect())
+                        .or_else(|| Some(format!("declare it: variable \"{n}\" {{}}"))),
+                )
             })
         }
         "local" => {
             let n = second?;
             (!config.locals.contains_key(n)).then(|| {
-                (format!("Reference to undeclared local value `{n}`"), did_you_mean(n, config.locals.keys().map(String::as_str).collect()))
+                (
+                    format!("Reference to undeclared local value `{n}`"),
+                    did_you_mean(n, config.locals.keys().map(String::as_str).collect()),
+                )
             })
         }
-        "count" => (!cx.count).then(|| ("Reference to `count` in a block that does not use `count`".to_owned(), None)),
-        "each" => (!cx.each).then(|| ("Reference to `each` in a block that does not use `for_each`".to_owned(), None)),
+        "count" => (!cx.count).then(|| {
+            (
+                "Reference to `count` in a block that does not use `count`".to_owned(),
+                None,
+            )
+        }),
+        "each" => (!cx.each).then(|| {
+            (
+                "Reference to `each` in a block that does not use `for_each`".to_owned(),
+                None,
+            )
+        }),
         "path" | "terraform" | "self" => None,
         "data" => {
             let (t, n) = (second?, names.get(2)?);
             let addr = format!("data.{t}.{n}");
-            let in_check = config.checks.values().any(|c| c.data.iter().any(|d| d.address() == addr));
+            let in_check = config
+                .checks
+                .values()
+                .any(|c| c.data.iter().any(|d| d.address() == addr));
             (!config.resources.contains_key(&addr) && !in_check).then(|| {
-                (format!("Reference to undeclared data source `{addr}`"), did_you_mean(&addr, config.resources.keys().map(String::as_str).collect()))
+                (
+                    format!("Reference to undeclared data source `{addr}`"),
+                    did_you_mean(&addr, config.resources.keys().map(String::as_str).collect()),
+                )
             })
         }
         root => {
@@ -194,7 +283,10 @@ fn undeclared(config: &Config, names: &[String], cx: Context) -> Option<(String,
             };
             let addr = format!("{root}.{n}");
             (!config.resources.contains_key(&addr)).then(|| {
-                (format!("Reference to undeclared resource `{addr}`"), did_you_mean(&addr, config.resources.keys().map(String::as_str).collect()))
+                (
+                    format!("Reference to undeclared resource `{addr}`"),
+                    did_you_mean(&addr, config.resources.keys().map(String::as_str).collect()),
+                )
             })
         }
     }

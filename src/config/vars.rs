@@ -46,7 +46,10 @@ pub fn resolve(
             }
         }
     }
-    let mut files = vec![config.dir.join("terraform.tfvars"), config.dir.join("terraform.tfvars.json")];
+    let mut files = vec![
+        config.dir.join("terraform.tfvars"),
+        config.dir.join("terraform.tfvars.json"),
+    ];
     files.extend(auto_files(&config.dir));
     for f in files.into_iter().filter(|f| f.is_file()) {
         read_file(&f, &mut raw, sources, &mut diags);
@@ -61,8 +64,15 @@ pub fn resolve(
     }
     for name in raw.keys() {
         if !config.variables.contains_key(name) {
-            diags.push(Diagnostic::warning("config::undeclared_variable", format!("Value for undeclared variable `{name}`"))
-                .help(format!("declare it with `variable \"{name}\" {{}}` or remove the value")));
+            diags.push(
+                Diagnostic::warning(
+                    "config::undeclared_variable",
+                    format!("Value for undeclared variable `{name}`"),
+                )
+                .help(format!(
+                    "declare it with `variable \"{name}\" {{}}` or remove the value"
+                )),
+            );
         }
     }
     let mut out = BTreeMap::new();
@@ -79,7 +89,10 @@ pub fn resolve(
             validate(var, v, config, &mut diags);
         }
     }
-    if diags.iter().any(|d| d.severity == crate::diagnostics::Severity::Error) {
+    if diags
+        .iter()
+        .any(|d| d.severity == crate::diagnostics::Severity::Error)
+    {
         return Err(diags);
     }
     Ok(out)
@@ -90,17 +103,29 @@ fn auto_files(dir: &Path) -> Vec<PathBuf> {
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json"))
+        })
         .collect();
     v.sort();
     v
 }
 
-fn read_file(path: &Path, raw: &mut BTreeMap<String, Raw>, sources: &mut Sources, diags: &mut Vec<Diagnostic>) {
+fn read_file(
+    path: &Path,
+    raw: &mut BTreeMap<String, Raw>,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            diags.push(Diagnostic::error("config::var_file", format!("Cannot read variables file `{}`: {e}", path.display())));
+            diags.push(Diagnostic::error(
+                "config::var_file",
+                format!("Cannot read variables file `{}`: {e}", path.display()),
+            ));
             return;
         }
     };
@@ -111,7 +136,10 @@ fn read_file(path: &Path, raw: &mut BTreeMap<String, Raw>, sources: &mut Sources
                     raw.insert(k, Raw::Value(Value::from_json(&v)));
                 }
             }
-            _ => diags.push(Diagnostic::error("config::var_file", format!("`{}` must hold a JSON object", path.display()))),
+            _ => diags.push(Diagnostic::error(
+                "config::var_file",
+                format!("`{}` must hold a JSON object", path.display()),
+            )),
         }
         return;
     }
@@ -120,18 +148,33 @@ fn read_file(path: &Path, raw: &mut BTreeMap<String, Raw>, sources: &mut Sources
         Ok(b) => b,
         Err(e) => {
             let o = e.location().offset();
-            diags.push(Diagnostic::error("config::syntax", format!("Invalid HCL syntax: {}", e.message())).at(id, Some(o..o + 1)));
+            diags.push(
+                Diagnostic::error(
+                    "config::syntax",
+                    format!("Invalid HCL syntax: {}", e.message()),
+                )
+                .at(id, Some(o..o + 1)),
+            );
             return;
         }
     };
     let empty = BTreeMap::new();
-    let scope = VarScope { vars: &empty, base_dir: Path::new(".") };
+    let scope = VarScope {
+        vars: &empty,
+        base_dir: Path::new("."),
+    };
     for attr in body.attributes() {
         match eval(&attr.value, &scope) {
             Ok(v) => {
                 raw.insert(attr.key.as_str().to_owned(), Raw::Value(v));
             }
-            Err(e) => diags.push(Diagnostic::error("config::var_file", format!("Variables may not be used here: {}", e.message)).at(id, e.span)),
+            Err(e) => diags.push(
+                Diagnostic::error(
+                    "config::var_file",
+                    format!("Variables may not be used here: {}", e.message),
+                )
+                .at(id, e.span),
+            ),
         }
     }
 }
@@ -167,10 +210,20 @@ fn value_of(var: &Variable, raw: Option<Raw>) -> Result<Value, Diagnostic> {
         },
     };
     if v.is_null() && !var.nullable {
-        return Err(located(Diagnostic::error("config::var_value", format!("Variable `{}` is not nullable", var.name))));
+        return Err(located(Diagnostic::error(
+            "config::var_value",
+            format!("Variable `{}` is not nullable", var.name),
+        )));
     }
-    let v = if v.is_null() { v } else {
-        convert(v, &ty).map_err(|e| located(Diagnostic::error("config::var_type", format!("Invalid value for variable `{}`: {e}", var.name))))?
+    let v = if v.is_null() {
+        v
+    } else {
+        convert(v, &ty).map_err(|e| {
+            located(Diagnostic::error(
+                "config::var_type",
+                format!("Invalid value for variable `{}`: {e}", var.name),
+            ))
+        })?
     };
     Ok(if var.sensitive { v.sensitive() } else { v })
 }
@@ -180,7 +233,10 @@ fn validate(var: &Variable, value: &Value, config: &Config, diags: &mut Vec<Diag
     let mut inner = BTreeMap::new();
     inner.insert(var.name.clone(), value.clone());
     vars.insert("var".to_owned(), Value::Object(inner));
-    let scope = VarScope { vars: &vars, base_dir: &config.dir };
+    let scope = VarScope {
+        vars: &vars,
+        base_dir: &config.dir,
+    };
     for v in &var.validations {
         match eval(&v.condition.expr, &scope) {
             Ok(c) if c.has_unknown() => {}
@@ -191,13 +247,18 @@ fn validate(var: &Variable, value: &Value, config: &Config, diags: &mut Vec<Diag
                         .and_then(|m| m.as_str().map(str::to_owned))
                         .unwrap_or_else(|| "validation failed".into());
                     diags.push(
-                        Diagnostic::error("config::validation", format!("Invalid value for variable `{}`: {msg}", var.name))
-                            .at(v.condition.file, v.condition.span())
-                            .label("this condition is false"),
+                        Diagnostic::error(
+                            "config::validation",
+                            format!("Invalid value for variable `{}`: {msg}", var.name),
+                        )
+                        .at(v.condition.file, v.condition.span())
+                        .label("this condition is false"),
                     );
                 }
             }
-            Err(e) => diags.push(Diagnostic::error("config::validation", e.message).at(v.condition.file, e.span)),
+            Err(e) => diags.push(
+                Diagnostic::error("config::validation", e.message).at(v.condition.file, e.span),
+            ),
         }
     }
 }

@@ -30,7 +30,11 @@ pub struct EvalError {
 
 impl EvalError {
     fn new(message: impl Into<String>, span: Option<Range<usize>>) -> EvalError {
-        EvalError { message: message.into(), span, help: None }
+        EvalError {
+            message: message.into(),
+            span,
+            help: None,
+        }
     }
 }
 
@@ -59,7 +63,10 @@ pub struct ResolveError {
 impl ResolveError {
     /// A resolve error without help.
     pub fn new(message: impl Into<String>) -> ResolveError {
-        ResolveError { message: message.into(), help: None }
+        ResolveError {
+            message: message.into(),
+            help: None,
+        }
     }
 }
 
@@ -75,7 +82,10 @@ impl Scope for VarScope<'_> {
     fn resolve(&self, names: &[&str]) -> std::result::Result<(Value, usize), ResolveError> {
         match self.vars.get(names[0]) {
             Some(v) => Ok((v.clone(), 1)),
-            None => Err(ResolveError::new(format!("Unknown variable `{}`", names[0]))),
+            None => Err(ResolveError::new(format!(
+                "Unknown variable `{}`",
+                names[0]
+            ))),
         }
     }
     fn base_dir(&self) -> &Path {
@@ -85,12 +95,20 @@ impl Scope for VarScope<'_> {
 
 /// Evaluates an expression in a scope.
 pub fn eval(expr: &Expression, scope: &dyn Scope) -> Result<Value> {
-    Evaluator { scope, locals: Vec::new() }.expr(expr)
+    Evaluator {
+        scope,
+        locals: Vec::new(),
+    }
+    .expr(expr)
 }
 
 /// Evaluates a parsed template (used by `templatefile`).
 pub fn eval_template(template: &Template, scope: &dyn Scope) -> Result<Value> {
-    Evaluator { scope, locals: Vec::new() }.template(template, false)
+    Evaluator {
+        scope,
+        locals: Vec::new(),
+    }
+    .template(template, false)
 }
 
 /// Renders a template source with variables, as `templatefile` does.
@@ -238,22 +256,28 @@ impl Evaluator<'_> {
     }
 
     fn lookup_local(&self, name: &str) -> Option<&Value> {
-        self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.locals
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 
     fn traversal(&mut self, expr: &Expression) -> Result<Value> {
-        let (root, ops): (&hcl_edit::Decorated<hcl_edit::Ident>, &[hcl_edit::Decorated<TraversalOperator>]) =
-            match expr {
-                Expression::Variable(v) => (v, &[]),
-                Expression::Traversal(t) => match &t.expr {
-                    Expression::Variable(v) => (v, &t.operators[..]),
-                    inner => {
-                        let base = self.expr(inner)?;
-                        return self.apply_ops(base, &t.operators, span_of(expr));
-                    }
-                },
-                _ => return self.expr(expr),
-            };
+        let (root, ops): (
+            &hcl_edit::Decorated<hcl_edit::Ident>,
+            &[hcl_edit::Decorated<TraversalOperator>],
+        ) = match expr {
+            Expression::Variable(v) => (v, &[]),
+            Expression::Traversal(t) => match &t.expr {
+                Expression::Variable(v) => (v, &t.operators[..]),
+                inner => {
+                    let base = self.expr(inner)?;
+                    return self.apply_ops(base, &t.operators, span_of(expr));
+                }
+            },
+            _ => return self.expr(expr),
+        };
         let root_name = root.as_str();
         if let Some(v) = self.lookup_local(root_name) {
             let v = v.clone();
@@ -284,7 +308,9 @@ impl Evaluator<'_> {
     ) -> Result<Value> {
         for (i, op) in ops.iter().enumerate() {
             match op.value() {
-                TraversalOperator::GetAttr(id) => value = get_attr(value, id.as_str(), span.clone())?,
+                TraversalOperator::GetAttr(id) => {
+                    value = get_attr(value, id.as_str(), span.clone())?
+                }
                 TraversalOperator::Index(e) => {
                     let key = self.expr(e)?;
                     value = index(value, &key, span_of(e).or(span.clone()))?;
@@ -331,7 +357,10 @@ impl Evaluator<'_> {
             "try" => return self.try_fn(call, span),
             "can" => {
                 if call.args.len() != 1 {
-                    return Err(EvalError::new("Function `can` takes exactly one argument", span));
+                    return Err(EvalError::new(
+                        "Function `can` takes exactly one argument",
+                        span,
+                    ));
                 }
                 let arg = call.args.iter().next().expect("invariant: one argument");
                 return Ok(match self.expr(arg) {
@@ -360,8 +389,12 @@ impl Evaluator<'_> {
             }
         }
         let base_dir = self.scope.base_dir().to_path_buf();
-        let render = |src: &str, vars: &BTreeMap<String, Value>| render_template(src, vars, &base_dir);
-        let ctx = FuncContext { base_dir: &base_dir, render_template: &render };
+        let render =
+            |src: &str, vars: &BTreeMap<String, Value>| render_template(src, vars, &base_dir);
+        let ctx = FuncContext {
+            base_dir: &base_dir,
+            render_template: &render,
+        };
         functions::call(name, args, &ctx).map_err(|message| {
             let help = if functions::names().binary_search(&name).is_err() {
                 suggest(name, functions::names().iter().copied())
@@ -369,7 +402,11 @@ impl Evaluator<'_> {
             } else {
                 None
             };
-            EvalError { message: format!("Error in function call: {message}"), span, help }
+            EvalError {
+                message: format!("Error in function call: {message}"),
+                span,
+                help,
+            }
         })
     }
 
@@ -390,7 +427,9 @@ impl Evaluator<'_> {
         Err(EvalError::new(
             format!(
                 "Call to function `try` failed: no expression succeeded{}",
-                last_err.map(|e| format!(" (last error: {})", e.message)).unwrap_or_default()
+                last_err
+                    .map(|e| format!(" (last error: {})", e.message))
+                    .unwrap_or_default()
             ),
             span,
         ))
@@ -402,7 +441,11 @@ impl Evaluator<'_> {
         let marked = lhs.has_sensitive() || rhs.has_sensitive();
         let (l, r) = (lhs.unmarked(), rhs.unmarked());
         let operator = *op.operator.value();
-        let span = op.lhs_expr.span().zip(op.rhs_expr.span()).map(|(a, b)| a.start..b.end);
+        let span = op
+            .lhs_expr
+            .span()
+            .zip(op.rhs_expr.span())
+            .map(|(a, b)| a.start..b.end);
         use BinaryOperator as B;
         let out = match operator {
             B::Eq | B::NotEq => {
@@ -497,7 +540,12 @@ impl Evaluator<'_> {
         }
         let out = if f.key_expr.is_some() {
             if f.grouping {
-                Value::Object(grouped.into_iter().map(|(k, v)| (k, Value::List(v))).collect())
+                Value::Object(
+                    grouped
+                        .into_iter()
+                        .map(|(k, v)| (k, Value::List(v)))
+                        .collect(),
+                )
             } else {
                 Value::Object(object)
             }
@@ -566,7 +614,13 @@ impl Evaluator<'_> {
         let mut out = String::new();
         let mut marked = false;
         let mut unknown = false;
-        self.render_elements(&elements, (false, false), &mut out, &mut marked, &mut unknown)?;
+        self.render_elements(
+            &elements,
+            (false, false),
+            &mut out,
+            &mut marked,
+            &mut unknown,
+        )?;
         if unknown {
             return Ok(Value::Unknown);
         }
@@ -633,17 +687,25 @@ impl Evaluator<'_> {
                         return Ok(());
                     }
                     v => to_bool(v).ok_or_else(|| {
-                        EvalError::new("Template `if` condition must be a bool", span_of(&ifd.if_expr.cond_expr))
+                        EvalError::new(
+                            "Template `if` condition must be a bool",
+                            span_of(&ifd.if_expr.cond_expr),
+                        )
                     })?,
                 };
                 let ends = |s: Strip| matches!(s, Strip::End | Strip::Both);
                 let starts = |s: Strip| matches!(s, Strip::Start | Strip::Both);
                 let endif_trims = starts(ifd.endif_expr.strip);
                 let tpl = if branch {
-                    let trail = ifd.else_expr.as_ref().map_or(endif_trims, |e| starts(e.strip));
+                    let trail = ifd
+                        .else_expr
+                        .as_ref()
+                        .map_or(endif_trims, |e| starts(e.strip));
                     Some((&ifd.if_expr.template, (ends(ifd.if_expr.strip), trail)))
                 } else {
-                    ifd.else_expr.as_ref().map(|e| (&e.template, (ends(e.strip), endif_trims)))
+                    ifd.else_expr
+                        .as_ref()
+                        .map(|e| (&e.template, (ends(e.strip), endif_trims)))
                 };
                 if let Some((tpl, trim)) = tpl {
                     let els: Vec<&Element> = tpl.iter().collect();
@@ -669,7 +731,10 @@ impl Evaluator<'_> {
                     Value::Object(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
                     other => {
                         return Err(EvalError::new(
-                            format!("Template `for` needs a collection, not {}", other.type_name()),
+                            format!(
+                                "Template `for` needs a collection, not {}",
+                                other.type_name()
+                            ),
                             span_of(&f.collection_expr),
                         ))
                     }
@@ -734,7 +799,9 @@ fn template_string(v: &Value) -> std::result::Result<Option<String>, String> {
         Value::Number(n) => Ok(Some(n.to_string())),
         Value::Bool(b) => Ok(Some(b.to_string())),
         Value::Unknown => Ok(None),
-        Value::Null => Err("Invalid template interpolation value: the expression result is null".into()),
+        Value::Null => {
+            Err("Invalid template interpolation value: the expression result is null".into())
+        }
         Value::Sensitive(inner) => template_string(inner),
         other => Err(format!(
             "Invalid template interpolation value: cannot include a {} in a string template",
@@ -747,7 +814,11 @@ fn template_string(v: &Value) -> std::result::Result<Option<String>, String> {
 pub fn to_number(v: &Value) -> Option<f64> {
     match v.unmarked() {
         Value::Number(n) => Some(n.0),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|_| !s.trim().is_empty()),
+        Value::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|_| !s.trim().is_empty()),
         _ => None,
     }
 }
@@ -805,7 +876,8 @@ fn get_attr(value: Value, name: &str, span: Option<Range<usize>>) -> Result<Valu
                     format!("Unsupported attribute: this object does not have an attribute named `{name}`"),
                     span,
                 );
-                err.help = suggest(name, m.keys().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
+                err.help = suggest(name, m.keys().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"));
                 return Err(err);
             }
         },
@@ -817,7 +889,10 @@ fn get_attr(value: Value, name: &str, span: Option<Range<usize>>) -> Result<Valu
         }
         other => {
             return Err(EvalError::new(
-                format!("Unsupported attribute: can't access attribute `{name}` on a {}", other.type_name()),
+                format!(
+                    "Unsupported attribute: can't access attribute `{name}` on a {}",
+                    other.type_name()
+                ),
                 span,
             ))
         }
@@ -900,7 +975,9 @@ fn distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(d[i - 2][j - 2] + 1);
             }

@@ -19,7 +19,10 @@ pub struct Reference {
 
 /// Every reference in `expr`, in source order.
 pub fn references(expr: &Expression) -> Vec<Reference> {
-    let mut w = Walker { bound: Vec::new(), out: Vec::new() };
+    let mut w = Walker {
+        bound: Vec::new(),
+        out: Vec::new(),
+    };
     w.expr(expr);
     w.out
 }
@@ -32,7 +35,10 @@ struct Walker {
 impl Walker {
     fn expr(&mut self, e: &Expression) {
         match e {
-            Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => {}
+            Expression::Null(_)
+            | Expression::Bool(_)
+            | Expression::Number(_)
+            | Expression::String(_) => {}
             Expression::Array(a) => a.iter().for_each(|i| self.expr(i)),
             Expression::Object(o) => {
                 for (k, v) in o.iter() {
@@ -145,15 +151,24 @@ mod tests {
 
     fn names(src: &str) -> Vec<String> {
         let e = hcl_edit::parser::parse_expr(src).expect("parses");
-        references(&e).into_iter().map(|r| r.names.join(".")).collect()
+        references(&e)
+            .into_iter()
+            .map(|r| r.names.join("."))
+            .collect()
     }
 
     #[test]
     fn finds_references_and_skips_for_variables() {
         assert_eq!(names("var.a + local.b"), ["var.a", "local.b"]);
         assert_eq!(names("[for x in var.list : x.name if x.on]"), ["var.list"]);
-        assert_eq!(names("\"${terraform_data.a.output}-${count.index}\""), ["terraform_data.a.output", "count.index"]);
+        assert_eq!(
+            names("\"${terraform_data.a.output}-${count.index}\""),
+            ["terraform_data.a.output", "count.index"]
+        );
         assert_eq!(names("terraform_data.a[0].id"), ["terraform_data.a"]);
-        assert_eq!(names("{ (local.k) = 1, plain = data.x.y.z }"), ["local.k", "data.x.y.z"]);
+        assert_eq!(
+            names("{ (local.k) = 1, plain = data.x.y.z }"),
+            ["local.k", "data.x.y.z"]
+        );
     }
 }

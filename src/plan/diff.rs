@@ -44,7 +44,10 @@ pub fn diff(input: DiffInput<'_>) -> DiffOutput {
     let mut config = obj(Some(&input.config));
     let Some(prior_v) = input.prior else {
         let planned = propose(&schema.attributes, &schema.blocks, &config, None, false);
-        return DiffOutput { action: Action::Create, planned: mark(schema, planned) };
+        return DiffOutput {
+            action: Action::Create,
+            planned: mark(schema, planned),
+        };
     };
     let prior = obj(Some(prior_v));
     match input.ignore {
@@ -58,21 +61,49 @@ pub fn diff(input: DiffInput<'_>) -> DiffOutput {
         }
         IgnoreChanges::None => {}
     }
-    let planned = propose(&schema.attributes, &schema.blocks, &config, Some(&prior), false);
+    let planned = propose(
+        &schema.attributes,
+        &schema.blocks,
+        &config,
+        Some(&prior),
+        false,
+    );
     let changed = changed_attrs(schema, &planned, &prior);
-    let mut reasons: Vec<String> = changed.iter().filter(|(_, forces)| *forces).map(|(n, _)| n.clone()).collect();
+    let mut reasons: Vec<String> = changed
+        .iter()
+        .filter(|(_, forces)| *forces)
+        .map(|(n, _)| n.clone())
+        .collect();
     reasons.extend(input.forced);
     if !reasons.is_empty() {
         let planned = propose(&schema.attributes, &schema.blocks, &config, None, false);
         reasons.sort();
         reasons.dedup();
-        return DiffOutput { action: Action::Replace { reasons, create_first: false }, planned: mark(schema, planned) };
+        return DiffOutput {
+            action: Action::Replace {
+                reasons,
+                create_first: false,
+            },
+            planned: mark(schema, planned),
+        };
     }
     if changed.is_empty() {
-        return DiffOutput { action: Action::NoOp, planned: mark(schema, Value::Object(prior)) };
+        return DiffOutput {
+            action: Action::NoOp,
+            planned: mark(schema, Value::Object(prior)),
+        };
     }
-    let planned = propose(&schema.attributes, &schema.blocks, &config, Some(&prior), true);
-    DiffOutput { action: Action::Update, planned: mark(schema, planned) }
+    let planned = propose(
+        &schema.attributes,
+        &schema.blocks,
+        &config,
+        Some(&prior),
+        true,
+    );
+    DiffOutput {
+        action: Action::Update,
+        planned: mark(schema, planned),
+    }
 }
 
 /// The planned object: configuration values, with computed attributes taken from the prior
@@ -107,7 +138,13 @@ fn propose(
             .enumerate()
             .map(|(i, c)| {
                 let p = ps.get(i).map(|p| obj(Some(p)));
-                propose(&b.attributes, &b.blocks, &obj(Some(c)), p.as_ref(), updating)
+                propose(
+                    &b.attributes,
+                    &b.blocks,
+                    &obj(Some(c)),
+                    p.as_ref(),
+                    updating,
+                )
             })
             .collect();
         out.insert(name.clone(), Value::List(items));
@@ -124,7 +161,11 @@ fn list(v: Option<&Value>) -> Vec<Value> {
 
 /// Top-level attributes and blocks whose planned value differs from the prior, with whether
 /// the difference forces replacement.
-fn changed_attrs(schema: &ResourceSchema, planned: &Value, prior: &BTreeMap<String, Value>) -> Vec<(String, bool)> {
+fn changed_attrs(
+    schema: &ResourceSchema,
+    planned: &Value,
+    prior: &BTreeMap<String, Value>,
+) -> Vec<(String, bool)> {
     let planned = obj(Some(planned));
     let mut out = Vec::new();
     for (name, a) in &schema.attributes {
@@ -144,12 +185,19 @@ fn changed_attrs(schema: &ResourceSchema, planned: &Value, prior: &BTreeMap<Stri
 
 fn block_forces(b: &BlockSchema, planned: &[Value], prior: &[Value]) -> bool {
     if planned.len() != prior.len() {
-        return b.attributes.values().any(|a| a.forces_replacement && a.required);
+        return b
+            .attributes
+            .values()
+            .any(|a| a.forces_replacement && a.required);
     }
     planned.iter().zip(prior).any(|(pl, pr)| {
         let (pl, pr) = (obj(Some(pl)), obj(Some(pr)));
-        b.attributes.iter().any(|(n, a)| a.forces_replacement && differs(pl.get(n), pr.get(n)))
-            || b.blocks.iter().any(|(n, nb)| block_forces(nb, &list(pl.get(n)), &list(pr.get(n))))
+        b.attributes
+            .iter()
+            .any(|(n, a)| a.forces_replacement && differs(pl.get(n), pr.get(n)))
+            || b.blocks
+                .iter()
+                .any(|(n, nb)| block_forces(nb, &list(pl.get(n)), &list(pr.get(n))))
     })
 }
 

@@ -103,7 +103,10 @@ pub fn saved_changes(plan: &Plan) -> Vec<SavedChange> {
     plan.changes
         .iter()
         .filter(|c| c.action.is_change())
-        .map(|c| SavedChange { address: c.addr.clone(), action: c.action.name().to_owned() })
+        .map(|c| SavedChange {
+            address: c.addr.clone(),
+            action: c.action.name().to_owned(),
+        })
         .collect()
 }
 
@@ -111,7 +114,11 @@ pub fn saved_changes(plan: &Plan) -> Vec<SavedChange> {
 pub fn saved_vars(vars: &BTreeMap<String, Value>, salt: &str) -> BTreeMap<String, SavedVar> {
     vars.iter()
         .map(|(k, v)| {
-            let s = if v.has_sensitive() { SavedVar::Sha256(secret_digest(salt, &v.clone().deep_unmark())) } else { SavedVar::Value(v.to_json()) };
+            let s = if v.has_sensitive() {
+                SavedVar::Sha256(secret_digest(salt, &v.clone().deep_unmark()))
+            } else {
+                SavedVar::Value(v.to_json())
+            };
             (k.clone(), s)
         })
         .collect()
@@ -119,13 +126,16 @@ pub fn saved_vars(vars: &BTreeMap<String, Value>, salt: &str) -> BTreeMap<String
 
 /// Parses a plan file, refusing other formats and versions.
 pub fn parse(text: &str) -> Result<PlanFile, String> {
-    let probe: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not a keyway plan file ({e})"))?;
+    let probe: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not a keyway plan file ({e})"))?;
     if probe.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
         return Err("not a keyway plan file".into());
     }
     let version = probe.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
     if version != u64::from(VERSION) {
-        return Err(format!("plan file version {version} is not supported (this keyway reads version {VERSION})"));
+        return Err(format!(
+            "plan file version {version} is not supported (this keyway reads version {VERSION})"
+        ));
     }
     serde_json::from_value(probe).map_err(|e| format!("corrupt plan file: {e}"))
 }

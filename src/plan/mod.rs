@@ -64,8 +64,13 @@ impl Action {
             Action::NoOp => " ",
             Action::Create => "+",
             Action::Update => "~",
-            Action::Replace { create_first: false, .. } => "-/+",
-            Action::Replace { create_first: true, .. } => "+/-",
+            Action::Replace {
+                create_first: false,
+                ..
+            } => "-/+",
+            Action::Replace {
+                create_first: true, ..
+            } => "+/-",
             Action::Delete { .. } => "-",
             Action::Read => "<=",
         }
@@ -77,8 +82,13 @@ impl Action {
             Action::NoOp => "no-op",
             Action::Create => "create",
             Action::Update => "update",
-            Action::Replace { create_first: false, .. } => "delete-create",
-            Action::Replace { create_first: true, .. } => "create-delete",
+            Action::Replace {
+                create_first: false,
+                ..
+            } => "delete-create",
+            Action::Replace {
+                create_first: true, ..
+            } => "create-delete",
             Action::Delete { .. } => "delete",
             Action::Read => "read",
         }
@@ -147,7 +157,10 @@ impl Plan {
     /// True if applying would change anything (resources, outputs or refreshed state).
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action.is_change())
-            || self.outputs.values().any(|o| o.before.as_ref().map(Value::to_json) != o.after.as_ref().map(Value::to_json) || o.after.as_ref().is_some_and(Value::has_unknown))
+            || self.outputs.values().any(|o| {
+                o.before.as_ref().map(Value::to_json) != o.after.as_ref().map(Value::to_json)
+                    || o.after.as_ref().is_some_and(Value::has_unknown)
+            })
             || (self.mode == Mode::RefreshOnly && !self.drift.is_empty())
     }
 

@@ -50,8 +50,21 @@ pub fn plan(
     opts: &Options,
 ) -> Result<Plan, Diagnostics> {
     let selected = selection(graph, prior_blocks(&prior), opts);
-    let values = Values { dir: config.dir.clone(), vars, ..Values::default() };
-    let mut w = Walk { config, graph, prior: &prior, opts, values, changes: Vec::new(), diags: Vec::new(), selected };
+    let values = Values {
+        dir: config.dir.clone(),
+        vars,
+        ..Values::default()
+    };
+    let mut w = Walk {
+        config,
+        graph,
+        prior: &prior,
+        opts,
+        values,
+        changes: Vec::new(),
+        diags: Vec::new(),
+        selected,
+    };
     let mut outputs = BTreeMap::new();
     if opts.mode == Mode::Destroy {
         w.destroy_all();
@@ -77,24 +90,49 @@ pub fn plan(
     for (name, o) in &prior.outputs {
         if !outputs.contains_key(name) {
             let before = Some(Value::from_json(&o.value));
-            outputs.insert(name.clone(), OutputChange { before, after: None, sensitive: o.sensitive });
+            outputs.insert(
+                name.clone(),
+                OutputChange {
+                    before,
+                    after: None,
+                    sensitive: o.sensitive,
+                },
+            );
         }
     }
     w.check_prevent_destroy();
-    if w.diags.iter().any(|d| d.severity == crate::diagnostics::Severity::Error) {
+    if w.diags
+        .iter()
+        .any(|d| d.severity == crate::diagnostics::Severity::Error)
+    {
         return Err(Diagnostics(w.diags));
     }
     let mut changes = w.changes;
     changes.sort_by(|a, b| a.addr.cmp(&b.addr));
-    Ok(Plan { mode: opts.mode, changes, outputs, prior: prior.clone(), drift, warnings: w.diags })
+    Ok(Plan {
+        mode: opts.mode,
+        changes,
+        outputs,
+        prior: prior.clone(),
+        drift,
+        warnings: w.diags,
+    })
 }
 
 fn prior_blocks(prior: &State) -> BTreeSet<String> {
-    prior.resources.keys().map(|a| InstanceKey::split(a).0.to_owned()).collect()
+    prior
+        .resources
+        .keys()
+        .map(|a| InstanceKey::split(a).0.to_owned())
+        .collect()
 }
 
 /// Which resource addresses `-target` / `-exclude` leave in the plan (`None`: all).
-fn selection(graph: &Graph, in_state: BTreeSet<String>, opts: &Options) -> Option<BTreeSet<String>> {
+fn selection(
+    graph: &Graph,
+    in_state: BTreeSet<String>,
+    opts: &Options,
+) -> Option<BTreeSet<String>> {
     if opts.targets.is_empty() && opts.excludes.is_empty() {
         return None;
     }
@@ -132,7 +170,9 @@ fn selection(graph: &Graph, in_state: BTreeSet<String>, opts: &Options) -> Optio
 }
 
 fn eval_error(file: crate::diagnostics::FileId, e: EvalError) -> Diagnostic {
-    Diagnostic::error("plan::eval", e.message).at(file, e.span).maybe_help(e.help)
+    Diagnostic::error("plan::eval", e.message)
+        .at(file, e.span)
+        .maybe_help(e.help)
 }
 
 impl Walk<'_> {
@@ -141,7 +181,12 @@ impl Walk<'_> {
     }
 
     fn eval(&mut self, e: &Expr, count: Option<usize>, each: Option<(String, Value)>) -> Value {
-        let scope = EvalScope { values: &self.values, config: self.config, count_index: count, each };
+        let scope = EvalScope {
+            values: &self.values,
+            config: self.config,
+            count_index: count,
+            each,
+        };
         match eval(&e.expr, &scope) {
             Ok(v) => v,
             Err(err) => {
@@ -162,13 +207,24 @@ impl Walk<'_> {
         let v = self.eval(&o.value, None, None);
         if v.has_sensitive() && !o.sensitive {
             self.diags.push(
-                Diagnostic::error("plan::sensitive_output", format!("Output `{name}` refers to sensitive values"))
-                    .at(o.file, o.value.span())
-                    .help("add `sensitive = true` to the output block to confirm it may hold secrets"),
+                Diagnostic::error(
+                    "plan::sensitive_output",
+                    format!("Output `{name}` refers to sensitive values"),
+                )
+                .at(o.file, o.value.span())
+                .help("add `sensitive = true` to the output block to confirm it may hold secrets"),
             );
         }
-        let before = self.prior.outputs.get(name).map(|p| Value::from_json(&p.value));
-        Some(OutputChange { before, after: Some(v), sensitive: o.sensitive })
+        let before = self
+            .prior
+            .outputs
+            .get(name)
+            .map(|p| Value::from_json(&p.value));
+        Some(OutputChange {
+            before,
+            after: Some(v),
+            sensitive: o.sensitive,
+        })
     }
 
     /// The instance keys of a resource block.
@@ -177,9 +233,11 @@ impl Walk<'_> {
             let v = self.eval(c, None, None);
             let n = crate::lang::eval::to_number(&v);
             return match v.unmarked() {
-                _ if n.is_some_and(|n| n >= 0.0 && n.fract() == 0.0) => {
-                    Some((0..n.unwrap_or(0.0) as usize).map(|i| (InstanceKey::Int(i), None)).collect())
-                }
+                _ if n.is_some_and(|n| n >= 0.0 && n.fract() == 0.0) => Some(
+                    (0..n.unwrap_or(0.0) as usize)
+                        .map(|i| (InstanceKey::Int(i), None))
+                        .collect(),
+                ),
                 Value::Unknown => {
                     self.diags.push(Diagnostic::error("plan::count_unknown", "Invalid count argument: the value depends on resource attributes that cannot be determined until apply")
                         .at(c.file, c.span()).help("use -target to apply the resources it depends on first, or use a value known at plan time"));
@@ -203,9 +261,21 @@ impl Walk<'_> {
                 return None;
             }
             return match v {
-                Value::Object(m) => Some(m.into_iter().map(|(k, v)| (InstanceKey::Str(k), Some(v))).collect()),
+                Value::Object(m) => Some(
+                    m.into_iter()
+                        .map(|(k, v)| (InstanceKey::Str(k), Some(v)))
+                        .collect(),
+                ),
                 Value::Set(items) if items.iter().all(|i| i.as_str().is_some()) => Some(
-                    items.into_iter().map(|i| (InstanceKey::Str(i.as_str().unwrap_or_default().to_owned()), Some(i))).collect(),
+                    items
+                        .into_iter()
+                        .map(|i| {
+                            (
+                                InstanceKey::Str(i.as_str().unwrap_or_default().to_owned()),
+                                Some(i),
+                            )
+                        })
+                        .collect(),
                 ),
                 other => {
                     self.diags.push(Diagnostic::error("plan::for_each", format!("Invalid for_each argument: the for_each argument must be a map, or set of strings, and you have provided a value of type {}", other.type_name()))
@@ -217,7 +287,12 @@ impl Walk<'_> {
         Some(vec![(InstanceKey::None, None)])
     }
 
-    fn body_value(&mut self, body: &Body, count: Option<usize>, each: &Option<(String, Value)>) -> Value {
+    fn body_value(
+        &mut self,
+        body: &Body,
+        count: Option<usize>,
+        each: &Option<(String, Value)>,
+    ) -> Value {
         let mut m = BTreeMap::new();
         for (k, e) in &body.attrs {
             let v = self.eval(e, count, each.clone());
@@ -225,7 +300,9 @@ impl Walk<'_> {
         }
         for b in &body.blocks {
             let v = self.body_value(&b.body, count, each);
-            let entry = m.entry(b.ty.clone()).or_insert_with(|| Value::List(Vec::new()));
+            let entry = m
+                .entry(b.ty.clone())
+                .or_insert_with(|| Value::List(Vec::new()));
             if let Value::List(items) = entry {
                 items.push(v);
             }
@@ -239,7 +316,13 @@ impl Walk<'_> {
         match to_bool(&v) {
             Some(b) => b,
             None => {
-                self.diags.push(Diagnostic::error("plan::lifecycle", "This lifecycle setting must be a bool known at plan time").at(e.file, e.span()));
+                self.diags.push(
+                    Diagnostic::error(
+                        "plan::lifecycle",
+                        "This lifecycle setting must be a bool known at plan time",
+                    )
+                    .at(e.file, e.span()),
+                );
                 false
             }
         }
@@ -259,15 +342,25 @@ impl Walk<'_> {
     fn resource(&mut self, addr: &str) {
         let res = &self.config.resources[addr];
         if !self.is_selected(addr) {
-            self.values.resources.insert(addr.to_owned(), self.instances_from_state(addr, res));
+            self.values
+                .resources
+                .insert(addr.to_owned(), self.instances_from_state(addr, res));
             return;
         }
         let Some(keys) = self.expand(res) else {
-            self.values.resources.insert(addr.to_owned(), Instances::Single(Value::Unknown));
+            self.values
+                .resources
+                .insert(addr.to_owned(), Instances::Single(Value::Unknown));
             return;
         };
-        let Some(schema) = schema::lookup(&res.ty) else { return };
-        let deps: Vec<String> = self.graph.resource_deps(&Node::Resource(addr.to_owned())).into_iter().collect();
+        let Some(schema) = schema::lookup(&res.ty) else {
+            return;
+        };
+        let deps: Vec<String> = self
+            .graph
+            .resource_deps(&Node::Resource(addr.to_owned()))
+            .into_iter()
+            .collect();
         let create_first = self.flag(res.lifecycle.create_before_destroy.as_ref());
         let triggered = self.triggered(res);
         let mut planned_list = Vec::new();
@@ -276,8 +369,14 @@ impl Walk<'_> {
         for (key, each_value) in &keys {
             let inst_addr = format!("{addr}{}", key.suffix());
             live.insert(inst_addr.clone());
-            let count = match key { InstanceKey::Int(i) => Some(*i), _ => None };
-            let each = match (key, each_value) { (InstanceKey::Str(k), Some(v)) => Some((k.clone(), v.clone())), _ => None };
+            let count = match key {
+                InstanceKey::Int(i) => Some(*i),
+                _ => None,
+            };
+            let each = match (key, each_value) {
+                (InstanceKey::Str(k), Some(v)) => Some((k.clone(), v.clone())),
+                _ => None,
+            };
             let config_value = self.body_value(&res.body, count, &each);
             let prior_inst = self.prior.resources.get(&inst_addr);
             let prior_value = prior_inst.map(from_state);
@@ -288,9 +387,18 @@ impl Walk<'_> {
             if self.opts.replace.iter().any(|r| r == &inst_addr) {
                 forced.push("-replace".into());
             }
-            let out = diff(DiffInput { schema, prior: prior_value.as_ref(), config: config_value, ignore: &res.lifecycle.ignore_changes, forced });
+            let out = diff(DiffInput {
+                schema,
+                prior: prior_value.as_ref(),
+                config: config_value,
+                ignore: &res.lifecycle.ignore_changes,
+                forced,
+            });
             let action = match out.action {
-                Action::Replace { reasons, .. } => Action::Replace { reasons, create_first },
+                Action::Replace { reasons, .. } => Action::Replace {
+                    reasons,
+                    create_first,
+                },
                 a => a,
             };
             match key {
@@ -314,13 +422,19 @@ impl Walk<'_> {
                 dependencies: deps.clone(),
             });
             if let Some(v) = single {
-                self.values.resources.insert(addr.to_owned(), Instances::Single(v));
+                self.values
+                    .resources
+                    .insert(addr.to_owned(), Instances::Single(v));
             }
         }
         if res.count.is_some() {
-            self.values.resources.insert(addr.to_owned(), Instances::List(planned_list));
+            self.values
+                .resources
+                .insert(addr.to_owned(), Instances::List(planned_list));
         } else if res.for_each.is_some() {
-            self.values.resources.insert(addr.to_owned(), Instances::Map(planned_map));
+            self.values
+                .resources
+                .insert(addr.to_owned(), Instances::Map(planned_map));
         }
         for old in self.state_instances(addr) {
             if !live.contains(&old) {
@@ -338,13 +452,18 @@ impl Walk<'_> {
     fn triggered(&self, res: &Resource) -> Vec<String> {
         let mut out = Vec::new();
         for e in &res.lifecycle.replace_triggered_by {
-            let Some(text) = crate::config::lower::reference_text(&e.expr) else { continue };
+            let Some(text) = crate::config::lower::reference_text(&e.expr) else {
+                continue;
+            };
             let parts: Vec<&str> = text.split(['.', '[']).collect();
             if parts.len() < 2 {
                 continue;
             }
             let block = format!("{}.{}", parts[0], parts[1]);
-            let hit = self.changes.iter().any(|c| c.resource == block && c.action.is_change());
+            let hit = self
+                .changes
+                .iter()
+                .any(|c| c.resource == block && c.action.is_change());
             if hit {
                 out.push(format!("replace_triggered_by {text}"));
             }
@@ -355,20 +474,37 @@ impl Walk<'_> {
     fn instances_from_state(&self, addr: &str, res: &Resource) -> Instances {
         let insts = self.state_instances(addr);
         if res.count.is_some() {
-            Instances::List(insts.iter().map(|a| from_state(&self.prior.resources[a])).collect())
+            Instances::List(
+                insts
+                    .iter()
+                    .map(|a| from_state(&self.prior.resources[a]))
+                    .collect(),
+            )
         } else if res.for_each.is_some() {
-            Instances::Map(insts.iter().filter_map(|a| match InstanceKey::split(a).1 {
-                InstanceKey::Str(k) => Some((k, from_state(&self.prior.resources[a]))),
-                _ => None,
-            }).collect())
+            Instances::Map(
+                insts
+                    .iter()
+                    .filter_map(|a| match InstanceKey::split(a).1 {
+                        InstanceKey::Str(k) => Some((k, from_state(&self.prior.resources[a]))),
+                        _ => None,
+                    })
+                    .collect(),
+            )
         } else {
             // Not applied yet and left out of this run: not known.
-            Instances::Single(insts.first().map(|a| from_state(&self.prior.resources[a])).unwrap_or(Value::Unknown))
+            Instances::Single(
+                insts
+                    .first()
+                    .map(|a| from_state(&self.prior.resources[a]))
+                    .unwrap_or(Value::Unknown),
+            )
         }
     }
 
     fn delete(&mut self, addr: &str, reason: &str) {
-        let Some(inst) = self.prior.resources.get(addr) else { return };
+        let Some(inst) = self.prior.resources.get(addr) else {
+            return;
+        };
         let (block, key) = InstanceKey::split(addr);
         if !self.is_selected(block) {
             return;
@@ -377,10 +513,16 @@ impl Walk<'_> {
             addr: addr.to_owned(),
             resource: block.to_owned(),
             key,
-            mode: if block.starts_with("data.") { ResourceMode::Data } else { ResourceMode::Managed },
+            mode: if block.starts_with("data.") {
+                ResourceMode::Data
+            } else {
+                ResourceMode::Managed
+            },
             ty: inst.resource_type.clone(),
             provider: inst.provider.clone(),
-            action: Action::Delete { reason: reason.to_owned() },
+            action: Action::Delete {
+                reason: reason.to_owned(),
+            },
             before: Some(from_state(inst)),
             after: None,
             dependencies: inst.dependencies.clone(),
@@ -412,9 +554,15 @@ impl Walk<'_> {
             if !destroys {
                 continue;
             }
-            let Some(res) = self.config.resources.get(&c.resource) else { continue };
+            let Some(res) = self.config.resources.get(&c.resource) else {
+                continue;
+            };
             if self.flag(res.lifecycle.prevent_destroy.as_ref()) {
-                let e = res.lifecycle.prevent_destroy.as_ref().expect("invariant: flag was set");
+                let e = res
+                    .lifecycle
+                    .prevent_destroy
+                    .as_ref()
+                    .expect("invariant: flag was set");
                 errs.push(
                     Diagnostic::error("plan::prevent_destroy", format!("Instance cannot be destroyed: `{}` has lifecycle.prevent_destroy set, but the plan calls for it to be {}", c.addr, if matches!(c.action, Action::Delete { .. }) { "destroyed" } else { "replaced" }))
                         .at(e.file, e.span())

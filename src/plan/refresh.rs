@@ -10,20 +10,35 @@ use crate::state::State;
 
 /// Refreshes every managed instance in `state`; returns the refreshed state and the
 /// addresses whose objects changed or disappeared.
-pub async fn refresh(state: &State, providers: &Registry) -> Result<(State, Vec<String>), Vec<Diagnostic>> {
+pub async fn refresh(
+    state: &State,
+    providers: &Registry,
+) -> Result<(State, Vec<String>), Vec<Diagnostic>> {
     let mut by_type: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for (addr, inst) in &state.resources {
         if addr.starts_with("data.") {
             continue;
         }
-        by_type.entry((inst.provider.clone(), inst.resource_type.clone())).or_default().push(addr.clone());
+        by_type
+            .entry((inst.provider.clone(), inst.resource_type.clone()))
+            .or_default()
+            .push(addr.clone());
     }
     let mut tasks = tokio::task::JoinSet::new();
     for ((provider, ty), addrs) in by_type {
         let Some(p) = providers.get(&provider) else {
-            return Err(vec![Diagnostic::error("plan::provider", format!("State holds `{}` of provider `{provider}`, which is not configured", addrs[0]))]);
+            return Err(vec![Diagnostic::error(
+                "plan::provider",
+                format!(
+                    "State holds `{}` of provider `{provider}`, which is not configured",
+                    addrs[0]
+                ),
+            )]);
         };
-        let priors: Vec<_> = addrs.iter().map(|a| from_state(&state.resources[a]).deep_unmark()).collect();
+        let priors: Vec<_> = addrs
+            .iter()
+            .map(|a| from_state(&state.resources[a]).deep_unmark())
+            .collect();
         tasks.spawn(async move {
             let result = p.refresh(&ty, &priors).await;
             (ty, addrs, result)
@@ -33,14 +48,19 @@ pub async fn refresh(state: &State, providers: &Registry) -> Result<(State, Vec<
     let mut drift = Vec::new();
     let mut errors = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let Ok((ty, addrs, result)) = joined else { continue };
+        let Ok((ty, addrs, result)) = joined else {
+            continue;
+        };
         match result {
             Ok(values) => {
                 for (addr, v) in addrs.into_iter().zip(values) {
                     apply_refresh(&mut refreshed, &addr, v, &mut drift);
                 }
             }
-            Err(e) => errors.push(Diagnostic::error("plan::refresh", format!("Refreshing `{ty}` failed: {e}"))),
+            Err(e) => errors.push(Diagnostic::error(
+                "plan::refresh",
+                format!("Refreshing `{ty}` failed: {e}"),
+            )),
         }
     }
     if !errors.is_empty() {
@@ -50,14 +70,21 @@ pub async fn refresh(state: &State, providers: &Registry) -> Result<(State, Vec<
     Ok((refreshed, drift))
 }
 
-fn apply_refresh(state: &mut State, addr: &str, v: Option<crate::lang::Value>, drift: &mut Vec<String>) {
+fn apply_refresh(
+    state: &mut State,
+    addr: &str,
+    v: Option<crate::lang::Value>,
+    drift: &mut Vec<String>,
+) {
     match v {
         None => {
             state.resources.remove(addr);
             drift.push(addr.to_owned());
         }
         Some(v) => {
-            let Some(inst) = state.resources.get_mut(addr) else { return };
+            let Some(inst) = state.resources.get_mut(addr) else {
+                return;
+            };
             let json = v.to_json();
             if json != inst.attributes {
                 // Keep the marks state had: refresh returns unmarked objects.

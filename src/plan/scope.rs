@@ -31,7 +31,9 @@ impl InstanceKey {
 
     /// Splits an instance address into its resource address and key.
     pub fn split(addr: &str) -> (&str, InstanceKey) {
-        let Some(pos) = addr.find('[') else { return (addr, InstanceKey::None) };
+        let Some(pos) = addr.find('[') else {
+            return (addr, InstanceKey::None);
+        };
         let (base, rest) = addr.split_at(pos);
         let inner = rest.trim_start_matches('[').trim_end_matches(']');
         let key = match serde_json::from_str::<serde_json::Value>(inner) {
@@ -93,12 +95,20 @@ pub struct EvalScope<'a> {
 impl<'a> EvalScope<'a> {
     /// A scope with no instance context.
     pub fn new(values: &'a Values, config: &'a Config) -> EvalScope<'a> {
-        EvalScope { values, config, count_index: None, each: None }
+        EvalScope {
+            values,
+            config,
+            count_index: None,
+            each: None,
+        }
     }
 }
 
 fn need<'n>(names: &'n [&str], i: usize, what: &str) -> Result<&'n str, ResolveError> {
-    names.get(i).copied().ok_or_else(|| ResolveError::new(format!("`{what}` must be followed by an attribute name")))
+    names
+        .get(i)
+        .copied()
+        .ok_or_else(|| ResolveError::new(format!("`{what}` must be followed by an attribute name")))
 }
 
 impl Scope for EvalScope<'_> {
@@ -108,8 +118,10 @@ impl Scope for EvalScope<'_> {
             "var" => {
                 let n = need(names, 1, "var")?;
                 v.vars.get(n).map(|x| (x.clone(), 2)).ok_or_else(|| {
-                    let mut e = ResolveError::new(format!("Reference to undeclared input variable `{n}`"));
-                    e.help = suggest(n, v.vars.keys().map(String::as_str)).map(|s| format!("did you mean `var.{s}`?"));
+                    let mut e =
+                        ResolveError::new(format!("Reference to undeclared input variable `{n}`"));
+                    e.help = suggest(n, v.vars.keys().map(String::as_str))
+                        .map(|s| format!("did you mean `var.{s}`?"));
                     e
                 })
             }
@@ -118,35 +130,53 @@ impl Scope for EvalScope<'_> {
                 match v.locals.get(n) {
                     Some(x) => Ok((x.clone(), 2)),
                     None if self.config.locals.contains_key(n) => Ok((Value::Unknown, 2)),
-                    None => Err(ResolveError::new(format!("Reference to undeclared local value `{n}`"))),
+                    None => Err(ResolveError::new(format!(
+                        "Reference to undeclared local value `{n}`"
+                    ))),
                 }
             }
             "count" => match (need(names, 1, "count")?, self.count_index) {
                 ("index", Some(i)) => Ok((Value::number(i as f64), 2)),
-                _ => Err(ResolveError::new("`count.index` is only available in blocks that use `count`")),
+                _ => Err(ResolveError::new(
+                    "`count.index` is only available in blocks that use `count`",
+                )),
             },
             "each" => match (need(names, 1, "each")?, &self.each) {
                 ("key", Some((k, _))) => Ok((Value::string(k.clone()), 2)),
                 ("value", Some((_, val))) => Ok((val.clone(), 2)),
-                _ => Err(ResolveError::new("`each.key` and `each.value` are only available in blocks that use `for_each`")),
+                _ => Err(ResolveError::new(
+                    "`each.key` and `each.value` are only available in blocks that use `for_each`",
+                )),
             },
             "path" => {
                 let dir = Value::string(display_dir(&v.dir));
                 match need(names, 1, "path")? {
                     "module" | "root" => Ok((dir, 2)),
                     "cwd" => Ok((
-                        Value::string(std::env::current_dir().map(|d| display_dir(&d)).unwrap_or_default()),
+                        Value::string(
+                            std::env::current_dir()
+                                .map(|d| display_dir(&d))
+                                .unwrap_or_default(),
+                        ),
                         2,
                     )),
-                    other => Err(ResolveError::new(format!("Unknown attribute `path.{other}`"))),
+                    other => Err(ResolveError::new(format!(
+                        "Unknown attribute `path.{other}`"
+                    ))),
                 }
             }
             "terraform" => match need(names, 1, "terraform")? {
                 "workspace" => Ok((Value::string("default"), 2)),
-                other => Err(ResolveError::new(format!("Unknown attribute `terraform.{other}`"))),
+                other => Err(ResolveError::new(format!(
+                    "Unknown attribute `terraform.{other}`"
+                ))),
             },
             "data" => {
-                let addr = format!("data.{}.{}", need(names, 1, "data")?, need(names, 2, "data.TYPE")?);
+                let addr = format!(
+                    "data.{}.{}",
+                    need(names, 1, "data")?,
+                    need(names, 2, "data.TYPE")?
+                );
                 self.resource(&addr, 3)
             }
             root => {
@@ -168,7 +198,9 @@ impl EvalScope<'_> {
             // Declared but not evaluated yet (excluded by -target, or the walk has not
             // reached it): its value is not known.
             None if self.config.resources.contains_key(addr) => Ok((Value::Unknown, used)),
-            None => Err(ResolveError::new(format!("Reference to undeclared resource `{addr}`"))),
+            None => Err(ResolveError::new(format!(
+                "Reference to undeclared resource `{addr}`"
+            ))),
         }
     }
 }

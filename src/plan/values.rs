@@ -72,11 +72,18 @@ mod tests {
     fn sensitive_paths_round_trip() {
         let mut m = std::collections::BTreeMap::new();
         m.insert("a/b".to_owned(), Value::string("s").sensitive());
-        m.insert("plain".to_owned(), Value::List(vec![Value::Null, Value::number(1.0).sensitive()]));
+        m.insert(
+            "plain".to_owned(),
+            Value::List(vec![Value::Null, Value::number(1.0).sensitive()]),
+        );
         let v = Value::Object(m);
         let paths = sensitive_paths(&v);
         assert_eq!(paths, ["/a~1b", "/plain/1"]);
-        let inst = ResourceInstance { attributes: v.to_json(), sensitive_paths: paths, ..Default::default() };
+        let inst = ResourceInstance {
+            attributes: v.to_json(),
+            sensitive_paths: paths,
+            ..Default::default()
+        };
         assert_eq!(from_state(&inst), v);
     }
 }

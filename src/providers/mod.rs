@@ -24,7 +24,9 @@ pub struct ProviderError {
 impl ProviderError {
     /// A provider error.
     pub fn new(message: impl Into<String>) -> ProviderError {
-        ProviderError { message: message.into() }
+        ProviderError {
+            message: message.into(),
+        }
     }
 }
 
@@ -50,7 +52,9 @@ pub trait Provider: Send + Sync {
     /// Reads a data source.
     async fn read_data(&self, ty: &str, config: &Value) -> Result<Value> {
         let _ = config;
-        Err(ProviderError::new(format!("data source `{ty}` is not supported")))
+        Err(ProviderError::new(format!(
+            "data source `{ty}` is not supported"
+        )))
     }
 }
 

@@ -50,7 +50,10 @@ impl Work {
     /// The command, not started.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_keyway"));
-        c.args(args).current_dir(self.path()).env("NO_COLOR", "1").env_remove("TF_VAR_replicas");
+        c.args(args)
+            .current_dir(self.path())
+            .env("NO_COLOR", "1")
+            .env_remove("TF_VAR_replicas");
         c
     }
 
@@ -61,7 +64,8 @@ impl Work {
 
     /// The state file parsed as JSON.
     pub fn state_json(&self) -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(self.state_path()).expect("state exists")).expect("state is JSON")
+        serde_json::from_str(&std::fs::read_to_string(self.state_path()).expect("state exists"))
+            .expect("state is JSON")
     }
 }
 
@@ -89,7 +93,11 @@ impl From<Output> for Run {
 impl Run {
     /// Asserts the exit code, showing the output on failure.
     pub fn code(self, want: i32) -> Run {
-        assert_eq!(self.code, want, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, want,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 

@@ -18,7 +18,10 @@ pub fn init(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
     enter(dir.as_deref())?;
     let ws = Workspace::load()?;
     ws.store.ensure_dir().map_err(Report::new)?;
-    println!("keyway has been successfully initialized! ({} resources in configuration)", ws.config.resources.len());
+    println!(
+        "keyway has been successfully initialized! ({} resources in configuration)",
+        ws.config.resources.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -26,11 +29,20 @@ pub fn init(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
 pub fn validate(dir: Option<PathBuf>, json: bool) -> Result<ExitCode, Failure> {
     enter(dir.as_deref())?;
     match Workspace::load() {
-        Ok(_) if json => println!("{}", serde_json::json!({ "valid": true, "error_count": 0, "diagnostics": [] })),
+        Ok(_) if json => println!(
+            "{}",
+            serde_json::json!({ "valid": true, "error_count": 0, "diagnostics": [] })
+        ),
         Ok(_) => println!("Success! The configuration is valid."),
         Err(f) if json => {
-            let diags: Vec<_> = f.0.iter().map(|r| serde_json::json!({ "severity": "error", "summary": r.to_string() })).collect();
-            println!("{}", serde_json::json!({ "valid": false, "error_count": diags.len(), "diagnostics": diags }));
+            let diags: Vec<_> =
+                f.0.iter()
+                    .map(|r| serde_json::json!({ "severity": "error", "summary": r.to_string() }))
+                    .collect();
+            println!(
+                "{}",
+                serde_json::json!({ "valid": false, "error_count": diags.len(), "diagnostics": diags })
+            );
             return Ok(ExitCode::from(1));
         }
         Err(f) => return Err(f),
@@ -43,21 +55,36 @@ fn hcl_files(path: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
         out.push(path.to_path_buf());
         return;
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path).into_iter().flatten().filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for p in entries {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if p.is_dir() && recursive && !name.starts_with('.') {
             hcl_files(&p, recursive, out);
-        } else if p.is_file() && (name.ends_with(".tf") || name.ends_with(".hcl") || name.ends_with(".tfvars")) {
+        } else if p.is_file()
+            && (name.ends_with(".tf") || name.ends_with(".hcl") || name.ends_with(".tfvars"))
+        {
             out.push(p);
         }
     }
 }
 
 /// `keyway fmt`.
-pub fn fmt(paths: Vec<PathBuf>, check: bool, diff: bool, recursive: bool) -> Result<ExitCode, Failure> {
-    let roots = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
+pub fn fmt(
+    paths: Vec<PathBuf>,
+    check: bool,
+    diff: bool,
+    recursive: bool,
+) -> Result<ExitCode, Failure> {
+    let roots = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    };
     let mut files = Vec::new();
     for r in &roots {
         hcl_files(r, recursive, &mut files);
@@ -65,17 +92,23 @@ pub fn fmt(paths: Vec<PathBuf>, check: bool, diff: bool, recursive: bool) -> Res
     let mut errors = Vec::new();
     let mut changed = false;
     for f in files {
-        let text = std::fs::read_to_string(&f).map_err(|e| Report::msg(format!("Cannot read `{}`: {e}", f.display())))?;
+        let text = std::fs::read_to_string(&f)
+            .map_err(|e| Report::msg(format!("Cannot read `{}`: {e}", f.display())))?;
         match crate::config::format::format(&text) {
             Ok(new) if new != text => {
                 changed = true;
                 println!("{}", f.display());
                 if diff {
                     let d = similar::TextDiff::from_lines(&text, &new);
-                    print!("{}", d.unified_diff().header(&f.display().to_string(), &f.display().to_string()));
+                    print!(
+                        "{}",
+                        d.unified_diff()
+                            .header(&f.display().to_string(), &f.display().to_string())
+                    );
                 }
                 if !check {
-                    std::fs::write(&f, new).map_err(|e| Report::msg(format!("Cannot write `{}`: {e}", f.display())))?;
+                    std::fs::write(&f, new)
+                        .map_err(|e| Report::msg(format!("Cannot write `{}`: {e}", f.display())))?;
                 }
             }
             Ok(_) => {}
@@ -85,7 +118,11 @@ pub fn fmt(paths: Vec<PathBuf>, check: bool, diff: bool, recursive: bool) -> Res
     if !errors.is_empty() {
         return Err(Failure(errors));
     }
-    Ok(if check && changed { ExitCode::from(3) } else { ExitCode::SUCCESS })
+    Ok(if check && changed {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `keyway show [PLANFILE] [-json]`.
@@ -99,21 +136,30 @@ pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCo
                 .iter()
                 .map(|(a, i)| serde_json::json!({ "address": a, "type": i.resource_type, "provider_name": i.provider, "values": crate::cli::render::json::redacted(&from_state(i)), "sensitive_values": i.sensitive_paths }))
                 .collect();
-            println!("{}", serde_json::json!({ "format_version": "1.0", "values": { "root_module": { "resources": resources } } }));
+            println!(
+                "{}",
+                serde_json::json!({ "format_version": "1.0", "values": { "root_module": { "resources": resources } } })
+            );
         } else if state.resources.is_empty() {
             println!("The state is empty.");
         } else {
             for (a, i) in &state.resources {
                 let (block, _) = crate::plan::InstanceKey::split(a);
                 let name = block.rsplit('.').next().unwrap_or_default();
-                println!("# {a}:\nresource \"{}\" \"{name}\" {}\n", i.resource_type, render(&from_state(i), 0));
+                println!(
+                    "# {a}:\nresource \"{}\" \"{name}\" {}\n",
+                    i.resource_type,
+                    render(&from_state(i), 0)
+                );
             }
             crate::cli::commands::output::print_outputs(&state);
         }
         return Ok(ExitCode::SUCCESS);
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| Report::msg(format!("Cannot read `{}`: {e}", path.display())))?;
-    let file = crate::plan::file::parse(&text).map_err(|e| Report::msg(format!("`{}`: {e}", path.display())))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Report::msg(format!("Cannot read `{}`: {e}", path.display())))?;
+    let file = crate::plan::file::parse(&text)
+        .map_err(|e| Report::msg(format!("`{}`: {e}", path.display())))?;
     let mut ws = Workspace::load()?;
     let mut vars = ws.vars(&Default::default())?.0;
     for (k, v) in &file.variables {
@@ -122,7 +168,12 @@ pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCo
         }
     }
     let state = ws.state()?;
-    let opts = crate::plan::Options { mode: file.mode, targets: file.targets.clone(), excludes: file.excludes.clone(), replace: file.replace.clone() };
+    let opts = crate::plan::Options {
+        mode: file.mode,
+        targets: file.targets.clone(),
+        excludes: file.excludes.clone(),
+        replace: file.replace.clone(),
+    };
     let plan = crate::cli::commands::plan::make_plan(&ws, vars, state, &opts, false).await?;
     if json {
         println!("{}", plan_json(&plan));
@@ -138,7 +189,11 @@ pub fn graph(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
     let ws = Workspace::load()?;
     println!("digraph {{\n  compound = \"true\"\n  newrank = \"true\"\n  rankdir = \"RL\"");
     for n in &ws.graph.order {
-        let shape = match n { Node::Resource(_) => "box", Node::Local(_) => "note", Node::Output(_) => "ellipse" };
+        let shape = match n {
+            Node::Resource(_) => "box",
+            Node::Local(_) => "note",
+            Node::Output(_) => "ellipse",
+        };
         println!("  \"{n}\" [label = \"{n}\", shape = \"{shape}\"]");
     }
     for (n, deps) in &ws.graph.deps {

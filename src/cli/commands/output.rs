@@ -17,7 +17,11 @@ pub fn print_outputs(state: &State) {
     println!("\nOutputs:\n");
     let width = state.outputs.keys().map(String::len).max().unwrap_or(0);
     for (name, o) in &state.outputs {
-        let v = if o.sensitive { "<sensitive>".to_owned() } else { render(&Value::from_json(&o.value), 0) };
+        let v = if o.sensitive {
+            "<sensitive>".to_owned()
+        } else {
+            render(&Value::from_json(&o.value), 0)
+        };
         println!("{name:width$} = {v}");
     }
 }
@@ -37,7 +41,12 @@ pub fn output(name: Option<String>, json: bool, raw: bool) -> Result<ExitCode, F
                     serde_json::Value::String(s) => print!("{s}"),
                     serde_json::Value::Number(n) => print!("{n}"),
                     serde_json::Value::Bool(b) => print!("{b}"),
-                    _ => return Err(Report::msg(format!("Output `{n}` is not a string, number or bool; use -json")).into()),
+                    _ => {
+                        return Err(Report::msg(format!(
+                            "Output `{n}` is not a string, number or bool; use -json"
+                        ))
+                        .into())
+                    }
                 }
             } else if json {
                 println!("{}", o.value);
@@ -61,7 +70,11 @@ pub fn output(name: Option<String>, json: bool, raw: bool) -> Result<ExitCode, F
             }
             let width = state.outputs.keys().map(String::len).max().unwrap_or(0);
             for (k, o) in &state.outputs {
-                let v = if o.sensitive { "<sensitive>".into() } else { render(&Value::from_json(&o.value), 0) };
+                let v = if o.sensitive {
+                    "<sensitive>".into()
+                } else {
+                    render(&Value::from_json(&o.value), 0)
+                };
                 println!("{k:width$} = {v}");
             }
         }
@@ -78,6 +91,11 @@ fn type_of(v: &serde_json::Value) -> serde_json::Value {
         J::Number(_) => json!("number"),
         J::String(_) => json!("string"),
         J::Array(items) => json!(["tuple", items.iter().map(type_of).collect::<Vec<_>>()]),
-        J::Object(m) => json!(["object", m.iter().map(|(k, v)| (k.clone(), type_of(v))).collect::<serde_json::Map<_, _>>()]),
+        J::Object(m) => json!([
+            "object",
+            m.iter()
+                .map(|(k, v)| (k.clone(), type_of(v)))
+                .collect::<serde_json::Map<_, _>>()
+        ]),
     }
 }

@@ -23,13 +23,23 @@ use crate::plan::{Mode, Options, Plan};
 use crate::state::{Lock, State};
 
 fn options(flags: &PlanFlags, mode: Mode) -> Options {
-    let mode = if flags.refresh_only { Mode::RefreshOnly } else { mode };
-    Options { mode, targets: flags.targets.clone(), excludes: flags.excludes.clone(), replace: flags.replace.clone() }
+    let mode = if flags.refresh_only {
+        Mode::RefreshOnly
+    } else {
+        mode
+    };
+    Options {
+        mode,
+        targets: flags.targets.clone(),
+        excludes: flags.excludes.clone(),
+        replace: flags.replace.clone(),
+    }
 }
 
 /// Takes the state lock, waiting up to `-lock-timeout`.
 pub async fn lock(ws: &Workspace, op: &str, timeout: Option<&str>) -> Result<Lock, Failure> {
-    let limit = parse_duration(timeout.unwrap_or("0s")).ok_or_else(|| Report::msg("Invalid -lock-timeout: use a duration like `10s` or `2m`"))?;
+    let limit = parse_duration(timeout.unwrap_or("0s"))
+        .ok_or_else(|| Report::msg("Invalid -lock-timeout: use a duration like `10s` or `2m`"))?;
     let start = std::time::Instant::now();
     loop {
         match ws.store.lock(op) {
@@ -52,13 +62,23 @@ fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 /// Refreshes (unless told not to) and plans.
-pub async fn make_plan(ws: &Workspace, vars: BTreeMap<String, Value>, state: State, opts: &Options, refresh: bool) -> Result<Plan, Failure> {
-    let (prior, drift) = if refresh && opts.mode != Mode::Destroy || opts.mode == Mode::RefreshOnly {
-        crate::plan::refresh::refresh(&state, &ws.providers).await.map_err(|d| Failure(reports(&d, &ws.config.sources)))?
+pub async fn make_plan(
+    ws: &Workspace,
+    vars: BTreeMap<String, Value>,
+    state: State,
+    opts: &Options,
+    refresh: bool,
+) -> Result<Plan, Failure> {
+    let (prior, drift) = if refresh && opts.mode != Mode::Destroy || opts.mode == Mode::RefreshOnly
+    {
+        crate::plan::refresh::refresh(&state, &ws.providers)
+            .await
+            .map_err(|d| Failure(reports(&d, &ws.config.sources)))?
     } else {
         (state, Vec::new())
     };
-    crate::plan::plan(&ws.config, &ws.graph, vars, prior, drift, opts).map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))
+    crate::plan::plan(&ws.config, &ws.graph, vars, prior, drift, opts)
+        .map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))
 }
 
 fn print_warnings(plan: &Plan, ws: &Workspace) {
@@ -74,7 +94,11 @@ pub async fn plan(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
     let (vars, _) = ws.vars(&args.flags)?;
     let _lock = lock(&ws, "plan", args.flags.lock_timeout.as_deref()).await?;
     let state = ws.state()?;
-    let mode = if args.destroy { Mode::Destroy } else { Mode::Normal };
+    let mode = if args.destroy {
+        Mode::Destroy
+    } else {
+        Mode::Normal
+    };
     let opts = options(&args.flags, mode);
     let plan = make_plan(&ws, vars.clone(), state.clone(), &opts, args.flags.refresh).await?;
     if args.json {
@@ -86,12 +110,21 @@ pub async fn plan(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
     if let Some(out) = &args.out {
         let file = save(&ws, &plan, &state, &vars, &opts, args.flags.refresh);
         let text = serde_json::to_string_pretty(&file).map_err(|e| Report::msg(e.to_string()))?;
-        write_private(out, &text).map_err(|e| Report::msg(format!("Cannot write plan file `{}`: {e}", out.display())))?;
+        write_private(out, &text)
+            .map_err(|e| Report::msg(format!("Cannot write plan file `{}`: {e}", out.display())))?;
         if !args.json {
-            println!("\nSaved the plan to: {}\nTo perform exactly these actions, run: keyway apply {}", out.display(), out.display());
+            println!(
+                "\nSaved the plan to: {}\nTo perform exactly these actions, run: keyway apply {}",
+                out.display(),
+                out.display()
+            );
         }
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
@@ -104,7 +137,14 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     f.sync_all()
 }
 
-fn save(ws: &Workspace, plan: &Plan, state: &State, vars: &BTreeMap<String, Value>, opts: &Options, refresh: bool) -> PlanFile {
+fn save(
+    ws: &Workspace,
+    plan: &Plan,
+    state: &State,
+    vars: &BTreeMap<String, Value>,
+    opts: &Options,
+    refresh: bool,
+) -> PlanFile {
     let salt = uuid::Uuid::new_v4().to_string();
     PlanFile {
         format: planfile::FORMAT.into(),
@@ -137,16 +177,31 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
     };
     let mut ws = Workspace::load()?;
     let (mut vars, _) = ws.vars(&args.flags)?;
-    let _lock = lock(&ws, if destroy { "destroy" } else { "apply" }, args.flags.lock_timeout.as_deref()).await?;
+    let _lock = lock(
+        &ws,
+        if destroy { "destroy" } else { "apply" },
+        args.flags.lock_timeout.as_deref(),
+    )
+    .await?;
     let state = ws.state()?;
     let plan = match &saved {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| Report::msg(format!("Cannot read plan file `{}`: {e}", path.display())))?;
-            let file = planfile::parse(&text).map_err(|e| Report::msg(format!("`{}`: {e}", path.display())))?;
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Report::msg(format!("Cannot read plan file `{}`: {e}", path.display()))
+            })?;
+            let file = planfile::parse(&text)
+                .map_err(|e| Report::msg(format!("`{}`: {e}", path.display())))?;
             check_saved(&ws, &file, &state, &mut vars)?;
-            let opts = Options { mode: file.mode, targets: file.targets.clone(), excludes: file.excludes.clone(), replace: file.replace.clone() };
+            let opts = Options {
+                mode: file.mode,
+                targets: file.targets.clone(),
+                excludes: file.excludes.clone(),
+                replace: file.replace.clone(),
+            };
             let plan = make_plan(&ws, vars.clone(), state, &opts, file.refresh).await?;
-            if planfile::saved_changes(&plan) != file.changes || planfile::plan_digest(&plan_json(&plan)) != file.plan_digest {
+            if planfile::saved_changes(&plan) != file.changes
+                || planfile::plan_digest(&plan_json(&plan)) != file.plan_digest
+            {
                 return Err(Report::msg("Saved plan is stale: the objects it was made against changed since (refresh found differences)")
                     .wrap_err("run `keyway plan -out` again").into());
             }
@@ -171,16 +226,26 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
     run_apply(ws, plan, vars, args.parallelism, st).await
 }
 
-fn check_saved(ws: &Workspace, file: &PlanFile, state: &State, vars: &mut BTreeMap<String, Value>) -> Result<(), Failure> {
+fn check_saved(
+    ws: &Workspace,
+    file: &PlanFile,
+    state: &State,
+    vars: &mut BTreeMap<String, Value>,
+) -> Result<(), Failure> {
     let fresh = file.lineage.is_empty() || file.serial == 0;
-    if !(fresh && state.serial == 0) && (file.lineage != state.lineage || file.serial != state.serial) {
+    if !(fresh && state.serial == 0)
+        && (file.lineage != state.lineage || file.serial != state.serial)
+    {
         return Err(Report::msg(format!(
             "Saved plan is stale: the state changed since the plan was made (serial {} then, {} now)",
             file.serial, state.serial
         )).into());
     }
     if planfile::config_digest(&ws.config.sources) != file.config_digest {
-        return Err(Report::msg("Saved plan does not match the configuration: files changed since the plan was made").into());
+        return Err(Report::msg(
+            "Saved plan does not match the configuration: files changed since the plan was made",
+        )
+        .into());
     }
     for (name, saved) in &file.variables {
         match saved {
@@ -202,7 +267,11 @@ fn check_saved(ws: &Workspace, file: &PlanFile, state: &State, vars: &mut BTreeM
 }
 
 fn confirm(destroy: bool) -> bool {
-    let what = if destroy { "destroy all remote objects managed by this configuration" } else { "perform the actions described above" };
+    let what = if destroy {
+        "destroy all remote objects managed by this configuration"
+    } else {
+        "perform the actions described above"
+    };
     print!("\nDo you want to {}?\n  keyway will {what}.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", if destroy { "really destroy all resources" } else { "perform these actions" });
     let _ = std::io::stdout().flush();
     let mut line = String::new();
@@ -210,12 +279,20 @@ fn confirm(destroy: bool) -> bool {
     line.trim() == "yes"
 }
 
-async fn run_apply(ws: Workspace, plan: Plan, vars: BTreeMap<String, Value>, parallelism: usize, st: Style) -> Result<ExitCode, Failure> {
+async fn run_apply(
+    ws: Workspace,
+    plan: Plan,
+    vars: BTreeMap<String, Value>,
+    parallelism: usize,
+    st: Style,
+) -> Result<ExitCode, Failure> {
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nInterrupt received: letting operations in flight finish and saving state...");
+            eprintln!(
+                "\nInterrupt received: letting operations in flight finish and saving state..."
+            );
             flag.store(true, Ordering::SeqCst);
         }
     });
@@ -235,9 +312,21 @@ async fn run_apply(ws: Workspace, plan: Plan, vars: BTreeMap<String, Value>, par
     let (add, change, destroy) = plan.counts();
     let destroying = plan.mode == Mode::Destroy;
     let store = ws.store.clone();
-    let persist: crate::apply::Persist = Box::new(move |s: &mut State| store.write(s).map_err(|e| e.to_string()));
+    let persist: crate::apply::Persist =
+        Box::new(move |s: &mut State| store.write(s).map_err(|e| e.to_string()));
     let sources = ws.config.sources.clone();
-    let outcome = crate::apply::apply(ws.config, ws.graph, plan, vars, ws.providers, parallelism, persist, tx, interrupt).await;
+    let outcome = crate::apply::apply(
+        ws.config,
+        ws.graph,
+        plan,
+        vars,
+        ws.providers,
+        parallelism,
+        persist,
+        tx,
+        interrupt,
+    )
+    .await;
     let _ = printer.await;
     if !outcome.errors.is_empty() {
         let mut r = reports(&outcome.errors, &sources);
@@ -245,22 +334,54 @@ async fn run_apply(ws: Workspace, plan: Plan, vars: BTreeMap<String, Value>, par
         return Err(Failure(r));
     }
     if destroying {
-        println!("\n{} Resources: {destroy} destroyed.", st.bold(&st.green("Destroy complete!")));
+        println!(
+            "\n{} Resources: {destroy} destroyed.",
+            st.bold(&st.green("Destroy complete!"))
+        );
     } else {
-        println!("\n{} Resources: {add} added, {change} changed, {destroy} destroyed.", st.bold(&st.green("Apply complete!")));
+        println!(
+            "\n{} Resources: {add} added, {change} changed, {destroy} destroyed.",
+            st.bold(&st.green("Apply complete!"))
+        );
         crate::cli::commands::output::print_outputs(&outcome.state);
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn event_line(e: &Event) -> String {
-    let secs = |d: &Duration| if d.as_secs() >= 1 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) };
+    let secs = |d: &Duration| {
+        if d.as_secs() >= 1 {
+            format!("{}s", d.as_secs())
+        } else {
+            format!("{}ms", d.as_millis())
+        }
+    };
     match e {
         Event::Started { addr, action } => format!("{addr}: {}...", verb_ing(action)),
-        Event::Progress { addr, action, elapsed } => format!("{addr}: Still {}... [{} elapsed]", verb_ing(action).to_lowercase(), secs(elapsed)),
-        Event::Finished { addr, action, elapsed, id } => {
-            let id = id.as_ref().map(|i| format!(" [id={i}]")).unwrap_or_default();
-            format!("{addr}: {} complete after {}{id}", capital(action), secs(elapsed))
+        Event::Progress {
+            addr,
+            action,
+            elapsed,
+        } => format!(
+            "{addr}: Still {}... [{} elapsed]",
+            verb_ing(action).to_lowercase(),
+            secs(elapsed)
+        ),
+        Event::Finished {
+            addr,
+            action,
+            elapsed,
+            id,
+        } => {
+            let id = id
+                .as_ref()
+                .map(|i| format!(" [id={i}]"))
+                .unwrap_or_default();
+            format!(
+                "{addr}: {} complete after {}{id}",
+                capital(action),
+                secs(elapsed)
+            )
         }
         Event::Failed { addr, message } => format!("{addr}: failed: {message}"),
         Event::Skipped { addr, reason } => format!("{addr}: skipped ({reason})"),

@@ -22,28 +22,51 @@ pub fn state(cmd: StateCommand) -> Result<ExitCode, Failure> {
     match cmd {
         StateCommand::List { addrs } => {
             let state = store.read().map_err(Report::new)?.unwrap_or_default();
-            for a in state.resources.keys().filter(|a| addrs.is_empty() || addrs.iter().any(|f| matches(a, f))) {
+            for a in state
+                .resources
+                .keys()
+                .filter(|a| addrs.is_empty() || addrs.iter().any(|f| matches(a, f)))
+            {
                 println!("{a}");
             }
         }
         StateCommand::Show { addr } => {
             let state = store.read().map_err(Report::new)?.unwrap_or_default();
-            let inst = state.resources.get(&addr).ok_or_else(|| Report::msg(format!("No instance `{addr}` in state")))?;
+            let inst = state
+                .resources
+                .get(&addr)
+                .ok_or_else(|| Report::msg(format!("No instance `{addr}` in state")))?;
             let (block, _) = InstanceKey::split(&addr);
             let name = block.rsplit('.').next().unwrap_or_default();
-            println!("# {addr}:\nresource \"{}\" \"{name}\" {}", inst.resource_type, render(&from_state(inst), 0));
+            println!(
+                "# {addr}:\nresource \"{}\" \"{name}\" {}",
+                inst.resource_type,
+                render(&from_state(inst), 0)
+            );
         }
         StateCommand::Mv { from, to } => {
             let _lock = store.lock("state mv").map_err(Report::new)?;
             let mut state = store.read().map_err(Report::new)?.unwrap_or_default();
-            let moving: Vec<String> = state.resources.keys().filter(|a| matches(a, &from)).cloned().collect();
+            let moving: Vec<String> = state
+                .resources
+                .keys()
+                .filter(|a| matches(a, &from))
+                .cloned()
+                .collect();
             if moving.is_empty() {
                 return Err(Report::msg(format!("No instance `{from}` in state")).into());
             }
             for a in &moving {
-                let new = if a == &from { to.clone() } else { format!("{to}{}", &a[from.len()..]) };
+                let new = if a == &from {
+                    to.clone()
+                } else {
+                    format!("{to}{}", &a[from.len()..])
+                };
                 if state.resources.contains_key(&new) {
-                    return Err(Report::msg(format!("Cannot move to `{new}`: it already exists in state")).into());
+                    return Err(Report::msg(format!(
+                        "Cannot move to `{new}`: it already exists in state"
+                    ))
+                    .into());
                 }
                 if let Some(inst) = state.resources.remove(a) {
                     state.resources.insert(new.clone(), inst);
@@ -55,7 +78,12 @@ pub fn state(cmd: StateCommand) -> Result<ExitCode, Failure> {
         StateCommand::Rm { addrs } => {
             let _lock = store.lock("state rm").map_err(Report::new)?;
             let mut state = store.read().map_err(Report::new)?.unwrap_or_default();
-            let gone: Vec<String> = state.resources.keys().filter(|a| addrs.iter().any(|f| matches(a, f))).cloned().collect();
+            let gone: Vec<String> = state
+                .resources
+                .keys()
+                .filter(|a| addrs.iter().any(|f| matches(a, f)))
+                .cloned()
+                .collect();
             if gone.is_empty() {
                 return Err(Report::msg("No matching instances in state").into());
             }
@@ -73,7 +101,8 @@ pub fn state(cmd: StateCommand) -> Result<ExitCode, Failure> {
         }
         StateCommand::Push { file, force } => {
             let _lock = store.lock("state push").map_err(Report::new)?;
-            let text = std::fs::read_to_string(&file).map_err(|e| Report::msg(format!("Cannot read `{}`: {e}", file.display())))?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Report::msg(format!("Cannot read `{}`: {e}", file.display())))?;
             store.write_raw(&text, force).map_err(Report::new)?;
         }
     }
@@ -82,7 +111,9 @@ pub fn state(cmd: StateCommand) -> Result<ExitCode, Failure> {
 
 /// `keyway force-unlock ID`.
 pub fn force_unlock(id: &str) -> Result<ExitCode, Failure> {
-    LocalStore::new(Path::new(".")).force_unlock(id).map_err(Report::new)?;
+    LocalStore::new(Path::new("."))
+        .force_unlock(id)
+        .map_err(Report::new)?;
     println!("keyway state has been successfully unlocked!");
     Ok(ExitCode::SUCCESS)
 }

@@ -50,8 +50,13 @@ fn actions(a: &Action) -> J {
         Action::Update => json!(["update"]),
         Action::Read => json!(["read"]),
         Action::Delete { .. } => json!(["delete"]),
-        Action::Replace { create_first: false, .. } => json!(["delete", "create"]),
-        Action::Replace { create_first: true, .. } => json!(["create", "delete"]),
+        Action::Replace {
+            create_first: false,
+            ..
+        } => json!(["delete", "create"]),
+        Action::Replace {
+            create_first: true, ..
+        } => json!(["create", "delete"]),
     }
 }
 
@@ -68,8 +73,14 @@ pub fn plan_json(plan: &Plan) -> J {
         ch.insert("before".into(), c.before.as_ref().map_or(J::Null, redacted));
         ch.insert("after".into(), c.after.as_ref().map_or(J::Null, redacted));
         ch.insert("after_unknown".into(), json!(unknown));
-        ch.insert("before_sensitive".into(), json!(c.before.as_ref().map(sensitive_paths).unwrap_or_default()));
-        ch.insert("after_sensitive".into(), json!(c.after.as_ref().map(sensitive_paths).unwrap_or_default()));
+        ch.insert(
+            "before_sensitive".into(),
+            json!(c.before.as_ref().map(sensitive_paths).unwrap_or_default()),
+        );
+        ch.insert(
+            "after_sensitive".into(),
+            json!(c.after.as_ref().map(sensitive_paths).unwrap_or_default()),
+        );
         if let Action::Replace { reasons, .. } = &c.action {
             ch.insert("replace_paths".into(), json!(reasons));
         }
@@ -88,16 +99,22 @@ pub fn plan_json(plan: &Plan) -> J {
     let mut outputs = Map::new();
     for (name, o) in &plan.outputs {
         let show = |v: &Option<Value>| match v {
-            Some(v) if o.sensitive => { let _ = v; J::Null }
+            Some(v) if o.sensitive => {
+                let _ = v;
+                J::Null
+            }
             Some(v) => redacted(v),
             None => J::Null,
         };
-        outputs.insert(name.clone(), json!({
-            "before": show(&o.before),
-            "after": show(&o.after),
-            "after_unknown": o.after.as_ref().is_some_and(Value::has_unknown),
-            "sensitive": o.sensitive,
-        }));
+        outputs.insert(
+            name.clone(),
+            json!({
+                "before": show(&o.before),
+                "after": show(&o.after),
+                "after_unknown": o.after.as_ref().is_some_and(Value::has_unknown),
+                "sensitive": o.sensitive,
+            }),
+        );
     }
     let (add, change, destroy) = plan.counts();
     json!({

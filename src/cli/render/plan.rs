@@ -16,12 +16,22 @@ use crate::schema;
 pub fn render_plan(plan: &Plan, st: &Style) -> String {
     let mut out = String::new();
     if !plan.drift.is_empty() && plan.mode != Mode::Destroy {
-        let _ = writeln!(out, "Objects changed outside of keyway since the last apply: {}\n", plan.drift.join(", "));
+        let _ = writeln!(
+            out,
+            "Objects changed outside of keyway since the last apply: {}\n",
+            plan.drift.join(", ")
+        );
     }
-    let changed: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action.is_change()).collect();
+    let changed: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.is_change())
+        .collect();
     if changed.is_empty() && !outputs_change(plan) {
         if plan.mode == Mode::RefreshOnly && !plan.drift.is_empty() {
-            out.push_str("This is a refresh-only plan: applying it records the objects' current state.\n");
+            out.push_str(
+                "This is a refresh-only plan: applying it records the objects' current state.\n",
+            );
         } else {
             out.push_str(&st.bold("No changes."));
             out.push_str(" Your infrastructure matches the configuration.\n");
@@ -35,18 +45,43 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             out.push('\n');
         }
         let (add, change, destroy) = plan.counts();
-        let _ = writeln!(out, "{} {add} to add, {change} to change, {destroy} to destroy.", st.bold("Plan:"));
+        let _ = writeln!(
+            out,
+            "{} {add} to add, {change} to change, {destroy} to destroy.",
+            st.bold("Plan:")
+        );
     }
     if outputs_change(plan) {
         out.push_str("\nChanges to Outputs:\n");
         for (name, o) in &plan.outputs {
             let (b, a) = (o.before.as_ref(), o.after.as_ref());
-            let redact = |v: &Value| if o.sensitive { Value::string("").sensitive() } else { v.clone() };
+            let redact = |v: &Value| {
+                if o.sensitive {
+                    Value::string("").sensitive()
+                } else {
+                    v.clone()
+                }
+            };
             match (b, a) {
-                (None, Some(a)) => { let _ = writeln!(out, "  {} {name} = {}", st.green("+"), render(&redact(a), 2)); }
-                (Some(_), None) => { let _ = writeln!(out, "  {} {name} = null", st.red("-")); }
+                (None, Some(a)) => {
+                    let _ = writeln!(
+                        out,
+                        "  {} {name} = {}",
+                        st.green("+"),
+                        render(&redact(a), 2)
+                    );
+                }
+                (Some(_), None) => {
+                    let _ = writeln!(out, "  {} {name} = null", st.red("-"));
+                }
                 (Some(b), Some(a)) if b.to_json() != a.to_json() || a.has_unknown() => {
-                    let _ = writeln!(out, "  {} {name} = {} -> {}", st.yellow("~"), render(&redact(b), 2), render(&redact(a), 2));
+                    let _ = writeln!(
+                        out,
+                        "  {} {name} = {} -> {}",
+                        st.yellow("~"),
+                        render(&redact(b), 2),
+                        render(&redact(a), 2)
+                    );
                 }
                 _ => {}
             }
@@ -67,8 +102,13 @@ fn header(c: &ResourceChange) -> String {
     match &c.action {
         Action::Create => "will be created".into(),
         Action::Update => "will be updated in-place".into(),
-        Action::Replace { create_first: false, .. } => "must be replaced".into(),
-        Action::Replace { create_first: true, .. } => "must be replaced (the new object is created first)".into(),
+        Action::Replace {
+            create_first: false,
+            ..
+        } => "must be replaced".into(),
+        Action::Replace {
+            create_first: true, ..
+        } => "must be replaced (the new object is created first)".into(),
         Action::Delete { reason } if reason == "destroy" => "will be destroyed".into(),
         Action::Delete { reason } => format!("will be destroyed\n  # (because {reason})"),
         Action::NoOp | Action::Read => String::new(),
@@ -81,8 +121,13 @@ fn symbol(action: &Action, st: &Style) -> String {
         Action::Create => st.green(s),
         Action::Delete { .. } => st.red(s),
         Action::Update => st.yellow(s),
-        Action::Replace { create_first: false, .. } => format!("{}{}{}", st.red("-"), "/", st.green("+")),
-        Action::Replace { create_first: true, .. } => format!("{}{}{}", st.green("+"), "/", st.red("-")),
+        Action::Replace {
+            create_first: false,
+            ..
+        } => format!("{}{}{}", st.red("-"), "/", st.green("+")),
+        Action::Replace {
+            create_first: true, ..
+        } => format!("{}{}{}", st.green("+"), "/", st.red("-")),
         _ => s.to_owned(),
     }
 }
@@ -90,9 +135,17 @@ fn symbol(action: &Action, st: &Style) -> String {
 fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
     let _ = writeln!(out, "  {} {}", st.bold(&format!("# {}", c.addr)), header(c));
     let name = c.resource.rsplit('.').next().unwrap_or_default();
-    let kind = if c.resource.starts_with("data.") { "data" } else { "resource" };
+    let kind = if c.resource.starts_with("data.") {
+        "data"
+    } else {
+        "resource"
+    };
     let sym = symbol(&c.action, st);
-    let pad = if matches!(c.action, Action::Replace { .. }) { "" } else { "  " };
+    let pad = if matches!(c.action, Action::Replace { .. }) {
+        ""
+    } else {
+        "  "
+    };
     let _ = writeln!(out, "{pad}{sym} {kind} {} {} {{", quote(&c.ty), quote(name));
     let empty = Value::Object(Default::default());
     let before = c.before.as_ref().unwrap_or(&empty);
@@ -107,14 +160,25 @@ fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
     let pairs: Vec<(&String, Value, Value)> = keys
         .into_iter()
         .map(|k| {
-            let is_sensitive = sens.and_then(|s| s.attributes.get(k.as_str())).is_some_and(|a| a.sensitive);
+            let is_sensitive = sens
+                .and_then(|s| s.attributes.get(k.as_str()))
+                .is_some_and(|a| a.sensitive);
             let b = bo.get(k).cloned().unwrap_or(Value::Null);
             let a = ao.get(k).cloned().unwrap_or(Value::Null);
-            if is_sensitive { (k, hide(b), hide(a)) } else { (k, b, a) }
+            if is_sensitive {
+                (k, hide(b), hide(a))
+            } else {
+                (k, b, a)
+            }
         })
         .collect();
     // Align `=` over the lines actually shown, as Terraform does.
-    let width = pairs.iter().filter(|(k, b, a)| attr_line(k, 0, b, a, &c.action, st).is_some()).map(|(k, _, _)| k.len()).max().unwrap_or(0);
+    let width = pairs
+        .iter()
+        .filter(|(k, b, a)| attr_line(k, 0, b, a, &c.action, st).is_some())
+        .map(|(k, _, _)| k.len())
+        .max()
+        .unwrap_or(0);
     let mut unchanged = 0;
     for (k, b, a) in pairs {
         let line = attr_line(k, width, &b, &a, &c.action, st);
@@ -130,7 +194,11 @@ fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
         }
     }
     if unchanged > 0 && matches!(c.action, Action::Update | Action::Replace { .. }) {
-        let _ = writeln!(out, "        # ({unchanged} unchanged attribute{} hidden)", if unchanged == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "        # ({unchanged} unchanged attribute{} hidden)",
+            if unchanged == 1 { "" } else { "s" }
+        );
     }
     for r in forces.iter().filter(|r| !ao.contains_key(**r)) {
         let _ = writeln!(out, "        # (replacement forced by {r})");
@@ -139,7 +207,11 @@ fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
 }
 
 fn hide(v: Value) -> Value {
-    if v.is_null() { v } else { Value::Sensitive(Box::new(Value::Null)) }
+    if v.is_null() {
+        v
+    } else {
+        Value::Sensitive(Box::new(Value::Null))
+    }
 }
 
 fn obj(v: &Value) -> std::collections::BTreeMap<String, Value> {
@@ -149,11 +221,21 @@ fn obj(v: &Value) -> std::collections::BTreeMap<String, Value> {
     }
 }
 
-fn attr_line(k: &str, width: usize, b: &Value, a: &Value, action: &Action, st: &Style) -> Option<String> {
+fn attr_line(
+    k: &str,
+    width: usize,
+    b: &Value,
+    a: &Value,
+    action: &Action,
+    st: &Style,
+) -> Option<String> {
     let key = format!("{k:width$}");
     match action {
-        Action::Create => (!a.is_null()).then(|| format!("      {} {key} = {}", st.green("+"), render(a, 6))),
-        Action::Delete { .. } => (!b.is_null()).then(|| format!("      {} {key} = {} -> null", st.red("-"), render(b, 6))),
+        Action::Create => {
+            (!a.is_null()).then(|| format!("      {} {key} = {}", st.green("+"), render(a, 6)))
+        }
+        Action::Delete { .. } => (!b.is_null())
+            .then(|| format!("      {} {key} = {} -> null", st.red("-"), render(b, 6))),
         _ => {
             let same = b == a && !a.has_unknown();
             if same {
@@ -161,13 +243,22 @@ fn attr_line(k: &str, width: usize, b: &Value, a: &Value, action: &Action, st: &
             }
             if let (Value::String(x), Value::String(y)) = (b, a) {
                 if x.contains('\n') || y.contains('\n') {
-                    return Some(format!("      {} {key} = {}", st.yellow("~"), line_diff(x, y, st)));
+                    return Some(format!(
+                        "      {} {key} = {}",
+                        st.yellow("~"),
+                        line_diff(x, y, st)
+                    ));
                 }
             }
             Some(match (b.is_null(), a.is_null()) {
                 (true, false) => format!("      {} {key} = {}", st.green("+"), render(a, 6)),
                 (false, true) => format!("      {} {key} = {} -> null", st.red("-"), render(b, 6)),
-                _ => format!("      {} {key} = {} -> {}", st.yellow("~"), render(b, 6), render(a, 6)),
+                _ => format!(
+                    "      {} {key} = {} -> {}",
+                    st.yellow("~"),
+                    render(b, 6),
+                    render(a, 6)
+                ),
             })
         }
     }

@@ -60,8 +60,11 @@ fn write_value(out: &mut String, v: &Value, indent: usize) {
 
 fn key(k: &str) -> String {
     let ident = !k.is_empty()
-        && k.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && k.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+        && k.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && k.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
     if ident {
         k.to_owned()
     } else {
@@ -94,7 +97,10 @@ mod tests {
     #[test]
     fn renders_like_terraform() {
         let mut m = std::collections::BTreeMap::new();
-        m.insert("a".to_owned(), Value::List(vec![Value::number(1.0), Value::Unknown]));
+        m.insert(
+            "a".to_owned(),
+            Value::List(vec![Value::number(1.0), Value::Unknown]),
+        );
         m.insert("secret".to_owned(), Value::string("x").sensitive());
         assert_eq!(
             render(&Value::Object(m), 0),
