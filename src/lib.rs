@@ -2,4 +2,5 @@
 //!
 //! See `ARCHITECTURE.md` for the codemap.
 
+pub mod emulator;
 pub mod lang;

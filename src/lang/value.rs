@@ -181,7 +181,9 @@ impl Value {
             },
             Value::String(s) => J::String(s.clone()),
             Value::List(v) | Value::Set(v) => J::Array(v.iter().map(Value::to_json).collect()),
-            Value::Object(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Object(m) => {
+                J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
             Value::Sensitive(v) => v.to_json(),
         }
     }
@@ -195,9 +197,11 @@ impl Value {
             J::Number(n) => Value::number(n.as_f64().unwrap_or(0.0)),
             J::String(s) => Value::String(s.clone()),
             J::Array(v) => Value::List(v.iter().map(Value::from_json).collect()),
-            J::Object(m) => {
-                Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
-            }
+            J::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 }
