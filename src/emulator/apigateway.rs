@@ -194,6 +194,14 @@ pub fn route(c: &Call) -> Option<Route> {
     })
 }
 
+/// `.../apis/a/configs` → `.../apis/a`: the resource a collection hangs off.
+fn parent_of(collection: &str) -> &str {
+    collection
+        .rsplit_once('/')
+        .map(|x| x.0)
+        .unwrap_or(collection)
+}
+
 fn check_location(kind: Kind3, loc: &str) -> ApiResult<()> {
     match kind {
         Kind3::Gateway if loc == "global" || loc == "-" => Err(ApiError::field(
@@ -316,7 +324,7 @@ fn create(c: &Call, w: &mut World, kind: Kind3, p: &ProjectRef, parent: &str) ->
         return Err(ApiError::field(id_param, format!("Invalid {id_param} '{id}': use at most {max} lowercase letters, digits and hyphens, not starting with a hyphen.")));
     }
     if kind == Kind3::Config {
-        existing(w, Kind3::Api, parent)?;
+        existing(w, Kind3::Api, parent_of(parent))?;
     }
     let name = format!("{parent}/{id}");
     if kind.store(w).contains_key(&name) {
@@ -393,7 +401,7 @@ fn create(c: &Call, w: &mut World, kind: Kind3, p: &ProjectRef, parent: &str) ->
             };
             let cfg = config_name(w, cfg)?;
             v["apiConfig"] = json!(cfg);
-            let region = parent.rsplit('/').next().unwrap_or_default();
+            let region = parent.split('/').nth(3).unwrap_or_default();
             let code: String = region
                 .split('-')
                 .filter_map(|part| part.chars().next())
@@ -506,7 +514,7 @@ fn openapi_problem(d: &Value) -> Option<ApiError> {
 fn list(c: &Call, w: &mut World, kind: Kind3, parent: &str) -> ApiResult {
     c.allow_query(&["filter", "orderBy", "pageSize", "pageToken"])?;
     if kind == Kind3::Config {
-        existing(w, Kind3::Api, parent)?;
+        existing(w, Kind3::Api, parent_of(parent))?;
     }
     // `filter`/`orderBy` are accepted and ignored: results come in name order [Inf].
     let prefix = format!("{parent}/");

@@ -682,7 +682,10 @@ fn patch(c: &Call, w: &mut World, p: &ProjectRef, parent: &str, name: &str) -> A
             t.remove("revision");
         }
     }
-    let changed = old_cmp != new_cmp
+    let changed = old_cmp != new_cmp;
+    // A new revision only when the template changes (or is forced); any spec change is a new
+    // generation.
+    let new_revision = old_cmp["template"] != new_cmp["template"]
         || c.q_bool("forceNewRevision")?
         || spec["template"]
             .get("revision")
@@ -706,8 +709,10 @@ fn patch(c: &Call, w: &mut World, p: &ProjectRef, parent: &str, name: &str) -> A
     if c.fail_op {
         return Ok(op(w, c, parent, Ok(json!({}))));
     }
-    let rev = if changed {
+    if changed || new_revision {
         gen += 1;
+    }
+    let rev = if new_revision {
         revision(w, name, &mut spec, gen)?
     } else {
         old.body["latestCreatedRevision"]
@@ -716,7 +721,7 @@ fn patch(c: &Call, w: &mut World, p: &ProjectRef, parent: &str, name: &str) -> A
             .to_string()
     };
     status(w, &mut spec, name, p, &rev, gen, c.now_ms);
-    let ready = if changed {
+    let ready = if changed || new_revision {
         c.now_ms + c.op_delay_ms
     } else {
         old.ready_ms

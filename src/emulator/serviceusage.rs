@@ -240,12 +240,14 @@ fn list(c: &Call, w: &mut World, p: &str) -> ApiResult {
         None | Some("") => None,
         Some("state:ENABLED") => Some(true),
         Some("state:DISABLED") => Some(false),
-        Some(other) => return Err(ApiError::field(
-            "filter",
-            format!(
+        Some(other) => {
+            return Err(ApiError::field(
+                "filter",
+                format!(
                 "Invalid filter '{other}'; only state:ENABLED and state:DISABLED are supported."
             ),
-        )),
+            ))
+        }
     };
     let mut names: Vec<String> = CATALOG.iter().map(|s| s.0.to_string()).collect();
     if let Some(proj) = w.projects.get(&p.id) {
