@@ -554,8 +554,7 @@ fn patch(c: &Call, w: &mut World, kind: Kind3, p: &ProjectRef, name: &str) -> Ap
             "update_mask must be set and non-empty.",
         ));
     };
-    let r = existing(w, kind, name)?;
-    let mut v = r.body.clone();
+    // The mask is validated before the resource is looked up: request validation comes first.
     for f in &mask {
         if !kind.mutable().contains(&f.as_str()) {
             return Err(ApiError::field(
@@ -566,6 +565,10 @@ fn patch(c: &Call, w: &mut World, kind: Kind3, p: &ProjectRef, name: &str) -> Ap
                 ),
             ));
         }
+    }
+    let r = existing(w, kind, name)?;
+    let mut v = r.body.clone();
+    for f in &mask {
         match input.get(f.as_str()) {
             Some(x) if f == "apiConfig" => {
                 let s = x.as_str().unwrap_or_default().to_string();
