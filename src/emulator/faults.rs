@@ -25,6 +25,12 @@ pub struct FaultConfig {
     pub rate_503: f64,
     /// Fraction of long-running operations that finish with an error (nothing is changed).
     pub operation_failure_rate: f64,
+    /// After a service is enabled, calls to it keep failing with 403 SERVICE_DISABLED for this
+    /// long (real enablement propagates over minutes).
+    pub enable_propagation: Duration,
+    /// After a service account is created, policies naming it are refused with 400 "does not
+    /// exist" for this long (IAM is eventually consistent).
+    pub service_account_propagation: Duration,
 }
 
 #[derive(Debug)]

@@ -130,6 +130,7 @@ fn create(c: &Call, w: &mut World, p: &str) -> ApiResult {
             project: p.id.clone(),
             body: v.clone(),
             deleted: false,
+            created_ms: c.now_ms,
         },
     );
     Ok(v)

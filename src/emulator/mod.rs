@@ -157,7 +157,7 @@ impl Emulator {
     }
 
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        server::lock(&self.shared.log).clone()
+        server::lock(&self.shared.log).iter().cloned().collect()
     }
 
     /// A copy of the current world.

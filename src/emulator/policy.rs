@@ -122,10 +122,12 @@ fn check_member(m: &str, kind: Kind, w: &World) -> ApiResult<()> {
     if *prefix == "serviceAccount:" && rest.ends_with(".iam.gserviceaccount.com") {
         // User-managed accounts must exist (and not be deleted) to be bound [Obs: a new account
         // "does not exist" until visible]. Google-managed agents are not modelled and pass.
-        let exists = w
-            .service_accounts
-            .values()
-            .any(|sa| !sa.deleted && sa.body["email"].as_str() == Some(rest));
+        // A freshly created account stays invisible for the injected propagation delay.
+        let exists = w.service_accounts.values().any(|sa| {
+            !sa.deleted
+                && sa.body["email"].as_str() == Some(rest)
+                && w.clock.now_ms >= sa.created_ms.saturating_add(w.clock.account_propagation_ms)
+        });
         if !exists {
             return Err(ApiError::invalid(format!(
                 "Service account {rest} does not exist."

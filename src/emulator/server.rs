@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::errors::{ApiError, ApiResult};
 use super::faults::{FaultConfig, Faults};
 use super::request::{Call, Route};
-use super::world::{now_ms, World};
+use super::world::{now_ms, Clock, World};
 use super::{
     admin, apigateway, apikeys, iam, operations, resourcemanager, run, serviceusage, LoggedRequest,
 };
@@ -27,7 +27,7 @@ use super::{
 pub struct Shared {
     pub world: Mutex<World>,
     pub faults: Mutex<Faults>,
-    pub log: Mutex<Vec<LoggedRequest>>,
+    pub log: Mutex<std::collections::VecDeque<LoggedRequest>>,
     pub counters: Mutex<BTreeMap<String, u64>>,
     pub data_file: Option<PathBuf>,
     pub op_delay: Duration,
@@ -43,7 +43,7 @@ impl Shared {
         Shared {
             world: Mutex::new(world),
             faults: Mutex::new(Faults::new(faults)),
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(std::collections::VecDeque::new()),
             counters: Mutex::new(BTreeMap::new()),
             data_file,
             op_delay,
@@ -55,7 +55,8 @@ impl Shared {
         let Some(path) = &self.data_file else {
             return Ok(());
         };
-        let text = serde_json::to_vec_pretty(world).map_err(std::io::Error::other)?;
+        // Compact JSON: the file is rewritten after every write request, so size is time.
+        let text = serde_json::to_vec(world).map_err(std::io::Error::other)?;
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, text)?;
         std::fs::rename(&tmp, path)
@@ -93,6 +94,9 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// Request-log entries kept (oldest dropped first).
+const MAX_LOG: usize = 100_000;
 
 const MODULES: &[fn(&Call) -> Option<Route>] = &[
     operations::route_call,
@@ -196,15 +200,24 @@ async fn handle(
                 (None, Err(e)) => Err(e),
                 (None, Ok(_)) => {
                     call.now_ms = now_ms();
+                    let clock = {
+                        let f = &lock(&shared.faults).config;
+                        Clock {
+                            now_ms: call.now_ms,
+                            enable_propagation_ms: f.enable_propagation.as_millis() as u64,
+                            account_propagation_ms: f.service_account_propagation.as_millis()
+                                as u64,
+                        }
+                    };
                     let mut world = lock(&shared.world);
+                    world.clock = clock;
                     let before = world.seq;
                     let snapshot_ops = world.operations.len();
                     let result = (route.run)(&call, &mut world);
-                    // Persist whenever the call may have changed the world (any non-GET).
-                    if call.http != "GET"
-                        || world.seq != before
-                        || world.operations.len() != snapshot_ops
-                    {
+                    // Persist when the call changed the world: a successful write, or anything
+                    // that consumed IDs or recorded an operation (failed requests change nothing).
+                    let wrote = call.http != "GET" && result.is_ok();
+                    if wrote || world.seq != before || world.operations.len() != snapshot_ops {
                         if let Err(e) = shared.persist(&world) {
                             // Serving keeps working in memory; the failure is reported in the log.
                             eprintln!("keyway emulator: cannot persist world: {e}");
@@ -221,7 +234,12 @@ async fn handle(
         Err(e) => (e.http, e.body()),
     };
     *lock(&shared.counters).entry(name.to_string()).or_insert(0) += 1;
-    lock(&shared.log).push(LoggedRequest {
+    let mut log = lock(&shared.log);
+    // Bounded so a long benchmark cannot grow memory without limit; counters stay exact.
+    if log.len() >= MAX_LOG {
+        log.pop_front();
+    }
+    log.push_back(LoggedRequest {
         method: name.to_string(),
         http_method: method.as_str().to_string(),
         path,

@@ -318,6 +318,7 @@ fn enable(c: &Call, w: &mut World, p: &str, services: Vec<String>, batch: bool) 
                 .or_insert_with(ServiceState::default);
             if !st.enabled {
                 st.enabled = true;
+                st.enabled_ms = c.now_ms;
                 todo.extend(deps(&s).iter().map(|d| d.to_string()));
             }
         }

@@ -10,8 +10,9 @@ use serde_json::Value;
 use super::errors::{service_disabled, ApiError, ApiResult};
 use super::serviceusage;
 
-/// The whole emulated cloud.
+/// The whole emulated cloud. Every field defaults, so data files written by older versions load.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct World {
     /// By project ID.
     pub projects: BTreeMap<String, Project>,
@@ -35,6 +36,19 @@ pub struct World {
     pub operations: BTreeMap<String, Operation>,
     /// Monotonic counter behind every generated ID, etag and key string.
     pub seq: u64,
+    /// Per-request settings the server puts here before each call (not persisted).
+    #[serde(skip)]
+    pub clock: Clock,
+}
+
+/// The current time and the injected propagation delays, as seen by one call.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Clock {
+    pub now_ms: u64,
+    /// How long a newly enabled service still answers SERVICE_DISABLED.
+    pub enable_propagation_ms: u64,
+    /// How long a new service account is not yet usable as a policy member.
+    pub account_propagation_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,8 +60,11 @@ pub struct Project {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ServiceState {
     pub enabled: bool,
+    /// When it was last enabled (ms since epoch; 0 for the project defaults).
+    pub enabled_ms: u64,
     /// Whether any call was served for this service (for `checkIfServiceHasUsage=CHECK`).
     pub used: bool,
 }
@@ -65,6 +82,9 @@ pub struct ServiceAccount {
     pub project: String,
     pub body: Value,
     pub deleted: bool,
+    /// Creation time (ms since epoch), for the injected visibility delay.
+    #[serde(default)]
+    pub created_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -217,7 +237,7 @@ impl World {
                     (*s).to_string(),
                     ServiceState {
                         enabled: true,
-                        used: false,
+                        ..Default::default()
                     },
                 );
             }
@@ -242,6 +262,20 @@ impl World {
             .is_some_and(|s| s.enabled)
     }
 
+    /// Enabled, and the (injected) propagation delay since enabling has passed: real
+    /// enablement is eventually consistent and answers SERVICE_DISABLED for a while [Obs].
+    fn is_usable(&self, project_id: &str, service: &str) -> bool {
+        self.projects
+            .get(project_id)
+            .and_then(|p| p.services.get(service))
+            .is_some_and(|s| {
+                s.enabled
+                    && self.clock.now_ms
+                        >= s.enabled_ms
+                            .saturating_add(self.clock.enable_propagation_ms)
+            })
+    }
+
     /// Resolves the resource's project and enforces that `service` is enabled in the consumer
     /// project: the `X-Goog-User-Project` one when given, else the resource's own project.
     pub fn consume(
@@ -255,7 +289,7 @@ impl World {
             Some(up) => self.project(up)?,
             None => resource_project.clone(),
         };
-        if !self.is_enabled(&consumer.id, service) {
+        if !self.is_usable(&consumer.id, service) {
             let title = serviceusage::title(service);
             return Err(service_disabled(service, &title, &consumer.number));
         }

@@ -347,3 +347,46 @@ async fn bad_bodies_and_routes() {
     );
     assert!(env.base.starts_with("http://127.0.0.1:"));
 }
+
+#[tokio::test]
+async fn injected_propagation_delays() {
+    let faults = FaultConfig {
+        enable_propagation: Duration::from_millis(300),
+        service_account_propagation: Duration::from_millis(300),
+        ..FaultConfig::default()
+    };
+    let env = Env::with(Options {
+        faults,
+        ..Options::default()
+    })
+    .await;
+    env.enable("prop-proj", &["iam.googleapis.com"]).await;
+    // Enabled, but not yet propagated: still SERVICE_DISABLED.
+    let err = env
+        .call("GET", "/v1/projects/prop-proj/serviceAccounts", None)
+        .await;
+    assert_eq!(reason(&err.1).as_deref(), Some("SERVICE_DISABLED"));
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    env.ok(
+        "POST",
+        "/v1/projects/prop-proj/serviceAccounts",
+        Some(json!({"accountId": "fresh-sa"})),
+    )
+    .await;
+    let policy = json!({"policy": {"bindings": [{"role": "roles/viewer", "members": ["serviceAccount:fresh-sa@prop-proj.iam.gserviceaccount.com"]}]}});
+    let err = env
+        .call(
+            "POST",
+            "/v1/projects/prop-proj:setIamPolicy",
+            Some(policy.clone()),
+        )
+        .await;
+    assert_error(&err, 400, "INVALID_ARGUMENT");
+    assert!(err.1["error"]["message"]
+        .as_str()
+        .expect("m")
+        .contains("does not exist"));
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    env.ok("POST", "/v1/projects/prop-proj:setIamPolicy", Some(policy))
+        .await;
+}
