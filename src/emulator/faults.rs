@@ -19,6 +19,9 @@ pub struct FaultConfig {
     /// Extra latency per API, keyed by the method-name prefix (`apikeys`, `run`, `iam`,
     /// `serviceusage`, `cloudresourcemanager`, `apigateway`); replaces `latency` for that API.
     pub api_latency: BTreeMap<String, Duration>,
+    /// Operation duration per API (same keys as `api_latency`); replaces
+    /// `Options::operation_delay` for that API.
+    pub api_operation_delay: BTreeMap<String, Duration>,
     /// Fraction (0.0–1.0) of requests answered `429 RESOURCE_EXHAUSTED`.
     pub rate_429: f64,
     /// Fraction of requests answered `503 UNAVAILABLE`.
@@ -58,6 +61,15 @@ impl Faults {
             .get(api)
             .copied()
             .unwrap_or(self.config.latency)
+    }
+
+    pub fn operation_delay(&self, method: &str, default: Duration) -> Duration {
+        let api = method.split('.').next().unwrap_or_default();
+        self.config
+            .api_operation_delay
+            .get(api)
+            .copied()
+            .unwrap_or(default)
     }
 
     /// An injected error for this request, if the dice say so.

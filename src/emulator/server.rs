@@ -185,7 +185,14 @@ async fn handle(
             )),
         ),
         Some(route) => {
-            let latency = lock(&shared.faults).latency(route.method);
+            let (latency, op_delay) = {
+                let f = lock(&shared.faults);
+                (
+                    f.latency(route.method),
+                    f.operation_delay(route.method, shared.op_delay),
+                )
+            };
+            call.op_delay_ms = op_delay.as_millis() as u64;
             if !latency.is_zero() {
                 tokio::time::sleep(latency).await;
             }

@@ -20,6 +20,8 @@ pub struct World {
     pub service_accounts: BTreeMap<String, ServiceAccount>,
     /// Cloud Run services by `projects/{id}/locations/{l}/services/{s}`.
     pub run_services: BTreeMap<String, Resource>,
+    /// Deleted Cloud Run services, listed with `showDeleted`; `ready_ms` is their expiry.
+    pub run_deleted: BTreeMap<String, Resource>,
     /// Revision name → the template it was created from (for the reused-name 409).
     pub run_revisions: BTreeMap<String, Value>,
     /// API Gateway resources by canonical name (project ID form).

@@ -390,3 +390,28 @@ async fn injected_propagation_delays() {
     env.ok("POST", "/v1/projects/prop-proj:setIamPolicy", Some(policy))
         .await;
 }
+
+#[tokio::test]
+async fn operation_delay_per_api() {
+    let mut faults = FaultConfig::default();
+    faults
+        .api_operation_delay
+        .insert("apikeys".into(), Duration::from_secs(60));
+    let env = Env::with(Options {
+        faults,
+        ..Options::default()
+    })
+    .await;
+    env.enable("opd-proj", &["apikeys.googleapis.com"]).await; // Service Usage: instant
+    let op = env
+        .ok(
+            "POST",
+            "/v2/projects/opd-proj/locations/global/keys?keyId=k",
+            Some(json!({})),
+        )
+        .await;
+    assert!(
+        op.get("done").is_none(),
+        "API Keys operations take a minute: {op}"
+    );
+}

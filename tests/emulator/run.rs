@@ -395,3 +395,36 @@ async fn validate_only_stores_nothing() {
         "NOT_FOUND",
     );
 }
+
+#[tokio::test]
+async fn deleted_services_listed_with_show_deleted_and_id_reusable() {
+    let env = env().await;
+    let name = format!("{PARENT}/services/gone");
+    env.ok(
+        "POST",
+        &format!("{PARENT}/services?serviceId=gone"),
+        Some(service("img")),
+    )
+    .await;
+    env.ok("DELETE", &name, None).await;
+    assert_eq!(
+        env.ok("GET", &format!("{PARENT}/services"), None).await,
+        json!({})
+    );
+    let shown = env
+        .ok("GET", &format!("{PARENT}/services?showDeleted=true"), None)
+        .await;
+    let items = shown["services"].as_array().expect("services");
+    assert_eq!(items.len(), 1);
+    assert!(items[0]["deleteTime"].is_string() && items[0]["expireTime"].is_string());
+    env.ok(
+        "POST",
+        &format!("{PARENT}/services?serviceId=gone"),
+        Some(service("img")),
+    )
+    .await;
+    let shown = env
+        .ok("GET", &format!("{PARENT}/services?showDeleted=true"), None)
+        .await;
+    assert!(shown["services"][0].get("deleteTime").is_none());
+}

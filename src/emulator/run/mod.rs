@@ -19,6 +19,8 @@ use spec::{desired, revision, status};
 
 const SERVICE: &str = "run.googleapis.com";
 const SERVICE_TYPE: &str = "type.googleapis.com/google.cloud.run.v2.Service";
+/// How long a deleted service stays visible with `showDeleted` [Inf: same 30 days as others].
+const RETENTION_MS: u64 = 30 * 24 * 3600 * 1000;
 
 pub fn route(c: &Call) -> Option<Route> {
     if c.version != "v2" {
@@ -231,6 +233,7 @@ fn insert_new(
     }
     let rev = revision(w, name, &mut v, 1)?;
     status(w, &mut v, name, p, &rev, 1, c.now_ms);
+    w.run_deleted.remove(name);
     w.run_services.insert(
         name.to_string(),
         Resource {
@@ -244,13 +247,17 @@ fn insert_new(
 
 fn list(c: &Call, w: &mut World, parent: &str) -> ApiResult {
     c.allow_query(&["pageSize", "pageToken", "showDeleted"])?;
-    c.q_bool("showDeleted")?;
+    let show_deleted = c.q_bool("showDeleted")?;
     let prefix = format!("{parent}/services/");
+    let now = c.now_ms;
+    // Deleted services stay listable with showDeleted until their expireTime [D].
+    w.run_deleted.retain(|_, t| t.ready_ms > now);
     let mut items: Vec<Value> = w
         .run_services
         .iter()
+        .chain(w.run_deleted.iter().filter(|_| show_deleted))
         .filter(|(n, _)| n.starts_with(&prefix))
-        .map(|(_, r)| view(r, c.now_ms))
+        .map(|(_, r)| view(r, now))
         .collect();
     // Newest first [D]; ties broken by name for determinism.
     items.sort_by(|a, b| {
@@ -418,7 +425,7 @@ fn delete(c: &Call, w: &mut World, p: &ProjectRef, name: &str) -> ApiResult {
     let _ = p;
     let mut v = old.body.clone();
     v["deleteTime"] = json!(rfc3339(c.now_ms));
-    v["expireTime"] = json!(rfc3339(c.now_ms + 30 * 24 * 3600 * 1000));
+    v["expireTime"] = json!(rfc3339(c.now_ms + RETENTION_MS));
     if c.q_bool("validateOnly")? {
         return Ok(operations::done_now(
             &format!("{parent}/operations/validate-only"),
@@ -428,6 +435,14 @@ fn delete(c: &Call, w: &mut World, p: &ProjectRef, name: &str) -> ApiResult {
     }
     if !c.fail_op {
         w.run_services.remove(name);
+        let expire_ms = c.now_ms + RETENTION_MS;
+        w.run_deleted.insert(
+            name.to_string(),
+            Resource {
+                body: v.clone(),
+                ready_ms: expire_ms,
+            },
+        );
         w.policies.remove(name);
         let prefix = format!("{name}/revisions/");
         w.run_revisions.retain(|k, _| !k.starts_with(&prefix));
