@@ -203,3 +203,41 @@ fn is_default(v: &Value) -> bool {
         Value::Object(_) => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const INNER: &[Field] = &[
+        Field("count", Ty::Int64),
+        Field("kind", Ty::Enum(&[("K_UNSPECIFIED", 0), ("A", 1)])),
+    ];
+    const OUTER: &[Field] = &[
+        Field("displayName", Ty::Str),
+        Field("inner", Ty::Obj(INNER)),
+    ];
+
+    #[test]
+    fn normalises_snake_case_int_enums_and_int64() {
+        let got = check(
+            OUTER,
+            &json!({"display_name": "x", "inner": {"count": 5, "kind": 1}}),
+            "",
+        )
+        .expect("valid");
+        assert_eq!(
+            got,
+            json!({"displayName": "x", "inner": {"count": "5", "kind": "A"}})
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_fields_with_googles_message() {
+        let err = check(OUTER, &json!({"inner": {"nope": 1}}), "req").expect_err("unknown");
+        assert_eq!(err.message, "Invalid JSON payload received. Unknown name \"nope\" at 'req.inner': Cannot find field.");
+        assert_eq!(err.status, "INVALID_ARGUMENT");
+        assert!(check(OUTER, &json!({"inner": {"kind": 9}}), "").is_err());
+        assert!(check(OUTER, &json!({"displayName": 3}), "").is_err());
+    }
+}

@@ -313,3 +313,45 @@ fn project_denied(p: &str) -> ApiError {
         "cloudresourcemanager.googleapis.com",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_utc_with_microseconds() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
+        // 2022-01-26T12:23:06.281Z
+        assert_eq!(rfc3339(1_643_199_786_281), "2022-01-26T12:23:06.281000Z");
+        // Leap day.
+        assert_eq!(rfc3339(1_709_208_000_000), "2024-02-29T12:00:00.000000Z");
+    }
+
+    #[test]
+    fn project_numbers_are_stable_and_resolvable() {
+        let mut a = World::default();
+        let mut b = World::default();
+        let pa = a.project("my-project").expect("valid id");
+        let pb = b.project("my-project").expect("valid id");
+        assert_eq!(pa.number, pb.number);
+        assert_eq!(pa.number.len(), 12);
+        assert_eq!(
+            a.project(&pa.number).expect("known number").id,
+            "my-project"
+        );
+        assert!(
+            a.project("123").is_err(),
+            "unknown numbers are not invented"
+        );
+        assert!(a.project("Bad_ID").is_err());
+    }
+
+    #[test]
+    fn generated_uuids_are_version_4() {
+        let mut w = World::default();
+        let u = w.uuid();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+        assert_ne!(u, w.uuid());
+    }
+}

@@ -415,3 +415,63 @@ async fn operation_delay_per_api() {
         "API Keys operations take a minute: {op}"
     );
 }
+
+/// Hostile input never crashes a handler: every answer is a JSON body with a 2xx or 4xx status.
+#[tokio::test]
+async fn malformed_input_never_panics() {
+    let env = Env::new().await;
+    env.enable(
+        "bad-proj",
+        &[
+            "apikeys.googleapis.com",
+            "iam.googleapis.com",
+            "run.googleapis.com",
+            "apigateway.googleapis.com",
+        ],
+    )
+    .await;
+    let paths = [
+        "/v1/projects/bad-proj/services/run.googleapis.com:enable",
+        "/v1/projects/bad-proj/services:batchEnable",
+        "/v1/projects/bad-proj/serviceAccounts",
+        "/v1/projects/bad-proj/serviceAccounts/x@bad-proj.iam.gserviceaccount.com",
+        "/v3/projects/bad-proj:setIamPolicy",
+        "/v2/projects/bad-proj/locations/us-central1/services?serviceId=s",
+        "/v2/projects/bad-proj/locations/us-central1/services/s",
+        "/v1/projects/bad-proj/locations/global/apis?apiId=a",
+        "/v1/projects/bad-proj/locations/global/apis/a/configs?apiConfigId=c",
+        "/v1/projects/bad-proj/locations/us-central1/gateways?gatewayId=g",
+        "/v2/projects/bad-proj/locations/global/keys?keyId=k",
+        "/v2/projects/bad-proj/locations/global/keys/k:undelete",
+        "/v2/projects/%FF%FE/locations/global/keys",
+        "/v1/projects/bad-proj/serviceAccounts/%E2%82:undelete",
+    ];
+    let bodies = [
+        json!(null),
+        json!([]),
+        json!("string"),
+        json!(42),
+        json!({"policy": []}),
+        json!({"policy": {"bindings": [{"role": 1, "members": "x"}]}}),
+        json!({"serviceIds": [1, 2]}),
+        json!({"template": {"containers": "nope"}}),
+        json!({"template": {"containers": [{"image": 5}]}}),
+        json!({"restrictions": {"androidKeyRestrictions": {"allowedApplications": [{"sha1Fingerprint": "é:é"}]}}}),
+        json!({"openapiDocuments": [{"document": {"contents": 7}}]}),
+        json!({"accountId": "ééééééé"}),
+        json!({"apiConfig": "projects/x/locations/global/apis/a/configs"}),
+        json!({"labels": {"a": 1}}),
+    ];
+    for path in paths {
+        for method in ["POST", "PATCH", "GET", "DELETE"] {
+            for body in &bodies {
+                let (status, v) = env.call(method, path, Some(body.clone())).await;
+                assert!(
+                    status == 200 || (400..500).contains(&status),
+                    "{method} {path} {body} -> {status} {v}"
+                );
+                assert!(v.is_object(), "{method} {path} -> {v}");
+            }
+        }
+    }
+}
