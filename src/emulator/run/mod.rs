@@ -157,15 +157,27 @@ fn view(r: &Resource, now: u64) -> Value {
 }
 
 fn op(w: &mut World, c: &Call, parent: &str, outcome: ApiResult) -> Value {
+    op_with(w, c, parent, None, outcome)
+}
+
+/// Run operations carry the Service both as metadata and (when done) as the response.
+fn op_with(
+    w: &mut World,
+    c: &Call,
+    parent: &str,
+    metadata: Option<Value>,
+    outcome: ApiResult,
+) -> Value {
     let name = format!("{parent}/operations/{}", w.uuid());
     let outcome = if c.fail_op {
         Err(operation_failure())
     } else {
         outcome
     };
-    let meta = match &outcome {
-        Ok(v) => Some(v.clone()),
-        Err(_) => Some(json!({"@type": SERVICE_TYPE})),
+    let meta = match (&outcome, metadata) {
+        (Ok(_), Some(m)) => Some(m),
+        (Ok(v), None) => Some(v.clone()),
+        (Err(_), _) => Some(json!({"@type": SERVICE_TYPE})),
     };
     operations::start(w, c, name, meta, outcome)
 }
@@ -241,8 +253,17 @@ fn insert_new(
             ready_ms: c.now_ms + c.op_delay_ms,
         },
     );
-    let shown = view(&w.run_services[name], c.now_ms);
-    Ok(op(w, c, parent, Ok(typed(&shown))))
+    // Metadata: the service as it looks now (reconciling while the operation runs); response:
+    // the service once the operation is done.
+    let final_body = w.run_services[name].body.clone();
+    let now = view(&w.run_services[name], c.now_ms);
+    Ok(op_with(
+        w,
+        c,
+        parent,
+        Some(typed(&now)),
+        Ok(typed(&final_body)),
+    ))
 }
 
 fn list(c: &Call, w: &mut World, parent: &str) -> ApiResult {
@@ -378,8 +399,17 @@ fn patch(c: &Call, w: &mut World, p: &ProjectRef, parent: &str, name: &str) -> A
             ready_ms: ready,
         },
     );
-    let shown = view(&w.run_services[name], c.now_ms);
-    Ok(op(w, c, parent, Ok(typed(&shown))))
+    // Metadata: the service as it looks now (reconciling while the operation runs); response:
+    // the service once the operation is done.
+    let final_body = w.run_services[name].body.clone();
+    let now = view(&w.run_services[name], c.now_ms);
+    Ok(op_with(
+        w,
+        c,
+        parent,
+        Some(typed(&now)),
+        Ok(typed(&final_body)),
+    ))
 }
 
 fn set_path(v: &mut Value, path: &str, new: Value) {
