@@ -86,6 +86,11 @@ async fn operations_finish_after_the_configured_delay() {
         .await;
     assert!(op.get("done").is_none(), "pending: done omitted (false)");
     assert!(op.get("response").is_none());
+    assert_eq!(
+        op["metadata"]["reconciling"],
+        json!(true),
+        "metadata shows progress"
+    );
     let svc = env
         .ok(
             "GET",
@@ -107,6 +112,14 @@ async fn operations_finish_after_the_configured_delay() {
     assert_eq!(
         polled["response"]["name"],
         "projects/slow-proj/locations/europe-west1/services/s"
+    );
+    assert!(
+        polled["response"].get("reconciling").is_none(),
+        "the response is the reconciled service"
+    );
+    assert_eq!(
+        polled["response"]["terminalCondition"]["state"],
+        "CONDITION_SUCCEEDED"
     );
     let svc = env
         .ok(
