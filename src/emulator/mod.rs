@@ -12,6 +12,7 @@
 mod admin;
 mod apigateway;
 mod apikeys;
+mod enums;
 mod errors;
 mod faults;
 mod iam;

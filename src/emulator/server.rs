@@ -19,7 +19,8 @@ use super::faults::{FaultConfig, Faults};
 use super::request::{Call, Route};
 use super::world::{now_ms, Clock, World};
 use super::{
-    admin, apigateway, apikeys, iam, operations, resourcemanager, run, serviceusage, LoggedRequest,
+    admin, apigateway, apikeys, enums, iam, operations, resourcemanager, run, serviceusage,
+    LoggedRequest,
 };
 
 /// Everything a running emulator shares between requests.
@@ -237,7 +238,13 @@ async fn handle(
         }
     };
     let (status, response_body) = match &result {
-        Ok(v) => (200u16, v.clone()),
+        Ok(v) => {
+            let mut v = v.clone();
+            if enums::wants_ints(&call.query) {
+                enums::encode(name, &mut v);
+            }
+            (200u16, v)
+        }
         Err(e) => (e.http, e.body()),
     };
     *lock(&shared.counters).entry(name.to_string()).or_insert(0) += 1;

@@ -488,3 +488,54 @@ async fn malformed_input_never_panics() {
         }
     }
 }
+
+#[tokio::test]
+async fn integer_enums_when_asked() {
+    let env = Env::new().await;
+    env.enable(
+        "int-proj",
+        &["run.googleapis.com", "apigateway.googleapis.com"],
+    )
+    .await;
+    let body = json!({"template": {"containers": [{"image": "img"}]}});
+    env.ok(
+        "POST",
+        "/v2/projects/int-proj/locations/us-central1/services?serviceId=s",
+        Some(body),
+    )
+    .await;
+    let path = "/v2/projects/int-proj/locations/us-central1/services/s";
+    let ints = env
+        .ok(
+            "GET",
+            &format!("{path}?%24alt=json%3Benum-encoding%3Dint"),
+            None,
+        )
+        .await;
+    assert_eq!(ints["ingress"], json!(1));
+    assert_eq!(ints["launchStage"], json!(4));
+    assert_eq!(ints["traffic"][0]["type"], json!(1));
+    assert_eq!(ints["terminalCondition"]["state"], json!(4));
+    assert_eq!(
+        ints["terminalCondition"]["type"], "Ready",
+        "plain strings are left alone"
+    );
+    let names = env.ok("GET", path, None).await;
+    assert_eq!(names["ingress"], "INGRESS_TRAFFIC_ALL");
+    let svc = env
+        .ok(
+            "GET",
+            "/v1/projects/int-proj/services/run.googleapis.com?$alt=json;enum-encoding=int",
+            None,
+        )
+        .await;
+    assert_eq!(svc["state"], json!(2));
+    let op = env
+        .ok(
+            "POST",
+            "/v1/projects/int-proj/locations/global/apis?apiId=a&$alt=json;enum-encoding=int",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(op["response"]["state"], json!(2));
+}
