@@ -6,6 +6,7 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;
+pub mod emulator;
 pub mod graph;
 pub mod lang;
 pub mod plan;

@@ -1,0 +1,171 @@
+//! Long-running operations: created finished-in-the-future (after the configured delay), read
+//! back as pending or done, for all four APIs that use them (Service Usage, Cloud Run, API
+//! Gateway, API Keys). Each API names and types its operations differently (reference §1.4).
+
+use serde_json::{json, Value};
+
+use super::errors::{ApiError, ApiResult};
+use super::request::{handler, list_body, Call, Route};
+use super::world::{rfc3339, Operation, World};
+
+/// Service Usage's pseudo-operation for an enable that changed nothing [Obs].
+pub const NOOP: &str = "operations/noop.DONE_OPERATION";
+
+/// Records a new operation and returns it as the creating call answers it.
+pub fn start(
+    w: &mut World,
+    c: &Call,
+    name: String,
+    metadata: Option<Value>,
+    outcome: ApiResult,
+) -> Value {
+    let outcome = match outcome {
+        Ok(response) => json!({ "response": response }),
+        Err(e) => json!({ "error": e.operation_status() }),
+    };
+    let op = Operation {
+        name: name.clone(),
+        metadata,
+        outcome,
+        done_ms: c.now_ms + c.op_delay_ms,
+        create_time: rfc3339(c.now_ms),
+    };
+    let view = render(&op, c.now_ms);
+    w.operations.insert(name, op);
+    view
+}
+
+/// An operation that is done already and is not stored (Service Usage no-op, validateOnly).
+pub fn done_now(name: &str, metadata: Option<Value>, response: Value) -> Value {
+    let mut v = json!({"name": name, "done": true, "response": response});
+    if let Some(m) = metadata {
+        v["metadata"] = m;
+    }
+    v
+}
+
+pub fn render(op: &Operation, now_ms: u64) -> Value {
+    let mut v = json!({ "name": op.name });
+    let done = now_ms >= op.done_ms;
+    if let Some(m) = &op.metadata {
+        let mut m = m.clone();
+        if !done {
+            // API Gateway metadata carries `endTime` only once finished.
+            if let Some(o) = m.as_object_mut() {
+                o.remove("endTime");
+            }
+        }
+        v["metadata"] = m;
+    }
+    if done {
+        v["done"] = Value::Bool(true);
+        if let Some(o) = op.outcome.as_object() {
+            for (k, val) in o {
+                v[k] = val.clone();
+            }
+        }
+    }
+    v
+}
+
+/// Routes `operations.get` (and Run/API Gateway list, wait, delete, cancel) for every API.
+pub fn route_call(c: &Call) -> Option<Route> {
+    let segs = c.segs();
+    let (api, version_ok) = match (c.version.as_str(), segs.as_slice()) {
+        ("v1", ["operations", _]) => ("serviceusage", true),
+        ("v2", ["operations", _]) => ("apikeys", true),
+        ("v1", ["projects", _, "locations", _, "operations", ..]) => ("apigateway", true),
+        ("v2", ["projects", _, "locations", _, "operations", ..]) => ("run", true),
+        _ => ("", false),
+    };
+    if !version_ok {
+        return None;
+    }
+    let name = segs.join("/");
+    let is_list = segs.len() == 5;
+    match (c.http.as_str(), c.verb(), is_list) {
+        ("GET", None, false) => handler(method(api, "get"), move |c, w| get(c, w, &name)),
+        ("GET", None, true) if api == "run" || api == "apigateway" => {
+            handler(method(api, "list"), move |c, w| list(c, w, &name))
+        }
+        ("POST", Some("wait"), false) if api == "run" => {
+            handler("run.operations.wait", move |c, w| {
+                c.allow_query(&[])?;
+                get(c, w, &name)
+            })
+        }
+        ("POST", Some("cancel"), false) if api == "apigateway" => {
+            // Operations here finish on their own; cancelling one that is done is a no-op.
+            handler("apigateway.operations.cancel", move |c, w| {
+                get(c, w, &name).map(|_| json!({}))
+            })
+        }
+        ("DELETE", None, false) if api == "run" || api == "apigateway" => {
+            handler(method(api, "delete"), move |_c, w| {
+                match w.operations.remove(&name) {
+                    Some(_) => Ok(json!({})),
+                    None => Err(ApiError::not_found("operation", &name)),
+                }
+            })
+        }
+        _ => None,
+    }
+}
+
+fn method(api: &str, verb: &str) -> &'static str {
+    match (api, verb) {
+        ("serviceusage", _) => "serviceusage.operations.get",
+        ("apikeys", _) => "apikeys.operations.get",
+        ("run", "list") => "run.operations.list",
+        ("run", "delete") => "run.operations.delete",
+        ("run", _) => "run.operations.get",
+        ("apigateway", "list") => "apigateway.operations.list",
+        ("apigateway", "delete") => "apigateway.operations.delete",
+        _ => "apigateway.operations.get",
+    }
+}
+
+fn get(c: &Call, w: &mut World, name: &str) -> ApiResult {
+    if name == NOOP {
+        // Reportedly the no-op operation cannot be polled [Obs].
+        return Err(ApiError::invalid(
+            "Operation name 'noop.DONE_OPERATION' is not valid for polling.",
+        ));
+    }
+    w.operations
+        .get(name)
+        .map(|op| render(op, c.now_ms))
+        .ok_or_else(|| ApiError::not_found("operation", name))
+}
+
+fn list(c: &Call, w: &mut World, parent: &str) -> ApiResult {
+    c.allow_query(&["filter", "pageSize", "pageToken", "returnPartialSuccess"])?;
+    if c.q_bool("returnPartialSuccess")? {
+        return Err(ApiError::new(
+            501,
+            "UNIMPLEMENTED",
+            "returnPartialSuccess is not supported",
+        ));
+    }
+    let prefix = format!("{parent}/");
+    let done_filter = match c.q("filter").unwrap_or_default().replace(' ', "").as_str() {
+        "" => None,
+        "done:true" | "done=true" => Some(true),
+        "done:false" | "done=false" => Some(false),
+        other => {
+            return Err(ApiError::field(
+                "filter",
+                format!("Unsupported filter '{other}'"),
+            ))
+        }
+    };
+    let ops: Vec<Value> = w
+        .operations
+        .values()
+        .filter(|op| op.name.starts_with(&prefix))
+        .filter(|op| done_filter.is_none_or(|d| (c.now_ms >= op.done_ms) == d))
+        .map(|op| render(op, c.now_ms))
+        .collect();
+    let (page, next) = c.page(ops, 100, 100)?;
+    Ok(list_body("operations", page, next))
+}

@@ -1,0 +1,266 @@
+//! The HTTP front: one axum fallback handler that decodes every request into a [`Call`], finds
+//! the API module owning its path (all six APIs share one base URL, routed by path as Google's
+//! hosts route them), applies injected faults, runs it against the world, persists, and logs.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::Value;
+
+use super::errors::{ApiError, ApiResult};
+use super::faults::{FaultConfig, Faults};
+use super::request::{Call, Route};
+use super::world::{now_ms, Clock, World};
+use super::{
+    admin, apigateway, apikeys, enums, iam, operations, resourcemanager, run, serviceusage,
+    LoggedRequest,
+};
+
+/// Everything a running emulator shares between requests.
+#[derive(Debug)]
+pub struct Shared {
+    pub world: Mutex<World>,
+    pub faults: Mutex<Faults>,
+    pub log: Mutex<std::collections::VecDeque<LoggedRequest>>,
+    pub counters: Mutex<BTreeMap<String, u64>>,
+    pub data_file: Option<PathBuf>,
+    pub op_delay: Duration,
+}
+
+impl Shared {
+    pub fn new(
+        world: World,
+        faults: FaultConfig,
+        op_delay: Duration,
+        data_file: Option<PathBuf>,
+    ) -> Self {
+        Shared {
+            world: Mutex::new(world),
+            faults: Mutex::new(Faults::new(faults)),
+            log: Mutex::new(std::collections::VecDeque::new()),
+            counters: Mutex::new(BTreeMap::new()),
+            data_file,
+            op_delay,
+        }
+    }
+
+    /// Persists the world (temp file + rename, so a reader never sees half a file).
+    pub fn persist(&self, world: &World) -> std::io::Result<()> {
+        let Some(path) = &self.data_file else {
+            return Ok(());
+        };
+        // Compact JSON: the file is rewritten after every write request, so size is time.
+        let text = serde_json::to_vec(world).map_err(std::io::Error::other)?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, path)
+    }
+}
+
+/// Locks, recovering from a poisoned lock: the world is plain data, so a panic elsewhere leaves
+/// nothing half-invariant that a later request could trip on.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The router over a shared emulator state.
+pub fn router_with(shared: Arc<Shared>) -> Router {
+    Router::new().fallback(handle).with_state(shared)
+}
+
+fn percent_decode(s: &str) -> String {
+    fn hex(c: u8) -> Option<u8> {
+        (c as char).to_digit(16).map(|d| d as u8)
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Request-log entries kept (oldest dropped first).
+const MAX_LOG: usize = 100_000;
+
+const MODULES: &[fn(&Call) -> Option<Route>] = &[
+    operations::route_call,
+    serviceusage::route,
+    iam::route,
+    resourcemanager::route,
+    run::route,
+    apigateway::route,
+    apikeys::route,
+];
+
+fn json_response(status: u16, body: &Value) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        code,
+        [("content-type", "application/json; charset=UTF-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    if let Some(rest) = path.strip_prefix("/__emulator/") {
+        let (status, v) = admin::handle(&shared, method.as_str(), rest);
+        return json_response(status, &v);
+    }
+    let query: Vec<(String, String)> =
+        axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri)
+            .map(|q| q.0)
+            .unwrap_or_default();
+    let mut segs: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(percent_decode)
+        .collect();
+    let version = if segs.is_empty() {
+        String::new()
+    } else {
+        segs.remove(0)
+    };
+    let mut verb = None;
+    if let Some(last) = segs.last_mut() {
+        if let Some((seg, v)) = last.clone().split_once(':') {
+            *last = seg.to_string();
+            verb = Some(v.to_string());
+        }
+    }
+    let parsed_body: ApiResult<Value> = if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(Value::Null)
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::invalid(format!("Invalid JSON payload received. {e}")))
+    };
+    let request_body = parsed_body.as_ref().ok().filter(|v| !v.is_null()).cloned();
+    let user_project = headers
+        .get("x-goog-user-project")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let mut call = Call {
+        http: method.as_str().to_string(),
+        version,
+        segs,
+        verb,
+        query,
+        body: parsed_body.clone().unwrap_or(Value::Null),
+        user_project,
+        fail_op: false,
+        op_delay_ms: shared.op_delay.as_millis() as u64,
+        now_ms: 0,
+    };
+    let found = MODULES.iter().find_map(|m| m(&call));
+    let (name, result) = match found {
+        None => (
+            "unknown",
+            Err(ApiError::new(
+                404,
+                "NOT_FOUND",
+                format!("Method not found: {} {path}", method),
+            )),
+        ),
+        Some(route) => {
+            let (latency, op_delay) = {
+                let f = lock(&shared.faults);
+                (
+                    f.latency(route.method),
+                    f.operation_delay(route.method, shared.op_delay),
+                )
+            };
+            call.op_delay_ms = op_delay.as_millis() as u64;
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            let fault = {
+                let mut f = lock(&shared.faults);
+                let fault = f.request_fault();
+                call.fail_op = fault.is_none() && f.operation_fails();
+                fault
+            };
+            let result = match (fault, parsed_body) {
+                (Some(e), _) => Err(e),
+                (None, Err(e)) => Err(e),
+                (None, Ok(_)) => {
+                    call.now_ms = now_ms();
+                    let clock = {
+                        let f = &lock(&shared.faults).config;
+                        Clock {
+                            now_ms: call.now_ms,
+                            enable_propagation_ms: f.enable_propagation.as_millis() as u64,
+                            account_propagation_ms: f.service_account_propagation.as_millis()
+                                as u64,
+                        }
+                    };
+                    let mut world = lock(&shared.world);
+                    world.clock = clock;
+                    let before = world.seq;
+                    let snapshot_ops = world.operations.len();
+                    let result = (route.run)(&call, &mut world);
+                    // Persist when the call changed the world: a successful write, or anything
+                    // that consumed IDs or recorded an operation (failed requests change nothing).
+                    let wrote = call.http != "GET" && result.is_ok();
+                    if wrote || world.seq != before || world.operations.len() != snapshot_ops {
+                        if let Err(e) = shared.persist(&world) {
+                            // Serving keeps working in memory; the failure is reported in the log.
+                            eprintln!("keyway emulator: cannot persist world: {e}");
+                        }
+                    }
+                    result
+                }
+            };
+            (route.method, result)
+        }
+    };
+    let (status, response_body) = match &result {
+        Ok(v) => {
+            let mut v = v.clone();
+            if enums::wants_ints(&call.query) {
+                enums::encode(name, &mut v);
+            }
+            (200u16, v)
+        }
+        Err(e) => (e.http, e.body()),
+    };
+    *lock(&shared.counters).entry(name.to_string()).or_insert(0) += 1;
+    let mut log = lock(&shared.log);
+    // Bounded so a long benchmark cannot grow memory without limit; counters stay exact.
+    if log.len() >= MAX_LOG {
+        log.pop_front();
+    }
+    log.push_back(LoggedRequest {
+        method: name.to_string(),
+        http_method: method.as_str().to_string(),
+        path,
+        query: uri.query().unwrap_or_default().to_string(),
+        status,
+        request_body,
+        response_body: response_body.clone(),
+    });
+    json_response(status, &response_body)
+}

@@ -1,0 +1,87 @@
+//! Test harness: a started emulator plus a JSON client.
+
+use std::time::Duration;
+
+use keyway::emulator::{Emulator, Options};
+use serde_json::{json, Value};
+
+pub struct Env {
+    pub emu: Emulator,
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Env {
+    pub async fn new() -> Env {
+        Env::with(Options::default()).await
+    }
+
+    pub async fn with(opts: Options) -> Env {
+        let emu = Emulator::start(opts).await.expect("emulator starts");
+        let base = emu.base_url();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        Env { emu, http, base }
+    }
+
+    /// Sends `method path` (path starting with `/`) with an optional JSON body.
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(m, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let resp = req.send().await.expect("request is answered");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        let v = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).expect("JSON body")
+        };
+        (status, v)
+    }
+
+    pub async fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (s, v) = self.call(method, path, body).await;
+        assert_eq!(s, 200, "{method} {path} -> {v}");
+        v
+    }
+
+    /// Enables services through Service Usage and checks the operation finished.
+    pub async fn enable(&self, project: &str, services: &[&str]) {
+        let ids: Vec<&str> = services.to_vec();
+        let op = self
+            .ok(
+                "POST",
+                &format!("/v1/projects/{project}/services:batchEnable"),
+                Some(json!({"serviceIds": ids})),
+            )
+            .await;
+        assert_eq!(op["done"], json!(true), "{op}");
+    }
+}
+
+/// Asserts an error answer: HTTP status and canonical status name.
+pub fn assert_error(got: &(u16, Value), http: u16, status: &str) {
+    assert_eq!(got.0, http, "{}", got.1);
+    assert_eq!(got.1["error"]["code"], json!(http), "{}", got.1);
+    assert_eq!(got.1["error"]["status"], json!(status), "{}", got.1);
+    assert!(got.1["error"]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+}
+
+/// The `reason` of the first ErrorInfo detail.
+pub fn reason(v: &Value) -> Option<String> {
+    v["error"]["details"]
+        .as_array()?
+        .iter()
+        .find(|d| d["@type"] == "type.googleapis.com/google.rpc.ErrorInfo")
+        .and_then(|d| d["reason"].as_str())
+        .map(str::to_string)
+}
