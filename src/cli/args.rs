@@ -77,6 +77,8 @@ pub enum Command {
     State(StateCommand),
     /// Print the dependency graph in DOT format.
     Graph(DirArg),
+    /// Run the local Google Cloud emulator (loopback only) until interrupted.
+    Emulator(EmulatorArgs),
     /// Remove a stale lock by its ID.
     ForceUnlock {
         /// The lock ID, as the lock error printed it.
@@ -85,6 +87,38 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// `emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 8099)]
+    pub port: u16,
+    /// Persist the emulated cloud to this file so separate commands see the same world.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Start with an empty cloud even if the data file exists.
+    #[arg(long)]
+    pub reset: bool,
+    /// How long long-running operations take, in milliseconds.
+    #[arg(long = "operation-delay-ms", default_value_t = 0)]
+    pub operation_delay_ms: u64,
+    /// Latency added to every request, in milliseconds.
+    #[arg(long = "latency-ms", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Fraction (0-1) of requests answered 429 RESOURCE_EXHAUSTED.
+    #[arg(long = "rate-429", default_value_t = 0.0)]
+    pub rate_429: f64,
+    /// Fraction (0-1) of requests answered 503 UNAVAILABLE.
+    #[arg(long = "rate-503", default_value_t = 0.0)]
+    pub rate_503: f64,
+    /// Fraction (0-1) of long-running operations that finish with an error.
+    #[arg(long = "operation-failure-rate", default_value_t = 0.0)]
+    pub operation_failure_rate: f64,
+    /// Seed of the fault generator (same seed, same faults).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// A folder argument.

@@ -88,5 +88,6 @@ async fn run(command: Command, st: Style) -> Result<ExitCode, Failure> {
         Command::State(c) => state::state(c),
         Command::Graph(d) => misc::graph(d.dir),
         Command::ForceUnlock { id, .. } => state::force_unlock(&id),
+        Command::Emulator(a) => emulator::run(a).await,
     }
 }

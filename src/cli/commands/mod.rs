@@ -1,5 +1,6 @@
 //! One module per command family; each is short and calls library functions.
 
+pub mod emulator;
 pub mod misc;
 pub mod output;
 pub mod plan;
