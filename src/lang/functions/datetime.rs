@@ -297,6 +297,10 @@ mod tests {
                 r#"timecmp("2023-03-05T17:08:09Z", "2024-03-05T16:08:09Z")"#,
                 r#"-1"#,
             ),
+            (
+                r#"formatdate("EEEE, MMMM D, YYYY h:mm aa", "2024-03-05T15:04:05Z")"#,
+                r#""Tuesday, March 5, 2024 15:04 pm""#,
+            ),
         ]);
     }
 }

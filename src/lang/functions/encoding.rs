@@ -2,7 +2,6 @@
 //! URL query escaping, producing byte-for-byte what Terraform produces.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -124,17 +123,36 @@ fn base64decode(a: &Args) -> Result<Value, String> {
         .map_err(|_| a.fail("the result of decoding the provided string is not valid UTF-8"))
 }
 
-/// Gzip with Go's header fields (no name, mtime 0, OS "unknown"); the compressed bytes may
-/// differ from Go's encoder, but decompress to the same text.
+/// Gzip framed the way Terraform's Go code writes it: a 10-byte header (mtime 0, OS
+/// "unknown"), the deflate stream flushed with a sync flush, then the empty final stored
+/// block Go's Close adds, then CRC-32 and length. The deflate body comes from miniz, so long
+/// repetitive inputs may compress differently from Go, but always decompress the same.
 fn base64gzip(a: &Args) -> Result<Value, String> {
     let text = a.str(0)?;
-    let mut enc = flate2::GzBuilder::new()
-        .operating_system(255)
-        .write(Vec::new(), flate2::Compression::default());
-    enc.write_all(text.as_bytes())
-        .and_then(|()| enc.finish())
-        .map(|bytes| Value::String(STANDARD.encode(bytes)))
-        .map_err(|e| a.fail(format!("failed to write gzip raw data: {e}")))
+    let data = text.as_bytes();
+    let mut deflate = flate2::Compress::new(flate2::Compression::default(), false);
+    let mut body = Vec::with_capacity(data.len() + 64);
+    let mut input = data;
+    loop {
+        body.reserve(data.len() / 2 + 64);
+        let before = deflate.total_in();
+        deflate
+            .compress_vec(input, &mut body, flate2::FlushCompress::Sync)
+            .map_err(|e| a.fail(format!("failed to write gzip raw data: {e}")))?;
+        let used = usize::try_from(deflate.total_in() - before).unwrap_or(input.len());
+        input = input.get(used..).unwrap_or_default();
+        if input.is_empty() && body.len() < body.capacity() {
+            break;
+        }
+    }
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    Ok(STANDARD.encode(out).into())
 }
 
 fn urlencode(s: &str) -> String {
@@ -343,6 +361,46 @@ mod tests {
             ),
             (r#"yamldecode("a: &x 1\nb: *x\n")"#, r#"{"a":1,"b":1}"#),
             (r#"yamldecode("")"#, r#"!missing start of document"#),
+            (
+                r#"yamlencode({name = "api", ports = [80, 443], tags = {env = "prod", team = "platform"}, html = "<a href=\"x\">&</a>", multi = "line one\nline two\n", empty = [], nested = [{a = 1}, [2, 3]]})"#,
+                r#""\"empty\": []\n\"html\": \"\u003ca href=\\\"x\\\"\u003e\u0026\u003c/a\u003e\"\n\"multi\": |\n  line one\n  line two\n\"name\": \"api\"\n\"nested\":\n- \"a\": 1\n- - 2\n  - 3\n\"ports\":\n- 80\n- 443\n\"tags\":\n  \"env\": \"prod\"\n  \"team\": \"platform\"\n""#,
+            ),
+            (
+                r#"jsonencode({name = "api", ports = [80, 443], tags = {env = "prod", team = "platform"}, html = "<a href=\"x\">&</a>"})"#,
+                r#""{\"html\":\"\\u003ca href=\\\"x\\\"\\u003e\\u0026\\u003c/a\\u003e\",\"name\":\"api\",\"ports\":[80,443],\"tags\":{\"env\":\"prod\",\"team\":\"platform\"}}""#,
+            ),
+            (
+                r#"csvdecode("name,port\nweb,80\napi,\"8,080\"\n")"#,
+                r#"[{"name":"web","port":"80"},{"name":"api","port":"8,080"}]"#,
+            ),
+            (r#"base64encode("héllo")"#, r#""aMOpbGxv""#),
+            (
+                r#"base64gzip("hello")"#,
+                r#""H4sIAAAAAAAA/8pIzcnJBwAAAP//AQAA//+GphA2BQAAAA==""#,
+            ),
         ]);
+    }
+
+    /// Longer inputs may compress differently from Go's encoder (see `base64gzip`), so
+    /// check that the result is a gzip stream of the input.
+    #[test]
+    fn base64gzip_round_trips() {
+        use base64::Engine;
+        use std::io::Read;
+        let text = "The quick brown fox jumps over the lazy dog. The quick brown fox!".repeat(50);
+        let ctx = super::super::FuncContext {
+            base_dir: std::path::Path::new("."),
+            render_template: &|_, _| Ok(crate::lang::Value::Null),
+        };
+        let got = super::super::call("base64gzip", vec![text.as_str().into()], &ctx);
+        let encoded = got.expect("gzip works");
+        let bytes = super::STANDARD
+            .decode(encoded.as_str().unwrap_or_default())
+            .expect("base64");
+        let mut plain = String::new();
+        flate2::read::GzDecoder::new(bytes.as_slice())
+            .read_to_string(&mut plain)
+            .expect("gunzip");
+        assert_eq!(plain, text);
     }
 }

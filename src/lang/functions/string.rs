@@ -374,6 +374,15 @@ mod tests {
                 r#"!Invalid value for "str" parameter: argument must not be null."#,
             ),
             (r#"upper(5)"#, r#""5""#),
+            (
+                r#"format("%s-%03d|%5.2f|%-4s|%x|%q|%v|%t|%%", "web", 7, 3.14159, "ab", 255, "hi", [1, "a"], true)"#,
+                r#""web-007| 3.14|ab  |ff|\"hi\"|[1,\"a\"]|true|%""#,
+            ),
+            (
+                r#"regex("(?P<key>\\w+)=(?P<val>\\w+)", "a=b")"#,
+                r#"{"key":"a","val":"b"}"#,
+            ),
+            (r#"title("hello wORLD-foo")"#, r#""Hello WORLD-Foo""#),
         ]);
     }
 }
