@@ -139,14 +139,26 @@ fn compact(a: &Args) -> Result<Value, String> {
 fn concat(a: &Args) -> Result<Value, String> {
     let mut out = Vec::new();
     for i in 0..a.len() {
-        out.extend(a.seq(i)?);
+        let items = a.seq(i).map_err(|_| {
+            let got = type_word(a.raw(i));
+            a.err(
+                i,
+                format!("all arguments must be lists or tuples; got {got}"),
+            )
+        })?;
+        out.extend(items);
     }
     Ok(Value::List(out))
 }
 
+/// The list is unified to one element type first, so `["1", 1]` holds one element.
 fn distinct(a: &Args) -> Result<Value, String> {
     let mut out: Vec<Value> = Vec::new();
-    for item in a.seq(0)? {
+    let list = a.typed(0, &Type::List(Box::new(Type::Any)))?;
+    let Value::List(items) = list else {
+        return Err(a.err(0, "list required"));
+    };
+    for item in items {
         if !out.contains(&item) {
             out.push(item);
         }
@@ -190,14 +202,19 @@ fn length(a: &Args) -> Result<Value, String> {
         Value::String(s) => s.chars().count(),
         Value::List(items) | Value::Set(items) => items.len(),
         Value::Object(map) => map.len(),
-        _ => return Err(a.err(0, "collection or structural type is required")),
+        _ => {
+            return Err(a.fail("argument must be a string, a collection type, or a structural type"))
+        }
     };
     Ok(Value::number(n as f64))
 }
 
 fn lookup(a: &Args) -> Result<Value, String> {
     if a.len() > 3 {
-        return Err("Function \"lookup\" expects only 3 argument(s).".into());
+        return Err(a.fail(format!(
+            "lookup() takes two or three arguments, got {}",
+            a.len()
+        )));
     }
     let map = a.map(0)?;
     let key = a.str(1)?;
@@ -223,11 +240,16 @@ fn matchkeys(a: &Args) -> Result<Value, String> {
 
 fn merge(a: &Args) -> Result<Value, String> {
     let mut out = BTreeMap::new();
-    for (i, arg) in a.rest(0).iter().enumerate() {
+    for arg in a.rest(0) {
         match arg {
             Value::Null => {}
             Value::Object(map) => out.extend(map.clone()),
-            _ => return Err(a.err(i, "arguments must be maps or objects")),
+            other => {
+                return Err(a.fail(format!(
+                    "arguments must be maps or objects, got {:?}",
+                    type_word(other)
+                )))
+            }
         }
     }
     Ok(Value::Object(out))
@@ -245,6 +267,8 @@ fn one(a: &Args) -> Result<Value, String> {
     }
 }
 
+const TOO_MANY_VALUES: &str = "more than 1024 values were generated; either decrease the difference between start and end or use a smaller step";
+
 /// `range(limit)`, `range(start, limit)` or `range(start, limit, step)`; capped at 1024
 /// elements like Terraform.
 fn range(a: &Args) -> Result<Value, String> {
@@ -257,8 +281,9 @@ fn range(a: &Args) -> Result<Value, String> {
         3 => (a.num(0)?, a.num(1)?, a.num(2)?),
         _ => return Err(a.fail("must have one, two, or three arguments")),
     };
-    if step == 0.0 {
-        return Err(a.err(2, "step must not be zero"));
+    // A zero step never reaches the limit: Terraform reports it as too many values.
+    if step == 0.0 && start != limit {
+        return Err(a.fail(TOO_MANY_VALUES));
     }
     if (step > 0.0 && limit < start) || (step < 0.0 && limit > start) {
         return Err(a.fail(if step > 0.0 {
@@ -271,7 +296,7 @@ fn range(a: &Args) -> Result<Value, String> {
     let mut x = start;
     while (step > 0.0 && x < limit) || (step < 0.0 && x > limit) {
         if out.len() >= 1024 {
-            return Err(a.fail("more than 1024 values were generated; either decrease the difference between start and end or use a smaller step"));
+            return Err(a.fail(TOO_MANY_VALUES));
         }
         out.push(Value::number(x));
         x += step;
@@ -311,8 +336,8 @@ fn setunion(a: &Args) -> Result<Value, String> {
 
 /// Every combination of one element from each argument; a list if any argument is a list.
 fn setproduct(a: &Args) -> Result<Value, String> {
-    if a.len() == 0 {
-        return Err(a.fail("at least one argument is required"));
+    if a.len() < 2 {
+        return Err(a.fail("at least two arguments are required"));
     }
     let inputs = sets(a)?;
     let mut combos: Vec<Vec<Value>> = vec![vec![]];
@@ -497,6 +522,57 @@ mod tests {
                 r#"[["a","1"],["a","2"],["b","1"],["b","2"]]"#,
             ),
             (r#"range(1, 10, 3)"#, r#"[1,4,7]"#),
+            (
+                r#"length(5)"#,
+                r#"!argument must be a string, a collection type, or a structural type"#,
+            ),
+            (
+                r#"length(null)"#,
+                r#"!Invalid value for "value" parameter: argument must not be null."#,
+            ),
+            (
+                r#"keys([1])"#,
+                r#"!Invalid value for "inputMap" parameter: must have map or object type."#,
+            ),
+            (
+                r#"merge([1])"#,
+                r#"!arguments must be maps or objects, got "tuple""#,
+            ),
+            (
+                r#"lookup({a = 1}, "a", 1, 2)"#,
+                r#"!lookup() takes two or three arguments, got 4"#,
+            ),
+            (r#"flatten(toset([1]))"#, r#"[1]"#),
+            (r#"contains(toset(["a"]), "a")"#, r#"true"#),
+            (r#"distinct(["a", 1, "1"])"#, r#"["a","1"]"#),
+            (
+                r#"concat(["a"], "b")"#,
+                r#"!all arguments must be lists or tuples; got string"#,
+            ),
+            (r#"range(0)"#, r#"[]"#),
+            (r#"range(5, 1)"#, r#"[5,4,3,2]"#),
+            (
+                r#"range(1, 2, 0)"#,
+                r#"!more than 1024 values were generated"#,
+            ),
+            (
+                r#"setproduct(["a"])"#,
+                r#"!at least two arguments are required"#,
+            ),
+            (r#"chunklist([1, 2], 0)"#, r#"[[1,2]]"#),
+            (
+                r#"zipmap(["a"], [1, 2])"#,
+                r#"!number of keys (1) does not match number of values (2)"#,
+            ),
         ]);
+    }
+}
+
+/// How cty names a value's type in messages.
+fn type_word(v: &Value) -> &'static str {
+    match v {
+        Value::List(_) => "tuple",
+        Value::Object(_) => "object",
+        other => other.type_name(),
     }
 }

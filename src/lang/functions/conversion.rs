@@ -34,10 +34,9 @@ fn to(a: &Args, ty: &Type) -> Result<Value, String> {
             (Type::Bool, Value::String(_)) => format!(
                 "cannot convert {described} to bool; only the strings \"true\" or \"false\" are allowed"
             ),
-            (Type::String | Type::Number | Type::Bool, _) => {
-                format!("cannot convert {described} to {}", ty.friendly())
-            }
-            _ => e,
+            // Errors inside elements or attributes already say where they are.
+            _ if e.starts_with("element") || e.starts_with("attribute") => e,
+            _ => format!("cannot convert {described} to {}", ty.friendly()),
         };
         a.err(0, why)
     })
@@ -89,6 +88,15 @@ mod tests {
             (r#"nonsensitive(sensitive("x"))"#, r#""x""#),
             (r#"issensitive(sensitive("x"))"#, r#"true"#),
             (r#"issensitive("x")"#, r#"false"#),
+            (
+                r#"tomap(["a"])"#,
+                r#"!cannot convert tuple to map of any single type"#,
+            ),
+            (
+                r#"tolist({a = 1})"#,
+                r#"!cannot convert object to list of any single type"#,
+            ),
+            (r#"toset([[1], [1]])"#, r#"[[1]]"#),
         ]);
     }
 }

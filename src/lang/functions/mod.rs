@@ -208,14 +208,20 @@ impl Args<'_, '_> {
     }
 
     fn str(&self, i: usize) -> Result<String, String> {
-        match self.typed(i, &Type::String)? {
+        let converted = convert(self.get(i)?.clone(), &Type::String);
+        match converted.map_err(|_| self.err(i, "string required"))? {
             Value::String(s) => Ok(s),
             _ => Err(self.err(i, "string required")),
         }
     }
 
     fn num(&self, i: usize) -> Result<f64, String> {
-        match self.typed(i, &Type::Number)? {
+        let converted = convert(self.get(i)?.clone(), &Type::Number);
+        let converted = converted.map_err(|e| match self.raw(i) {
+            Value::String(_) => self.err(i, e),
+            _ => self.err(i, "number required"),
+        })?;
+        match converted {
             Value::Number(n) => Ok(n.0),
             _ => Err(self.err(i, "number required")),
         }
@@ -241,14 +247,17 @@ impl Args<'_, '_> {
     fn map(&self, i: usize) -> Result<BTreeMap<String, Value>, String> {
         match self.get(i)? {
             Value::Object(m) => Ok(m.clone()),
-            _ => Err(self.err(i, "map of any single type required")),
+            _ => Err(self.err(i, "must have map or object type")),
         }
     }
 
     /// A list whose elements are all converted to strings.
     fn str_list(&self, i: usize) -> Result<Vec<String>, String> {
         let mut out = Vec::new();
-        for item in self.seq(i)? {
+        let items = self
+            .seq(i)
+            .map_err(|_| self.err(i, "list of string required"))?;
+        for item in items {
             match convert(item, &Type::String) {
                 Ok(Value::String(s)) => out.push(s),
                 Ok(Value::Null) => return Err(self.err(i, "element must not be null")),

@@ -274,6 +274,7 @@ mod tests {
                 r#"cidrsubnets("10.0.0.0/24", 1, 1, 1)"#,
                 r#"!not enough remaining address space for a subnet with a prefix of 25 bits after 10.0.0.128/25"#,
             ),
+            (r#"cidrsubnets("10.0.0.0/8")"#, r#"[]"#),
         ]);
     }
 }

@@ -125,7 +125,7 @@ fn join(a: &Args) -> Result<Value, String> {
 }
 
 fn compile(a: &Args, pattern: &str) -> Result<Regex, String> {
-    Regex::new(pattern).map_err(|e| a.err(0, format!("invalid regular expression pattern: {e}")))
+    Regex::new(pattern).map_err(|e| a.err(0, format!("invalid regexp pattern: {e}")))
 }
 
 /// What one match yields: the whole match, the list of captures, or an object of named
@@ -171,8 +171,7 @@ fn replace(a: &Args) -> Result<Value, String> {
     let pattern = substr.strip_prefix('/').and_then(|p| p.strip_suffix('/'));
     match pattern {
         Some(p) if substr.len() > 1 => {
-            let re = Regex::new(p)
-                .map_err(|e| a.err(1, format!("invalid regular expression pattern: {e}")))?;
+            let re = Regex::new(p).map_err(|e| a.err(1, format!("invalid regexp pattern: {e}")))?;
             Ok(re.replace_all(&s, with.as_str()).into_owned().into())
         }
         _ if substr.is_empty() => Ok(go_replace_empty(&s, &with).into()),
@@ -383,6 +382,18 @@ mod tests {
                 r#"{"key":"a","val":"b"}"#,
             ),
             (r#"title("hello wORLD-foo")"#, r#""Hello WORLD-Foo""#),
+            (
+                r#"join(",", "a")"#,
+                r#"!Invalid value for "lists" parameter: list of string required."#,
+            ),
+            (
+                r#"upper(["a"])"#,
+                r#"!Invalid value for "str" parameter: string required."#,
+            ),
+            (
+                r#"regex("(", "x")"#,
+                r#"!Invalid value for "pattern" parameter: invalid regexp pattern"#,
+            ),
         ]);
     }
 }
