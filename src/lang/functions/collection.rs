@@ -429,6 +429,15 @@ fn zipmap(a: &Args) -> Result<Value, String> {
     Ok(Value::Object(keys.into_iter().zip(values).collect()))
 }
 
+/// How cty names a value's type in messages.
+fn type_word(v: &Value) -> &'static str {
+    match v {
+        Value::List(_) => "tuple",
+        Value::Object(_) => "object",
+        other => other.type_name(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -565,14 +574,5 @@ mod tests {
                 r#"!number of keys (1) does not match number of values (2)"#,
             ),
         ]);
-    }
-}
-
-/// How cty names a value's type in messages.
-fn type_word(v: &Value) -> &'static str {
-    match v {
-        Value::List(_) => "tuple",
-        Value::Object(_) => "object",
-        other => other.type_name(),
     }
 }
