@@ -17,12 +17,12 @@ pub(super) const FUNCS: &[Func] = &[
     v("coalesce", &[], "vals", coalesce),
     v("coalescelist", &[], "vals", coalescelist),
     f("compact", &["list"], compact),
-    v("concat", &[], "seqs", concat),
+    v("concat", &[], "seqs", concat).unknown_elements(),
     f("contains", &["list", "value"], |a| {
         Ok(a.seq(0)?.contains(a.raw(1)).into())
     }),
     f("distinct", &["list"], distinct),
-    f("element", &["list", "index"], element),
+    f("element", &["list", "index"], element).unknown_elements(),
     f("flatten", &["list"], |a| {
         Ok(Value::List(flatten(a.seq(0)?)))
     }),
@@ -31,16 +31,18 @@ pub(super) const FUNCS: &[Func] = &[
         Ok(Value::List(
             a.map(0)?.into_keys().map(Value::String).collect(),
         ))
-    }),
-    f("length", &["value"], length),
-    v("lookup", &["inputMap", "key"], "default", lookup),
+    })
+    .unknown_elements(),
+    f("length", &["value"], length).unknown_elements(),
+    v("lookup", &["inputMap", "key"], "default", lookup).unknown_elements(),
     f("matchkeys", &["values", "keys", "searchset"], matchkeys),
-    v("merge", &[], "maps", merge),
-    f("one", &["list"], one),
+    v("merge", &[], "maps", merge).unknown_elements(),
+    f("one", &["list"], one).unknown_elements(),
     v("range", &[], "params", range),
     f("reverse", &["list"], |a| {
         Ok(Value::List(a.seq(0)?.into_iter().rev().collect()))
-    }),
+    })
+    .unknown_elements(),
     v(
         "setintersection",
         &["first_set"],
@@ -50,13 +52,14 @@ pub(super) const FUNCS: &[Func] = &[
     v("setproduct", &[], "sets", setproduct),
     f("setsubtract", &["a", "b"], setsubtract),
     v("setunion", &["first_set"], "other_sets", setunion),
-    f("slice", &["list", "start_index", "end_index"], slice),
+    f("slice", &["list", "start_index", "end_index"], slice).unknown_elements(),
     f("sort", &["list"], sort),
     f("sum", &["list"], sum),
     f("transpose", &["values"], transpose),
     f("values", &["mapping"], |a| {
         Ok(Value::List(a.map(0)?.into_values().collect()))
-    }),
+    })
+    .unknown_elements(),
     f("zipmap", &["keys", "values"], zipmap),
 ];
 

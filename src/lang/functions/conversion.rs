@@ -15,8 +15,9 @@ pub(super) const FUNCS: &[Func] = &[
     f("tobool", &["v"], |a| to(a, &Type::Bool)),
     f("tolist", &["v"], |a| {
         to(a, &Type::List(Box::new(Type::Any)))
-    }),
-    f("tomap", &["v"], |a| to(a, &Type::Map(Box::new(Type::Any)))),
+    })
+    .unknown_elements(),
+    f("tomap", &["v"], |a| to(a, &Type::Map(Box::new(Type::Any)))).unknown_elements(),
     f("tonumber", &["v"], |a| to(a, &Type::Number)),
     f("toset", &["v"], |a| to(a, &Type::Set(Box::new(Type::Any)))),
     f("tostring", &["v"], |a| to(a, &Type::String)),

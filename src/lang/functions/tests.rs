@@ -126,8 +126,34 @@ fn unknown_arguments_give_unknown_results() {
     };
     let got = call("upper", vec![Value::Unknown], &ctx);
     assert_eq!(got, Ok(Value::Unknown));
-    let got = call("length", vec![Value::List(vec![Value::Unknown])], &ctx);
+    let got = call("jsonencode", vec![Value::List(vec![Value::Unknown])], &ctx);
     assert_eq!(got, Ok(Value::Unknown));
+    // Functions that only move elements keep unknown elements and stay known.
+    let list = Value::List(vec![Value::Unknown, Value::number(1.0)]);
+    assert_eq!(
+        call("length", vec![list.clone()], &ctx),
+        Ok(Value::number(2.0))
+    );
+    let got = call(
+        "concat",
+        vec![list.clone(), Value::List(vec!["a".into()])],
+        &ctx,
+    );
+    let want = Value::List(vec![Value::Unknown, Value::number(1.0), "a".into()]);
+    assert_eq!(got, Ok(want));
+    let got = call(
+        "tolist",
+        vec![Value::List(vec![Value::Unknown, "a".into()])],
+        &ctx,
+    );
+    assert_eq!(got, Ok(Value::List(vec![Value::Unknown, "a".into()])));
+    let obj = Value::Object([("k".to_string(), Value::Unknown)].into());
+    let got = call("keys", vec![obj.clone()], &ctx);
+    assert_eq!(got, Ok(Value::List(vec!["k".into()])));
+    assert_eq!(
+        call("merge", vec![obj, Value::Unknown], &ctx),
+        Ok(Value::Unknown)
+    );
 }
 
 #[test]
