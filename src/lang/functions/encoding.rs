@@ -378,6 +378,38 @@ mod tests {
                 r#"base64gzip("hello")"#,
                 r#""H4sIAAAAAAAA/8pIzcnJBwAAAP//AQAA//+GphA2BQAAAA==""#,
             ),
+            (
+                r#"yamldecode("[y, Y, n, on, off, yes, No, True, ~, Null, 0x1F, 0o17, 017, 0b101, 1_000, +12, -1.5e3, .5, 1., 2001-12-14t21:59:43.10-05:00, 2002-12-14, 12:30, \"yes\", !!str 12, !!int \"7\", 1e3, 0.1]")"#,
+                r#"[true,true,false,true,false,true,false,true,null,null,31,15,17,"0b101","1_000",12,-1500,0.5,1,"2001-12-14T21:59:43-05:00","2002-12-14T00:00:00Z","12:30","yes","12","7",1000,0.1]"#,
+            ),
+            (
+                r#"yamldecode("a: &a {x: 1}\nb:\n  <<: *a\n  y: 2\n")"#,
+                r#"{"a":{"x":1},"b":{"true":2,"x":1}}"#,
+            ),
+            (
+                r#"yamldecode("{1: a, true: b}")"#,
+                r#"{"1":"a","true":"b"}"#,
+            ),
+            (
+                r#"yamldecode("text: >\n  folded\n  lines\nlit: |\n  keep\n")"#,
+                r#"{"lit":"keep\n","text":"folded lines\n"}"#,
+            ),
+            (
+                r#"yamldecode("? [1]\n: x\n")"#,
+                r#"!only strings are allowed as mapping keys"#,
+            ),
+            (
+                r#"yamldecode("a: 1\n---\nb: 2\n")"#,
+                r#"!unexpected extra content after value"#,
+            ),
+            (
+                r#"yamldecode("{null: c}")"#,
+                r#"!mapping key cannot be null"#,
+            ),
+            (
+                r#"yamldecode("key: !custom val")"#,
+                r#"!unsupported tag "!custom""#,
+            ),
         ]);
     }
 
