@@ -202,7 +202,10 @@ fn index(a: &Args) -> Result<Value, String> {
 
 fn length(a: &Args) -> Result<Value, String> {
     let n = match a.get(0)? {
-        Value::String(s) => s.chars().count(),
+        // Terraform counts grapheme clusters: "é" written as e + U+0301 is one.
+        Value::String(s) => {
+            unicode_segmentation::UnicodeSegmentation::graphemes(s.as_str(), true).count()
+        }
         Value::List(items) | Value::Set(items) => items.len(),
         Value::Object(map) => map.len(),
         _ => {
@@ -476,6 +479,8 @@ mod tests {
             (r#"values({b = 1, a = 2})"#, r#"[2,1]"#),
             (r#"length({a = 1, b = 2})"#, r#"2"#),
             (r#"length("héllo")"#, r#"5"#),
+            (r#"length("g\u0308x")"#, r#"2"#),
+            (r#"length("👍🏽!")"#, r#"2"#),
             (r#"length([1, 2, 3])"#, r#"3"#),
             (r#"lookup({a = 1}, "a")"#, r#"1"#),
             (r#"lookup({a = 1}, "b", "dflt")"#, r#""dflt""#),

@@ -1,6 +1,7 @@
 //! String functions: case, trimming, splitting and joining, regular expressions, `format`.
 
 use regex::Regex;
+use unicode_segmentation::UnicodeSegmentation;
 
 use super::format::sprintf;
 use super::{f, v, Args, Func};
@@ -31,7 +32,7 @@ pub(super) const FUNCS: &[Func] = &[
         Ok(a.str(0)?.contains(&a.str(1)?).into())
     }),
     f("strrev", &["str"], |a| {
-        Ok(a.str(0)?.chars().rev().collect::<String>().into())
+        Ok(a.str(0)?.graphemes(true).rev().collect::<String>().into())
     }),
     f("substr", &["str", "offset", "length"], substr),
     f("title", &["str"], |a| Ok(title(&a.str(0)?).into())),
@@ -199,10 +200,11 @@ fn split(a: &Args) -> Result<Value, String> {
     Ok(Value::List(parts))
 }
 
-/// Offsets and lengths count characters; a negative offset counts from the end and a
+/// Offsets and lengths count user-perceived characters (grapheme clusters); a negative offset counts from the end and a
 /// length of -1 means "to the end". Out-of-range requests are clamped, as in Terraform.
 fn substr(a: &Args) -> Result<Value, String> {
-    let chars: Vec<char> = a.str(0)?.chars().collect();
+    let text = a.str(0)?;
+    let chars: Vec<&str> = text.graphemes(true).collect();
     let (offset, length) = (a.int(1)?, a.int(2)?);
     let len = chars.len() as i64;
     let start = if offset < 0 {
@@ -218,7 +220,7 @@ fn substr(a: &Args) -> Result<Value, String> {
     let slice = chars
         .get(start as usize..end.max(start) as usize)
         .unwrap_or(&[]);
-    Ok(slice.iter().collect::<String>().into())
+    Ok(slice.concat().into())
 }
 
 /// Go's strings.Title: a letter starts a word when it follows a separator, which is
@@ -356,6 +358,8 @@ mod tests {
             (r#"split(",", "a,b,,c")"#, r#"["a","b","","c"]"#),
             (r#"split(",", "")"#, r#"[""]"#),
             (r#"strrev("héllo")"#, r#""olléh""#),
+            (r#"strrev("g\u0308x👍🏽")"#, r#""👍🏽xg̈""#),
+            (r#"substr("g\u0308xyz", 0, 2)"#, r#""g̈x""#),
             (r#"substr("hello", 1, 3)"#, r#""ell""#),
             (r#"substr("hello", -3, -1)"#, r#""llo""#),
             (r#"substr("hello", 7, 2)"#, r#""""#),
