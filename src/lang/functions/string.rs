@@ -398,6 +398,35 @@ mod tests {
                 r#"regex("(", "x")"#,
                 r#"!Invalid value for "pattern" parameter: invalid regexp pattern"#,
             ),
+            (
+                r#"format("%#x|%#o|%#X|%-05d|%+.2f|%08.3f|% 5d|%10.3e|%-8.2g|", 255, 8, 255, 42, 3.14159, -3.14159, 42, 12345.678, 0.000123)"#,
+                r#""0xff|010|0XFF|42   |+3.14|-003.142|   42| 1.235e+04|0.00012 |""#,
+            ),
+            (
+                r#"format("%6.2v|%-6v|%06v", 3.14159, true, 42)"#,
+                r#""3.14159|true  |000042""#,
+            ),
+            (
+                r#"format("%.3s|%5s|%-5s|", "héllo", "é", "é")"#,
+                r#""hél|    é|é    |""#,
+            ),
+            (r#"format("%q|%v|%.f", 1, {}, 2.5)"#, r#""\"1\"|{}|2""#),
+            (
+                r#"format("%[3]s", "a")"#,
+                r#"!not enough arguments for "%[3]s" at 0: need index 3 but have 1 total"#,
+            ),
+            (
+                r#"format("%[0]s", "a")"#,
+                r#"!unrecognized format character '0' at offset 2"#,
+            ),
+            (
+                r#"format("%", 1)"#,
+                r#"!invalid format string starting at offset 1"#,
+            ),
+            (
+                r#"format("%c", 65)"#,
+                r#"!unsupported format verb 'c' in "%c" at offset 0"#,
+            ),
         ]);
     }
 }
