@@ -98,6 +98,27 @@ mod tests {
                 r#"!cannot convert object to list of any single type"#,
             ),
             (r#"toset([[1], [1]])"#, r#"[[1]]"#),
+            (
+                r#"tomap({a = {x = 1}, b = {y = "s"}})"#,
+                r#"{"a":{"x":"1"},"b":{"y":"s"}}"#,
+            ),
+            (
+                r#"tolist([{a = 1}, {a = "x", b = 2}])"#,
+                r#"[{"a":"1"},{"a":"x","b":"2"}]"#,
+            ),
+            (r#"tolist([[1, "a"], [2, "b"]])"#, r#"[[1,"a"],[2,"b"]]"#),
+            (r#"tolist([[1], [2, 3]])"#, r#"[[1],[2,3]]"#),
+            (r#"toset([1, "a", true])"#, r#"["1","a","true"]"#),
+            (r#"tolist([null, 1])"#, r#"[null,1]"#),
+            (r#"tomap({a = [1], b = ["x"]})"#, r#"{"a":["1"],"b":["x"]}"#),
+            (
+                r#"tolist([1, true])"#,
+                r#"!cannot convert tuple to list of any single type"#,
+            ),
+            (
+                r#"tonumber("0x10")"#,
+                r#"!given string must be a decimal representation of a number"#,
+            ),
         ]);
     }
 }
