@@ -116,12 +116,11 @@ fn coalesce(a: &Args) -> Result<Value, String> {
 }
 
 fn coalescelist(a: &Args) -> Result<Value, String> {
-    for (i, arg) in a.rest(0).iter().enumerate() {
+    for arg in a.rest(0) {
         match arg {
-            Value::Null => {}
             Value::List(items) | Value::Set(items) if items.is_empty() => {}
             Value::List(_) | Value::Set(_) => return Ok(arg.clone()),
-            _ => return Err(a.err(i, "a list or tuple is required")),
+            _ => return Err(a.fail("coalescelist arguments must be lists or tuples")),
         }
     }
     Err(a.fail("no non-null arguments"))
@@ -236,6 +235,14 @@ fn matchkeys(a: &Args) -> Result<Value, String> {
     if values.len() != keys.len() {
         return Err(a.fail("length of keys and values should be equal"));
     }
+    // Keys and search set are compared after unifying their element types.
+    let mut both = unified(vec![keys, search])
+        .ok_or_else(|| a.err(2, "searchset must be of the same type as keys"))?
+        .into_iter();
+    let (keys, search) = (
+        both.next().unwrap_or_default(),
+        both.next().unwrap_or_default(),
+    );
     let kept = values
         .into_iter()
         .zip(keys)
@@ -314,8 +321,28 @@ fn sets(a: &Args) -> Result<Vec<Vec<Value>>, String> {
     (0..a.len()).map(|i| a.seq(i)).collect()
 }
 
+/// The given sequences with their elements converted to one common type, so that
+/// `1` and `"1"` compare equal, as when Terraform unifies set arguments.
+fn unified(seqs: Vec<Vec<Value>>) -> Option<Vec<Vec<Value>>> {
+    let lens: Vec<usize> = seqs.iter().map(Vec::len).collect();
+    let all = Value::List(seqs.into_iter().flatten().collect());
+    let Ok(Value::List(mut flat)) = convert(all, &Type::List(Box::new(Type::Any))) else {
+        return None;
+    };
+    let mut out = Vec::with_capacity(lens.len());
+    for len in lens {
+        let rest = flat.split_off(len.min(flat.len()));
+        out.push(std::mem::replace(&mut flat, rest));
+    }
+    Some(out)
+}
+
+fn unified_sets(a: &Args) -> Result<Vec<Vec<Value>>, String> {
+    unified(sets(a)?).ok_or_else(|| a.fail("given sets must all have compatible element types"))
+}
+
 fn setintersection(a: &Args) -> Result<Value, String> {
-    let mut all = sets(a)?.into_iter();
+    let mut all = unified_sets(a)?.into_iter();
     let first = all.next().unwrap_or_default();
     let rest: Vec<Vec<Value>> = all.collect();
     Ok(Value::set(
@@ -327,7 +354,11 @@ fn setintersection(a: &Args) -> Result<Value, String> {
 }
 
 fn setsubtract(a: &Args) -> Result<Value, String> {
-    let (first, second) = (a.seq(0)?, a.seq(1)?);
+    let mut all = unified_sets(a)?.into_iter();
+    let (first, second) = (
+        all.next().unwrap_or_default(),
+        all.next().unwrap_or_default(),
+    );
     Ok(Value::set(
         first.into_iter().filter(|v| !second.contains(v)).collect(),
     ))
@@ -581,6 +612,25 @@ mod tests {
                 r#"zipmap(["a"], [1, 2])"#,
                 r#"!number of keys (1) does not match number of values (2)"#,
             ),
+            (r#"setunion([1], ["a"])"#, r#"["1","a"]"#),
+            (r#"setintersection([1, 2], ["1"])"#, r#"["1"]"#),
+            (r#"setsubtract(["1", "2"], [1])"#, r#"["2"]"#),
+            (r#"matchkeys(["a"], ["1"], [1])"#, r#"["a"]"#),
+            (r#"index(["1"], 1)"#, r#"!item not found"#),
+            (r#"contains(["1"], 1)"#, r#"false"#),
+            (r#"compact([1, "", "x"])"#, r#"["1","x"]"#),
+            (r#"sort([1, "b"])"#, r#"["1","b"]"#),
+            (r#"reverse(toset(["b", "a"]))"#, r#"["b","a"]"#),
+            (r#"flatten([{a = 1}, [2]])"#, r#"[{"a":1},2]"#),
+            (r#"merge({a = 1}, {a = {b = 2}})"#, r#"{"a":{"b":2}}"#),
+            (
+                r#"coalescelist(null, [1])"#,
+                r#"!coalescelist arguments must be lists or tuples"#,
+            ),
+            (r#"alltrue([null])"#, r#"false"#),
+            (r#"sum([0.1, 0.2])"#, r#"0.3"#),
+            (r#"zipmap([], [])"#, r#"{}"#),
+            (r#"transpose({})"#, r#"{}"#),
         ]);
     }
 }
