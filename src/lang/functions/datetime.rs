@@ -301,6 +301,18 @@ mod tests {
                 r#"formatdate("EEEE, MMMM D, YYYY h:mm aa", "2024-03-05T15:04:05Z")"#,
                 r#""Tuesday, March 5, 2024 15:04 pm""#,
             ),
+            (
+                r#"timeadd("2024-01-01T00:00:00Z", "0")"#,
+                r#""2024-01-01T00:00:00Z""#,
+            ),
+            (
+                r#"timeadd("2024-01-01T00:00:00Z", "1h-30m")"#,
+                r#"!unknown unit "h-" in duration "1h-30m""#,
+            ),
+            (
+                r#"timeadd("2024-01-01T00:00:00.123Z", "1ms")"#,
+                r#""2024-01-01T00:00:00Z""#,
+            ),
         ]);
     }
 }

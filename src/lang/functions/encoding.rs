@@ -174,6 +174,7 @@ enum TextEncoding {
     Utf8,
     Utf16Le,
     Utf16Be,
+    Latin1,
 }
 
 fn text_encoding(a: &Args, i: usize) -> Result<TextEncoding, String> {
@@ -182,6 +183,7 @@ fn text_encoding(a: &Args, i: usize) -> Result<TextEncoding, String> {
         "UTF-8" | "UTF8" => Ok(TextEncoding::Utf8),
         "UTF-16LE" => Ok(TextEncoding::Utf16Le),
         "UTF-16BE" => Ok(TextEncoding::Utf16Be),
+        "ISO-8859-1" | "LATIN1" | "L1" | "ISO8859-1" => Ok(TextEncoding::Latin1),
         _ => Err(a.err(i, format!("\"{name}\" is not a supported IANA encoding name or alias in this Terraform version"))),
     }
 }
@@ -192,8 +194,19 @@ fn textencodebase64(a: &Args) -> Result<Value, String> {
         TextEncoding::Utf8 => text.into_bytes(),
         TextEncoding::Utf16Le => text.encode_utf16().flat_map(u16::to_le_bytes).collect(),
         TextEncoding::Utf16Be => text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        TextEncoding::Latin1 => latin1(a, &text)?,
     };
     Ok(STANDARD.encode(bytes).into())
+}
+
+/// ISO-8859-1 holds exactly the first 256 code points.
+fn latin1(a: &Args, text: &str) -> Result<Vec<u8>, String> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).ok())
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| {
+            a.fail("the given string contains characters that cannot be represented in ISO-8859-1")
+        })
 }
 
 fn textdecodebase64(a: &Args) -> Result<Value, String> {
@@ -208,6 +221,7 @@ fn textdecodebase64(a: &Args) -> Result<Value, String> {
         TextEncoding::Utf8 => String::from_utf8_lossy(&bytes).into_owned(),
         TextEncoding::Utf16Le => String::from_utf16_lossy(&units(u16::from_le_bytes)),
         TextEncoding::Utf16Be => String::from_utf16_lossy(&units(u16::from_be_bytes)),
+        TextEncoding::Latin1 => bytes.iter().map(|b| char::from(*b)).collect(),
     };
     Ok(text.into())
 }
@@ -410,6 +424,23 @@ mod tests {
                 r#"yamldecode("key: !custom val")"#,
                 r#"!unsupported tag "!custom""#,
             ),
+            (r#"textencodebase64("é", "ISO-8859-1")"#, r#""6Q==""#),
+            (r#"textdecodebase64("6Q==", "ISO-8859-1")"#, r#""é""#),
+            (
+                r#"textencodebase64("x", "latin9")"#,
+                r#"!"latin9" is not a supported IANA encoding name or alias in this Terraform version"#,
+            ),
+            (
+                r#"base64decode("/w==")"#,
+                r#"!the result of decoding the provided string is not valid UTF-8"#,
+            ),
+            (r#"csvdecode("")"#, r#"!missing header line"#),
+            (r#"csvdecode("a,b\r\n1,2\r\n")"#, r#"[{"a":"1","b":"2"}]"#),
+            (r#"jsondecode("{\"a\":1,\"a\":2}")"#, r#"{"a":2}"#),
+            (r#"urlencode("*!()'")"#, r#""%2A%21%28%29%27""#),
+            (r#"yamlencode({a = "x: y"})"#, r#""\"a\": \"x: y\"\n""#),
+            (r#"jsonencode(0.000001)"#, r#""0.000001""#),
+            (r#"jsonencode(123456789012345)"#, r#""123456789012345""#),
         ]);
     }
 
