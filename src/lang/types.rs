@@ -65,11 +65,21 @@ impl Type {
             Type::String => "string".into(),
             Type::Number => "number".into(),
             Type::Bool => "bool".into(),
-            Type::List(t) => format!("list of {}", t.friendly()),
-            Type::Set(t) => format!("set of {}", t.friendly()),
-            Type::Map(t) => format!("map of {}", t.friendly()),
+            Type::List(t) => format!("list of {}", t.element_friendly()),
+            Type::Set(t) => format!("set of {}", t.element_friendly()),
+            Type::Map(t) => format!("map of {}", t.element_friendly()),
             Type::Tuple(_) => "tuple".into(),
             Type::Object(_) => "object".into(),
+        }
+    }
+}
+
+impl Type {
+    /// As an element type: `any` there means "any single type".
+    fn element_friendly(&self) -> String {
+        match self {
+            Type::Any => "any single type".into(),
+            other => other.friendly(),
         }
     }
 }

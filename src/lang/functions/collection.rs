@@ -17,12 +17,12 @@ pub(super) const FUNCS: &[Func] = &[
     v("coalesce", &[], "vals", coalesce),
     v("coalescelist", &[], "vals", coalescelist),
     f("compact", &["list"], compact),
-    v("concat", &[], "seqs", concat),
+    v("concat", &[], "seqs", concat).unknown_elements(),
     f("contains", &["list", "value"], |a| {
         Ok(a.seq(0)?.contains(a.raw(1)).into())
     }),
     f("distinct", &["list"], distinct),
-    f("element", &["list", "index"], element),
+    f("element", &["list", "index"], element).unknown_elements(),
     f("flatten", &["list"], |a| {
         Ok(Value::List(flatten(a.seq(0)?)))
     }),
@@ -31,16 +31,18 @@ pub(super) const FUNCS: &[Func] = &[
         Ok(Value::List(
             a.map(0)?.into_keys().map(Value::String).collect(),
         ))
-    }),
-    f("length", &["value"], length),
-    v("lookup", &["inputMap", "key"], "default", lookup),
+    })
+    .unknown_elements(),
+    f("length", &["value"], length).unknown_elements(),
+    v("lookup", &["inputMap", "key"], "default", lookup).unknown_elements(),
     f("matchkeys", &["values", "keys", "searchset"], matchkeys),
-    v("merge", &[], "maps", merge),
-    f("one", &["list"], one),
+    v("merge", &[], "maps", merge).unknown_elements(),
+    f("one", &["list"], one).unknown_elements(),
     v("range", &[], "params", range),
     f("reverse", &["list"], |a| {
         Ok(Value::List(a.seq(0)?.into_iter().rev().collect()))
-    }),
+    })
+    .unknown_elements(),
     v(
         "setintersection",
         &["first_set"],
@@ -50,13 +52,14 @@ pub(super) const FUNCS: &[Func] = &[
     v("setproduct", &[], "sets", setproduct),
     f("setsubtract", &["a", "b"], setsubtract),
     v("setunion", &["first_set"], "other_sets", setunion),
-    f("slice", &["list", "start_index", "end_index"], slice),
+    f("slice", &["list", "start_index", "end_index"], slice).unknown_elements(),
     f("sort", &["list"], sort),
     f("sum", &["list"], sum),
     f("transpose", &["values"], transpose),
     f("values", &["mapping"], |a| {
         Ok(Value::List(a.map(0)?.into_values().collect()))
-    }),
+    })
+    .unknown_elements(),
     f("zipmap", &["keys", "values"], zipmap),
 ];
 
@@ -113,12 +116,11 @@ fn coalesce(a: &Args) -> Result<Value, String> {
 }
 
 fn coalescelist(a: &Args) -> Result<Value, String> {
-    for (i, arg) in a.rest(0).iter().enumerate() {
+    for arg in a.rest(0) {
         match arg {
-            Value::Null => {}
             Value::List(items) | Value::Set(items) if items.is_empty() => {}
             Value::List(_) | Value::Set(_) => return Ok(arg.clone()),
-            _ => return Err(a.err(i, "a list or tuple is required")),
+            _ => return Err(a.fail("coalescelist arguments must be lists or tuples")),
         }
     }
     Err(a.fail("no non-null arguments"))
@@ -139,14 +141,26 @@ fn compact(a: &Args) -> Result<Value, String> {
 fn concat(a: &Args) -> Result<Value, String> {
     let mut out = Vec::new();
     for i in 0..a.len() {
-        out.extend(a.seq(i)?);
+        let items = a.seq(i).map_err(|_| {
+            let got = type_word(a.raw(i));
+            a.err(
+                i,
+                format!("all arguments must be lists or tuples; got {got}"),
+            )
+        })?;
+        out.extend(items);
     }
     Ok(Value::List(out))
 }
 
+/// The list is unified to one element type first, so `["1", 1]` holds one element.
 fn distinct(a: &Args) -> Result<Value, String> {
     let mut out: Vec<Value> = Vec::new();
-    for item in a.seq(0)? {
+    let list = a.typed(0, &Type::List(Box::new(Type::Any)))?;
+    let Value::List(items) = list else {
+        return Err(a.err(0, "list required"));
+    };
+    for item in items {
         if !out.contains(&item) {
             out.push(item);
         }
@@ -187,17 +201,25 @@ fn index(a: &Args) -> Result<Value, String> {
 
 fn length(a: &Args) -> Result<Value, String> {
     let n = match a.get(0)? {
-        Value::String(s) => s.chars().count(),
+        // Terraform counts grapheme clusters: "é" written as e + U+0301 is one.
+        Value::String(s) => {
+            unicode_segmentation::UnicodeSegmentation::graphemes(s.as_str(), true).count()
+        }
         Value::List(items) | Value::Set(items) => items.len(),
         Value::Object(map) => map.len(),
-        _ => return Err(a.err(0, "collection or structural type is required")),
+        _ => {
+            return Err(a.fail("argument must be a string, a collection type, or a structural type"))
+        }
     };
     Ok(Value::number(n as f64))
 }
 
 fn lookup(a: &Args) -> Result<Value, String> {
     if a.len() > 3 {
-        return Err("Function \"lookup\" expects only 3 argument(s).".into());
+        return Err(a.fail(format!(
+            "lookup() takes two or three arguments, got {}",
+            a.len()
+        )));
     }
     let map = a.map(0)?;
     let key = a.str(1)?;
@@ -213,6 +235,14 @@ fn matchkeys(a: &Args) -> Result<Value, String> {
     if values.len() != keys.len() {
         return Err(a.fail("length of keys and values should be equal"));
     }
+    // Keys and search set are compared after unifying their element types.
+    let mut both = unified(vec![keys, search])
+        .ok_or_else(|| a.err(2, "searchset must be of the same type as keys"))?
+        .into_iter();
+    let (keys, search) = (
+        both.next().unwrap_or_default(),
+        both.next().unwrap_or_default(),
+    );
     let kept = values
         .into_iter()
         .zip(keys)
@@ -223,11 +253,16 @@ fn matchkeys(a: &Args) -> Result<Value, String> {
 
 fn merge(a: &Args) -> Result<Value, String> {
     let mut out = BTreeMap::new();
-    for (i, arg) in a.rest(0).iter().enumerate() {
+    for arg in a.rest(0) {
         match arg {
             Value::Null => {}
             Value::Object(map) => out.extend(map.clone()),
-            _ => return Err(a.err(i, "arguments must be maps or objects")),
+            other => {
+                return Err(a.fail(format!(
+                    "arguments must be maps or objects, got {:?}",
+                    type_word(other)
+                )))
+            }
         }
     }
     Ok(Value::Object(out))
@@ -245,6 +280,8 @@ fn one(a: &Args) -> Result<Value, String> {
     }
 }
 
+const TOO_MANY_VALUES: &str = "more than 1024 values were generated; either decrease the difference between start and end or use a smaller step";
+
 /// `range(limit)`, `range(start, limit)` or `range(start, limit, step)`; capped at 1024
 /// elements like Terraform.
 fn range(a: &Args) -> Result<Value, String> {
@@ -257,8 +294,9 @@ fn range(a: &Args) -> Result<Value, String> {
         3 => (a.num(0)?, a.num(1)?, a.num(2)?),
         _ => return Err(a.fail("must have one, two, or three arguments")),
     };
-    if step == 0.0 {
-        return Err(a.err(2, "step must not be zero"));
+    // A zero step never reaches the limit: Terraform reports it as too many values.
+    if step == 0.0 && start != limit {
+        return Err(a.fail(TOO_MANY_VALUES));
     }
     if (step > 0.0 && limit < start) || (step < 0.0 && limit > start) {
         return Err(a.fail(if step > 0.0 {
@@ -271,7 +309,7 @@ fn range(a: &Args) -> Result<Value, String> {
     let mut x = start;
     while (step > 0.0 && x < limit) || (step < 0.0 && x > limit) {
         if out.len() >= 1024 {
-            return Err(a.fail("more than 1024 values were generated; either decrease the difference between start and end or use a smaller step"));
+            return Err(a.fail(TOO_MANY_VALUES));
         }
         out.push(Value::number(x));
         x += step;
@@ -283,8 +321,28 @@ fn sets(a: &Args) -> Result<Vec<Vec<Value>>, String> {
     (0..a.len()).map(|i| a.seq(i)).collect()
 }
 
+/// The given sequences with their elements converted to one common type, so that
+/// `1` and `"1"` compare equal, as when Terraform unifies set arguments.
+fn unified(seqs: Vec<Vec<Value>>) -> Option<Vec<Vec<Value>>> {
+    let lens: Vec<usize> = seqs.iter().map(Vec::len).collect();
+    let all = Value::List(seqs.into_iter().flatten().collect());
+    let Ok(Value::List(mut flat)) = convert(all, &Type::List(Box::new(Type::Any))) else {
+        return None;
+    };
+    let mut out = Vec::with_capacity(lens.len());
+    for len in lens {
+        let rest = flat.split_off(len.min(flat.len()));
+        out.push(std::mem::replace(&mut flat, rest));
+    }
+    Some(out)
+}
+
+fn unified_sets(a: &Args) -> Result<Vec<Vec<Value>>, String> {
+    unified(sets(a)?).ok_or_else(|| a.fail("given sets must all have compatible element types"))
+}
+
 fn setintersection(a: &Args) -> Result<Value, String> {
-    let mut all = sets(a)?.into_iter();
+    let mut all = unified_sets(a)?.into_iter();
     let first = all.next().unwrap_or_default();
     let rest: Vec<Vec<Value>> = all.collect();
     Ok(Value::set(
@@ -296,7 +354,11 @@ fn setintersection(a: &Args) -> Result<Value, String> {
 }
 
 fn setsubtract(a: &Args) -> Result<Value, String> {
-    let (first, second) = (a.seq(0)?, a.seq(1)?);
+    let mut all = unified_sets(a)?.into_iter();
+    let (first, second) = (
+        all.next().unwrap_or_default(),
+        all.next().unwrap_or_default(),
+    );
     Ok(Value::set(
         first.into_iter().filter(|v| !second.contains(v)).collect(),
     ))
@@ -311,8 +373,8 @@ fn setunion(a: &Args) -> Result<Value, String> {
 
 /// Every combination of one element from each argument; a list if any argument is a list.
 fn setproduct(a: &Args) -> Result<Value, String> {
-    if a.len() == 0 {
-        return Err(a.fail("at least one argument is required"));
+    if a.len() < 2 {
+        return Err(a.fail("at least two arguments are required"));
     }
     let inputs = sets(a)?;
     let mut combos: Vec<Vec<Value>> = vec![vec![]];
@@ -404,6 +466,15 @@ fn zipmap(a: &Args) -> Result<Value, String> {
     Ok(Value::Object(keys.into_iter().zip(values).collect()))
 }
 
+/// How cty names a value's type in messages.
+fn type_word(v: &Value) -> &'static str {
+    match v {
+        Value::List(_) => "tuple",
+        Value::Object(_) => "object",
+        other => other.type_name(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -439,6 +510,8 @@ mod tests {
             (r#"values({b = 1, a = 2})"#, r#"[2,1]"#),
             (r#"length({a = 1, b = 2})"#, r#"2"#),
             (r#"length("héllo")"#, r#"5"#),
+            (r#"length("g\u0308x")"#, r#"2"#),
+            (r#"length("👍🏽!")"#, r#"2"#),
             (r#"length([1, 2, 3])"#, r#"3"#),
             (r#"lookup({a = 1}, "a")"#, r#"1"#),
             (r#"lookup({a = 1}, "b", "dflt")"#, r#""dflt""#),
@@ -492,6 +565,72 @@ mod tests {
                 r#"zipmap(["a", "b"], [1, {c = 2}])"#,
                 r#"{"a":1,"b":{"c":2}}"#,
             ),
+            (
+                r#"setproduct(["a", "b"], ["1", "2"])"#,
+                r#"[["a","1"],["a","2"],["b","1"],["b","2"]]"#,
+            ),
+            (r#"range(1, 10, 3)"#, r#"[1,4,7]"#),
+            (
+                r#"length(5)"#,
+                r#"!argument must be a string, a collection type, or a structural type"#,
+            ),
+            (
+                r#"length(null)"#,
+                r#"!Invalid value for "value" parameter: argument must not be null."#,
+            ),
+            (
+                r#"keys([1])"#,
+                r#"!Invalid value for "inputMap" parameter: must have map or object type."#,
+            ),
+            (
+                r#"merge([1])"#,
+                r#"!arguments must be maps or objects, got "tuple""#,
+            ),
+            (
+                r#"lookup({a = 1}, "a", 1, 2)"#,
+                r#"!lookup() takes two or three arguments, got 4"#,
+            ),
+            (r#"flatten(toset([1]))"#, r#"[1]"#),
+            (r#"contains(toset(["a"]), "a")"#, r#"true"#),
+            (r#"distinct(["a", 1, "1"])"#, r#"["a","1"]"#),
+            (
+                r#"concat(["a"], "b")"#,
+                r#"!all arguments must be lists or tuples; got string"#,
+            ),
+            (r#"range(0)"#, r#"[]"#),
+            (r#"range(5, 1)"#, r#"[5,4,3,2]"#),
+            (
+                r#"range(1, 2, 0)"#,
+                r#"!more than 1024 values were generated"#,
+            ),
+            (
+                r#"setproduct(["a"])"#,
+                r#"!at least two arguments are required"#,
+            ),
+            (r#"chunklist([1, 2], 0)"#, r#"[[1,2]]"#),
+            (
+                r#"zipmap(["a"], [1, 2])"#,
+                r#"!number of keys (1) does not match number of values (2)"#,
+            ),
+            (r#"setunion([1], ["a"])"#, r#"["1","a"]"#),
+            (r#"setintersection([1, 2], ["1"])"#, r#"["1"]"#),
+            (r#"setsubtract(["1", "2"], [1])"#, r#"["2"]"#),
+            (r#"matchkeys(["a"], ["1"], [1])"#, r#"["a"]"#),
+            (r#"index(["1"], 1)"#, r#"!item not found"#),
+            (r#"contains(["1"], 1)"#, r#"false"#),
+            (r#"compact([1, "", "x"])"#, r#"["1","x"]"#),
+            (r#"sort([1, "b"])"#, r#"["1","b"]"#),
+            (r#"reverse(toset(["b", "a"]))"#, r#"["b","a"]"#),
+            (r#"flatten([{a = 1}, [2]])"#, r#"[{"a":1},2]"#),
+            (r#"merge({a = 1}, {a = {b = 2}})"#, r#"{"a":{"b":2}}"#),
+            (
+                r#"coalescelist(null, [1])"#,
+                r#"!coalescelist arguments must be lists or tuples"#,
+            ),
+            (r#"alltrue([null])"#, r#"false"#),
+            (r#"sum([0.1, 0.2])"#, r#"0.3"#),
+            (r#"zipmap([], [])"#, r#"{}"#),
+            (r#"transpose({})"#, r#"{}"#),
         ]);
     }
 }

@@ -15,8 +15,9 @@ pub(super) const FUNCS: &[Func] = &[
     f("tobool", &["v"], |a| to(a, &Type::Bool)),
     f("tolist", &["v"], |a| {
         to(a, &Type::List(Box::new(Type::Any)))
-    }),
-    f("tomap", &["v"], |a| to(a, &Type::Map(Box::new(Type::Any)))),
+    })
+    .unknown_elements(),
+    f("tomap", &["v"], |a| to(a, &Type::Map(Box::new(Type::Any)))).unknown_elements(),
     f("tonumber", &["v"], |a| to(a, &Type::Number)),
     f("toset", &["v"], |a| to(a, &Type::Set(Box::new(Type::Any)))),
     f("tostring", &["v"], |a| to(a, &Type::String)),
@@ -34,10 +35,9 @@ fn to(a: &Args, ty: &Type) -> Result<Value, String> {
             (Type::Bool, Value::String(_)) => format!(
                 "cannot convert {described} to bool; only the strings \"true\" or \"false\" are allowed"
             ),
-            (Type::String | Type::Number | Type::Bool, _) => {
-                format!("cannot convert {described} to {}", ty.friendly())
-            }
-            _ => e,
+            // Errors inside elements or attributes already say where they are.
+            _ if e.starts_with("element") || e.starts_with("attribute") => e,
+            _ => format!("cannot convert {described} to {}", ty.friendly()),
         };
         a.err(0, why)
     })
@@ -89,6 +89,36 @@ mod tests {
             (r#"nonsensitive(sensitive("x"))"#, r#""x""#),
             (r#"issensitive(sensitive("x"))"#, r#"true"#),
             (r#"issensitive("x")"#, r#"false"#),
+            (
+                r#"tomap(["a"])"#,
+                r#"!cannot convert tuple to map of any single type"#,
+            ),
+            (
+                r#"tolist({a = 1})"#,
+                r#"!cannot convert object to list of any single type"#,
+            ),
+            (r#"toset([[1], [1]])"#, r#"[[1]]"#),
+            (
+                r#"tomap({a = {x = 1}, b = {y = "s"}})"#,
+                r#"{"a":{"x":"1"},"b":{"y":"s"}}"#,
+            ),
+            (
+                r#"tolist([{a = 1}, {a = "x", b = 2}])"#,
+                r#"[{"a":"1"},{"a":"x","b":"2"}]"#,
+            ),
+            (r#"tolist([[1, "a"], [2, "b"]])"#, r#"[[1,"a"],[2,"b"]]"#),
+            (r#"tolist([[1], [2, 3]])"#, r#"[[1],[2,3]]"#),
+            (r#"toset([1, "a", true])"#, r#"["1","a","true"]"#),
+            (r#"tolist([null, 1])"#, r#"[null,1]"#),
+            (r#"tomap({a = [1], b = ["x"]})"#, r#"{"a":["1"],"b":["x"]}"#),
+            (
+                r#"tolist([1, true])"#,
+                r#"!cannot convert tuple to list of any single type"#,
+            ),
+            (
+                r#"tonumber("0x10")"#,
+                r#"!given string must be a decimal representation of a number"#,
+            ),
         ]);
     }
 }

@@ -2,7 +2,6 @@
 //! URL query escaping, producing byte-for-byte what Terraform produces.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -124,17 +123,36 @@ fn base64decode(a: &Args) -> Result<Value, String> {
         .map_err(|_| a.fail("the result of decoding the provided string is not valid UTF-8"))
 }
 
-/// Gzip with Go's header fields (no name, mtime 0, OS "unknown"); the compressed bytes may
-/// differ from Go's encoder, but decompress to the same text.
+/// Gzip framed the way Terraform's Go code writes it: a 10-byte header (mtime 0, OS
+/// "unknown"), the deflate stream flushed with a sync flush, then the empty final stored
+/// block Go's Close adds, then CRC-32 and length. The deflate body comes from miniz, so long
+/// repetitive inputs may compress differently from Go, but always decompress the same.
 fn base64gzip(a: &Args) -> Result<Value, String> {
     let text = a.str(0)?;
-    let mut enc = flate2::GzBuilder::new()
-        .operating_system(255)
-        .write(Vec::new(), flate2::Compression::default());
-    enc.write_all(text.as_bytes())
-        .and_then(|()| enc.finish())
-        .map(|bytes| Value::String(STANDARD.encode(bytes)))
-        .map_err(|e| a.fail(format!("failed to write gzip raw data: {e}")))
+    let data = text.as_bytes();
+    let mut deflate = flate2::Compress::new(flate2::Compression::default(), false);
+    let mut body = Vec::with_capacity(data.len() + 64);
+    let mut input = data;
+    loop {
+        body.reserve(data.len() / 2 + 64);
+        let before = deflate.total_in();
+        deflate
+            .compress_vec(input, &mut body, flate2::FlushCompress::Sync)
+            .map_err(|e| a.fail(format!("failed to write gzip raw data: {e}")))?;
+        let used = usize::try_from(deflate.total_in() - before).unwrap_or(input.len());
+        input = input.get(used..).unwrap_or_default();
+        if input.is_empty() && body.len() < body.capacity() {
+            break;
+        }
+    }
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    Ok(STANDARD.encode(out).into())
 }
 
 fn urlencode(s: &str) -> String {
@@ -156,6 +174,7 @@ enum TextEncoding {
     Utf8,
     Utf16Le,
     Utf16Be,
+    Latin1,
 }
 
 fn text_encoding(a: &Args, i: usize) -> Result<TextEncoding, String> {
@@ -164,6 +183,7 @@ fn text_encoding(a: &Args, i: usize) -> Result<TextEncoding, String> {
         "UTF-8" | "UTF8" => Ok(TextEncoding::Utf8),
         "UTF-16LE" => Ok(TextEncoding::Utf16Le),
         "UTF-16BE" => Ok(TextEncoding::Utf16Be),
+        "ISO-8859-1" | "LATIN1" | "L1" | "ISO8859-1" => Ok(TextEncoding::Latin1),
         _ => Err(a.err(i, format!("\"{name}\" is not a supported IANA encoding name or alias in this Terraform version"))),
     }
 }
@@ -174,8 +194,19 @@ fn textencodebase64(a: &Args) -> Result<Value, String> {
         TextEncoding::Utf8 => text.into_bytes(),
         TextEncoding::Utf16Le => text.encode_utf16().flat_map(u16::to_le_bytes).collect(),
         TextEncoding::Utf16Be => text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        TextEncoding::Latin1 => latin1(a, &text)?,
     };
     Ok(STANDARD.encode(bytes).into())
+}
+
+/// ISO-8859-1 holds exactly the first 256 code points.
+fn latin1(a: &Args, text: &str) -> Result<Vec<u8>, String> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).ok())
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| {
+            a.fail("the given string contains characters that cannot be represented in ISO-8859-1")
+        })
 }
 
 fn textdecodebase64(a: &Args) -> Result<Value, String> {
@@ -190,6 +221,7 @@ fn textdecodebase64(a: &Args) -> Result<Value, String> {
         TextEncoding::Utf8 => String::from_utf8_lossy(&bytes).into_owned(),
         TextEncoding::Utf16Le => String::from_utf16_lossy(&units(u16::from_le_bytes)),
         TextEncoding::Utf16Be => String::from_utf16_lossy(&units(u16::from_be_bytes)),
+        TextEncoding::Latin1 => bytes.iter().map(|b| char::from(*b)).collect(),
     };
     Ok(text.into())
 }
@@ -343,6 +375,95 @@ mod tests {
             ),
             (r#"yamldecode("a: &x 1\nb: *x\n")"#, r#"{"a":1,"b":1}"#),
             (r#"yamldecode("")"#, r#"!missing start of document"#),
+            (
+                r#"yamlencode({name = "api", ports = [80, 443], tags = {env = "prod", team = "platform"}, html = "<a href=\"x\">&</a>", multi = "line one\nline two\n", empty = [], nested = [{a = 1}, [2, 3]]})"#,
+                r#""\"empty\": []\n\"html\": \"\u003ca href=\\\"x\\\"\u003e\u0026\u003c/a\u003e\"\n\"multi\": |\n  line one\n  line two\n\"name\": \"api\"\n\"nested\":\n- \"a\": 1\n- - 2\n  - 3\n\"ports\":\n- 80\n- 443\n\"tags\":\n  \"env\": \"prod\"\n  \"team\": \"platform\"\n""#,
+            ),
+            (
+                r#"jsonencode({name = "api", ports = [80, 443], tags = {env = "prod", team = "platform"}, html = "<a href=\"x\">&</a>"})"#,
+                r#""{\"html\":\"\\u003ca href=\\\"x\\\"\\u003e\\u0026\\u003c/a\\u003e\",\"name\":\"api\",\"ports\":[80,443],\"tags\":{\"env\":\"prod\",\"team\":\"platform\"}}""#,
+            ),
+            (
+                r#"csvdecode("name,port\nweb,80\napi,\"8,080\"\n")"#,
+                r#"[{"name":"web","port":"80"},{"name":"api","port":"8,080"}]"#,
+            ),
+            (r#"base64encode("héllo")"#, r#""aMOpbGxv""#),
+            (
+                r#"base64gzip("hello")"#,
+                r#""H4sIAAAAAAAA/8pIzcnJBwAAAP//AQAA//+GphA2BQAAAA==""#,
+            ),
+            (
+                r#"yamldecode("[y, Y, n, on, off, yes, No, True, ~, Null, 0x1F, 0o17, 017, 0b101, 1_000, +12, -1.5e3, .5, 1., 2001-12-14t21:59:43.10-05:00, 2002-12-14, 12:30, \"yes\", !!str 12, !!int \"7\", 1e3, 0.1]")"#,
+                r#"[true,true,false,true,false,true,false,true,null,null,31,15,17,"0b101","1_000",12,-1500,0.5,1,"2001-12-14T21:59:43-05:00","2002-12-14T00:00:00Z","12:30","yes","12","7",1000,0.1]"#,
+            ),
+            (
+                r#"yamldecode("a: &a {x: 1}\nb:\n  <<: *a\n  y: 2\n")"#,
+                r#"{"a":{"x":1},"b":{"true":2,"x":1}}"#,
+            ),
+            (
+                r#"yamldecode("{1: a, true: b}")"#,
+                r#"{"1":"a","true":"b"}"#,
+            ),
+            (
+                r#"yamldecode("text: >\n  folded\n  lines\nlit: |\n  keep\n")"#,
+                r#"{"lit":"keep\n","text":"folded lines\n"}"#,
+            ),
+            (
+                r#"yamldecode("? [1]\n: x\n")"#,
+                r#"!only strings are allowed as mapping keys"#,
+            ),
+            (
+                r#"yamldecode("a: 1\n---\nb: 2\n")"#,
+                r#"!unexpected extra content after value"#,
+            ),
+            (
+                r#"yamldecode("{null: c}")"#,
+                r#"!mapping key cannot be null"#,
+            ),
+            (
+                r#"yamldecode("key: !custom val")"#,
+                r#"!unsupported tag "!custom""#,
+            ),
+            (r#"textencodebase64("é", "ISO-8859-1")"#, r#""6Q==""#),
+            (r#"textdecodebase64("6Q==", "ISO-8859-1")"#, r#""é""#),
+            (
+                r#"textencodebase64("x", "latin9")"#,
+                r#"!"latin9" is not a supported IANA encoding name or alias in this Terraform version"#,
+            ),
+            (
+                r#"base64decode("/w==")"#,
+                r#"!the result of decoding the provided string is not valid UTF-8"#,
+            ),
+            (r#"csvdecode("")"#, r#"!missing header line"#),
+            (r#"csvdecode("a,b\r\n1,2\r\n")"#, r#"[{"a":"1","b":"2"}]"#),
+            (r#"jsondecode("{\"a\":1,\"a\":2}")"#, r#"{"a":2}"#),
+            (r#"urlencode("*!()'")"#, r#""%2A%21%28%29%27""#),
+            (r#"yamlencode({a = "x: y"})"#, r#""\"a\": \"x: y\"\n""#),
+            (r#"jsonencode(0.000001)"#, r#""0.000001""#),
+            (r#"jsonencode(123456789012345)"#, r#""123456789012345""#),
         ]);
+    }
+
+    /// Longer inputs may compress differently from Go's encoder (see `base64gzip`), so
+    /// check that the result is a gzip stream of the input.
+    #[test]
+    fn base64gzip_round_trips() {
+        use base64::Engine;
+        use std::io::Read;
+        let text = "The quick brown fox jumps over the lazy dog. The quick brown fox!".repeat(50);
+        let ctx = super::super::FuncContext {
+            base_dir: std::path::Path::new("."),
+            render_template: &|_, _| Ok(crate::lang::Value::Null),
+        };
+        let got = super::super::call("base64gzip", vec![text.as_str().into()], &ctx);
+        let encoded = got.expect("gzip works");
+        let bytes = super::STANDARD
+            .decode(encoded.as_str().unwrap_or_default())
+            .expect("base64");
+        let mut plain = String::new();
+        flate2::read::GzDecoder::new(bytes.as_slice())
+            .read_to_string(&mut plain)
+            .expect("gunzip");
+        assert_eq!(plain, text);
     }
 }

@@ -41,11 +41,27 @@ pub(super) fn sprintf(format: &str, args: &[Value]) -> Result<String, String> {
         }
         if let Some(&(_, '[')) = chars.peek() {
             chars.next();
+            let index_at = chars.peek().map_or(format.len(), |(i, _)| *i);
             let n = digits(&mut chars);
-            if chars.next().map(|(_, c)| c) != Some(']') || n == Some(0) || n.is_none() {
-                return Err(format!("invalid argument index in \"%\" at {start}"));
+            match (n, chars.next()) {
+                (Some(0), _) => {
+                    return Err(format!(
+                        "unrecognized format character '0' at offset {index_at}"
+                    ))
+                }
+                (Some(n), Some((_, ']'))) => next_arg = n - 1,
+                (_, Some((at, c))) => {
+                    return Err(format!(
+                        "unrecognized format character '{c}' at offset {at}"
+                    ))
+                }
+                (_, None) => {
+                    return Err(format!(
+                        "invalid format string starting at offset {}",
+                        format.len()
+                    ))
+                }
             }
-            next_arg = n.unwrap_or(1) - 1;
         }
         spec.width = digits(&mut chars);
         if let Some(&(_, '.')) = chars.peek() {
@@ -53,7 +69,10 @@ pub(super) fn sprintf(format: &str, args: &[Value]) -> Result<String, String> {
             spec.precision = Some(digits(&mut chars).unwrap_or(0));
         }
         let Some((end, verb)) = chars.next() else {
-            return Err(format!("unterminated format verb at {start}"));
+            return Err(format!(
+                "invalid format string starting at offset {}",
+                start + 1
+            ));
         };
         let directive = &format[start..end + verb.len_utf8()];
         if verb == '%' {
@@ -69,7 +88,12 @@ pub(super) fn sprintf(format: &str, args: &[Value]) -> Result<String, String> {
         };
         next_arg += 1;
         let text = verb_text(verb, &spec, arg, directive, start)?;
-        out.push_str(&pad(text, &spec, verb));
+        // Zero padding applies to numbers, including numbers printed by %v.
+        let numeric = matches!(
+            verb,
+            'd' | 'b' | 'o' | 'x' | 'X' | 'f' | 'F' | 'e' | 'E' | 'g' | 'G'
+        ) || (verb == 'v' && matches!(arg, Value::Number(_)));
+        out.push_str(&pad(text, &spec, verb, numeric));
     }
     Ok(out)
 }
@@ -134,9 +158,10 @@ fn verb_text(
         },
         'd' => signed(integer()?, spec, |n| format!("{n:.0}")),
         'b' => signed(integer()?, spec, |n| radix(n, 2, false)),
-        'o' => signed(integer()?, spec, |n| radix(n, 8, false)),
-        'x' => signed(integer()?, spec, |n| radix(n, 16, false)),
-        'X' => signed(integer()?, spec, |n| radix(n, 16, true)),
+        // `#` adds Go's alternate-form prefixes.
+        'o' => signed(integer()?, spec, |n| alt(spec, "0", radix(n, 8, false))),
+        'x' => signed(integer()?, spec, |n| alt(spec, "0x", radix(n, 16, false))),
+        'X' => signed(integer()?, spec, |n| alt(spec, "0X", radix(n, 16, true))),
         'f' | 'F' => signed(number()?, spec, |n| {
             format!("{n:.*}", spec.precision.unwrap_or(6))
         }),
@@ -162,6 +187,14 @@ fn verb_text(
             ))
         }
     })
+}
+
+fn alt(spec: &Spec, prefix: &str, digits: String) -> String {
+    if spec.sharp {
+        format!("{prefix}{digits}")
+    } else {
+        digits
+    }
 }
 
 /// Formats the magnitude and puts the sign (or `+`/space flag) in front.
@@ -276,7 +309,7 @@ pub(super) fn go_quote(s: &str) -> String {
 }
 
 /// Pads to the width: left-aligned with `-`, zeros after the sign for numbers with `0`.
-fn pad(text: String, spec: &Spec, verb: char) -> String {
+fn pad(text: String, spec: &Spec, verb: char, numeric: bool) -> String {
     // cty ignores the width of %t.
     let Some(width) = spec.width.filter(|_| verb != 't') else {
         return text;
@@ -289,10 +322,6 @@ fn pad(text: String, spec: &Spec, verb: char) -> String {
     if spec.minus {
         return format!("{text}{}", " ".repeat(fill));
     }
-    let numeric = matches!(
-        verb,
-        'd' | 'b' | 'o' | 'x' | 'X' | 'f' | 'F' | 'e' | 'E' | 'g' | 'G'
-    );
     if spec.zero && numeric {
         let split = usize::from(text.starts_with(['-', '+', ' ']));
         let (sign, digits) = text.split_at(split);

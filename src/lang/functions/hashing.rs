@@ -7,10 +7,11 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
 use super::filesystem::read_file;
-use super::{f, Args, Func};
+use super::{f, v, Args, Func};
 use crate::lang::Value;
 
 pub(super) const FUNCS: &[Func] = &[
+    v("bcrypt", &["str"], "cost", bcrypt),
     f("base64sha256", &["str"], |a| {
         Ok(b64::<Sha256>(&text(a)?).into())
     }),
@@ -69,6 +70,32 @@ fn uuidv5(a: &Args) -> Result<Value, String> {
     Ok(uuid::Uuid::new_v5(&namespace, a.str(1)?.as_bytes())
         .to_string()
         .into())
+}
+
+/// Salted, so never the same twice; `$2a$` hashes like Go's x/crypto. A cost below 4
+/// means the default of 10, as in Go.
+fn bcrypt(a: &Args) -> Result<Value, String> {
+    if a.len() > 2 {
+        return Err(a.fail(format!(
+            "bcrypt() takes one or two arguments, got {}",
+            a.len()
+        )));
+    }
+    let password = a.str(0)?;
+    let cost = if a.len() == 2 { a.int(1)? } else { 10 };
+    let cost = if cost < 4 { 10 } else { cost };
+    let fail = |detail: String| a.fail(format!("error occured generating password {detail}"));
+    if cost > 31 {
+        return Err(fail(format!(
+            "crypto/bcrypt: cost {cost} is outside allowed range (4,31)"
+        )));
+    }
+    if password.len() > 72 {
+        return Err(fail("bcrypt: password length exceeds 72 bytes".into()));
+    }
+    let parts =
+        ::bcrypt::hash_with_result(password, cost as u32).map_err(|e| fail(e.to_string()))?;
+    Ok(parts.format_for_version(::bcrypt::Version::TwoA).into())
 }
 
 #[cfg(test)]

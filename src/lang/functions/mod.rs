@@ -33,8 +33,8 @@ pub struct FuncContext<'a> {
     pub render_template: &'a dyn Fn(&str, &BTreeMap<String, Value>) -> Result<Value, String>,
 }
 
-/// A function's implementation: receives arguments already unmarked and known (unless the
-/// function is declared `raw`) and checked for arity.
+/// A function's implementation: receives arguments checked for arity and prepared as its
+/// `Mode` says.
 type Impl = fn(&Args<'_, '_>) -> Result<Value, String>;
 
 /// One entry of the function table.
@@ -44,10 +44,31 @@ struct Func {
     params: &'static [&'static str],
     /// Name of the variadic parameter, if the function takes any number of further arguments.
     variadic: Option<&'static str>,
-    /// If true the dispatcher passes arguments through untouched (marks and unknowns
-    /// included): the function itself is about marks.
-    raw: bool,
+    mode: Mode,
     imp: Impl,
+}
+
+/// How the dispatcher prepares arguments.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Unmarked, and the call's result is unknown if anything in them is unknown.
+    Known,
+    /// Unmarked; unknown values inside collections are passed on, because the function
+    /// only moves elements around (`length`, `merge`, `concat`, ...). An argument that is
+    /// itself unknown still makes the result unknown.
+    UnknownElements,
+    /// Untouched, marks and unknowns included: the function itself is about marks.
+    Raw,
+}
+
+impl Func {
+    /// Declares that the function handles unknown elements itself (see `Mode`).
+    const fn unknown_elements(self) -> Func {
+        Func {
+            mode: Mode::UnknownElements,
+            ..self
+        }
+    }
 }
 
 const fn f(name: &'static str, params: &'static [&'static str], imp: Impl) -> Func {
@@ -55,7 +76,7 @@ const fn f(name: &'static str, params: &'static [&'static str], imp: Impl) -> Fu
         name,
         params,
         variadic: None,
-        raw: false,
+        mode: Mode::Known,
         imp,
     }
 }
@@ -70,7 +91,7 @@ const fn v(
         name,
         params,
         variadic: Some(variadic),
-        raw: false,
+        mode: Mode::Known,
         imp,
     }
 }
@@ -80,7 +101,7 @@ const fn raw(name: &'static str, params: &'static [&'static str], imp: Impl) -> 
         name,
         params,
         variadic: None,
-        raw: true,
+        mode: Mode::Raw,
         imp,
     }
 }
@@ -108,7 +129,7 @@ pub fn call(name: &str, args: Vec<Value>, ctx: &FuncContext<'_>) -> Result<Value
         return Err(format!("Call to unknown function `{name}`"));
     };
     check_arity(func, args.len())?;
-    if func.raw {
+    if func.mode == Mode::Raw {
         return (func.imp)(&Args {
             func,
             vals: args,
@@ -116,7 +137,11 @@ pub fn call(name: &str, args: Vec<Value>, ctx: &FuncContext<'_>) -> Result<Value
         });
     }
     let sensitive = args.iter().any(Value::has_sensitive);
-    if args.iter().any(Value::has_unknown) {
+    let unknown = match func.mode {
+        Mode::UnknownElements => args.iter().any(|a| matches!(a.unmarked(), Value::Unknown)),
+        _ => args.iter().any(Value::has_unknown),
+    };
+    if unknown {
         // Conservative: without knowing every input we cannot know the output.
         return Ok(mark(Value::Unknown, sensitive));
     }
@@ -208,14 +233,20 @@ impl Args<'_, '_> {
     }
 
     fn str(&self, i: usize) -> Result<String, String> {
-        match self.typed(i, &Type::String)? {
+        let converted = convert(self.get(i)?.clone(), &Type::String);
+        match converted.map_err(|_| self.err(i, "string required"))? {
             Value::String(s) => Ok(s),
             _ => Err(self.err(i, "string required")),
         }
     }
 
     fn num(&self, i: usize) -> Result<f64, String> {
-        match self.typed(i, &Type::Number)? {
+        let converted = convert(self.get(i)?.clone(), &Type::Number);
+        let converted = converted.map_err(|e| match self.raw(i) {
+            Value::String(_) => self.err(i, e),
+            _ => self.err(i, "number required"),
+        })?;
+        match converted {
             Value::Number(n) => Ok(n.0),
             _ => Err(self.err(i, "number required")),
         }
@@ -241,14 +272,17 @@ impl Args<'_, '_> {
     fn map(&self, i: usize) -> Result<BTreeMap<String, Value>, String> {
         match self.get(i)? {
             Value::Object(m) => Ok(m.clone()),
-            _ => Err(self.err(i, "map of any single type required")),
+            _ => Err(self.err(i, "must have map or object type")),
         }
     }
 
     /// A list whose elements are all converted to strings.
     fn str_list(&self, i: usize) -> Result<Vec<String>, String> {
         let mut out = Vec::new();
-        for item in self.seq(i)? {
+        let items = self
+            .seq(i)
+            .map_err(|_| self.err(i, "list of string required"))?;
+        for item in items {
             match convert(item, &Type::String) {
                 Ok(Value::String(s)) => out.push(s),
                 Ok(Value::Null) => return Err(self.err(i, "element must not be null")),

@@ -72,10 +72,9 @@ fn parse_v4(s: &str) -> Option<u128> {
 fn parse_net(a: &Args, i: usize) -> Result<Net, String> {
     let text = a.str(i)?;
     let bad = || {
-        a.err(
-            i,
-            format!("invalid CIDR expression: invalid CIDR address: {text}"),
-        )
+        a.fail(format!(
+            "invalid CIDR expression: invalid CIDR address: {text}"
+        ))
     };
     let (ip, len) = text.split_once('/').ok_or_else(bad)?;
     let (addr, bits) = match parse_v4(ip) {
@@ -273,6 +272,16 @@ mod tests {
             (
                 r#"cidrsubnets("10.0.0.0/24", 1, 1, 1)"#,
                 r#"!not enough remaining address space for a subnet with a prefix of 25 bits after 10.0.0.128/25"#,
+            ),
+            (r#"cidrsubnets("10.0.0.0/8")"#, r#"[]"#),
+            (r#"cidrsubnet("0.0.0.0/0", 32, 5)"#, r#""0.0.0.5/32""#),
+            (
+                r#"cidrhost("10.0.0.0/33", 1)"#,
+                r#"!Call to function "cidrhost" failed: invalid CIDR expression: invalid CIDR address: 10.0.0.0/33."#,
+            ),
+            (
+                r#"cidrhost("10.0.0.0", 1)"#,
+                r#"!invalid CIDR address: 10.0.0.0."#,
             ),
         ]);
     }

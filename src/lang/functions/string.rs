@@ -1,6 +1,7 @@
 //! String functions: case, trimming, splitting and joining, regular expressions, `format`.
 
 use regex::Regex;
+use unicode_segmentation::UnicodeSegmentation;
 
 use super::format::sprintf;
 use super::{f, v, Args, Func};
@@ -31,7 +32,7 @@ pub(super) const FUNCS: &[Func] = &[
         Ok(a.str(0)?.contains(&a.str(1)?).into())
     }),
     f("strrev", &["str"], |a| {
-        Ok(a.str(0)?.chars().rev().collect::<String>().into())
+        Ok(a.str(0)?.graphemes(true).rev().collect::<String>().into())
     }),
     f("substr", &["str", "offset", "length"], substr),
     f("title", &["str"], |a| Ok(title(&a.str(0)?).into())),
@@ -125,7 +126,7 @@ fn join(a: &Args) -> Result<Value, String> {
 }
 
 fn compile(a: &Args, pattern: &str) -> Result<Regex, String> {
-    Regex::new(pattern).map_err(|e| a.err(0, format!("invalid regular expression pattern: {e}")))
+    Regex::new(pattern).map_err(|e| a.err(0, format!("invalid regexp pattern: {e}")))
 }
 
 /// What one match yields: the whole match, the list of captures, or an object of named
@@ -171,8 +172,7 @@ fn replace(a: &Args) -> Result<Value, String> {
     let pattern = substr.strip_prefix('/').and_then(|p| p.strip_suffix('/'));
     match pattern {
         Some(p) if substr.len() > 1 => {
-            let re = Regex::new(p)
-                .map_err(|e| a.err(1, format!("invalid regular expression pattern: {e}")))?;
+            let re = Regex::new(p).map_err(|e| a.err(1, format!("invalid regexp pattern: {e}")))?;
             Ok(re.replace_all(&s, with.as_str()).into_owned().into())
         }
         _ if substr.is_empty() => Ok(go_replace_empty(&s, &with).into()),
@@ -200,10 +200,11 @@ fn split(a: &Args) -> Result<Value, String> {
     Ok(Value::List(parts))
 }
 
-/// Offsets and lengths count characters; a negative offset counts from the end and a
+/// Offsets and lengths count user-perceived characters (grapheme clusters); a negative offset counts from the end and a
 /// length of -1 means "to the end". Out-of-range requests are clamped, as in Terraform.
 fn substr(a: &Args) -> Result<Value, String> {
-    let chars: Vec<char> = a.str(0)?.chars().collect();
+    let text = a.str(0)?;
+    let chars: Vec<&str> = text.graphemes(true).collect();
     let (offset, length) = (a.int(1)?, a.int(2)?);
     let len = chars.len() as i64;
     let start = if offset < 0 {
@@ -219,7 +220,7 @@ fn substr(a: &Args) -> Result<Value, String> {
     let slice = chars
         .get(start as usize..end.max(start) as usize)
         .unwrap_or(&[]);
-    Ok(slice.iter().collect::<String>().into())
+    Ok(slice.concat().into())
 }
 
 /// Go's strings.Title: a letter starts a word when it follows a separator, which is
@@ -357,6 +358,8 @@ mod tests {
             (r#"split(",", "a,b,,c")"#, r#"["a","b","","c"]"#),
             (r#"split(",", "")"#, r#"[""]"#),
             (r#"strrev("héllo")"#, r#""olléh""#),
+            (r#"strrev("g\u0308x👍🏽")"#, r#""👍🏽xg̈""#),
+            (r#"substr("g\u0308xyz", 0, 2)"#, r#""g̈x""#),
             (r#"substr("hello", 1, 3)"#, r#""ell""#),
             (r#"substr("hello", -3, -1)"#, r#""llo""#),
             (r#"substr("hello", 7, 2)"#, r#""""#),
@@ -374,6 +377,56 @@ mod tests {
                 r#"!Invalid value for "str" parameter: argument must not be null."#,
             ),
             (r#"upper(5)"#, r#""5""#),
+            (
+                r#"format("%s-%03d|%5.2f|%-4s|%x|%q|%v|%t|%%", "web", 7, 3.14159, "ab", 255, "hi", [1, "a"], true)"#,
+                r#""web-007| 3.14|ab  |ff|\"hi\"|[1,\"a\"]|true|%""#,
+            ),
+            (
+                r#"regex("(?P<key>\\w+)=(?P<val>\\w+)", "a=b")"#,
+                r#"{"key":"a","val":"b"}"#,
+            ),
+            (r#"title("hello wORLD-foo")"#, r#""Hello WORLD-Foo""#),
+            (
+                r#"join(",", "a")"#,
+                r#"!Invalid value for "lists" parameter: list of string required."#,
+            ),
+            (
+                r#"upper(["a"])"#,
+                r#"!Invalid value for "str" parameter: string required."#,
+            ),
+            (
+                r#"regex("(", "x")"#,
+                r#"!Invalid value for "pattern" parameter: invalid regexp pattern"#,
+            ),
+            (
+                r#"format("%#x|%#o|%#X|%-05d|%+.2f|%08.3f|% 5d|%10.3e|%-8.2g|", 255, 8, 255, 42, 3.14159, -3.14159, 42, 12345.678, 0.000123)"#,
+                r#""0xff|010|0XFF|42   |+3.14|-003.142|   42| 1.235e+04|0.00012 |""#,
+            ),
+            (
+                r#"format("%6.2v|%-6v|%06v", 3.14159, true, 42)"#,
+                r#""3.14159|true  |000042""#,
+            ),
+            (
+                r#"format("%.3s|%5s|%-5s|", "héllo", "é", "é")"#,
+                r#""hél|    é|é    |""#,
+            ),
+            (r#"format("%q|%v|%.f", 1, {}, 2.5)"#, r#""\"1\"|{}|2""#),
+            (
+                r#"format("%[3]s", "a")"#,
+                r#"!not enough arguments for "%[3]s" at 0: need index 3 but have 1 total"#,
+            ),
+            (
+                r#"format("%[0]s", "a")"#,
+                r#"!unrecognized format character '0' at offset 2"#,
+            ),
+            (
+                r#"format("%", 1)"#,
+                r#"!invalid format string starting at offset 1"#,
+            ),
+            (
+                r#"format("%c", 65)"#,
+                r#"!unsupported format verb 'c' in "%c" at offset 0"#,
+            ),
         ]);
     }
 }

@@ -1,8 +1,12 @@
 //! YAML for `yamlencode` and `yamldecode`. Encoding is written here to reproduce the layout
 //! of Terraform's go-yaml emitter (double-quoted keys and strings, literal blocks for
-//! multi-line text, sequences not indented under their key); decoding uses yaml-rust2.
+//! multi-line text, sequences not indented under their key); decoding uses yaml-rust2's
+//! event parser with go-yaml's scalar resolution.
 
-use yaml_rust2::{Yaml, YamlLoader};
+use std::collections::{BTreeMap, HashMap};
+
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::TScalarStyle;
 
 use crate::lang::Value;
 
@@ -28,12 +32,7 @@ pub(super) fn encode(value: &Value) -> String {
     out
 }
 
-fn write_map(
-    map: &std::collections::BTreeMap<String, Value>,
-    indent: usize,
-    inline_first: bool,
-    out: &mut String,
-) {
+fn write_map(map: &BTreeMap<String, Value>, indent: usize, inline_first: bool, out: &mut String) {
     for (i, (key, value)) in map.iter().enumerate() {
         if i > 0 || !inline_first {
             out.push_str(&" ".repeat(indent));
@@ -149,48 +148,274 @@ fn quote(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// Decodes one YAML document; an empty source is an error, as in Terraform.
+/// Decodes one YAML document, resolving plain scalars the way Terraform's go-yaml fork
+/// does (YAML 1.1 booleans such as `yes`/`on`, `0x`/`0o` integers, timestamps as RFC 3339
+/// strings), so only the event parser of yaml-rust2 is used, not its YAML 1.2 resolver.
 pub(super) fn decode(src: &str) -> Result<Value, String> {
-    let docs = YamlLoader::load_from_str(src).map_err(|e| {
-        format!(
-            "on line {}, column {}: {}",
-            e.marker().line(),
-            e.marker().col() + 1,
-            e.info()
-        )
-    })?;
-    match docs.as_slice() {
-        [] => Err("on line 1, column 1: missing start of document".into()),
-        [doc] => from_yaml(doc),
-        _ => Err("unexpected extra content after value".into()),
+    let mut loader = Loader {
+        parser: Parser::new_from_str(src),
+        anchors: HashMap::new(),
+    };
+    if loader.next()? != Event::StreamStart {
+        return Err("on line 1, column 1: missing start of document".into());
+    }
+    match loader.next()? {
+        Event::DocumentStart => {}
+        _ => return Err("on line 1, column 1: missing start of document".into()),
+    }
+    let first = loader.next()?;
+    let value = loader.node(first)?;
+    match (loader.next()?, loader.next()?) {
+        (Event::DocumentEnd, Event::StreamEnd) => Ok(value),
+        _ => Err("on line 1, column 1: unexpected extra content after value".into()),
     }
 }
 
-fn from_yaml(y: &Yaml) -> Result<Value, String> {
-    Ok(match y {
-        Yaml::Null => Value::Null,
-        Yaml::Boolean(b) => Value::Bool(*b),
-        Yaml::Integer(i) => Value::number(*i as f64),
-        Yaml::Real(text) => match text.parse::<f64>() {
-            Ok(n) if n.is_finite() => Value::number(n),
-            _ => return Err(format!("cannot represent {text:?} as a number")),
-        },
-        Yaml::String(s) => Value::String(s.clone()),
-        Yaml::Array(items) => Value::List(items.iter().map(from_yaml).collect::<Result<_, _>>()?),
-        Yaml::Hash(hash) => {
-            let mut map = std::collections::BTreeMap::new();
-            for (k, v) in hash {
-                let key = match from_yaml(k)? {
-                    Value::String(s) => s,
-                    Value::Number(n) => n.to_string(),
-                    Value::Bool(b) => b.to_string(),
-                    Value::Null => "null".into(),
-                    _ => return Err("only scalar mapping keys are supported".into()),
-                };
-                map.insert(key, from_yaml(v)?);
-            }
-            Value::Object(map)
+struct Loader<'a> {
+    parser: Parser<std::str::Chars<'a>>,
+    anchors: HashMap<usize, Value>,
+}
+
+impl Loader<'_> {
+    fn next(&mut self) -> Result<Event, String> {
+        self.parser.next_token().map(|(ev, _)| ev).map_err(|e| {
+            format!(
+                "on line {}, column {}: {}",
+                e.marker().line(),
+                e.marker().col() + 1,
+                e.info()
+            )
+        })
+    }
+
+    fn remember(&mut self, anchor: usize, value: &Value) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, value.clone());
         }
-        Yaml::Alias(_) | Yaml::BadValue => return Err("unsupported YAML construct".into()),
-    })
+    }
+
+    fn node(&mut self, ev: Event) -> Result<Value, String> {
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                let value = scalar(&text, style, tag.as_ref())?;
+                self.remember(anchor, &value);
+                Ok(value)
+            }
+            Event::SequenceStart(anchor, tag) => {
+                check_tag(tag.as_ref(), "seq")?;
+                let mut items = Vec::new();
+                loop {
+                    match self.next()? {
+                        Event::SequenceEnd => break,
+                        ev => items.push(self.node(ev)?),
+                    }
+                }
+                let value = Value::List(items);
+                self.remember(anchor, &value);
+                Ok(value)
+            }
+            Event::MappingStart(anchor, tag) => {
+                check_tag(tag.as_ref(), "map")?;
+                let value = Value::Object(self.mapping()?);
+                self.remember(anchor, &value);
+                Ok(value)
+            }
+            Event::Alias(id) => self
+                .anchors
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| "unknown anchor".to_string()),
+            _ => Err("unexpected YAML event".into()),
+        }
+    }
+
+    /// A mapping's entries; `<<` merges the entries of another mapping (or a list of them)
+    /// without overriding keys given explicitly.
+    fn mapping(&mut self) -> Result<BTreeMap<String, Value>, String> {
+        let mut map = BTreeMap::new();
+        let mut merged = BTreeMap::new();
+        loop {
+            let key_event = self.next()?;
+            if key_event == Event::MappingEnd {
+                break;
+            }
+            let is_merge =
+                matches!(&key_event, Event::Scalar(k, TScalarStyle::Plain, _, None) if k == "<<");
+            let key = self.node(key_event)?;
+            let value_event = self.next()?;
+            let value = self.node(value_event)?;
+            if is_merge {
+                merge_into(&mut merged, value)?;
+                continue;
+            }
+            let key = match key {
+                Value::String(s) => s,
+                Value::Number(n) => crate::lang::types::number_text(n.0),
+                Value::Bool(b) => b.to_string(),
+                Value::Null => return Err("mapping key cannot be null".into()),
+                _ => return Err("only strings are allowed as mapping keys".into()),
+            };
+            map.insert(key, value);
+        }
+        for (k, v) in merged {
+            map.entry(k).or_insert(v);
+        }
+        Ok(map)
+    }
+}
+
+fn merge_into(merged: &mut BTreeMap<String, Value>, value: Value) -> Result<(), String> {
+    match value {
+        Value::Object(m) => {
+            for (k, v) in m {
+                merged.entry(k).or_insert(v);
+            }
+            Ok(())
+        }
+        Value::List(items) => items
+            .into_iter()
+            .try_for_each(|item| merge_into(merged, item)),
+        _ => Err("map merge requires map or sequence of maps as the value".into()),
+    }
+}
+
+fn check_tag(tag: Option<&Tag>, expected: &str) -> Result<(), String> {
+    match tag {
+        None => Ok(()),
+        Some(t) if t.handle == "!!" && t.suffix == expected => Ok(()),
+        Some(t) if t.handle == "tag:yaml.org,2002:" && t.suffix == expected => Ok(()),
+        Some(t) => Err(format!("unsupported tag \"{}{}\"", t.handle, t.suffix)),
+    }
+}
+
+/// Resolves one scalar: quoted and block scalars are strings; plain ones may be null,
+/// booleans, numbers or timestamps; an explicit `!!str`/`!!int`/... tag decides itself.
+fn scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
+    if let Some(tag) = tag {
+        let known = tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:";
+        return match (known, tag.suffix.as_str()) {
+            // Terraform keeps quoted scalars as strings whatever their tag says.
+            (true, "str") => Ok(Value::string(text)),
+            (true, _) if style != TScalarStyle::Plain => Ok(Value::string(text)),
+            (true, "int" | "float") => plain_number(text)
+                .map(Value::number)
+                .ok_or_else(|| format!("cannot decode {text:?} as {}", tag.suffix)),
+            (true, "bool") => plain_bool(text)
+                .map(Value::Bool)
+                .ok_or_else(|| format!("cannot decode {text:?} as bool")),
+            (true, "null") => Ok(Value::Null),
+            (true, "timestamp") => Ok(Value::String(
+                timestamp(text).unwrap_or_else(|| text.into()),
+            )),
+            _ => Err(format!("unsupported tag \"{}{}\"", tag.handle, tag.suffix)),
+        };
+    }
+    if style != TScalarStyle::Plain {
+        return Ok(Value::string(text));
+    }
+    if matches!(text, "" | "~" | "null" | "Null" | "NULL") {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = plain_bool(text) {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(n) = plain_number(text) {
+        return Ok(Value::number(n));
+    }
+    if matches!(
+        text,
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "-.inf" | ".nan" | ".NaN" | ".NAN"
+    ) {
+        return Err(format!("cannot represent {text:?} as a number"));
+    }
+    Ok(Value::String(
+        timestamp(text).unwrap_or_else(|| text.into()),
+    ))
+}
+
+/// YAML 1.1 booleans, as go-yaml v2 resolves them.
+fn plain_bool(text: &str) -> Option<bool> {
+    match text {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            Some(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+/// Decimal (leading zeros stay decimal), `0x` hexadecimal, `0o` octal, and floats.
+fn plain_number(text: &str) -> Option<f64> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let radix = |prefix: &str, base: u32| {
+        digits
+            .strip_prefix(prefix)
+            .and_then(|d| u64::from_str_radix(d, base).ok())
+            .map(|n| n as f64)
+    };
+    let magnitude = radix("0x", 16).or_else(|| radix("0o", 8)).or_else(|| {
+        let float_like = digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+            && digits.chars().any(|c| c.is_ascii_digit())
+            && digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
+        if float_like {
+            digits.parse::<f64>().ok().filter(|n| n.is_finite())
+        } else {
+            None
+        }
+    })?;
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+/// `2002-12-14` or `2001-12-14t21:59:43.10-05:00` (and the space-separated form) as
+/// Go's RFC 3339 text: whole seconds, `Z` for UTC.
+fn timestamp(text: &str) -> Option<String> {
+    let date = text.get(..10)?;
+    let b = date.as_bytes();
+    let date_ok = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && date
+            .chars()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !date_ok {
+        return None;
+    }
+    let rest = &text[10..];
+    if rest.is_empty() {
+        return Some(format!("{date}T00:00:00Z"));
+    }
+    let rest = rest.strip_prefix(['T', 't', ' ']).unwrap_or("");
+    let time = rest.get(..8).filter(|t| {
+        let t = t.as_bytes();
+        t[2] == b':'
+            && t[5] == b':'
+            && t.iter()
+                .enumerate()
+                .all(|(i, c)| i == 2 || i == 5 || c.is_ascii_digit())
+    })?;
+    let mut zone = rest[8..].trim_start();
+    if let Some(frac) = zone.strip_prefix('.') {
+        zone = frac
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start();
+    }
+    let zone = match zone {
+        "" | "Z" | "z" => "Z".to_string(),
+        z if (z.starts_with('+') || z.starts_with('-'))
+            && z.len() == 6
+            && z.as_bytes()[3] == b':' =>
+        {
+            z.to_string()
+        }
+        _ => return None,
+    };
+    Some(format!("{date}T{time}{zone}"))
 }
