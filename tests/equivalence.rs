@@ -57,7 +57,10 @@ fn actions(plan_json: &str) -> BTreeMap<String, J> {
         .collect()
 }
 
-fn keyway_results(dir: &Path) -> (BTreeMap<String, J>, Option<BTreeMap<String, J>>) {
+/// Output values, and planned actions after `change.tfvars` when the folder has one.
+type Results = (BTreeMap<String, J>, Option<BTreeMap<String, J>>);
+
+fn keyway_results(dir: &Path) -> Results {
     let w = Work::copy_of(dir);
     w.run(&["apply", "-auto-approve"]).ok();
     let outputs = output_values(&w.run(&["output", "-json"]).ok().stdout);
@@ -71,7 +74,7 @@ fn keyway_results(dir: &Path) -> (BTreeMap<String, J>, Option<BTreeMap<String, J
     (outputs, acts)
 }
 
-fn terraform_results(dir: &Path) -> Option<(BTreeMap<String, J>, Option<BTreeMap<String, J>>)> {
+fn terraform_results(dir: &Path) -> Option<Results> {
     let w = Work::copy_of(dir);
     terraform(w.path(), &["init", "-input=false", "-no-color"])?;
     terraform(

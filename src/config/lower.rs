@@ -197,16 +197,17 @@ impl Lower<'_> {
                 Structure::Block(b) => self.unexpected_block(b),
             }
         }
-        if config.variables.contains_key(&name) {
-            self.error(
-                "config::duplicate",
-                format!(
-                    "Duplicate variable `{name}`: a variable with this name is already declared"
-                ),
-                var.span.clone(),
-            );
-        } else {
-            config.variables.insert(name, var);
+        match config.variables.entry(name) {
+            std::collections::btree_map::Entry::Occupied(e) => {
+                let msg = format!(
+                    "Duplicate variable `{}`: a variable with this name is already declared",
+                    e.key()
+                );
+                self.error("config::duplicate", msg, var.span.clone());
+            }
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(var);
+            }
         }
     }
 
@@ -301,10 +302,17 @@ impl Lower<'_> {
         };
         let res = self.resource_body(block, mode, l[0].clone(), l[1].clone());
         let addr = res.address();
-        if config.resources.contains_key(&addr) {
-            self.error("config::duplicate", format!("Duplicate resource `{addr}`: a block with this type and name is already declared"), res.span.clone());
-        } else {
-            config.resources.insert(addr, res);
+        match config.resources.entry(addr) {
+            std::collections::btree_map::Entry::Occupied(e) => {
+                let msg = format!(
+                    "Duplicate resource `{}`: a block with this type and name is already declared",
+                    e.key()
+                );
+                self.error("config::duplicate", msg, res.span.clone());
+            }
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(res);
+            }
         }
     }
 

@@ -590,13 +590,18 @@ impl Evaluator<'_> {
                 };
                 if f.grouping {
                     grouped.entry(key).or_default().push(value);
-                } else if object.contains_key(&key) {
-                    return Err(EvalError::new(
-                        format!("Duplicate object key `{key}` in `for` expression; add `...` after the value to group values by key"),
-                        span_of(key_expr),
-                    ));
                 } else {
-                    object.insert(key, value);
+                    match object.entry(key) {
+                        std::collections::btree_map::Entry::Occupied(e) => {
+                            return Err(EvalError::new(
+                                format!("Duplicate object key `{}` in `for` expression; add `...` after the value to group values by key", e.key()),
+                                span_of(key_expr),
+                            ));
+                        }
+                        std::collections::btree_map::Entry::Vacant(e) => {
+                            e.insert(value);
+                        }
+                    }
                 }
             }
         }
@@ -969,8 +974,8 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {

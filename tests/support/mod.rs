@@ -19,15 +19,10 @@ impl Work {
         Work { dir }
     }
 
-    /// A copy of a folder (not recursive).
+    /// A copy of a folder, with its sub-folders.
     pub fn copy_of(src: &Path) -> Work {
         let dir = tempfile::tempdir().expect("temp dir");
-        for e in std::fs::read_dir(src).expect("read example") {
-            let p = e.expect("entry").path();
-            if p.is_file() {
-                std::fs::copy(&p, dir.path().join(p.file_name().expect("name"))).expect("copy");
-            }
-        }
+        copy_tree(src, dir.path());
         Work { dir }
     }
 
@@ -110,4 +105,17 @@ impl Run {
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn copy_tree(src: &Path, dst: &Path) {
+    for e in std::fs::read_dir(src).expect("read folder") {
+        let p = e.expect("entry").path();
+        let target = dst.join(p.file_name().expect("name"));
+        if p.is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_tree(&p, &target);
+        } else {
+            std::fs::copy(&p, &target).expect("copy");
+        }
+    }
 }

@@ -11,9 +11,15 @@ use crate::emulator::{Emulator, FaultConfig, Options};
 
 /// Runs the emulator.
 pub async fn run(a: EmulatorArgs) -> Result<ExitCode, Failure> {
-    for (name, rate) in [("rate-429", a.rate_429), ("rate-503", a.rate_503), ("operation-failure-rate", a.operation_failure_rate)] {
+    for (name, rate) in [
+        ("rate-429", a.rate_429),
+        ("rate-503", a.rate_503),
+        ("operation-failure-rate", a.operation_failure_rate),
+    ] {
         if !(0.0..=1.0).contains(&rate) {
-            return Err(Report::msg(format!("--{name} must be between 0 and 1, got {rate}")).into());
+            return Err(
+                Report::msg(format!("--{name} must be between 0 and 1, got {rate}")).into(),
+            );
         }
     }
     let faults = FaultConfig {
@@ -24,14 +30,28 @@ pub async fn run(a: EmulatorArgs) -> Result<ExitCode, Failure> {
         operation_failure_rate: a.operation_failure_rate,
         ..FaultConfig::default()
     };
-    let opts = Options { port: a.port, data_file: a.data.clone(), reset: a.reset, faults, operation_delay: Duration::from_millis(a.operation_delay_ms) };
-    let emu = Emulator::start(opts).await.map_err(|e| Report::msg(format!("Cannot start the emulator: {e}")))?;
+    let opts = Options {
+        port: a.port,
+        data_file: a.data.clone(),
+        reset: a.reset,
+        faults,
+        operation_delay: Duration::from_millis(a.operation_delay_ms),
+    };
+    let emu = Emulator::start(opts)
+        .await
+        .map_err(|e| Report::msg(format!("Cannot start the emulator: {e}")))?;
     println!("keyway emulator listening on {}", emu.base_url());
-    println!("Point keyway at it with:  export KEYWAY_EMULATOR={}", emu.base_url());
+    println!(
+        "Point keyway at it with:  export KEYWAY_EMULATOR={}",
+        emu.base_url()
+    );
     if let Some(d) = &a.data {
         println!("The emulated cloud is saved to {}", d.display());
     }
-    println!("Counters: {}/__emulator/counters   Press Ctrl-C to stop.", emu.base_url());
+    println!(
+        "Counters: {}/__emulator/counters   Press Ctrl-C to stop.",
+        emu.base_url()
+    );
     let _ = tokio::signal::ctrl_c().await;
     emu.shutdown().await;
     println!("Emulator stopped.");
