@@ -107,3 +107,42 @@ fn killed_apply_converges_on_the_next_run() {
     );
     w.run(&["plan", "-detailed-exitcode"]).code(0);
 }
+
+#[test]
+fn interrupted_apply_saves_state_and_the_next_run_finishes() {
+    let n = 4000;
+    let mut text = String::from("resource \"terraform_data\" \"root\" { input = \"r\" }\n");
+    for i in 0..n {
+        text.push_str(&format!("resource \"terraform_data\" \"r{i}\" {{ input = \"${{terraform_data.root.output}}-{i}\" }}\n"));
+    }
+    let w = Work::new(&text);
+    let child = w
+        .command(&["apply", "-auto-approve", "-parallelism=2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while !w.state_path().exists() && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let saved = w.state_json()["resources"].as_array().map_or(0, Vec::len);
+    assert!(
+        saved < n + 1,
+        "the interrupt came too late to test anything"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Interrupted"), "{stderr}");
+    w.run(&["apply", "-auto-approve"]).ok();
+    assert_eq!(
+        w.state_json()["resources"].as_array().map_or(0, Vec::len),
+        n + 1
+    );
+}

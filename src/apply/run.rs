@@ -45,7 +45,11 @@ struct Shared {
     limit: Semaphore,
     events: mpsc::UnboundedSender<Event>,
     dirty: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    interrupt: Arc<AtomicBool>,
 }
+
+/// Code of the errors of operations that did not start because of an interrupt.
+const NOT_STARTED: &str = "apply::not_started";
 
 impl Shared {
     fn emit(&self, e: Event) {
@@ -98,6 +102,7 @@ pub async fn apply(
         limit: Semaphore::new(parallelism.max(1)),
         events,
         dirty: dirty.clone(),
+        interrupt: interrupt.clone(),
     });
     let done = Arc::new(AtomicBool::new(false));
     let writer = spawn_writer(shared.clone(), done.clone(), persist);
@@ -153,7 +158,9 @@ pub async fn apply(
             }
         }
     }
-    if interrupted {
+    let before = errors.len();
+    errors.retain(|e| e.code != NOT_STARTED);
+    if interrupted || errors.len() != before {
         errors.push(Diagnostic::error("apply::interrupted", "Interrupted: operations in flight finished and state was saved; the rest did not start").help("run `keyway apply` again to finish"));
     }
     if shared.plan.mode == Mode::Destroy && errors.is_empty() {
@@ -481,6 +488,12 @@ async fn apply_instance(
         .acquire()
         .await
         .map_err(|_| Diagnostic::error("apply::internal", "semaphore closed"))?;
+    if s.interrupt.load(Ordering::SeqCst) {
+        return Err(Diagnostic::error(
+            NOT_STARTED,
+            format!("`{}` was not started: interrupted", c.addr),
+        ));
+    }
     if let Action::Replace {
         create_first: true, ..
     } = c.action
@@ -692,6 +705,12 @@ async fn delete_instance(s: &Arc<Shared>, c: &ResourceChange) -> Result<(), Diag
         .acquire()
         .await
         .map_err(|_| Diagnostic::error("apply::internal", "semaphore closed"))?;
+    if s.interrupt.load(Ordering::SeqCst) {
+        return Err(Diagnostic::error(
+            NOT_STARTED,
+            format!("`{state_addr}` was not started: interrupted"),
+        ));
+    }
     s.emit(Event::Started {
         addr: state_addr.clone(),
         action: "destroy",

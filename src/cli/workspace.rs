@@ -55,13 +55,17 @@ pub fn enter(dir: Option<&Path>) -> Result<(), Failure> {
 impl Workspace {
     /// Loads the configuration of the current folder and builds its graph.
     pub fn load() -> Result<Workspace, Failure> {
+        Workspace::load_with(Arc::new(LocalStore::new(Path::new("."))))
+    }
+
+    /// Loads the configuration, using an already opened state store.
+    pub fn load_with(store: Arc<LocalStore>) -> Result<Workspace, Failure> {
         let config = match crate::config::load(Path::new(".")) {
             Ok(c) => c,
             Err(Diagnostics(d)) => return Err(Failure(reports(&d, &loaded_sources()))),
         };
         let graph = crate::graph::build(&config)
             .map_err(|Diagnostics(d)| Failure(reports(&d, &config.sources)))?;
-        let store = Arc::new(LocalStore::new(Path::new(".")));
         Ok(Workspace {
             config,
             graph,

@@ -94,7 +94,7 @@ pub fn load_str(text: &str) -> Result<Config, Diagnostics> {
 fn parse_into(config: &mut Config, id: FileId, diags: &mut Vec<Diagnostic>) {
     let text = config.sources.get(id).text.clone();
     match hcl_edit::parser::parse_body(&text) {
-        Ok(body) => lower_file(config, id, &body, diags),
+        Ok(mut body) => lower_file(config, id, &mut body, diags),
         Err(e) => {
             let offset = e.location().offset();
             diags.push(

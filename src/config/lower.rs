@@ -12,10 +12,15 @@ use crate::diagnostics::{Diagnostic, FileId};
 use crate::lang::types::Type;
 
 /// Lowers one parsed file into `config`.
-pub fn lower_file(config: &mut Config, file: FileId, body: &HclBody, diags: &mut Vec<Diagnostic>) {
+pub fn lower_file(
+    config: &mut Config,
+    file: FileId,
+    body: &mut HclBody,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut cx = Lower { file, diags };
-    for structure in body.iter() {
-        match structure {
+    for mut structure in std::mem::take(body) {
+        match &mut structure {
             Structure::Attribute(attr) => cx.diags.push(
                 Diagnostic::error("config::unexpected_argument", format!("An argument named `{}` is not expected here", attr.key.as_str()))
                     .at(file, attr.span())
@@ -71,6 +76,15 @@ pub fn reference_text(expr: &Expression) -> Option<String> {
 }
 
 impl Lower<'_> {
+    /// Moves an expression out of the syntax tree (which is dropped after lowering), so that
+    /// large configurations are not held twice in memory.
+    fn take(&self, e: &mut Expression) -> Expr {
+        Expr {
+            file: self.file,
+            expr: std::mem::replace(e, Expression::null()),
+        }
+    }
+
     fn expr(&self, e: &Expression) -> Expr {
         Expr {
             file: self.file,
@@ -99,7 +113,7 @@ impl Lower<'_> {
         Some(l)
     }
 
-    fn top_block(&mut self, config: &mut Config, block: &Block) {
+    fn top_block(&mut self, config: &mut Config, block: &mut Block) {
         match block.ident.as_str() {
             "variable" => self.variable(config, block),
             "locals" => self.locals(config, block),
@@ -296,7 +310,7 @@ impl Lower<'_> {
         }
     }
 
-    fn resource(&mut self, config: &mut Config, block: &Block, mode: Mode) {
+    fn resource(&mut self, config: &mut Config, block: &mut Block, mode: Mode) {
         let Some(l) = self.want_labels(block, 2, "the resource type and name") else {
             return;
         };
@@ -316,7 +330,13 @@ impl Lower<'_> {
         }
     }
 
-    fn resource_body(&mut self, block: &Block, mode: Mode, ty: String, name: String) -> Resource {
+    fn resource_body(
+        &mut self,
+        block: &mut Block,
+        mode: Mode,
+        ty: String,
+        name: String,
+    ) -> Resource {
         let mut res = Resource {
             mode,
             ty,
@@ -330,11 +350,11 @@ impl Lower<'_> {
             lifecycle: Lifecycle::default(),
             body: Body::default(),
         };
-        for s in block.body.iter() {
-            match s {
+        for mut s in std::mem::take(&mut block.body) {
+            match &mut s {
                 Structure::Attribute(a) => match a.key.as_str() {
-                    "count" => res.count = Some(self.expr(&a.value)),
-                    "for_each" => res.for_each = Some(self.expr(&a.value)),
+                    "count" => res.count = Some(self.take(&mut a.value)),
+                    "for_each" => res.for_each = Some(self.take(&mut a.value)),
                     "depends_on" => res.depends_on = self.reference_list(&a.value),
                     "provider" => {
                         res.provider =
@@ -343,7 +363,7 @@ impl Lower<'_> {
                     _ => {
                         res.body
                             .attrs
-                            .insert(a.key.as_str().to_owned(), self.expr(&a.value));
+                            .insert(a.key.as_str().to_owned(), self.take(&mut a.value));
                     }
                 },
                 Structure::Block(b) if b.ident.as_str() == "lifecycle" => {
@@ -369,13 +389,13 @@ impl Lower<'_> {
         res
     }
 
-    fn nested(&mut self, b: &Block) -> NestedBlock {
+    fn nested(&mut self, b: &mut Block) -> NestedBlock {
         let mut body = Body::default();
-        for s in b.body.iter() {
-            match s {
+        for mut s in std::mem::take(&mut b.body) {
+            match &mut s {
                 Structure::Attribute(a) => {
                     body.attrs
-                        .insert(a.key.as_str().to_owned(), self.expr(&a.value));
+                        .insert(a.key.as_str().to_owned(), self.take(&mut a.value));
                 }
                 Structure::Block(inner) => body.blocks.push(self.nested(inner)),
             }
@@ -531,7 +551,7 @@ impl Lower<'_> {
         );
     }
 
-    fn provider(&mut self, config: &mut Config, block: &Block) {
+    fn provider(&mut self, config: &mut Config, block: &mut Block) {
         let Some(l) = self.want_labels(block, 1, "the provider's name") else {
             return;
         };
@@ -549,7 +569,7 @@ impl Lower<'_> {
         });
     }
 
-    fn check(&mut self, config: &mut Config, block: &Block) {
+    fn check(&mut self, config: &mut Config, block: &mut Block) {
         let Some(l) = self.want_labels(block, 1, "the check's name") else {
             return;
         };
@@ -559,8 +579,8 @@ impl Lower<'_> {
             data: Vec::new(),
             asserts: Vec::new(),
         };
-        for s in block.body.iter() {
-            match s {
+        for mut s in std::mem::take(&mut block.body) {
+            match &mut s {
                 Structure::Block(b) if b.ident.as_str() == "assert" => {
                     check.asserts.extend(self.validation(b, "error_message"))
                 }

@@ -202,9 +202,24 @@ fn block_forces(b: &BlockSchema, planned: &[Value], prior: &[Value]) -> bool {
 }
 
 fn differs(a: Option<&Value>, b: Option<&Value>) -> bool {
-    let norm = |v: Option<&Value>| v.cloned().unwrap_or(Value::Null).deep_unmark();
-    let (a, b) = (norm(a), norm(b));
-    a.has_unknown() || b.has_unknown() || a != b
+    let (a, b) = (a.unwrap_or(&Value::Null), b.unwrap_or(&Value::Null));
+    a.has_unknown() || b.has_unknown() || !same_ignoring_marks(a, b)
+}
+
+/// Equality that looks through sensitive marks, without copying.
+fn same_ignoring_marks(a: &Value, b: &Value) -> bool {
+    match (a.unmarked(), b.unmarked()) {
+        (Value::List(x), Value::List(y)) | (Value::Set(x), Value::Set(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_ignoring_marks(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, v1), (k2, v2))| k1 == k2 && same_ignoring_marks(v1, v2))
+        }
+        (x, y) => x == y,
+    }
 }
 
 /// Applies the schema's sensitive flags to a planned object's top-level attributes.

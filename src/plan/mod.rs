@@ -119,10 +119,21 @@ pub struct ResourceChange {
     pub action: Action,
     /// The prior object (sensitive parts marked).
     pub before: Option<Value>,
-    /// The planned object (unknowns and sensitive marks included).
+    /// The planned object (unknowns and sensitive marks included); `None` for deletions and
+    /// for no-ops, whose planned object is `before` (see [`ResourceChange::planned`]).
     pub after: Option<Value>,
     /// Resource addresses this instance depends on.
     pub dependencies: Vec<String>,
+}
+
+impl ResourceChange {
+    /// The object after the change: `after`, or `before` for a no-op.
+    pub fn planned(&self) -> Option<&Value> {
+        match self.action {
+            Action::NoOp => self.before.as_ref(),
+            _ => self.after.as_ref(),
+        }
+    }
 }
 
 /// One output's planned value.

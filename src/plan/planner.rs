@@ -108,14 +108,15 @@ pub fn plan(
         return Err(Diagnostics(w.diags));
     }
     let mut changes = w.changes;
+    let warnings = w.diags;
     changes.sort_by(|a, b| a.addr.cmp(&b.addr));
     Ok(Plan {
         mode: opts.mode,
         changes,
         outputs,
-        prior: prior.clone(),
+        prior,
         drift,
-        warnings: w.diags,
+        warnings,
     })
 }
 
@@ -416,9 +417,10 @@ impl Walk<'_> {
                 mode: res.mode,
                 ty: res.ty.clone(),
                 provider: schema.provider.clone(),
+                // A no-op's planned object is its prior object: keep one copy.
+                after: (action != Action::NoOp).then_some(out.planned),
                 action,
                 before: prior_value,
-                after: Some(out.planned),
                 dependencies: deps.clone(),
             });
             if let Some(v) = single {

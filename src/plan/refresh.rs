@@ -11,7 +11,7 @@ use crate::state::State;
 /// Refreshes every managed instance in `state`; returns the refreshed state and the
 /// addresses whose objects changed or disappeared.
 pub async fn refresh(
-    state: &State,
+    state: State,
     providers: &Registry,
 ) -> Result<(State, Vec<String>), Vec<Diagnostic>> {
     let mut by_type: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
@@ -35,6 +35,9 @@ pub async fn refresh(
                 ),
             )]);
         };
+        if p.state_only(&ty) {
+            continue;
+        }
         let priors: Vec<_> = addrs
             .iter()
             .map(|a| from_state(&state.resources[a]).deep_unmark())
@@ -44,7 +47,7 @@ pub async fn refresh(
             (ty, addrs, result)
         });
     }
-    let mut refreshed = state.clone();
+    let mut refreshed = state;
     let mut drift = Vec::new();
     let mut errors = Vec::new();
     while let Some(joined) = tasks.join_next().await {

@@ -29,6 +29,10 @@ impl Provider for Builtin {
         Ok(priors.iter().cloned().map(Some).collect())
     }
 
+    fn state_only(&self, _ty: &str) -> bool {
+        true
+    }
+
     async fn create(&self, _ty: &str, planned: &Value) -> Result<Value> {
         with(planned, Value::string(uuid::Uuid::new_v4().to_string()))
     }

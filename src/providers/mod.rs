@@ -40,6 +40,13 @@ pub trait Provider: Send + Sync {
     /// collection); `None` means the object is gone.
     async fn refresh(&self, ty: &str, priors: &[Value]) -> Result<Vec<Option<Value>>>;
 
+    /// True if objects of this type exist only in state, so refreshing them cannot find
+    /// anything new (`terraform_data`): refresh skips them.
+    fn state_only(&self, ty: &str) -> bool {
+        let _ = ty;
+        false
+    }
+
     /// Creates an object; returns its full attributes.
     async fn create(&self, ty: &str, planned: &Value) -> Result<Value>;
 

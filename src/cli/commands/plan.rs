@@ -20,7 +20,7 @@ use crate::diagnostics::Diagnostics;
 use crate::lang::Value;
 use crate::plan::file::{self as planfile, PlanFile, SavedVar};
 use crate::plan::{Mode, Options, Plan};
-use crate::state::{Lock, State};
+use crate::state::{LocalStore, Lock, State};
 
 fn options(flags: &PlanFlags, mode: Mode) -> Options {
     let mode = if flags.refresh_only {
@@ -37,12 +37,12 @@ fn options(flags: &PlanFlags, mode: Mode) -> Options {
 }
 
 /// Takes the state lock, waiting up to `-lock-timeout`.
-pub async fn lock(ws: &Workspace, op: &str, timeout: Option<&str>) -> Result<Lock, Failure> {
+pub async fn lock(store: &LocalStore, op: &str, timeout: Option<&str>) -> Result<Lock, Failure> {
     let limit = parse_duration(timeout.unwrap_or("0s"))
         .ok_or_else(|| Report::msg("Invalid -lock-timeout: use a duration like `10s` or `2m`"))?;
     let start = std::time::Instant::now();
     loop {
-        match ws.store.lock(op) {
+        match store.lock(op) {
             Ok(l) => return Ok(l),
             Err(e) if start.elapsed() >= limit => return Err(Report::new(e).into()),
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
@@ -71,7 +71,7 @@ pub async fn make_plan(
 ) -> Result<Plan, Failure> {
     let (prior, drift) = if refresh && opts.mode != Mode::Destroy || opts.mode == Mode::RefreshOnly
     {
-        crate::plan::refresh::refresh(&state, &ws.providers)
+        crate::plan::refresh::refresh(state, &ws.providers)
             .await
             .map_err(|d| Failure(reports(&d, &ws.config.sources)))?
     } else {
@@ -87,20 +87,38 @@ fn print_warnings(plan: &Plan, ws: &Workspace) {
     }
 }
 
+/// Locks the state, then reads it on another thread while the configuration loads.
+async fn open(op: &str, timeout: Option<&str>) -> Result<(Workspace, Lock, State), Failure> {
+    let store = Arc::new(LocalStore::new(Path::new(".")));
+    let held = lock(&store, op, timeout).await?;
+    let reader = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.read())
+    };
+    let ws = Workspace::load_with(store)?;
+    let state = match reader.await {
+        Ok(Ok(Some(s))) => s,
+        Ok(Ok(None)) => State::new(),
+        Ok(Err(e)) => return Err(Report::new(e).into()),
+        Err(e) => return Err(Report::msg(format!("Reading state failed: {e}")).into()),
+    };
+    Ok((ws, held, state))
+}
+
 /// `keyway plan`.
 pub async fn plan(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
     enter(args.dir.as_deref())?;
-    let mut ws = Workspace::load()?;
+    let (mut ws, _lock, state) = open("plan", args.flags.lock_timeout.as_deref()).await?;
     let (vars, _) = ws.vars(&args.flags)?;
-    let _lock = lock(&ws, "plan", args.flags.lock_timeout.as_deref()).await?;
-    let state = ws.state()?;
     let mode = if args.destroy {
         Mode::Destroy
     } else {
         Mode::Normal
     };
     let opts = options(&args.flags, mode);
-    let plan = make_plan(&ws, vars.clone(), state.clone(), &opts, args.flags.refresh).await?;
+    // The saved plan records which state it was made against; the state itself moves on.
+    let made_against = (state.lineage.clone(), state.serial);
+    let plan = make_plan(&ws, vars.clone(), state, &opts, args.flags.refresh).await?;
     if args.json {
         println!("{}", plan_json(&plan));
     } else {
@@ -108,7 +126,7 @@ pub async fn plan(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
         print!("{}", render_plan(&plan, &st));
     }
     if let Some(out) = &args.out {
-        let file = save(&ws, &plan, &state, &vars, &opts, args.flags.refresh);
+        let file = save(&ws, &plan, &made_against, &vars, &opts, args.flags.refresh);
         let text = serde_json::to_string_pretty(&file).map_err(|e| Report::msg(e.to_string()))?;
         write_private(out, &text)
             .map_err(|e| Report::msg(format!("Cannot write plan file `{}`: {e}", out.display())))?;
@@ -120,7 +138,12 @@ pub async fn plan(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
             );
         }
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
+    let changes = plan.has_changes();
+    // The process ends right after; freeing thousands of values one by one would only add
+    // to the wall time (compilers and ripgrep skip it too).
+    std::mem::forget(plan);
+    std::mem::forget(ws);
+    Ok(if args.detailed_exitcode && changes {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
@@ -140,7 +163,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 fn save(
     ws: &Workspace,
     plan: &Plan,
-    state: &State,
+    made_against: &(String, u64),
     vars: &BTreeMap<String, Value>,
     opts: &Options,
     refresh: bool,
@@ -150,8 +173,8 @@ fn save(
         format: planfile::FORMAT.into(),
         version: planfile::VERSION,
         keyway_version: env!("CARGO_PKG_VERSION").into(),
-        lineage: state.lineage.clone(),
-        serial: state.serial,
+        lineage: made_against.0.clone(),
+        serial: made_against.1,
         mode: opts.mode,
         refresh,
         targets: opts.targets.clone(),
@@ -175,15 +198,9 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
         }
         None => None,
     };
-    let mut ws = Workspace::load()?;
+    let op = if destroy { "destroy" } else { "apply" };
+    let (mut ws, _lock, state) = open(op, args.flags.lock_timeout.as_deref()).await?;
     let (mut vars, _) = ws.vars(&args.flags)?;
-    let _lock = lock(
-        &ws,
-        if destroy { "destroy" } else { "apply" },
-        args.flags.lock_timeout.as_deref(),
-    )
-    .await?;
-    let state = ws.state()?;
     let plan = match &saved {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {

@@ -65,13 +65,13 @@ pub fn plan_json(plan: &Plan) -> J {
     let mut changes = Vec::new();
     for c in &plan.changes {
         let mut unknown = Vec::new();
-        if let Some(a) = &c.after {
+        if let Some(a) = c.planned() {
             unknown_paths(a, &mut String::new(), &mut unknown);
         }
         let mut ch = Map::new();
         ch.insert("actions".into(), actions(&c.action));
         ch.insert("before".into(), c.before.as_ref().map_or(J::Null, redacted));
-        ch.insert("after".into(), c.after.as_ref().map_or(J::Null, redacted));
+        ch.insert("after".into(), c.planned().map_or(J::Null, redacted));
         ch.insert("after_unknown".into(), json!(unknown));
         ch.insert(
             "before_sensitive".into(),
@@ -79,7 +79,7 @@ pub fn plan_json(plan: &Plan) -> J {
         );
         ch.insert(
             "after_sensitive".into(),
-            json!(c.after.as_ref().map(sensitive_paths).unwrap_or_default()),
+            json!(c.planned().map(sensitive_paths).unwrap_or_default()),
         );
         if let Action::Replace { reasons, .. } = &c.action {
             ch.insert("replace_paths".into(), json!(reasons));
