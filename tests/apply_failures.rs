@@ -54,6 +54,19 @@ resource "terraform_data" "other" { input = "fine" }
 resource "terraform_data" "other_child" { input = terraform_data.other.output }
 "#;
 
+/// Counts serials; writes nowhere.
+struct Counting;
+
+impl keyway::apply::StateWriter for Counting {
+    fn encode(&mut self, state: &mut State) -> Result<Vec<u8>, String> {
+        state.serial += 1;
+        Ok(Vec::new())
+    }
+    fn commit(&mut self, _bytes: Vec<u8>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 async fn run(fail: bool, state: State) -> keyway::apply::Outcome {
     let config = keyway::config::load_str(CONFIG).expect("config");
     let graph = keyway::graph::build(&config).expect("graph");
@@ -74,10 +87,7 @@ async fn run(fail: bool, state: State) -> keyway::apply::Outcome {
     )
     .expect("plan");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let persist: keyway::apply::Persist = Box::new(|s: &mut State| {
-        s.serial += 1;
-        Ok(())
-    });
+    let persist: keyway::apply::Persist = Box::new(Counting);
     let outcome = keyway::apply::apply(
         config,
         graph,

@@ -380,3 +380,70 @@ fn single_dash_and_chdir_flags_work() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Plan: 4 to add"));
 }
+
+#[test]
+fn moved_blocks_rename_state_without_replacing() {
+    let w = Work::new("resource \"terraform_data\" \"old\" { input = \"x\" }\n");
+    w.run(&["apply", "-auto-approve"]).ok();
+    w.write("main.tf", "resource \"terraform_data\" \"new\" { input = \"x\" }\nmoved {\n  from = terraform_data.old\n  to   = terraform_data.new\n}\n");
+    let plan = w.run(&["plan"]).ok();
+    assert!(
+        plan.stdout
+            .contains("# terraform_data.old has moved to terraform_data.new"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("will be created"), "{}", plan.stdout);
+    w.run(&["apply", "-auto-approve"]).ok();
+    assert_eq!(
+        w.run(&["state", "list"]).ok().stdout,
+        "terraform_data.new\n"
+    );
+}
+
+#[test]
+fn multi_line_strings_show_as_line_diffs() {
+    let w = Work::new("variable \"doc\" {\n  default = \"a\\nb\\nc\\n\"\n}\nresource \"terraform_data\" \"d\" { input = var.doc }\n");
+    w.run(&["apply", "-auto-approve"]).ok();
+    let r = w.run(&["plan", "-var", "doc=a\nB\nc\n"]).ok();
+    assert!(
+        r.stdout.contains("- b") && r.stdout.contains("+ B"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("<<-EOT"), "{}", r.stdout);
+}
+
+#[test]
+fn fmt_check_reports_files_that_would_change() {
+    let w = Work::new("resource \"terraform_data\" \"a\" {\ninput=1\n  triggers_replace = 2\n}\n");
+    let r = w.run(&["fmt", "-check"]).code(3);
+    assert!(r.stdout.contains("main.tf"), "{}", r.stdout);
+    w.run(&["fmt"]).ok();
+    let text = std::fs::read_to_string(w.path().join("main.tf")).expect("read");
+    assert_eq!(
+        text,
+        "resource \"terraform_data\" \"a\" {\n  input            = 1\n  triggers_replace = 2\n}\n"
+    );
+    w.run(&["fmt", "-check"]).ok();
+}
+
+#[test]
+fn plan_json_is_machine_readable_and_redacted() {
+    let w = Work::new(CHAIN);
+    let r = w.run(&["plan", "-json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let changes = v["resource_changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 4);
+    let secret = changes
+        .iter()
+        .find(|c| c["address"] == "terraform_data.secret")
+        .expect("secret");
+    assert_eq!(secret["change"]["actions"], serde_json::json!(["create"]));
+    assert_eq!(secret["change"]["after"]["input"], serde_json::Value::Null);
+    assert_eq!(
+        secret["change"]["after_sensitive"],
+        serde_json::json!(["/input"])
+    );
+    assert_eq!(v["summary"]["add"], 4);
+}

@@ -7,7 +7,7 @@ mod run;
 
 use std::time::Duration;
 
-pub use run::{apply, Outcome, Persist};
+pub use run::{apply, Outcome, Persist, StateWriter};
 
 /// Progress of an apply, for the cli to render.
 #[derive(Clone, Debug, PartialEq)]

@@ -22,8 +22,17 @@ use crate::providers::Registry;
 use crate::schema;
 use crate::state::{Output, ResourceInstance, State};
 
-/// Persists state; called from a dedicated writer so that writes coalesce under load.
-pub type Persist = Box<dyn FnMut(&mut State) -> Result<(), String> + Send>;
+/// Persists state from a dedicated writer, so that writes coalesce under load. Encoding
+/// happens under the state's lock (no copy of the state is made); the slow disk write after.
+pub trait StateWriter: Send {
+    /// Serializes the next version of `state` (the writer bumps its serial).
+    fn encode(&mut self, state: &mut State) -> Result<Vec<u8>, String>;
+    /// Writes encoded bytes durably.
+    fn commit(&mut self, bytes: Vec<u8>) -> Result<(), String>;
+}
+
+/// The writer apply persists through.
+pub type Persist = Box<dyn StateWriter>;
 
 /// The result of an apply.
 #[derive(Debug)]
@@ -87,6 +96,9 @@ pub async fn apply(
     interrupt: Arc<AtomicBool>,
 ) -> Outcome {
     let sched = schedule(&graph, &plan);
+    // The prior state becomes the live state: move it rather than hold two copies.
+    let mut plan = plan;
+    let prior = std::mem::take(&mut plan.prior);
     let values = Values {
         dir: config.dir.clone(),
         vars,
@@ -94,7 +106,7 @@ pub async fn apply(
     };
     let dirty = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
     let shared = Arc::new(Shared {
-        state: Mutex::new(plan.prior.clone()),
+        state: Mutex::new(prior),
         config,
         plan,
         providers,
@@ -214,15 +226,11 @@ fn spawn_writer(
                 *dirty = false;
                 done.load(Ordering::SeqCst)
             };
-            let mut snapshot = match shared.state.lock() {
-                Ok(s) => s.clone(),
+            let encoded = match shared.state.lock() {
+                Ok(mut s) => persist.encode(&mut s),
                 Err(_) => return (last_error, Some("state lock poisoned".into())),
             };
-            let result = persist(&mut snapshot);
-            // The store bumps the serial; keep the in-memory copy in step.
-            if let Ok(mut s) = shared.state.lock() {
-                s.serial = snapshot.serial;
-            }
+            let result = encoded.and_then(|bytes| persist.commit(bytes));
             if finished {
                 return (last_error, result.err());
             }

@@ -162,6 +162,8 @@ pub struct Plan {
     pub drift: Vec<String>,
     /// Warnings to show (failed checks, deprecations).
     pub warnings: Vec<Diagnostic>,
+    /// `moved` blocks applied to the prior state: (from, to) instance addresses.
+    pub moved: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -173,6 +175,7 @@ impl Plan {
                     || o.after.as_ref().is_some_and(Value::has_unknown)
             })
             || (self.mode == Mode::RefreshOnly && !self.drift.is_empty())
+            || !self.moved.is_empty()
     }
 
     /// Counts of (add, change, destroy), as the summary line shows them.

@@ -49,6 +49,8 @@ pub fn plan(
     drift: Vec<String>,
     opts: &Options,
 ) -> Result<Plan, Diagnostics> {
+    let mut prior = prior;
+    let moved = apply_moves(config, &mut prior);
     let selected = selection(graph, prior_blocks(&prior), opts);
     let values = Values {
         dir: config.dir.clone(),
@@ -117,7 +119,33 @@ pub fn plan(
         prior,
         drift,
         warnings,
+        moved,
     })
+}
+
+/// Applies `moved` blocks to the prior state: every instance under `from` (a resource or an
+/// instance address) is renamed under `to`, unless something already lives there.
+fn apply_moves(config: &Config, prior: &mut State) -> Vec<(String, String)> {
+    let mut done = Vec::new();
+    for m in &config.moved {
+        let hits: Vec<String> = prior
+            .resources
+            .keys()
+            .filter(|a| *a == &m.from || InstanceKey::split(a).0 == m.from)
+            .cloned()
+            .collect();
+        for old in hits {
+            let new = format!("{}{}", m.to, &old[m.from.len()..]);
+            if prior.resources.contains_key(&new) {
+                continue;
+            }
+            if let Some(inst) = prior.resources.remove(&old) {
+                prior.resources.insert(new.clone(), inst);
+                done.push((old, new));
+            }
+        }
+    }
+    done
 }
 
 fn prior_blocks(prior: &State) -> BTreeSet<String> {

@@ -136,6 +136,22 @@ impl LocalStore {
         result
     }
 
+    /// Encodes the next version of the state (incrementing its serial) without writing it, so
+    /// that a writer need not hold the state while it waits on the disk; [`Self::commit`]
+    /// writes the bytes.
+    pub fn encode_next(&self, state: &mut State) -> Result<Vec<u8>, Error> {
+        state.serial += 1;
+        file::to_bytes(state).inspect_err(|_| state.serial -= 1)
+    }
+
+    /// Writes bytes made by [`Self::encode_next`] atomically, refusing to replace a state file
+    /// that is not a valid keyway state.
+    pub fn commit(&self, bytes: &[u8]) -> Result<(), Error> {
+        self.ensure_dir()?;
+        self.check_replaceable()?;
+        self.persist(bytes)
+    }
+
     /// Replaces the state with `json` (for `keyway state push`). The document must be a valid
     /// state; unless `force`, it must share the current lineage and have a higher serial, and
     /// the current file must itself be valid.

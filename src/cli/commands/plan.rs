@@ -328,9 +328,7 @@ async fn run_apply(
     });
     let (add, change, destroy) = plan.counts();
     let destroying = plan.mode == Mode::Destroy;
-    let store = ws.store.clone();
-    let persist: crate::apply::Persist =
-        Box::new(move |s: &mut State| store.write(s).map_err(|e| e.to_string()));
+    let persist: crate::apply::Persist = Box::new(StoreWriter(ws.store.clone()));
     let sources = ws.config.sources.clone();
     let outcome = crate::apply::apply(
         ws.config,
@@ -420,5 +418,18 @@ fn capital(action: &str) -> String {
         "updated" => "Modifications".into(),
         "destroyed" => "Destruction".into(),
         other => other.into(),
+    }
+}
+
+/// Apply's state writer on the local store.
+struct StoreWriter(Arc<LocalStore>);
+
+impl crate::apply::StateWriter for StoreWriter {
+    fn encode(&mut self, state: &mut State) -> Result<Vec<u8>, String> {
+        self.0.encode_next(state).map_err(|e| e.to_string())
+    }
+
+    fn commit(&mut self, bytes: Vec<u8>) -> Result<(), String> {
+        self.0.commit(&bytes).map_err(|e| e.to_string())
     }
 }

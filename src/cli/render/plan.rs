@@ -22,6 +22,9 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             plan.drift.join(", ")
         );
     }
+    for (from, to) in &plan.moved {
+        let _ = writeln!(out, "  # {from} has moved to {to}\n");
+    }
     let changed: Vec<&ResourceChange> = plan
         .changes
         .iter()
