@@ -84,6 +84,7 @@ async fn run(fail: bool, state: State) -> keyway::apply::Outcome {
         state,
         Vec::new(),
         &Default::default(),
+        &keyway::plan::NoData,
     )
     .expect("plan");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

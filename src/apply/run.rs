@@ -421,6 +421,41 @@ fn body_value(
     Ok(Value::Object(m))
 }
 
+/// A data source read deferred from planning because its arguments were unknown then.
+async fn read_data(
+    s: &Arc<Shared>,
+    c: &ResourceChange,
+    each: Option<(String, Value)>,
+) -> Result<Value, Diagnostic> {
+    if let Some(v) = c.after.as_ref().filter(|v| !v.has_unknown()) {
+        return Ok(v.clone());
+    }
+    let res = &s.config.resources[&c.resource];
+    let count = match c.key {
+        InstanceKey::Int(i) => Some(i),
+        _ => None,
+    };
+    let config_value = body_value(s, &res.body, count, &each)?;
+    let provider = s.providers.get(&c.provider).ok_or_else(|| {
+        Diagnostic::error(
+            "apply::provider",
+            format!("Provider `{}` is not configured", c.provider),
+        )
+    })?;
+    let v = provider
+        .read_data(&c.ty, &config_value.deep_unmark())
+        .await
+        .map_err(|e| {
+            Diagnostic::error(
+                "apply::data_source",
+                format!("Reading `{}` failed: {}", c.addr, e.message),
+            )
+        })?;
+    let schema = schema::lookup(&c.ty)
+        .ok_or_else(|| Diagnostic::error("apply::schema", format!("No schema for `{}`", c.ty)))?;
+    Ok(mark(schema, v))
+}
+
 /// True if `actual` agrees with every known part of `planned`.
 fn conforms(planned: &Value, actual: &Value) -> bool {
     match (planned.unmarked(), actual.unmarked()) {
@@ -445,6 +480,9 @@ async fn apply_instance(
     let res = &s.config.resources[&c.resource];
     let schema = schema::lookup(&c.ty)
         .ok_or_else(|| Diagnostic::error("apply::schema", format!("No schema for `{}`", c.ty)))?;
+    if c.action == Action::Read {
+        return read_data(s, c, each).await;
+    }
     if c.action == Action::NoOp {
         return Ok(c.before.clone().unwrap_or(Value::Null));
     }

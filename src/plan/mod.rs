@@ -16,7 +16,7 @@ use crate::diagnostics::Diagnostic;
 use crate::lang::Value;
 use crate::state::State;
 
-pub use planner::{plan, Options};
+pub use planner::{plan, DataReader, NoData, Options};
 pub use scope::InstanceKey;
 
 /// What a plan is for.

@@ -15,6 +15,22 @@ use crate::plan::{Action, Mode, OutputChange, Plan, ResourceChange};
 use crate::schema;
 use crate::state::State;
 
+/// Reads data sources during planning. The planner stays free of IO: the caller decides how
+/// (the cli asks the provider; tests may refuse).
+pub trait DataReader {
+    /// Reads data source `ty` of `provider` with its (fully known) configuration object.
+    fn read(&self, provider: &str, ty: &str, config: &Value) -> Result<Value, String>;
+}
+
+/// A reader for contexts without providers: every read fails.
+pub struct NoData;
+
+impl DataReader for NoData {
+    fn read(&self, _provider: &str, ty: &str, _config: &Value) -> Result<Value, String> {
+        Err(format!("data source `{ty}` cannot be read here"))
+    }
+}
+
 /// Plan options from the command line.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -30,6 +46,7 @@ pub struct Options {
 
 /// The walk's mutable state.
 struct Walk<'a> {
+    reader: &'a dyn DataReader,
     config: &'a Config,
     graph: &'a Graph,
     prior: &'a State,
@@ -48,6 +65,7 @@ pub fn plan(
     prior: State,
     drift: Vec<String>,
     opts: &Options,
+    reader: &dyn DataReader,
 ) -> Result<Plan, Diagnostics> {
     let mut prior = prior;
     let moved = apply_moves(config, &mut prior);
@@ -58,6 +76,7 @@ pub fn plan(
         ..Values::default()
     };
     let mut w = Walk {
+        reader,
         config,
         graph,
         prior: &prior,
@@ -385,6 +404,10 @@ impl Walk<'_> {
         let Some(schema) = schema::lookup(&res.ty) else {
             return;
         };
+        if res.mode == ResourceMode::Data {
+            self.data_source(addr, res, schema, keys);
+            return;
+        }
         let deps: Vec<String> = self
             .graph
             .resource_deps(&Node::Resource(addr.to_owned()))
@@ -476,6 +499,90 @@ impl Walk<'_> {
                 self.delete(&old, reason);
             }
         }
+    }
+
+    /// Reads a data source now when its arguments are known, or defers the read to apply.
+    fn data_source(
+        &mut self,
+        addr: &str,
+        res: &Resource,
+        schema: &crate::schema::ResourceSchema,
+        keys: Vec<(InstanceKey, Option<Value>)>,
+    ) {
+        let deps: Vec<String> = self
+            .graph
+            .resource_deps(&Node::Resource(addr.to_owned()))
+            .into_iter()
+            .collect();
+        let mut list = Vec::new();
+        let mut map = BTreeMap::new();
+        let mut single = Value::Null;
+        for (key, each_value) in &keys {
+            let count = match key {
+                InstanceKey::Int(i) => Some(*i),
+                _ => None,
+            };
+            let each = match (key, each_value) {
+                (InstanceKey::Str(k), Some(v)) => Some((k.clone(), v.clone())),
+                _ => None,
+            };
+            let config_value = self.body_value(&res.body, count, &each);
+            let value = if config_value.has_unknown() {
+                diff(DiffInput {
+                    schema,
+                    prior: None,
+                    config: config_value,
+                    ignore: &res.lifecycle.ignore_changes,
+                    forced: Vec::new(),
+                })
+                .planned
+            } else {
+                match self.reader.read(
+                    &schema.provider,
+                    &res.ty,
+                    &config_value.clone().deep_unmark(),
+                ) {
+                    Ok(v) => crate::plan::diff::mark(schema, v),
+                    Err(e) => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "plan::data_source",
+                                format!("Reading `{addr}{}` failed: {e}", key.suffix()),
+                            )
+                            .at(res.file, res.span.clone()),
+                        );
+                        Value::Unknown
+                    }
+                }
+            };
+            match key {
+                InstanceKey::None => single = value.clone(),
+                InstanceKey::Int(_) => list.push(value.clone()),
+                InstanceKey::Str(k) => {
+                    map.insert(k.clone(), value.clone());
+                }
+            }
+            self.changes.push(ResourceChange {
+                addr: format!("{addr}{}", key.suffix()),
+                resource: addr.to_owned(),
+                key: key.clone(),
+                mode: res.mode,
+                ty: res.ty.clone(),
+                provider: schema.provider.clone(),
+                action: Action::Read,
+                before: None,
+                after: Some(value),
+                dependencies: deps.clone(),
+            });
+        }
+        let inst = if res.count.is_some() {
+            Instances::List(list)
+        } else if res.for_each.is_some() {
+            Instances::Map(map)
+        } else {
+            Instances::Single(single)
+        };
+        self.values.resources.insert(addr.to_owned(), inst);
     }
 
     /// `replace_triggered_by`: any planned change of a referenced resource.

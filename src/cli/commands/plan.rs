@@ -77,8 +77,16 @@ pub async fn make_plan(
     } else {
         (state, Vec::new())
     };
-    crate::plan::plan(&ws.config, &ws.graph, vars, prior, drift, opts)
-        .map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))
+    crate::plan::plan(
+        &ws.config,
+        &ws.graph,
+        vars,
+        prior,
+        drift,
+        opts,
+        &ProviderReader(&ws.providers),
+    )
+    .map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))
 }
 
 fn print_warnings(plan: &Plan, ws: &Workspace) {
@@ -431,5 +439,22 @@ impl crate::apply::StateWriter for StoreWriter {
 
     fn commit(&mut self, bytes: Vec<u8>) -> Result<(), String> {
         self.0.commit(&bytes).map_err(|e| e.to_string())
+    }
+}
+
+/// Reads data sources through the providers while the (synchronous) planner walks.
+struct ProviderReader<'a>(&'a crate::providers::Registry);
+
+impl crate::plan::DataReader for ProviderReader<'_> {
+    fn read(&self, provider: &str, ty: &str, config: &Value) -> Result<Value, String> {
+        let p = self
+            .0
+            .get(provider)
+            .ok_or_else(|| format!("provider `{provider}` is not configured"))?;
+        // The planner is synchronous; this thread may block while the read runs.
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(p.read_data(ty, config))
+        })
+        .map_err(|e| e.message)
     }
 }
