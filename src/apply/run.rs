@@ -73,6 +73,22 @@ impl Shared {
         }
     }
 
+    /// Waits for a parallelism slot; refuses to start once interrupted.
+    async fn start(&self, addr: &str) -> Result<tokio::sync::SemaphorePermit<'_>, Diagnostic> {
+        let permit = self
+            .limit
+            .acquire()
+            .await
+            .map_err(|_| Diagnostic::error("apply::internal", "semaphore closed"))?;
+        if self.interrupt.load(Ordering::SeqCst) {
+            return Err(Diagnostic::error(
+                NOT_STARTED,
+                format!("`{addr}` was not started: interrupted"),
+            ));
+        }
+        Ok(permit)
+    }
+
     fn update_state(&self, f: impl FnOnce(&mut State)) {
         if let Ok(mut s) = self.state.lock() {
             f(&mut s);
@@ -405,20 +421,7 @@ fn body_value(
     count: Option<usize>,
     each: &Option<(String, Value)>,
 ) -> Result<Value, Diagnostic> {
-    let mut m = BTreeMap::new();
-    for (k, e) in &body.attrs {
-        m.insert(k.clone(), evaluate(s, e, count, each.clone())?);
-    }
-    for b in &body.blocks {
-        let v = body_value(s, &b.body, count, each)?;
-        if let Value::List(items) = m
-            .entry(b.ty.clone())
-            .or_insert_with(|| Value::List(Vec::new()))
-        {
-            items.push(v);
-        }
-    }
-    Ok(Value::Object(m))
+    crate::plan::scope::body_value(body, &mut |e| evaluate(s, e, count, each.clone()))
 }
 
 /// A data source read deferred from planning because its arguments were unknown then.
@@ -529,17 +532,7 @@ async fn apply_instance(
         Action::Update => ("update", "updated"),
         _ => ("create", "created"),
     };
-    let _permit = s
-        .limit
-        .acquire()
-        .await
-        .map_err(|_| Diagnostic::error("apply::internal", "semaphore closed"))?;
-    if s.interrupt.load(Ordering::SeqCst) {
-        return Err(Diagnostic::error(
-            NOT_STARTED,
-            format!("`{}` was not started: interrupted", c.addr),
-        ));
-    }
+    let _permit = s.start(&c.addr).await?;
     if let Action::Replace {
         create_first: true, ..
     } = c.action
@@ -746,17 +739,7 @@ async fn delete_instance(s: &Arc<Shared>, c: &ResourceChange) -> Result<(), Diag
             format!("Provider `{}` is not configured", prior.provider),
         )
     })?;
-    let _permit = s
-        .limit
-        .acquire()
-        .await
-        .map_err(|_| Diagnostic::error("apply::internal", "semaphore closed"))?;
-    if s.interrupt.load(Ordering::SeqCst) {
-        return Err(Diagnostic::error(
-            NOT_STARTED,
-            format!("`{state_addr}` was not started: interrupted"),
-        ));
-    }
+    let _permit = s.start(&state_addr).await?;
     s.emit(Event::Started {
         addr: state_addr.clone(),
         action: "destroy",

@@ -499,27 +499,10 @@ impl Evaluator<'_> {
     fn for_expr(&mut self, f: &ForExpr) -> Result<Value> {
         let coll = self.expr(&f.intro.collection_expr)?;
         let marked = coll.has_sensitive();
-        let pairs: Vec<(Value, Value)> = match coll.unmarked().clone() {
-            Value::Unknown => return Ok(Value::Unknown),
-            Value::List(items) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| (Value::number(i as f64), v))
-                .collect(),
-            Value::Set(items) => items.into_iter().map(|v| (v.clone(), v)).collect(),
-            Value::Object(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
-            Value::Null => {
-                return Err(EvalError::new(
-                    "Iteration over null value: a null value cannot be used as the collection in a `for` expression",
-                    span_of(&f.intro.collection_expr),
-                ))
-            }
-            other => {
-                return Err(EvalError::new(
-                    format!("Iteration over non-iterable value: a value of type {} cannot be used as the collection in a `for` expression", other.type_name()),
-                    span_of(&f.intro.collection_expr),
-                ))
-            }
+        let pairs = match iteration_pairs(coll.unmarked()) {
+            Ok(Some(p)) => p,
+            Ok(None) => return Ok(Value::Unknown),
+            Err(msg) => return Err(EvalError::new(msg, span_of(&f.intro.collection_expr))),
         };
         let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_owned());
         let value_var = f.intro.value_var.as_str().to_owned();
@@ -722,27 +705,13 @@ impl Evaluator<'_> {
                 let f = &ford.for_expr;
                 let coll = self.expr(&f.collection_expr)?;
                 *marked |= coll.has_sensitive();
-                let pairs: Vec<(Value, Value)> = match coll.unmarked().clone() {
-                    Value::Unknown => {
+                let pairs = match iteration_pairs(coll.unmarked()) {
+                    Ok(Some(p)) => p,
+                    Ok(None) => {
                         *unknown = true;
                         return Ok(());
                     }
-                    Value::List(items) => items
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, v)| (Value::number(i as f64), v))
-                        .collect(),
-                    Value::Set(items) => items.into_iter().map(|v| (v.clone(), v)).collect(),
-                    Value::Object(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
-                    other => {
-                        return Err(EvalError::new(
-                            format!(
-                                "Template `for` needs a collection, not {}",
-                                other.type_name()
-                            ),
-                            span_of(&f.collection_expr),
-                        ))
-                    }
+                    Err(msg) => return Err(EvalError::new(msg, span_of(&f.collection_expr))),
                 };
                 let els: Vec<&Element> = f.template.iter().collect();
                 let trim = (
@@ -763,6 +732,24 @@ impl Evaluator<'_> {
             }
         }
     }
+}
+
+/// The (key, value) pairs a `for` iterates: index or element for lists, the element twice for
+/// sets, key and value for objects. `None` when the collection is unknown.
+fn iteration_pairs(coll: &Value) -> std::result::Result<Option<Vec<(Value, Value)>>, String> {
+    Ok(Some(match coll.clone() {
+        Value::Unknown => return Ok(None),
+        Value::List(items) => items.into_iter().enumerate().map(|(i, v)| (Value::number(i as f64), v)).collect(),
+        Value::Set(items) => items.into_iter().map(|v| (v.clone(), v)).collect(),
+        Value::Object(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+        Value::Null => return Err("Iteration over null value: a null value cannot be used as the collection in a `for` expression".into()),
+        other => {
+            return Err(format!(
+                "Iteration over non-iterable value: a value of type {} cannot be used as the collection in a `for` expression",
+                other.type_name()
+            ))
+        }
+    }))
 }
 
 fn strip_of(el: &Element) -> Strip {

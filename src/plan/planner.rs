@@ -335,27 +335,19 @@ impl Walk<'_> {
         Some(vec![(InstanceKey::None, None)])
     }
 
+    /// The object a body evaluates to; errors are collected and their values are unknown.
     fn body_value(
         &mut self,
         body: &Body,
         count: Option<usize>,
         each: &Option<(String, Value)>,
     ) -> Value {
-        let mut m = BTreeMap::new();
-        for (k, e) in &body.attrs {
-            let v = self.eval(e, count, each.clone());
-            m.insert(k.clone(), v);
+        let result: Result<Value, std::convert::Infallible> =
+            crate::plan::scope::body_value(body, &mut |e| Ok(self.eval(e, count, each.clone())));
+        match result {
+            Ok(v) => v,
+            Err(never) => match never {},
         }
-        for b in &body.blocks {
-            let v = self.body_value(&b.body, count, each);
-            let entry = m
-                .entry(b.ty.clone())
-                .or_insert_with(|| Value::List(Vec::new()));
-            if let Value::List(items) = entry {
-                items.push(v);
-            }
-        }
-        Value::Object(m)
     }
 
     fn flag(&mut self, e: Option<&Expr>) -> bool {
