@@ -71,7 +71,7 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
                         out,
                         "  {} {name} = {}",
                         st.green("+"),
-                        render(&redact(a), 2)
+                        render(&redact(a), 4)
                     );
                 }
                 (Some(_), None) => {
@@ -82,8 +82,8 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
                         out,
                         "  {} {name} = {} -> {}",
                         st.yellow("~"),
-                        render(&redact(b), 2),
-                        render(&redact(a), 2)
+                        render(&redact(b), 4),
+                        render(&redact(a), 4)
                     );
                 }
                 _ => {}
@@ -224,6 +224,8 @@ fn obj(v: &Value) -> std::collections::BTreeMap<String, Value> {
     }
 }
 
+/// One attribute's line (or lines) in a resource block; `col` is the column of the symbol.
+/// `None` when the attribute does not change.
 fn attr_line(
     k: &str,
     width: usize,
@@ -232,53 +234,122 @@ fn attr_line(
     action: &Action,
     st: &Style,
 ) -> Option<String> {
+    attr_line_at(k, width, b, a, action, st, 6)
+}
+
+fn attr_line_at(
+    k: &str,
+    width: usize,
+    b: &Value,
+    a: &Value,
+    action: &Action,
+    st: &Style,
+    col: usize,
+) -> Option<String> {
     let key = format!("{k:width$}");
+    let pad = " ".repeat(col);
+    let inner = col + 2;
     match action {
         Action::Create => {
-            (!a.is_null()).then(|| format!("      {} {key} = {}", st.green("+"), render(a, 6)))
+            (!a.is_null()).then(|| format!("{pad}{} {key} = {}", st.green("+"), render(a, inner)))
         }
         Action::Delete { .. } => (!b.is_null())
-            .then(|| format!("      {} {key} = {} -> null", st.red("-"), render(b, 6))),
+            .then(|| format!("{pad}{} {key} = {} -> null", st.red("-"), render(b, inner))),
         _ => {
-            let same = b == a && !a.has_unknown();
-            if same {
+            if b == a && !a.has_unknown() {
                 return None;
             }
-            if let (Value::String(x), Value::String(y)) = (b, a) {
-                if x.contains('\n') || y.contains('\n') {
+            match (b, a) {
+                (Value::String(x), Value::String(y)) if x.contains('\n') || y.contains('\n') => {
                     return Some(format!(
-                        "      {} {key} = {}",
+                        "{pad}{} {key} = {}",
                         st.yellow("~"),
-                        line_diff(x, y, st)
+                        line_diff(x, y, st, col)
                     ));
                 }
+                (Value::Object(x), Value::Object(y)) => {
+                    return Some(format!(
+                        "{pad}{} {key} = {}",
+                        st.yellow("~"),
+                        object_diff(x, y, st, col)
+                    ));
+                }
+                _ => {}
             }
             Some(match (b.is_null(), a.is_null()) {
-                (true, false) => format!("      {} {key} = {}", st.green("+"), render(a, 6)),
-                (false, true) => format!("      {} {key} = {} -> null", st.red("-"), render(b, 6)),
+                (true, false) => format!("{pad}{} {key} = {}", st.green("+"), render(a, inner)),
+                (false, true) => {
+                    format!("{pad}{} {key} = {} -> null", st.red("-"), render(b, inner))
+                }
                 _ => format!(
-                    "      {} {key} = {} -> {}",
+                    "{pad}{} {key} = {} -> {}",
                     st.yellow("~"),
-                    render(b, 6),
-                    render(a, 6)
+                    render(b, inner),
+                    render(a, inner)
                 ),
             })
         }
     }
 }
 
+/// A change inside an object, key by key, as Terraform shows nested changes.
+fn object_diff(
+    b: &std::collections::BTreeMap<String, Value>,
+    a: &std::collections::BTreeMap<String, Value>,
+    st: &Style,
+    col: usize,
+) -> String {
+    let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    let null = Value::Null;
+    let lines: Vec<(&String, &Value, &Value)> = keys
+        .into_iter()
+        .map(|k| (k, b.get(k).unwrap_or(&null), a.get(k).unwrap_or(&null)))
+        .collect();
+    let shown: Vec<&(&String, &Value, &Value)> = lines
+        .iter()
+        .filter(|(_, x, y)| x != y || y.has_unknown())
+        .collect();
+    let width = shown.iter().map(|(k, _, _)| k.len()).max().unwrap_or(0);
+    let mut out = String::from("{\n");
+    for (k, x, y) in &shown {
+        let action = match (x.is_null(), y.is_null()) {
+            (true, false) => Action::Create,
+            (false, true) => Action::Delete {
+                reason: String::new(),
+            },
+            _ => Action::Update,
+        };
+        if let Some(l) = attr_line_at(k, width, x, y, &action, st, col + 4) {
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    let hidden = lines.len() - shown.len();
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "{}# ({hidden} unchanged element{} hidden)",
+            " ".repeat(col + 6),
+            if hidden == 1 { "" } else { "s" }
+        );
+    }
+    let _ = write!(out, "{}}}", " ".repeat(col + 2));
+    out
+}
+
 /// A multi-line string change as a line diff.
-fn line_diff(old: &str, new: &str, st: &Style) -> String {
+fn line_diff(old: &str, new: &str, st: &Style, col: usize) -> String {
+    let pad = " ".repeat(col + 4);
     let mut s = String::from("<<-EOT\n");
     let diff = TextDiff::from_lines(old, new);
     for change in diff.iter_all_changes() {
         let line = change.value().trim_end_matches('\n');
         let _ = match change.tag() {
-            ChangeTag::Delete => writeln!(s, "          {} {line}", st.red("-")),
-            ChangeTag::Insert => writeln!(s, "          {} {line}", st.green("+")),
-            ChangeTag::Equal => writeln!(s, "            {line}"),
+            ChangeTag::Delete => writeln!(s, "{pad}{} {line}", st.red("-")),
+            ChangeTag::Insert => writeln!(s, "{pad}{} {line}", st.green("+")),
+            ChangeTag::Equal => writeln!(s, "{pad}  {line}"),
         };
     }
-    s.push_str("        EOT");
+    let _ = write!(s, "{}EOT", " ".repeat(col + 2));
     s
 }

@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 use crate::lang::Value;
 
-/// Renders `v` at `indent` (spaces before nested lines).
+/// Renders `v` for a line whose key starts at column `indent`: nested items go two columns
+/// further in and the closing bracket lines up with the key, as Terraform prints them.
 pub fn render(v: &Value, indent: usize) -> String {
     let mut s = String::new();
     write_value(&mut s, v, indent);
@@ -21,7 +22,7 @@ fn write_value(out: &mut String, v: &Value, indent: usize) {
         Value::String(s) if s.contains('\n') => {
             out.push_str("<<-EOT\n");
             for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
-                let _ = writeln!(out, "{pad}    {line}");
+                let _ = writeln!(out, "{pad}  {line}");
             }
             let _ = write!(out, "{pad}EOT");
         }
@@ -35,8 +36,8 @@ fn write_value(out: &mut String, v: &Value, indent: usize) {
             }
             out.push_str("[\n");
             for item in items {
-                let _ = write!(out, "{pad}    ");
-                write_value(out, item, indent + 4);
+                let _ = write!(out, "{pad}  ");
+                write_value(out, item, indent + 2);
                 out.push_str(",\n");
             }
             let _ = write!(out, "{pad}]");
@@ -49,8 +50,8 @@ fn write_value(out: &mut String, v: &Value, indent: usize) {
             out.push_str("{\n");
             let width = m.keys().map(|k| key(k).len()).max().unwrap_or(0);
             for (k, item) in m {
-                let _ = write!(out, "{pad}    {:width$} = ", key(k));
-                write_value(out, item, indent + 4);
+                let _ = write!(out, "{pad}  {:width$} = ", key(k));
+                write_value(out, item, indent + 2);
                 out.push('\n');
             }
             let _ = write!(out, "{pad}}}");
@@ -104,7 +105,7 @@ mod tests {
         m.insert("secret".to_owned(), Value::string("x").sensitive());
         assert_eq!(
             render(&Value::Object(m), 0),
-            "{\n    a      = [\n        1,\n        (known after apply),\n    ]\n    secret = (sensitive value)\n}"
+            "{\n  a      = [\n    1,\n    (known after apply),\n  ]\n  secret = (sensitive value)\n}"
         );
     }
 }
