@@ -215,6 +215,7 @@ async fn handle(
                             enable_propagation_ms: f.enable_propagation.as_millis() as u64,
                             account_propagation_ms: f.service_account_propagation.as_millis()
                                 as u64,
+                            recent_enable_ms: f.recent_enable_window.as_millis() as u64,
                         }
                     };
                     let mut world = lock(&shared.world);

@@ -1,8 +1,20 @@
 //! Service Usage v1.
 
-use serde_json::json;
+use std::time::Duration;
+
+use keyway::emulator::{FaultConfig, Options};
+use serde_json::{json, Value};
 
 use crate::common::{assert_error, reason, Env};
+
+fn retry_delay(v: &Value) -> Option<String> {
+    v["error"]["details"]
+        .as_array()?
+        .iter()
+        .find(|d| d["@type"] == "type.googleapis.com/google.rpc.RetryInfo")
+        .and_then(|d| d["retryDelay"].as_str())
+        .map(str::to_string)
+}
 
 #[tokio::test]
 async fn enable_get_list_disable_lifecycle() {
@@ -315,4 +327,104 @@ async fn list_paginates() {
         all["services"].as_array().expect("services").len()
     );
     assert!(all.get("nextPageToken").is_none());
+}
+
+#[tokio::test]
+async fn recently_enabled_service_cannot_be_disabled() {
+    let faults = FaultConfig {
+        recent_enable_window: Duration::from_millis(1500),
+        ..FaultConfig::default()
+    };
+    let env = Env::with(Options {
+        faults,
+        ..Options::default()
+    })
+    .await;
+    env.enable("recent-proj", &["apikeys.googleapis.com"]).await;
+    let path = "/v1/projects/recent-proj/services/apikeys.googleapis.com:disable";
+    let err = env.call("POST", path, Some(json!({}))).await;
+    assert_error(&err, 400, "FAILED_PRECONDITION");
+    assert_eq!(
+        reason(&err.1).as_deref(),
+        Some("COMMON_SU_SERVICE_RECENTLY_ENABLED")
+    );
+    assert!(
+        err.1["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("enabled recently")),
+        "{}",
+        err.1
+    );
+    assert!(
+        retry_delay(&err.1).is_some_and(|d| d.ends_with('s')),
+        "{}",
+        err.1
+    );
+    // Nothing changed: still enabled.
+    let got = env
+        .ok(
+            "GET",
+            "/v1/projects/recent-proj/services/apikeys.googleapis.com",
+            None,
+        )
+        .await;
+    assert_eq!(got["state"], "ENABLED");
+    // The rule covers dependents a cascading disable would take down too.
+    env.enable("recent-proj", &["apigateway.googleapis.com"])
+        .await;
+    let err = env
+        .call(
+            "POST",
+            "/v1/projects/recent-proj/services/servicecontrol.googleapis.com:disable",
+            Some(json!({"disableDependentServices": true})),
+        )
+        .await;
+    assert_error(&err, 400, "FAILED_PRECONDITION");
+    assert_eq!(
+        reason(&err.1).as_deref(),
+        Some("COMMON_SU_SERVICE_RECENTLY_ENABLED")
+    );
+    // Project defaults were enabled long ago and are not affected.
+    env.ok(
+        "POST",
+        "/v1/projects/recent-proj/services/storage.googleapis.com:disable",
+        Some(json!({})),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let op = env.ok("POST", path, Some(json!({}))).await;
+    assert_eq!(op["response"]["service"]["state"], "DISABLED");
+}
+
+#[tokio::test]
+async fn service_with_running_enable_cannot_be_disabled() {
+    let env = Env::with(Options {
+        operation_delay: Duration::from_millis(700),
+        ..Options::default()
+    })
+    .await;
+    let svc = "/v1/projects/pending-proj/services/iam.googleapis.com";
+    let op = env
+        .ok("POST", &format!("{svc}:enable"), Some(json!({})))
+        .await;
+    assert_eq!(op.get("done"), None, "{op}");
+    let err = env
+        .call("POST", &format!("{svc}:disable"), Some(json!({})))
+        .await;
+    assert_error(&err, 400, "FAILED_PRECONDITION");
+    assert_eq!(
+        reason(&err.1).as_deref(),
+        Some("COMMON_SU_SERVICE_RECENTLY_ENABLED")
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let polled = env
+        .ok(
+            "GET",
+            &format!("/v1/{}", op["name"].as_str().expect("name")),
+            None,
+        )
+        .await;
+    assert_eq!(polled["done"], json!(true));
+    env.ok("POST", &format!("{svc}:disable"), Some(json!({})))
+        .await;
 }
