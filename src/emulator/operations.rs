@@ -68,11 +68,12 @@ pub fn render(op: &Operation, now_ms: u64) -> Value {
     v
 }
 
-/// Routes `operations.get` (and Run/API Gateway list, wait, delete, cancel) for every API.
+/// Routes `operations.get` for every API, and list / delete / cancel for Service Usage, Run and
+/// API Gateway (Run without cancel). API Keys defines get only.
 pub fn route_call(c: &Call) -> Option<Route> {
     let segs = c.segs();
     let (api, version_ok) = match (c.version.as_str(), segs.as_slice()) {
-        ("v1", ["operations", _]) => ("serviceusage", true),
+        ("v1", ["operations"] | ["operations", _]) => ("serviceusage", true),
         ("v2", ["operations", _]) => ("apikeys", true),
         ("v1", ["projects", _, "locations", _, "operations", ..]) => ("apigateway", true),
         ("v2", ["projects", _, "locations", _, "operations", ..]) => ("run", true),
@@ -82,11 +83,20 @@ pub fn route_call(c: &Call) -> Option<Route> {
         return None;
     }
     let name = segs.join("/");
-    let is_list = segs.len() == 5;
+    let is_list = segs.last() == Some(&"operations");
     match (c.http.as_str(), c.verb(), is_list) {
         ("GET", None, false) => handler(method(api, "get"), move |c, w| get(c, w, &name)),
+        ("GET", None, true) if api == "serviceusage" => {
+            // Service Usage lists its own operations (`acf.` / `acat.`), not API Keys' ones,
+            // which share the `operations/` collection name on another host.
+            handler("serviceusage.operations.list", move |c, w| {
+                list(c, w, &["operations/acf.", "operations/acat."])
+            })
+        }
         ("GET", None, true) if api == "run" || api == "apigateway" => {
-            handler(method(api, "list"), move |c, w| list(c, w, &name))
+            handler(method(api, "list"), move |c, w| {
+                list(c, w, &[format!("{name}/").as_str()])
+            })
         }
         ("POST", Some("wait"), false) if api == "run" => {
             handler("run.operations.wait", move |c, w| {
@@ -94,13 +104,14 @@ pub fn route_call(c: &Call) -> Option<Route> {
                 get(c, w, &name)
             })
         }
-        ("POST", Some("cancel"), false) if api == "apigateway" => {
+        ("POST", Some("cancel"), false) if api == "apigateway" || api == "serviceusage" => {
             // Operations here finish on their own; cancelling one that is done is a no-op.
-            handler("apigateway.operations.cancel", move |c, w| {
+            handler(method(api, "cancel"), move |c, w| {
+                c.allow_query(&[])?;
                 get(c, w, &name).map(|_| json!({}))
             })
         }
-        ("DELETE", None, false) if api == "run" || api == "apigateway" => {
+        ("DELETE", None, false) if api != "apikeys" => {
             handler(method(api, "delete"), move |_c, w| {
                 match w.operations.remove(&name) {
                     Some(_) => Ok(json!({})),
@@ -114,6 +125,8 @@ pub fn route_call(c: &Call) -> Option<Route> {
 
 fn method(api: &str, verb: &str) -> &'static str {
     match (api, verb) {
+        ("serviceusage", "cancel") => "serviceusage.operations.cancel",
+        ("serviceusage", "delete") => "serviceusage.operations.delete",
         ("serviceusage", _) => "serviceusage.operations.get",
         ("apikeys", _) => "apikeys.operations.get",
         ("run", "list") => "run.operations.list",
@@ -121,6 +134,7 @@ fn method(api: &str, verb: &str) -> &'static str {
         ("run", _) => "run.operations.get",
         ("apigateway", "list") => "apigateway.operations.list",
         ("apigateway", "delete") => "apigateway.operations.delete",
+        ("apigateway", "cancel") => "apigateway.operations.cancel",
         _ => "apigateway.operations.get",
     }
 }
@@ -138,8 +152,15 @@ fn get(c: &Call, w: &mut World, name: &str) -> ApiResult {
         .ok_or_else(|| ApiError::not_found("operation", name))
 }
 
-fn list(c: &Call, w: &mut World, parent: &str) -> ApiResult {
-    c.allow_query(&["filter", "pageSize", "pageToken", "returnPartialSuccess"])?;
+/// Lists the operations whose names start with one of `prefixes`.
+fn list(c: &Call, w: &mut World, prefixes: &[&str]) -> ApiResult {
+    c.allow_query(&[
+        "filter",
+        "name",
+        "pageSize",
+        "pageToken",
+        "returnPartialSuccess",
+    ])?;
     if c.q_bool("returnPartialSuccess")? {
         return Err(ApiError::new(
             501,
@@ -147,7 +168,6 @@ fn list(c: &Call, w: &mut World, parent: &str) -> ApiResult {
             "returnPartialSuccess is not supported",
         ));
     }
-    let prefix = format!("{parent}/");
     let done_filter = match c.q("filter").unwrap_or_default().replace(' ', "").as_str() {
         "" => None,
         "done:true" | "done=true" => Some(true),
@@ -162,7 +182,7 @@ fn list(c: &Call, w: &mut World, parent: &str) -> ApiResult {
     let ops: Vec<Value> = w
         .operations
         .values()
-        .filter(|op| op.name.starts_with(&prefix))
+        .filter(|op| prefixes.iter().any(|p| op.name.starts_with(p)))
         .filter(|op| done_filter.is_none_or(|d| (c.now_ms >= op.done_ms) == d))
         .map(|op| render(op, c.now_ms))
         .collect();

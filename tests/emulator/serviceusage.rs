@@ -428,3 +428,110 @@ async fn service_with_running_enable_cannot_be_disabled() {
     env.ok("POST", &format!("{svc}:disable"), Some(json!({})))
         .await;
 }
+
+#[tokio::test]
+async fn operations_list_get_delete() {
+    let env = Env::new().await;
+    env.enable("ops-proj", &["apikeys.googleapis.com"]).await;
+    let single = env
+        .ok(
+            "POST",
+            "/v1/projects/ops-proj/services/iam.googleapis.com:enable",
+            Some(json!({})),
+        )
+        .await;
+    // An API Keys operation shares the `operations/` collection but is not Service Usage's.
+    let key_op = env
+        .ok(
+            "POST",
+            "/v2/projects/ops-proj/locations/global/keys",
+            Some(json!({})),
+        )
+        .await;
+    assert!(key_op["name"]
+        .as_str()
+        .is_some_and(|n| n.starts_with("operations/akmf.")));
+
+    let all = env.ok("GET", "/v1/operations", None).await;
+    let names: Vec<&str> = all["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&single["name"].as_str().expect("name")));
+    assert!(names.iter().any(|n| n.starts_with("operations/acat.")));
+    assert!(!names.iter().any(|n| n.starts_with("operations/akmf.")));
+    for o in all["operations"].as_array().expect("operations") {
+        assert_eq!(o["done"], json!(true));
+        assert_eq!(
+            o["metadata"]["@type"],
+            "type.googleapis.com/google.api.serviceusage.v1.OperationMetadata"
+        );
+    }
+
+    // Filters on done, pages, and the `name` parameter is accepted.
+    let pending = env
+        .ok(
+            "GET",
+            "/v1/operations?filter=done:false&name=operations",
+            None,
+        )
+        .await;
+    assert_eq!(pending, json!({}));
+    let page = env.ok("GET", "/v1/operations?pageSize=1", None).await;
+    assert_eq!(page["operations"].as_array().map(Vec::len), Some(1));
+    let token = page["nextPageToken"].as_str().expect("token");
+    let rest = env
+        .ok(
+            "GET",
+            &format!("/v1/operations?pageSize=1&pageToken={token}"),
+            None,
+        )
+        .await;
+    assert_eq!(rest["operations"].as_array().map(Vec::len), Some(1));
+    assert!(rest.get("nextPageToken").is_none());
+
+    assert_error(
+        &env.call("GET", "/v1/operations?filter=name:x", None).await,
+        400,
+        "INVALID_ARGUMENT",
+    );
+    assert_error(
+        &env.call("GET", "/v1/operations?bogus=1", None).await,
+        400,
+        "INVALID_ARGUMENT",
+    );
+    assert_error(
+        &env.call("GET", "/v1/operations?returnPartialSuccess=true", None)
+            .await,
+        501,
+        "UNIMPLEMENTED",
+    );
+
+    // Cancel (a no-op on a finished operation) and delete.
+    let path = format!("/v1/{}", single["name"].as_str().expect("name"));
+    assert_eq!(
+        env.ok("POST", &format!("{path}:cancel"), Some(json!({})))
+            .await,
+        json!({})
+    );
+    assert_eq!(env.ok("DELETE", &path, None).await, json!({}));
+    assert_error(&env.call("GET", &path, None).await, 404, "NOT_FOUND");
+    assert_error(&env.call("DELETE", &path, None).await, 404, "NOT_FOUND");
+
+    // API Keys v2 defines operations.get only (reference §7.1, apikeys.v2 discovery): there is
+    // no list to answer.
+    assert_error(
+        &env.call("GET", "/v2/operations", None).await,
+        404,
+        "NOT_FOUND",
+    );
+    env.ok(
+        "GET",
+        &format!("/v2/{}", key_op["name"].as_str().expect("name")),
+        None,
+    )
+    .await;
+}
