@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::errors::{ApiError, ApiResult};
 use super::request::{handler, list_body, Call, Route};
+use super::schema::{Field, Ty};
 use super::world::{rfc3339, Operation, World};
 
 /// Service Usage's pseudo-operation for an enable that changed nothing [Obs].
@@ -69,7 +70,7 @@ pub fn render(op: &Operation, now_ms: u64) -> Value {
 }
 
 /// Routes `operations.get` for every API, and list / delete / cancel for Service Usage, Run and
-/// API Gateway (Run without cancel). API Keys defines get only.
+/// API Gateway (Run without cancel), and Run's `:wait`. API Keys defines get only.
 pub fn route_call(c: &Call) -> Option<Route> {
     let segs = c.segs();
     let (api, version_ok) = match (c.version.as_str(), segs.as_slice()) {
@@ -99,8 +100,11 @@ pub fn route_call(c: &Call) -> Option<Route> {
             })
         }
         ("POST", Some("wait"), false) if api == "run" => {
+            // The waiting itself happens in the server before this runs (see `wait_until`),
+            // without holding the world.
             handler("run.operations.wait", move |c, w| {
                 c.allow_query(&[])?;
+                wait_timeout_ms(c)?;
                 get(c, w, &name)
             })
         }
@@ -188,4 +192,57 @@ fn list(c: &Call, w: &mut World, prefixes: &[&str]) -> ApiResult {
         .collect();
     let (page, next) = c.page(ops, 100, 100)?;
     Ok(list_body("operations", page, next))
+}
+
+/// Longest a `:wait` without a `timeout` waits. Google bounds it by "the time permitted by the
+/// underlying HTTP/RPC protocol" (discovery, `WaitOperationRequest.timeout`); a minute is the
+/// plausible front-end deadline [Inf].
+pub const MAX_WAIT_MS: u64 = 60_000;
+
+const WAIT: &[Field] = &[Field("timeout", Ty::Str)];
+
+/// Parses a `google-duration` (`"30s"`, `"3.5s"`, `"0.000001s"`) to whole milliseconds.
+pub fn parse_duration_ms(d: &str) -> Option<u64> {
+    let secs = d.strip_suffix('s')?;
+    let (whole, frac) = secs.split_once('.').unwrap_or((secs, ""));
+    if whole.is_empty() && frac.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 9
+    {
+        return None;
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let ms_frac: u64 = format!("{frac:0<3}")[..3].parse().ok()?;
+    whole.checked_mul(1000)?.checked_add(ms_frac)
+}
+
+/// The `timeout` of a `:wait` body in ms (`MAX_WAIT_MS` when absent, and never more).
+fn wait_timeout_ms(c: &Call) -> ApiResult<u64> {
+    let body = c.body(WAIT, "")?;
+    match body.get("timeout").and_then(Value::as_str) {
+        None | Some("") => Ok(MAX_WAIT_MS),
+        Some(t) => parse_duration_ms(t)
+            .map(|ms| ms.min(MAX_WAIT_MS))
+            .ok_or_else(|| {
+                ApiError::field(
+                    "timeout",
+                    format!("Invalid value at 'timeout' (type.googleapis.com/google.protobuf.Duration), \"{t}\""),
+                )
+            }),
+    }
+}
+
+/// For a Run `operations.wait` call: when (ms since epoch) to answer it, if later than `now`:
+/// when the operation finishes, or when the request's timeout runs out, whichever is first.
+/// `None` = answer at once (done already, unknown operation, or a bad request that the handler
+/// will reject).
+pub fn wait_until(c: &Call, w: &World, now: u64) -> Option<u64> {
+    let timeout = wait_timeout_ms(c).ok()?;
+    let op = w.operations.get(&c.segs.join("/"))?;
+    (op.done_ms > now).then(|| op.done_ms.min(now.saturating_add(timeout)))
 }
