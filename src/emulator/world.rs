@@ -91,6 +91,9 @@ pub struct ServiceAccount {
     /// Creation time (ms since epoch), for the injected visibility delay.
     #[serde(default)]
     pub created_ms: u64,
+    /// When it was soft-deleted (ms since epoch); 30 days later it is gone for good.
+    #[serde(default)]
+    pub deleted_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

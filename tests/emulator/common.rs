@@ -85,3 +85,20 @@ pub fn reason(v: &Value) -> Option<String> {
         .and_then(|d| d["reason"].as_str())
         .map(str::to_string)
 }
+
+/// Edits a stopped emulator's data file in place (e.g. to age a deletion past its retention).
+pub fn rewrite_world(file: &std::path::Path, edit: impl FnOnce(&mut Value)) {
+    let text = std::fs::read(file).expect("data file");
+    let mut world: Value = serde_json::from_slice(&text).expect("world JSON");
+    edit(&mut world);
+    std::fs::write(file, world.to_string()).expect("write data file");
+}
+
+/// Milliseconds since the Unix epoch, `days` ago.
+pub fn days_ago_ms(days: u64) -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64;
+    now - days * 24 * 3600 * 1000
+}
