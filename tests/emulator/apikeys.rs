@@ -321,3 +321,24 @@ async fn deleted_keys_are_purged_after_30_days() {
         .await;
     env.emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn list_paginates() {
+    let env = env().await;
+    for id in ["page-a", "page-b", "page-c"] {
+        env.ok("POST", &format!("{KEYS}?keyId={id}"), Some(json!({})))
+            .await;
+    }
+    let pages = env.pages(KEYS, "keys").await;
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    assert!(pages.iter().all(|p| p.len() == 1));
+    let mut names: Vec<String> = pages.concat();
+    names.dedup();
+    assert_eq!(names.len(), 3);
+    assert_error(
+        &env.call("GET", &format!("{KEYS}?pageToken=garbage"), None)
+            .await,
+        400,
+        "INVALID_ARGUMENT",
+    );
+}

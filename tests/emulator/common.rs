@@ -52,6 +52,36 @@ impl Env {
         v
     }
 
+    /// Walks a list method page by page with `pageSize=1`; returns each page's item names.
+    pub async fn pages(&self, path: &str, field: &str) -> Vec<Vec<String>> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut token = String::new();
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .ok(
+                    "GET",
+                    &format!("{path}{sep}pageSize=1&pageToken={token}"),
+                    None,
+                )
+                .await;
+            out.push(
+                page[field]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|i| i["name"].as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            );
+            match page["nextPageToken"].as_str() {
+                Some(t) if !t.is_empty() && out.len() < 50 => token = t.to_string(),
+                _ => return out,
+            }
+        }
+    }
+
     /// Enables services through Service Usage and checks the operation finished.
     pub async fn enable(&self, project: &str, services: &[&str]) {
         let ids: Vec<&str> = services.to_vec();

@@ -539,3 +539,30 @@ async fn integer_enums_when_asked() {
         .await;
     assert_eq!(op["response"]["state"], json!(2));
 }
+
+/// Any bearer token is accepted, as is none; the answer does not depend on it.
+#[tokio::test]
+async fn any_bearer_token_or_none_is_accepted() {
+    let env = Env::new().await;
+    let url = format!(
+        "{}/v1/projects/tok-proj/services/serviceusage.googleapis.com",
+        env.base
+    );
+    let mut bodies = Vec::new();
+    for auth in [
+        None,
+        Some("Bearer ya29.not-a-real-token"),
+        Some("Bearer "),
+        Some("Basic Zm9vOmJhcg=="),
+    ] {
+        let mut req = env.http.get(&url);
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let resp = req.send().await.expect("answered");
+        assert_eq!(resp.status().as_u16(), 200, "{auth:?}");
+        bodies.push(resp.json::<serde_json::Value>().await.expect("JSON"));
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(bodies[0]["state"], "ENABLED");
+}

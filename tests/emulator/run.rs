@@ -519,3 +519,19 @@ async fn wait_waits_for_the_operation_or_the_timeout() {
         "NOT_FOUND",
     );
 }
+
+#[tokio::test]
+async fn list_paginates() {
+    let env = env().await;
+    for id in ["pg-a", "pg-b"] {
+        env.ok(
+            "POST",
+            &format!("{PARENT}/services?serviceId={id}"),
+            Some(service("img")),
+        )
+        .await;
+    }
+    let pages = env.pages(&format!("{PARENT}/services"), "services").await;
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    assert_ne!(pages[0], pages[1]);
+}
