@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use keyway::emulator::{FaultConfig, Options};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::common::{assert_error, reason, Env};
 
@@ -565,4 +565,65 @@ async fn any_bearer_token_or_none_is_accepted() {
     }
     assert!(bodies.windows(2).all(|w| w[0] == w[1]));
     assert_eq!(bodies[0]["state"], "ENABLED");
+}
+
+/// Every `*Time` field the APIs emit is RFC 3339 UTC (`2022-01-26T12:23:06.281029Z`).
+#[tokio::test]
+async fn times_are_rfc3339_utc() {
+    fn collect(v: &Value, out: &mut Vec<(String, String)>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if let (true, Some(t)) = (k.ends_with("Time"), x.as_str()) {
+                        out.push((k.clone(), t.to_string()));
+                    }
+                    collect(x, out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| collect(x, out)),
+            _ => {}
+        }
+    }
+    let env = Env::new().await;
+    env.enable(
+        "time-proj",
+        &[
+            "apikeys.googleapis.com",
+            "run.googleapis.com",
+            "apigateway.googleapis.com",
+        ],
+    )
+    .await;
+    let mut bodies = vec![env.ok("GET", "/v3/projects/time-proj", None).await];
+    for (path, body) in [
+        (
+            "/v2/projects/time-proj/locations/global/keys?keyId=t",
+            json!({}),
+        ),
+        (
+            "/v2/projects/time-proj/locations/us-central1/services?serviceId=t",
+            json!({"template": {"containers": [{"image": "img"}]}}),
+        ),
+        (
+            "/v1/projects/time-proj/locations/global/apis?apiId=t",
+            json!({}),
+        ),
+    ] {
+        bodies.push(env.ok("POST", path, Some(body)).await);
+    }
+    let re =
+        regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$").expect("regex");
+    let mut times = Vec::new();
+    for b in &bodies {
+        collect(b, &mut times);
+    }
+    let names: Vec<&str> = times.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(
+        names.contains(&"createTime") && names.contains(&"updateTime"),
+        "{names:?}"
+    );
+    assert!(times.len() >= 6, "{times:?}");
+    for (k, t) in &times {
+        assert!(re.is_match(t), "{k}: {t}");
+    }
 }
