@@ -31,6 +31,11 @@ pub struct FaultConfig {
     /// After a service is enabled, calls to it keep failing with 403 SERVICE_DISABLED for this
     /// long (real enablement propagates over minutes).
     pub enable_propagation: Duration,
+    /// A service enabled less than this long ago cannot be disabled (`FAILED_PRECONDITION`).
+    /// Zero by default, so tests that enable and disable at once keep working; a service whose
+    /// enabling operation is still running cannot be disabled whatever this is (see
+    /// `serviceusage::recently_enabled`).
+    pub recent_enable_window: Duration,
     /// After a service account is created, policies naming it are refused with 400 "does not
     /// exist" for this long (IAM is eventually consistent).
     pub service_account_propagation: Duration,

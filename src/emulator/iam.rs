@@ -131,6 +131,7 @@ fn create(c: &Call, w: &mut World, p: &str) -> ApiResult {
             body: v.clone(),
             deleted: false,
             created_ms: c.now_ms,
+            deleted_ms: None,
         },
     );
     Ok(v)
@@ -150,6 +151,21 @@ fn check_lengths(v: &Value) -> ApiResult<()> {
         ));
     }
     Ok(())
+}
+
+/// How long a deleted account can be undeleted [D: "up to 30 days after deletion"].
+const RETENTION_MS: u64 = 30 * 24 * 3600 * 1000;
+
+/// Removes accounts deleted more than 30 days ago: after that IAM purges them and undelete
+/// answers as for an account that never existed. Accounts deleted by older data files (no
+/// deletion time) are kept.
+fn purge(w: &mut World, now: u64) {
+    w.service_accounts.retain(|_, sa| {
+        !(sa.deleted
+            && sa
+                .deleted_ms
+                .is_some_and(|d| now >= d.saturating_add(RETENTION_MS)))
+    });
 }
 
 fn find_live(w: &World, email: &str) -> Option<String> {
@@ -196,6 +212,7 @@ fn lookup(w: &World, p: &str, a: &str, include_deleted: bool) -> ApiResult<Strin
 }
 
 fn account_call(c: &Call, w: &mut World, method: &str, p: &str, a: &str) -> ApiResult {
+    purge(w, c.now_ms);
     let project = if p == "-" {
         None
     } else {
@@ -229,6 +246,7 @@ fn account_call(c: &Call, w: &mut World, method: &str, p: &str, a: &str) -> ApiR
         }
         if let Some(s) = w.service_accounts.get_mut(&uid) {
             s.deleted = false;
+            s.deleted_ms = None;
         }
         policy::rename_member(
             w,
@@ -305,6 +323,7 @@ fn account_call(c: &Call, w: &mut World, method: &str, p: &str, a: &str) -> ApiR
                 .to_string();
             if let Some(s) = w.service_accounts.get_mut(&uid) {
                 s.deleted = true;
+                s.deleted_ms = Some(c.now_ms);
             }
             policy::rename_member(
                 w,

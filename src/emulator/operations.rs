@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::errors::{ApiError, ApiResult};
 use super::request::{handler, list_body, Call, Route};
+use super::schema::{Field, Ty};
 use super::world::{rfc3339, Operation, World};
 
 /// Service Usage's pseudo-operation for an enable that changed nothing [Obs].
@@ -68,11 +69,12 @@ pub fn render(op: &Operation, now_ms: u64) -> Value {
     v
 }
 
-/// Routes `operations.get` (and Run/API Gateway list, wait, delete, cancel) for every API.
+/// Routes `operations.get` for every API, and list / delete / cancel for Service Usage, Run and
+/// API Gateway (Run without cancel), and Run's `:wait`. API Keys defines get only.
 pub fn route_call(c: &Call) -> Option<Route> {
     let segs = c.segs();
     let (api, version_ok) = match (c.version.as_str(), segs.as_slice()) {
-        ("v1", ["operations", _]) => ("serviceusage", true),
+        ("v1", ["operations"] | ["operations", _]) => ("serviceusage", true),
         ("v2", ["operations", _]) => ("apikeys", true),
         ("v1", ["projects", _, "locations", _, "operations", ..]) => ("apigateway", true),
         ("v2", ["projects", _, "locations", _, "operations", ..]) => ("run", true),
@@ -82,25 +84,38 @@ pub fn route_call(c: &Call) -> Option<Route> {
         return None;
     }
     let name = segs.join("/");
-    let is_list = segs.len() == 5;
+    let is_list = segs.last() == Some(&"operations");
     match (c.http.as_str(), c.verb(), is_list) {
         ("GET", None, false) => handler(method(api, "get"), move |c, w| get(c, w, &name)),
+        ("GET", None, true) if api == "serviceusage" => {
+            // Service Usage lists its own operations (`acf.` / `acat.`), not API Keys' ones,
+            // which share the `operations/` collection name on another host.
+            handler("serviceusage.operations.list", move |c, w| {
+                list(c, w, &["operations/acf.", "operations/acat."])
+            })
+        }
         ("GET", None, true) if api == "run" || api == "apigateway" => {
-            handler(method(api, "list"), move |c, w| list(c, w, &name))
+            handler(method(api, "list"), move |c, w| {
+                list(c, w, &[format!("{name}/").as_str()])
+            })
         }
         ("POST", Some("wait"), false) if api == "run" => {
+            // The waiting itself happens in the server before this runs (see `wait_until`),
+            // without holding the world.
             handler("run.operations.wait", move |c, w| {
                 c.allow_query(&[])?;
+                wait_timeout_ms(c)?;
                 get(c, w, &name)
             })
         }
-        ("POST", Some("cancel"), false) if api == "apigateway" => {
+        ("POST", Some("cancel"), false) if api == "apigateway" || api == "serviceusage" => {
             // Operations here finish on their own; cancelling one that is done is a no-op.
-            handler("apigateway.operations.cancel", move |c, w| {
+            handler(method(api, "cancel"), move |c, w| {
+                c.allow_query(&[])?;
                 get(c, w, &name).map(|_| json!({}))
             })
         }
-        ("DELETE", None, false) if api == "run" || api == "apigateway" => {
+        ("DELETE", None, false) if api != "apikeys" => {
             handler(method(api, "delete"), move |_c, w| {
                 match w.operations.remove(&name) {
                     Some(_) => Ok(json!({})),
@@ -114,6 +129,8 @@ pub fn route_call(c: &Call) -> Option<Route> {
 
 fn method(api: &str, verb: &str) -> &'static str {
     match (api, verb) {
+        ("serviceusage", "cancel") => "serviceusage.operations.cancel",
+        ("serviceusage", "delete") => "serviceusage.operations.delete",
         ("serviceusage", _) => "serviceusage.operations.get",
         ("apikeys", _) => "apikeys.operations.get",
         ("run", "list") => "run.operations.list",
@@ -121,6 +138,7 @@ fn method(api: &str, verb: &str) -> &'static str {
         ("run", _) => "run.operations.get",
         ("apigateway", "list") => "apigateway.operations.list",
         ("apigateway", "delete") => "apigateway.operations.delete",
+        ("apigateway", "cancel") => "apigateway.operations.cancel",
         _ => "apigateway.operations.get",
     }
 }
@@ -138,8 +156,15 @@ fn get(c: &Call, w: &mut World, name: &str) -> ApiResult {
         .ok_or_else(|| ApiError::not_found("operation", name))
 }
 
-fn list(c: &Call, w: &mut World, parent: &str) -> ApiResult {
-    c.allow_query(&["filter", "pageSize", "pageToken", "returnPartialSuccess"])?;
+/// Lists the operations whose names start with one of `prefixes`.
+fn list(c: &Call, w: &mut World, prefixes: &[&str]) -> ApiResult {
+    c.allow_query(&[
+        "filter",
+        "name",
+        "pageSize",
+        "pageToken",
+        "returnPartialSuccess",
+    ])?;
     if c.q_bool("returnPartialSuccess")? {
         return Err(ApiError::new(
             501,
@@ -147,7 +172,6 @@ fn list(c: &Call, w: &mut World, parent: &str) -> ApiResult {
             "returnPartialSuccess is not supported",
         ));
     }
-    let prefix = format!("{parent}/");
     let done_filter = match c.q("filter").unwrap_or_default().replace(' ', "").as_str() {
         "" => None,
         "done:true" | "done=true" => Some(true),
@@ -162,10 +186,63 @@ fn list(c: &Call, w: &mut World, parent: &str) -> ApiResult {
     let ops: Vec<Value> = w
         .operations
         .values()
-        .filter(|op| op.name.starts_with(&prefix))
+        .filter(|op| prefixes.iter().any(|p| op.name.starts_with(p)))
         .filter(|op| done_filter.is_none_or(|d| (c.now_ms >= op.done_ms) == d))
         .map(|op| render(op, c.now_ms))
         .collect();
     let (page, next) = c.page(ops, 100, 100)?;
     Ok(list_body("operations", page, next))
+}
+
+/// Longest a `:wait` without a `timeout` waits. Google bounds it by "the time permitted by the
+/// underlying HTTP/RPC protocol" (discovery, `WaitOperationRequest.timeout`); a minute is the
+/// plausible front-end deadline [Inf].
+pub const MAX_WAIT_MS: u64 = 60_000;
+
+const WAIT: &[Field] = &[Field("timeout", Ty::Str)];
+
+/// Parses a `google-duration` (`"30s"`, `"3.5s"`, `"0.000001s"`) to whole milliseconds.
+pub fn parse_duration_ms(d: &str) -> Option<u64> {
+    let secs = d.strip_suffix('s')?;
+    let (whole, frac) = secs.split_once('.').unwrap_or((secs, ""));
+    if whole.is_empty() && frac.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 9
+    {
+        return None;
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let ms_frac: u64 = format!("{frac:0<3}")[..3].parse().ok()?;
+    whole.checked_mul(1000)?.checked_add(ms_frac)
+}
+
+/// The `timeout` of a `:wait` body in ms (`MAX_WAIT_MS` when absent, and never more).
+fn wait_timeout_ms(c: &Call) -> ApiResult<u64> {
+    let body = c.body(WAIT, "")?;
+    match body.get("timeout").and_then(Value::as_str) {
+        None | Some("") => Ok(MAX_WAIT_MS),
+        Some(t) => parse_duration_ms(t)
+            .map(|ms| ms.min(MAX_WAIT_MS))
+            .ok_or_else(|| {
+                ApiError::field(
+                    "timeout",
+                    format!("Invalid value at 'timeout' (type.googleapis.com/google.protobuf.Duration), \"{t}\""),
+                )
+            }),
+    }
+}
+
+/// For a Run `operations.wait` call: when (ms since epoch) to answer it, if later than `now`:
+/// when the operation finishes, or when the request's timeout runs out, whichever is first.
+/// `None` = answer at once (done already, unknown operation, or a bad request that the handler
+/// will reject).
+pub fn wait_until(c: &Call, w: &World, now: u64) -> Option<u64> {
+    let timeout = wait_timeout_ms(c).ok()?;
+    let op = w.operations.get(&c.segs.join("/"))?;
+    (op.done_ms > now).then(|| op.done_ms.min(now.saturating_add(timeout)))
 }

@@ -207,6 +207,16 @@ async fn handle(
                 (Some(e), _) => Err(e),
                 (None, Err(e)) => Err(e),
                 (None, Ok(_)) => {
+                    if route.method == "run.operations.wait" {
+                        // `:wait` holds the answer until the operation is done or the timeout
+                        // runs out, without holding the world meanwhile.
+                        let now = now_ms();
+                        let until = operations::wait_until(&call, &lock(&shared.world), now);
+                        if let Some(until) = until {
+                            tokio::time::sleep(Duration::from_millis(until.saturating_sub(now)))
+                                .await;
+                        }
+                    }
                     call.now_ms = now_ms();
                     let clock = {
                         let f = &lock(&shared.faults).config;
@@ -215,6 +225,7 @@ async fn handle(
                             enable_propagation_ms: f.enable_propagation.as_millis() as u64,
                             account_propagation_ms: f.service_account_propagation.as_millis()
                                 as u64,
+                            recent_enable_ms: f.recent_enable_window.as_millis() as u64,
                         }
                     };
                     let mut world = lock(&shared.world);

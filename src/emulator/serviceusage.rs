@@ -1,6 +1,6 @@
 //! Service Usage v1: which services are enabled in a project. get / list (`filter=state:...`) /
 //! batchGet / enable / disable / batchEnable, with dependency enabling, the dependent-services
-//! and usage checks on disable, and the `noop.DONE_OPERATION` answer for a no-change enable.
+//! and usage checks and the recently-enabled rule on disable, and the `noop.DONE_OPERATION` answer for a no-change enable.
 
 use serde_json::{json, Value};
 
@@ -319,6 +319,7 @@ fn enable(c: &Call, w: &mut World, p: &str, services: Vec<String>, batch: bool) 
             if !st.enabled {
                 st.enabled = true;
                 st.enabled_ms = c.now_ms;
+                st.enable_done_ms = c.now_ms + c.op_delay_ms;
                 todo.extend(deps(&s).iter().map(|d| d.to_string()));
             }
         }
@@ -330,6 +331,27 @@ fn enable(c: &Call, w: &mut World, p: &str, services: Vec<String>, batch: bool) 
         json!({"@type": "type.googleapis.com/google.api.serviceusage.v1.EnableServiceResponse", "service": service_json(w, &p, &services[0])})
     };
     Ok(operations::start(w, c, name, Some(meta), Ok(response)))
+}
+
+/// How much longer (ms) `service` counts as recently enabled, if it does. The reference names
+/// no such rule precisely (issue 3 asks for it beside the dependent-services rule; §2.3 only
+/// says enablement propagates over minutes) [Inf]. The most plausible behaviour, chosen here: a
+/// service cannot be disabled while the operation that enabled it is still running, nor within
+/// `FaultConfig::recent_enable_window` of being enabled (zero by default); the answer is
+/// `400 FAILED_PRECONDITION` with a `RetryInfo` saying how long to wait. The ErrorInfo reason
+/// `COMMON_SU_SERVICE_RECENTLY_ENABLED` is modelled on the observed `COMMON_SU_*` reasons and
+/// is not itself observed.
+fn recently_enabled(w: &World, project: &str, service: &str) -> Option<u64> {
+    let st = w.projects.get(project)?.services.get(service)?;
+    if !st.enabled {
+        return None;
+    }
+    let now = w.clock.now_ms;
+    let until = st
+        .enable_done_ms
+        .max(st.enabled_ms.saturating_add(w.clock.recent_enable_ms));
+    // Project defaults (enabled_ms 0) were enabled long ago.
+    (st.enabled_ms > 0 && now < until).then(|| until - now)
 }
 
 fn disable(c: &Call, w: &mut World, p: &str, svc: &str) -> ApiResult {
@@ -358,6 +380,23 @@ fn disable(c: &Call, w: &mut World, p: &str, svc: &str) -> ApiResult {
             dependents.join(",")
         ))
         .reason("COMMON_SU_SERVICE_HAS_DEPENDENT_SERVICES", SERVICE));
+    }
+    let targets: Vec<&str> = dependents.iter().map(String::as_str).chain([svc]).collect();
+    if let Some((s, wait_ms)) = targets
+        .iter()
+        .find_map(|s| recently_enabled(w, &p.id, s).map(|ms| (*s, ms)))
+    {
+        return Err(ApiError::failed_precondition(format!(
+            "The service {s} was enabled recently for consumer projects/{} and cannot be disabled \
+             yet. Please wait {}s and try again.",
+            p.number,
+            wait_ms.div_ceil(1000)
+        ))
+        .reason("COMMON_SU_SERVICE_RECENTLY_ENABLED", SERVICE)
+        .with(json!({
+            "@type": "type.googleapis.com/google.rpc.RetryInfo",
+            "retryDelay": format!("{}s", wait_ms.div_ceil(1000)),
+        })));
     }
     let used = w
         .projects

@@ -51,6 +51,8 @@ pub struct Clock {
     pub enable_propagation_ms: u64,
     /// How long a new service account is not yet usable as a policy member.
     pub account_propagation_ms: u64,
+    /// How long after an enable a service cannot be disabled.
+    pub recent_enable_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,6 +69,8 @@ pub struct ServiceState {
     pub enabled: bool,
     /// When it was last enabled (ms since epoch; 0 for the project defaults).
     pub enabled_ms: u64,
+    /// When the operation that last enabled it finishes (ms since epoch; 0 = long done).
+    pub enable_done_ms: u64,
     /// Whether any call was served for this service (for `checkIfServiceHasUsage=CHECK`).
     pub used: bool,
 }
@@ -87,6 +91,9 @@ pub struct ServiceAccount {
     /// Creation time (ms since epoch), for the injected visibility delay.
     #[serde(default)]
     pub created_ms: u64,
+    /// When it was soft-deleted (ms since epoch); 30 days later it is gone for good.
+    #[serde(default)]
+    pub deleted_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

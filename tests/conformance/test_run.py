@@ -82,3 +82,24 @@ def test_errors(run, enable, project):
         run.create_service(parent=parent, service_id="no-template", service=run_v2.Service())
     with pytest.raises(exceptions.NotFound):
         run.get_service(name=f"{parent}/services/missing")
+
+
+def test_wait_operation(run, enable, project):
+    import time
+
+    from google.longrunning import operations_pb2
+    from google.protobuf import duration_pb2
+
+    enable(project, "run.googleapis.com")
+    parent = f"projects/{project}/locations/us-central1"
+    op = run.create_service(parent=parent, service_id="waited", service=_service())
+    assert not op.operation.done
+    start = time.monotonic()
+    waited = run.wait_operation(
+        request=operations_pb2.WaitOperationRequest(name=op.operation.name, timeout=duration_pb2.Duration(seconds=20))
+    )
+    # The server held the answer until the operation finished (well before the timeout).
+    assert waited.done and not waited.HasField("error")
+    assert time.monotonic() - start < 10
+    listed = run.list_operations(request=operations_pb2.ListOperationsRequest(name=parent))
+    assert op.operation.name in {o.name for o in listed.operations}

@@ -61,3 +61,19 @@ def test_errors(usage, project):
     with pytest.raises(exceptions.BadRequest) as e:
         usage.disable_service(request={"name": f"projects/{project}/services/servicecontrol.googleapis.com"})
     assert e.value.reason == "COMMON_SU_SERVICE_HAS_DEPENDENT_SERVICES"
+
+
+def test_list_operations(usage, project):
+    from google.longrunning import operations_pb2
+
+    op = usage.enable_service(request={"name": f"projects/{project}/services/iam.googleapis.com"})
+    op.result(timeout=30)
+    name = op.operation.name
+    resp = usage.list_operations(request=operations_pb2.ListOperationsRequest(name="operations"))
+    listed = {o.name: o for o in resp.operations}
+    assert name in listed and listed[name].done
+    assert all(n.startswith(("operations/acf.", "operations/acat.")) for n in listed)
+    pending = usage.list_operations(request=operations_pb2.ListOperationsRequest(name="operations", filter="done:false"))
+    assert name not in {o.name for o in pending.operations}
+    got = usage.get_operation(request=operations_pb2.GetOperationRequest(name=name))
+    assert got.done and got.name == name

@@ -361,3 +361,15 @@ async fn error_cases() {
         assert_error(&env.call(m, &p, b).await, http, status);
     }
 }
+
+#[tokio::test]
+async fn list_paginates() {
+    let env = env().await;
+    for id in ["pa", "pb"] {
+        env.ok("POST", &format!("{APIS}?apiId={id}"), Some(json!({})))
+            .await;
+    }
+    let pages = env.pages(APIS, "apis").await;
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    assert_ne!(pages[0], pages[1]);
+}

@@ -268,3 +268,77 @@ async fn error_cases() {
         "INVALID_ARGUMENT",
     );
 }
+
+/// A deleted key stays reserved and undeletable for 30 days, then is purged: gone from get and
+/// `showDeleted`, its ID free again, and `lookupKey` names only the project.
+#[tokio::test]
+async fn deleted_keys_are_purged_after_30_days() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("world.json");
+    let opts = keyway::emulator::Options {
+        data_file: Some(file.clone()),
+        ..keyway::emulator::Options::default()
+    };
+    let env = Env::with(opts.clone()).await;
+    env.enable("kpurge-proj", &["apikeys.googleapis.com"]).await;
+    let keys = "/v2/projects/kpurge-proj/locations/global/keys";
+    let op = env
+        .ok("POST", &format!("{keys}?keyId=old"), Some(json!({})))
+        .await;
+    let key_string = op["response"]["keyString"]
+        .as_str()
+        .expect("keyString")
+        .to_string();
+    env.ok("DELETE", &format!("{keys}/old"), None).await;
+    env.emu.shutdown().await;
+    crate::common::rewrite_world(&file, |w| {
+        let k = &mut w["keys"]["projects/kpurge-proj/locations/global/keys/old"];
+        assert!(k["deleted_ms"].is_u64(), "{k}");
+        k["deleted_ms"] = json!(crate::common::days_ago_ms(31));
+    });
+    let env = Env::with(opts).await;
+    assert_error(
+        &env.call("GET", &format!("{keys}/old"), None).await,
+        404,
+        "NOT_FOUND",
+    );
+    let listed = env
+        .ok("GET", &format!("{keys}?showDeleted=true"), None)
+        .await;
+    assert_eq!(listed, json!({}));
+    let found = env
+        .ok(
+            "GET",
+            &format!("/v2/keys:lookupKey?keyString={key_string}"),
+            None,
+        )
+        .await;
+    assert!(found.get("name").is_none(), "{found}");
+    assert!(found["parent"]
+        .as_str()
+        .is_some_and(|p| p.starts_with("projects/")));
+    env.ok("POST", &format!("{keys}?keyId=old"), Some(json!({})))
+        .await;
+    env.emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn list_paginates() {
+    let env = env().await;
+    for id in ["page-a", "page-b", "page-c"] {
+        env.ok("POST", &format!("{KEYS}?keyId={id}"), Some(json!({})))
+            .await;
+    }
+    let pages = env.pages(KEYS, "keys").await;
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    assert!(pages.iter().all(|p| p.len() == 1));
+    let mut names: Vec<String> = pages.concat();
+    names.dedup();
+    assert_eq!(names.len(), 3);
+    assert_error(
+        &env.call("GET", &format!("{KEYS}?pageToken=garbage"), None)
+            .await,
+        400,
+        "INVALID_ARGUMENT",
+    );
+}

@@ -52,6 +52,36 @@ impl Env {
         v
     }
 
+    /// Walks a list method page by page with `pageSize=1`; returns each page's item names.
+    pub async fn pages(&self, path: &str, field: &str) -> Vec<Vec<String>> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut token = String::new();
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .ok(
+                    "GET",
+                    &format!("{path}{sep}pageSize=1&pageToken={token}"),
+                    None,
+                )
+                .await;
+            out.push(
+                page[field]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|i| i["name"].as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            );
+            match page["nextPageToken"].as_str() {
+                Some(t) if !t.is_empty() && out.len() < 50 => token = t.to_string(),
+                _ => return out,
+            }
+        }
+    }
+
     /// Enables services through Service Usage and checks the operation finished.
     pub async fn enable(&self, project: &str, services: &[&str]) {
         let ids: Vec<&str> = services.to_vec();
@@ -84,4 +114,21 @@ pub fn reason(v: &Value) -> Option<String> {
         .find(|d| d["@type"] == "type.googleapis.com/google.rpc.ErrorInfo")
         .and_then(|d| d["reason"].as_str())
         .map(str::to_string)
+}
+
+/// Edits a stopped emulator's data file in place (e.g. to age a deletion past its retention).
+pub fn rewrite_world(file: &std::path::Path, edit: impl FnOnce(&mut Value)) {
+    let text = std::fs::read(file).expect("data file");
+    let mut world: Value = serde_json::from_slice(&text).expect("world JSON");
+    edit(&mut world);
+    std::fs::write(file, world.to_string()).expect("write data file");
+}
+
+/// Milliseconds since the Unix epoch, `days` ago.
+pub fn days_ago_ms(days: u64) -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64;
+    now - days * 24 * 3600 * 1000
 }

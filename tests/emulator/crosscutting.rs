@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use keyway::emulator::{FaultConfig, Options};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::common::{assert_error, reason, Env};
 
@@ -538,4 +538,92 @@ async fn integer_enums_when_asked() {
         )
         .await;
     assert_eq!(op["response"]["state"], json!(2));
+}
+
+/// Any bearer token is accepted, as is none; the answer does not depend on it.
+#[tokio::test]
+async fn any_bearer_token_or_none_is_accepted() {
+    let env = Env::new().await;
+    let url = format!(
+        "{}/v1/projects/tok-proj/services/serviceusage.googleapis.com",
+        env.base
+    );
+    let mut bodies = Vec::new();
+    for auth in [
+        None,
+        Some("Bearer ya29.not-a-real-token"),
+        Some("Bearer "),
+        Some("Basic Zm9vOmJhcg=="),
+    ] {
+        let mut req = env.http.get(&url);
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let resp = req.send().await.expect("answered");
+        assert_eq!(resp.status().as_u16(), 200, "{auth:?}");
+        bodies.push(resp.json::<serde_json::Value>().await.expect("JSON"));
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(bodies[0]["state"], "ENABLED");
+}
+
+/// Every `*Time` field the APIs emit is RFC 3339 UTC (`2022-01-26T12:23:06.281029Z`).
+#[tokio::test]
+async fn times_are_rfc3339_utc() {
+    fn collect(v: &Value, out: &mut Vec<(String, String)>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if let (true, Some(t)) = (k.ends_with("Time"), x.as_str()) {
+                        out.push((k.clone(), t.to_string()));
+                    }
+                    collect(x, out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| collect(x, out)),
+            _ => {}
+        }
+    }
+    let env = Env::new().await;
+    env.enable(
+        "time-proj",
+        &[
+            "apikeys.googleapis.com",
+            "run.googleapis.com",
+            "apigateway.googleapis.com",
+        ],
+    )
+    .await;
+    let mut bodies = vec![env.ok("GET", "/v3/projects/time-proj", None).await];
+    for (path, body) in [
+        (
+            "/v2/projects/time-proj/locations/global/keys?keyId=t",
+            json!({}),
+        ),
+        (
+            "/v2/projects/time-proj/locations/us-central1/services?serviceId=t",
+            json!({"template": {"containers": [{"image": "img"}]}}),
+        ),
+        (
+            "/v1/projects/time-proj/locations/global/apis?apiId=t",
+            json!({}),
+        ),
+    ] {
+        bodies.push(env.ok("POST", path, Some(body)).await);
+    }
+    let re =
+        regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$").expect("regex");
+    let mut times = Vec::new();
+    for b in &bodies {
+        collect(b, &mut times);
+    }
+    let names: Vec<&str> = times.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(
+        names.contains(&"createTime") && names.contains(&"updateTime"),
+        "{names:?}"
+    );
+    assert!(times.len() >= 6, "{times:?}");
+    for (k, t) in &times {
+        assert!(re.is_match(t), "{k}: {t}");
+    }
 }

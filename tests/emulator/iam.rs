@@ -303,3 +303,51 @@ async fn list_pages_at_most_100() {
     assert_eq!(second["accounts"].as_array().expect("accounts").len(), 5);
     assert!(second.get("nextPageToken").is_none());
 }
+
+/// Deleted accounts can be undeleted for 30 days; after that they are gone for good.
+#[tokio::test]
+async fn deleted_accounts_are_purged_after_30_days() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("world.json");
+    let opts = keyway::emulator::Options {
+        data_file: Some(file.clone()),
+        ..keyway::emulator::Options::default()
+    };
+    let env = Env::with(opts.clone()).await;
+    env.enable("purge-proj", &["iam.googleapis.com"]).await;
+    let mut uids = Vec::new();
+    for id in ["old-account", "young-account"] {
+        let sa = env
+            .ok(
+                "POST",
+                "/v1/projects/purge-proj/serviceAccounts",
+                Some(json!({"accountId": id})),
+            )
+            .await;
+        let email = sa["email"].as_str().expect("email").to_string();
+        env.ok(
+            "DELETE",
+            &format!("/v1/projects/purge-proj/serviceAccounts/{email}"),
+            None,
+        )
+        .await;
+        uids.push(sa["uniqueId"].as_str().expect("uid").to_string());
+    }
+    env.emu.shutdown().await;
+    crate::common::rewrite_world(&file, |w| {
+        let accounts = &mut w["service_accounts"];
+        assert!(accounts[&uids[0]]["deleted_ms"].is_u64(), "{accounts}");
+        accounts[&uids[0]]["deleted_ms"] = json!(crate::common::days_ago_ms(31));
+        accounts[&uids[1]]["deleted_ms"] = json!(crate::common::days_ago_ms(29));
+    });
+    let env = Env::with(opts).await;
+    let undelete = |uid: &str| format!("/v1/projects/purge-proj/serviceAccounts/{uid}:undelete");
+    assert_error(
+        &env.call("POST", &undelete(&uids[0]), None).await,
+        403,
+        "PERMISSION_DENIED",
+    );
+    let back = env.ok("POST", &undelete(&uids[1]), None).await;
+    assert_eq!(back["restoredAccount"]["uniqueId"], json!(uids[1]));
+    env.emu.shutdown().await;
+}

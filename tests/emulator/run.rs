@@ -1,5 +1,8 @@
 //! Cloud Run Admin v2 services.
 
+use std::time::{Duration, Instant};
+
+use keyway::emulator::Options;
 use serde_json::{json, Value};
 
 use crate::common::{assert_error, Env};
@@ -427,4 +430,108 @@ async fn deleted_services_listed_with_show_deleted_and_id_reusable() {
         .ok("GET", &format!("{PARENT}/services?showDeleted=true"), None)
         .await;
     assert!(shown["services"][0].get("deleteTime").is_none());
+}
+
+/// `:wait` holds its answer until the operation is done, or until the request's timeout.
+#[tokio::test]
+async fn wait_waits_for_the_operation_or_the_timeout() {
+    let env = Env::with(Options {
+        operation_delay: Duration::from_millis(1200),
+        ..Options::default()
+    })
+    .await;
+    // Enabling takes the operation delay too; wait for it through Service Usage.
+    let en = env
+        .ok(
+            "POST",
+            "/v1/projects/wait-proj/services/run.googleapis.com:enable",
+            None,
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let en = env
+        .ok(
+            "GET",
+            &format!("/v1/{}", en["name"].as_str().expect("name")),
+            None,
+        )
+        .await;
+    assert_eq!(en["done"], json!(true));
+
+    let op = env
+        .ok(
+            "POST",
+            "/v2/projects/wait-proj/locations/us-central1/services?serviceId=w",
+            Some(service("img")),
+        )
+        .await;
+    assert!(op.get("done").is_none(), "{op}");
+    let wait = format!("/v2/{}:wait", op["name"].as_str().expect("name"));
+
+    // A short timeout: answers after about that long, still pending.
+    let t = Instant::now();
+    let early = env
+        .ok("POST", &wait, Some(json!({"timeout": "0.3s"})))
+        .await;
+    let took = t.elapsed();
+    assert!(early.get("done").is_none(), "{early}");
+    assert!(
+        took >= Duration::from_millis(250) && took < Duration::from_millis(1100),
+        "{took:?}"
+    );
+
+    // A long timeout: answers once the operation is done, well before the timeout.
+    let t = Instant::now();
+    let done = env.ok("POST", &wait, Some(json!({"timeout": "20s"}))).await;
+    let took = t.elapsed();
+    assert_eq!(done["done"], json!(true), "{done}");
+    assert_eq!(
+        done["response"]["@type"],
+        "type.googleapis.com/google.cloud.run.v2.Service"
+    );
+    assert!(took < Duration::from_millis(5000), "{took:?}");
+
+    // Done already: answers at once, with or without a timeout.
+    let t = Instant::now();
+    env.ok("POST", &wait, None).await;
+    assert!(t.elapsed() < Duration::from_millis(500));
+
+    // Bad timeouts and unknown fields are rejected; unknown operations are 404.
+    for bad in [
+        json!({"timeout": "soon"}),
+        json!({"timeout": "-1s"}),
+        json!({"deadline": "1s"}),
+    ] {
+        assert_error(
+            &env.call("POST", &wait, Some(bad)).await,
+            400,
+            "INVALID_ARGUMENT",
+        );
+    }
+    assert_error(
+        &env.call(
+            "POST",
+            "/v2/projects/wait-proj/locations/us-central1/operations/nope:wait",
+            Some(json!({"timeout": "1s"})),
+        )
+        .await,
+        404,
+        "NOT_FOUND",
+    );
+}
+
+#[tokio::test]
+async fn list_paginates() {
+    let env = env().await;
+    for id in ["pg-a", "pg-b"] {
+        env.ok(
+            "POST",
+            &format!("{PARENT}/services?serviceId={id}"),
+            Some(service("img")),
+        )
+        .await;
+    }
+    let pages = env.pages(&format!("{PARENT}/services"), "services").await;
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    assert_ne!(pages[0], pages[1]);
 }

@@ -1,8 +1,20 @@
 //! Service Usage v1.
 
-use serde_json::json;
+use std::time::Duration;
+
+use keyway::emulator::{FaultConfig, Options};
+use serde_json::{json, Value};
 
 use crate::common::{assert_error, reason, Env};
+
+fn retry_delay(v: &Value) -> Option<String> {
+    v["error"]["details"]
+        .as_array()?
+        .iter()
+        .find(|d| d["@type"] == "type.googleapis.com/google.rpc.RetryInfo")
+        .and_then(|d| d["retryDelay"].as_str())
+        .map(str::to_string)
+}
 
 #[tokio::test]
 async fn enable_get_list_disable_lifecycle() {
@@ -315,4 +327,211 @@ async fn list_paginates() {
         all["services"].as_array().expect("services").len()
     );
     assert!(all.get("nextPageToken").is_none());
+}
+
+#[tokio::test]
+async fn recently_enabled_service_cannot_be_disabled() {
+    let faults = FaultConfig {
+        recent_enable_window: Duration::from_millis(1500),
+        ..FaultConfig::default()
+    };
+    let env = Env::with(Options {
+        faults,
+        ..Options::default()
+    })
+    .await;
+    env.enable("recent-proj", &["apikeys.googleapis.com"]).await;
+    let path = "/v1/projects/recent-proj/services/apikeys.googleapis.com:disable";
+    let err = env.call("POST", path, Some(json!({}))).await;
+    assert_error(&err, 400, "FAILED_PRECONDITION");
+    assert_eq!(
+        reason(&err.1).as_deref(),
+        Some("COMMON_SU_SERVICE_RECENTLY_ENABLED")
+    );
+    assert!(
+        err.1["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("enabled recently")),
+        "{}",
+        err.1
+    );
+    assert!(
+        retry_delay(&err.1).is_some_and(|d| d.ends_with('s')),
+        "{}",
+        err.1
+    );
+    // Nothing changed: still enabled.
+    let got = env
+        .ok(
+            "GET",
+            "/v1/projects/recent-proj/services/apikeys.googleapis.com",
+            None,
+        )
+        .await;
+    assert_eq!(got["state"], "ENABLED");
+    // The rule covers dependents a cascading disable would take down too.
+    env.enable("recent-proj", &["apigateway.googleapis.com"])
+        .await;
+    let err = env
+        .call(
+            "POST",
+            "/v1/projects/recent-proj/services/servicecontrol.googleapis.com:disable",
+            Some(json!({"disableDependentServices": true})),
+        )
+        .await;
+    assert_error(&err, 400, "FAILED_PRECONDITION");
+    assert_eq!(
+        reason(&err.1).as_deref(),
+        Some("COMMON_SU_SERVICE_RECENTLY_ENABLED")
+    );
+    // Project defaults were enabled long ago and are not affected.
+    env.ok(
+        "POST",
+        "/v1/projects/recent-proj/services/storage.googleapis.com:disable",
+        Some(json!({})),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let op = env.ok("POST", path, Some(json!({}))).await;
+    assert_eq!(op["response"]["service"]["state"], "DISABLED");
+}
+
+#[tokio::test]
+async fn service_with_running_enable_cannot_be_disabled() {
+    let env = Env::with(Options {
+        operation_delay: Duration::from_millis(700),
+        ..Options::default()
+    })
+    .await;
+    let svc = "/v1/projects/pending-proj/services/iam.googleapis.com";
+    let op = env
+        .ok("POST", &format!("{svc}:enable"), Some(json!({})))
+        .await;
+    assert_eq!(op.get("done"), None, "{op}");
+    let err = env
+        .call("POST", &format!("{svc}:disable"), Some(json!({})))
+        .await;
+    assert_error(&err, 400, "FAILED_PRECONDITION");
+    assert_eq!(
+        reason(&err.1).as_deref(),
+        Some("COMMON_SU_SERVICE_RECENTLY_ENABLED")
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let polled = env
+        .ok(
+            "GET",
+            &format!("/v1/{}", op["name"].as_str().expect("name")),
+            None,
+        )
+        .await;
+    assert_eq!(polled["done"], json!(true));
+    env.ok("POST", &format!("{svc}:disable"), Some(json!({})))
+        .await;
+}
+
+#[tokio::test]
+async fn operations_list_get_delete() {
+    let env = Env::new().await;
+    env.enable("ops-proj", &["apikeys.googleapis.com"]).await;
+    let single = env
+        .ok(
+            "POST",
+            "/v1/projects/ops-proj/services/iam.googleapis.com:enable",
+            Some(json!({})),
+        )
+        .await;
+    // An API Keys operation shares the `operations/` collection but is not Service Usage's.
+    let key_op = env
+        .ok(
+            "POST",
+            "/v2/projects/ops-proj/locations/global/keys",
+            Some(json!({})),
+        )
+        .await;
+    assert!(key_op["name"]
+        .as_str()
+        .is_some_and(|n| n.starts_with("operations/akmf.")));
+
+    let all = env.ok("GET", "/v1/operations", None).await;
+    let names: Vec<&str> = all["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&single["name"].as_str().expect("name")));
+    assert!(names.iter().any(|n| n.starts_with("operations/acat.")));
+    assert!(!names.iter().any(|n| n.starts_with("operations/akmf.")));
+    for o in all["operations"].as_array().expect("operations") {
+        assert_eq!(o["done"], json!(true));
+        assert_eq!(
+            o["metadata"]["@type"],
+            "type.googleapis.com/google.api.serviceusage.v1.OperationMetadata"
+        );
+    }
+
+    // Filters on done, pages, and the `name` parameter is accepted.
+    let pending = env
+        .ok(
+            "GET",
+            "/v1/operations?filter=done:false&name=operations",
+            None,
+        )
+        .await;
+    assert_eq!(pending, json!({}));
+    let page = env.ok("GET", "/v1/operations?pageSize=1", None).await;
+    assert_eq!(page["operations"].as_array().map(Vec::len), Some(1));
+    let token = page["nextPageToken"].as_str().expect("token");
+    let rest = env
+        .ok(
+            "GET",
+            &format!("/v1/operations?pageSize=1&pageToken={token}"),
+            None,
+        )
+        .await;
+    assert_eq!(rest["operations"].as_array().map(Vec::len), Some(1));
+    assert!(rest.get("nextPageToken").is_none());
+
+    assert_error(
+        &env.call("GET", "/v1/operations?filter=name:x", None).await,
+        400,
+        "INVALID_ARGUMENT",
+    );
+    assert_error(
+        &env.call("GET", "/v1/operations?bogus=1", None).await,
+        400,
+        "INVALID_ARGUMENT",
+    );
+    assert_error(
+        &env.call("GET", "/v1/operations?returnPartialSuccess=true", None)
+            .await,
+        501,
+        "UNIMPLEMENTED",
+    );
+
+    // Cancel (a no-op on a finished operation) and delete.
+    let path = format!("/v1/{}", single["name"].as_str().expect("name"));
+    assert_eq!(
+        env.ok("POST", &format!("{path}:cancel"), Some(json!({})))
+            .await,
+        json!({})
+    );
+    assert_eq!(env.ok("DELETE", &path, None).await, json!({}));
+    assert_error(&env.call("GET", &path, None).await, 404, "NOT_FOUND");
+    assert_error(&env.call("DELETE", &path, None).await, 404, "NOT_FOUND");
+
+    // API Keys v2 defines operations.get only (reference §7.1, apikeys.v2 discovery): there is
+    // no list to answer.
+    assert_error(
+        &env.call("GET", "/v2/operations", None).await,
+        404,
+        "NOT_FOUND",
+    );
+    env.ok(
+        "GET",
+        &format!("/v2/{}", key_op["name"].as_str().expect("name")),
+        None,
+    )
+    .await;
 }
