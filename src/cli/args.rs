@@ -116,6 +116,9 @@ pub struct EmulatorArgs {
     /// Fraction (0-1) of long-running operations that finish with an error.
     #[arg(long = "operation-failure-rate", default_value_t = 0.0)]
     pub operation_failure_rate: f64,
+    /// A service enabled less than this many milliseconds ago cannot be disabled.
+    #[arg(long = "recent-enable-window-ms", default_value_t = 0)]
+    pub recent_enable_window_ms: u64,
     /// Seed of the fault generator (same seed, same faults).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

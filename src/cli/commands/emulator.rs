@@ -28,6 +28,7 @@ pub async fn run(a: EmulatorArgs) -> Result<ExitCode, Failure> {
         rate_429: a.rate_429,
         rate_503: a.rate_503,
         operation_failure_rate: a.operation_failure_rate,
+        recent_enable_window: Duration::from_millis(a.recent_enable_window_ms),
         ..FaultConfig::default()
     };
     let opts = Options {
