@@ -82,10 +82,32 @@ pub struct BlockSchema {
 }
 
 /// The schema files compiled into keyway.
-const SOURCES: &[(&str, &str)] = &[(
-    "builtin/terraform_data.json",
-    include_str!("../schemas/resources/builtin/terraform_data.json"),
-)];
+const SOURCES: &[(&str, &str)] = &[
+    (
+        "builtin/terraform_data.json",
+        include_str!("../schemas/resources/builtin/terraform_data.json"),
+    ),
+    (
+        "google/iam/google_service_account.json",
+        include_str!("../schemas/resources/google/iam/google_service_account.json"),
+    ),
+    (
+        "google/resourcemanager/google_client_config.json",
+        include_str!("../schemas/resources/google/resourcemanager/google_client_config.json"),
+    ),
+    (
+        "google/resourcemanager/google_project.json",
+        include_str!("../schemas/resources/google/resourcemanager/google_project.json"),
+    ),
+    (
+        "google/resourcemanager/google_project_iam_member.json",
+        include_str!("../schemas/resources/google/resourcemanager/google_project_iam_member.json"),
+    ),
+    (
+        "google/serviceusage/google_project_service.json",
+        include_str!("../schemas/resources/google/serviceusage/google_project_service.json"),
+    ),
+];
 
 fn registry() -> &'static BTreeMap<String, ResourceSchema> {
     static REGISTRY: OnceLock<BTreeMap<String, ResourceSchema>> = OnceLock::new();

@@ -5,6 +5,7 @@
 //! schema says what is sensitive).
 
 pub mod builtin;
+pub mod google;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

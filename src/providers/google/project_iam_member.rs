@@ -1,0 +1,313 @@
+//! `google_project_iam_member` (Resource Manager v3): one (role, member[, condition]) grant in a
+//! project's IAM policy, applied as a read-modify-write with the read `etag` and repeated on
+//! `409 ABORTED`; refresh reads each project's policy once for all its members.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value as Json};
+
+use super::client::{Api, GoogleError};
+use super::{api_err, required, retry, str_attr, Google};
+use crate::providers::Result;
+
+const TY: &str = "google_project_iam_member";
+
+/// How many times a policy write is retried after a concurrent change (each retry re-reads).
+const MAX_POLICY_ATTEMPTS: u32 = 12;
+
+/// A binding condition (`Expr`), compared field by field; absent description = empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Condition {
+    expression: String,
+    title: String,
+    description: String,
+}
+
+impl Condition {
+    fn from_config(obj: &Map<String, Json>) -> Option<Condition> {
+        let block = obj.get("condition").and_then(|c| match c {
+            Json::Array(items) => items.first().and_then(Json::as_object),
+            Json::Object(m) => Some(m),
+            _ => None,
+        })?;
+        Some(Condition {
+            expression: str_attr(block, "expression").unwrap_or_default(),
+            title: str_attr(block, "title").unwrap_or_default(),
+            description: str_attr(block, "description").unwrap_or_default(),
+        })
+    }
+
+    fn from_binding(b: &Json) -> Option<Condition> {
+        let c = b.get("condition")?.as_object()?;
+        Some(Condition {
+            expression: str_attr(c, "expression").unwrap_or_default(),
+            title: str_attr(c, "title").unwrap_or_default(),
+            description: str_attr(c, "description").unwrap_or_default(),
+        })
+    }
+
+    fn to_json(&self) -> Json {
+        let mut m = Map::new();
+        m.insert("expression".into(), json!(self.expression));
+        m.insert("title".into(), json!(self.title));
+        if !self.description.is_empty() {
+            m.insert("description".into(), json!(self.description));
+        }
+        Json::Object(m)
+    }
+}
+
+/// The grant a resource stands for.
+struct Grant {
+    project: String,
+    role: String,
+    member: String,
+    condition: Option<Condition>,
+}
+
+impl Grant {
+    fn of(g: &Google, obj: &Map<String, Json>) -> Result<Grant> {
+        Ok(Grant {
+            project: g.project_of(TY, obj)?,
+            role: required(obj, TY, "role")?,
+            member: required(obj, TY, "member")?,
+            condition: Condition::from_config(obj),
+        })
+    }
+
+    fn id(&self) -> String {
+        let base = format!("{}/{}/{}", self.project, self.role, self.member);
+        match &self.condition {
+            Some(c) => format!("{base}/{}", c.title),
+            None => base,
+        }
+    }
+
+    fn matches(&self, binding: &Json) -> bool {
+        binding.get("role").and_then(Json::as_str) == Some(self.role.as_str())
+            && Condition::from_binding(binding) == self.condition
+    }
+
+    /// True if the policy grants it.
+    fn is_in(&self, policy: &Json) -> bool {
+        bindings(policy).iter().any(|b| {
+            self.matches(b)
+                && b.get("members")
+                    .and_then(Json::as_array)
+                    .is_some_and(|ms| ms.iter().any(|m| m.as_str() == Some(&self.member)))
+        })
+    }
+
+    /// Adds (`add`) or removes the member; returns false when the policy already says so.
+    fn apply(&self, policy: &mut Json, add: bool) -> bool {
+        if self.is_in(policy) == add {
+            return false;
+        }
+        let mut list = bindings(policy);
+        if add {
+            match list.iter_mut().find(|b| self.matches(b)) {
+                Some(b) => {
+                    if let Some(ms) = b.get_mut("members").and_then(Json::as_array_mut) {
+                        ms.push(json!(self.member));
+                    } else {
+                        b["members"] = json!([self.member]);
+                    }
+                }
+                None => {
+                    let mut b = json!({"role": self.role, "members": [self.member]});
+                    if let Some(c) = &self.condition {
+                        b["condition"] = c.to_json();
+                    }
+                    list.push(b);
+                }
+            }
+        } else {
+            for b in list.iter_mut().filter(|b| self.matches(b)) {
+                if let Some(ms) = b.get_mut("members").and_then(Json::as_array_mut) {
+                    ms.retain(|m| m.as_str() != Some(&self.member));
+                }
+            }
+            // A binding without members is not allowed to linger.
+            list.retain(|b| {
+                b.get("members")
+                    .and_then(Json::as_array)
+                    .is_some_and(|ms| !ms.is_empty())
+            });
+        }
+        let conditional = list.iter().any(|b| b.get("condition").is_some());
+        policy["bindings"] = Json::Array(list);
+        // Version 3 is required when any binding has a condition (reference §1.6).
+        policy["version"] = json!(if conditional { 3 } else { 1 });
+        true
+    }
+}
+
+fn bindings(policy: &Json) -> Vec<Json> {
+    policy
+        .get("bindings")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn etag(policy: &Json) -> String {
+    policy
+        .get("etag")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn get_policy(g: &Google, project: &str) -> std::result::Result<Json, GoogleError> {
+    g.client()
+        .post(
+            Api::ResourceManager,
+            &format!("v3/projects/{project}:getIamPolicy"),
+            &json!({"options": {"requestedPolicyVersion": 3}}),
+        )
+        .await
+}
+
+/// Read-modify-write until the policy says what `add` asks, retrying concurrent changes with a
+/// fresh read each time. Returns the resulting policy's etag.
+async fn modify(g: &Google, grant: &Grant, add: bool) -> Result<String> {
+    let action = format!(
+        "{} {} {} in {}",
+        if add { "grant" } else { "revoke" },
+        grant.role,
+        grant.member,
+        grant.project
+    );
+    let lock = g.policy_lock(&grant.project);
+    let _held = lock.lock().await;
+    let mut attempt = 0u32;
+    loop {
+        let mut policy = get_policy(g, &grant.project)
+            .await
+            .map_err(|e| api_err(TY, &action, e))?;
+        if !grant.apply(&mut policy, add) {
+            return Ok(etag(&policy));
+        }
+        let set = g
+            .client()
+            .post(
+                Api::ResourceManager,
+                &format!("v3/projects/{}:setIamPolicy", grant.project),
+                &json!({"policy": policy}),
+            )
+            .await;
+        match set {
+            Ok(p) => return Ok(etag(&p)),
+            Err(e) if retry::is_concurrent_policy_change(&e) && attempt < MAX_POLICY_ATTEMPTS => {
+                tokio::time::sleep(g.client().backoff.delay(attempt, None)).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(api_err(TY, &action, e)),
+        }
+    }
+}
+
+fn finish(mut obj: Map<String, Json>, grant: &Grant, etag: String) -> Map<String, Json> {
+    obj.insert("project".into(), json!(grant.project));
+    obj.insert("id".into(), json!(grant.id()));
+    obj.insert("etag".into(), json!(etag));
+    obj
+}
+
+/// One policy read per project for all the grants in it.
+pub async fn refresh(
+    g: &Google,
+    priors: &[Map<String, Json>],
+) -> Result<Vec<Option<Map<String, Json>>>> {
+    let mut policies: BTreeMap<String, Json> = BTreeMap::new();
+    let mut out = Vec::with_capacity(priors.len());
+    for p in priors {
+        let grant = Grant::of(g, p)?;
+        if !policies.contains_key(&grant.project) {
+            let policy = get_policy(g, &grant.project).await.map_err(|e| {
+                api_err(TY, &format!("read the IAM policy of {}", grant.project), e)
+            })?;
+            policies.insert(grant.project.clone(), policy);
+        }
+        let policy = policies.get(&grant.project);
+        out.push(
+            policy
+                .filter(|pol| grant.is_in(pol))
+                .map(|pol| finish(p.clone(), &grant, etag(pol))),
+        );
+    }
+    Ok(out)
+}
+
+pub async fn create(g: &Google, planned: &Map<String, Json>) -> Result<Map<String, Json>> {
+    let grant = Grant::of(g, planned)?;
+    let etag = modify(g, &grant, true).await?;
+    Ok(finish(planned.clone(), &grant, etag))
+}
+
+/// Every argument forces replacement; an in-place update only carries values over.
+pub async fn update(
+    g: &Google,
+    prior: &Map<String, Json>,
+    planned: &Map<String, Json>,
+) -> Result<Map<String, Json>> {
+    let grant = Grant::of(g, planned)?;
+    let etag = str_attr(prior, "etag").unwrap_or_default();
+    Ok(finish(planned.clone(), &grant, etag))
+}
+
+pub async fn delete(g: &Google, prior: &Map<String, Json>) -> Result<()> {
+    let grant = Grant::of(g, prior)?;
+    modify(g, &grant, false).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(cond: Option<Condition>) -> Grant {
+        Grant {
+            project: "p".into(),
+            role: "roles/run.invoker".into(),
+            member: "user:a@x.com".into(),
+            condition: cond,
+        }
+    }
+
+    #[test]
+    fn add_and_remove_keep_other_members_and_drop_empty_bindings() {
+        let mut policy = json!({"etag": "ACAB", "bindings": [
+            {"role": "roles/run.invoker", "members": ["user:b@x.com"]}]});
+        let g = grant(None);
+        assert!(g.apply(&mut policy, true));
+        assert!(g.is_in(&policy));
+        assert!(!g.apply(&mut policy, true), "second add is a no-op");
+        assert!(g.apply(&mut policy, false));
+        assert_eq!(
+            policy["bindings"],
+            json!([{"role": "roles/run.invoker", "members": ["user:b@x.com"]}])
+        );
+        let only = grant(None);
+        let mut p2 = json!({"etag": "ACAB"});
+        assert!(only.apply(&mut p2, true));
+        assert!(only.apply(&mut p2, false));
+        assert_eq!(p2["bindings"], json!([]));
+    }
+
+    #[test]
+    fn conditional_grants_use_their_own_binding_and_version_3() {
+        let cond = Condition {
+            expression: "request.time < timestamp(\"2030-01-01T00:00:00Z\")".into(),
+            title: "until 2030".into(),
+            description: String::new(),
+        };
+        let mut policy = json!({"etag": "ACAB", "bindings": [
+            {"role": "roles/run.invoker", "members": ["user:a@x.com"]}]});
+        let g = grant(Some(cond));
+        assert!(!g.is_in(&policy), "unconditional binding does not count");
+        assert!(g.apply(&mut policy, true));
+        assert_eq!(policy["version"], json!(3));
+        assert_eq!(bindings(&policy).len(), 2);
+        assert_eq!(g.id(), "p/roles/run.invoker/user:a@x.com/until 2030");
+    }
+}
