@@ -12,6 +12,11 @@ pub struct Cli {
     /// Switch to this folder before doing anything else.
     #[arg(long, global = true, value_name = "DIR")]
     pub chdir: Option<PathBuf>,
+    /// Run Google resources against keyway's embedded emulator (its cloud is kept in
+    /// `.keyway/emulator.json`) instead of Google; `KEYWAY_EMULATOR=URL` points at a running
+    /// `keyway emulator` instead.
+    #[arg(long, global = true)]
+    pub emulator: bool,
     /// Disable colour (also off when NO_COLOR is set or output is not a terminal).
     #[arg(long = "no-color", global = true)]
     pub no_color: bool,

@@ -58,6 +58,7 @@ pub fn main() -> ExitCode {
         }
     };
     let st = Style { color };
+    workspace::EMBEDDED_EMULATOR.store(cli.emulator, std::sync::atomic::Ordering::SeqCst);
     match runtime.block_on(run(cli.command, st)) {
         Ok(code) => code,
         Err(Failure(reports)) => {

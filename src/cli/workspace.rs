@@ -16,8 +16,14 @@ use crate::lang::Value;
 use crate::providers::Registry;
 use crate::state::{LocalStore, State};
 
+/// Set by `--emulator`: Google resources go to an in-process emulator.
+pub static EMBEDDED_EMULATOR: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 /// A loaded working folder.
 pub struct Workspace {
+    /// The embedded emulator, kept alive while the command runs (`--emulator`).
+    pub emulator: Option<crate::emulator::Emulator>,
     /// The configuration.
     pub config: Config,
     /// Its dependency graph.
@@ -67,6 +73,7 @@ impl Workspace {
         let graph = crate::graph::build(&config)
             .map_err(|Diagnostics(d)| Failure(reports(&d, &config.sources)))?;
         Ok(Workspace {
+            emulator: None,
             config,
             graph,
             store,
@@ -95,6 +102,104 @@ impl Workspace {
             Ok(v) => Ok((v, Vec::new())),
             Err(d) => Err(Failure(reports(&d, &sources))),
         }
+    }
+
+    /// Configures the providers the configuration or `state` uses, from their `provider`
+    /// blocks (evaluated with the input variables) and the environment.
+    pub async fn configure_providers(
+        &mut self,
+        vars: &BTreeMap<String, Value>,
+        state: &State,
+    ) -> Result<(), Failure> {
+        let uses_google = self
+            .config
+            .resources
+            .values()
+            .any(|r| crate::schema::lookup(&r.ty).is_some_and(|s| s.provider == "google"))
+            || state.resources.values().any(|r| r.provider == "google");
+        if !uses_google {
+            return Ok(());
+        }
+        let settings = self.google_settings(vars).await?;
+        let google = crate::providers::google::Google::new(settings)
+            .map_err(|e| Report::msg(format!("Google provider: {e}")))?;
+        self.providers.insert("google", Arc::new(google));
+        Ok(())
+    }
+
+    async fn google_settings(
+        &mut self,
+        vars: &BTreeMap<String, Value>,
+    ) -> Result<crate::providers::google::Settings, Failure> {
+        use crate::providers::google::{Endpoint, Settings};
+        let values = crate::plan::scope::Values {
+            dir: self.config.dir.clone(),
+            vars: vars.clone(),
+            ..Default::default()
+        };
+        let scope = crate::plan::scope::EvalScope::new(&values, &self.config);
+        let mut args: BTreeMap<String, String> = BTreeMap::new();
+        // `google-beta` is the same provider for keyway (Terraform splits them by API maturity).
+        for block in self
+            .config
+            .providers
+            .iter()
+            .filter(|p| (p.name == "google" || p.name == "google-beta") && p.alias.is_none())
+        {
+            for (k, e) in &block.body.attrs {
+                let v = crate::lang::eval::eval(&e.expr, &scope).map_err(|err| {
+                    Failure(reports(
+                        &[Diagnostic::error("config::provider", err.message).at(e.file, err.span)],
+                        &self.config.sources,
+                    ))
+                })?;
+                if let Some(s) = v.unmarked().as_str() {
+                    args.entry(k.clone()).or_insert_with(|| s.to_owned());
+                }
+            }
+        }
+        let mut settings =
+            Settings::from_env_and(args.get("project").cloned(), args.get("region").cloned());
+        if let Some(t) = args.get("access_token") {
+            settings.access_token = Some(t.clone());
+        }
+        if let Some(b) = args.get("billing_project") {
+            settings.billing_project = Some(b.clone());
+        }
+        let custom: BTreeMap<String, String> = args
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_suffix("_custom_endpoint")
+                    .map(|api| (api.replace('_', ""), v.trim_end_matches('/').to_owned()))
+            })
+            .collect();
+        settings.endpoint = if EMBEDDED_EMULATOR.load(std::sync::atomic::Ordering::SeqCst) {
+            let opts = crate::emulator::Options {
+                port: 0,
+                data_file: Some(Path::new(".keyway").join("emulator.json")),
+                reset: false,
+                faults: Default::default(),
+                operation_delay: std::time::Duration::from_millis(0),
+            };
+            self.store.ensure_dir().map_err(Report::new)?;
+            let emu = crate::emulator::Emulator::start(opts)
+                .await
+                .map_err(|e| Report::msg(format!("Cannot start the embedded emulator: {e}")))?;
+            let url = emu.base_url();
+            self.emulator = Some(emu);
+            Endpoint::Emulator(url)
+        } else if let Some(url) = args
+            .get("emulator")
+            .cloned()
+            .or_else(|| std::env::var("KEYWAY_EMULATOR").ok())
+        {
+            Endpoint::Emulator(url)
+        } else if !custom.is_empty() {
+            Endpoint::Custom(custom)
+        } else {
+            Endpoint::Google
+        };
+        Ok(settings)
     }
 
     /// The current state, or a fresh one.

@@ -125,6 +125,10 @@ fn propose(
                 Some(p) => p.clone(),
                 None => Value::Unknown,
             }
+        } else if c.is_null() && p.is_some_and(is_zero) {
+            // An unset optional argument and the API's empty value mean the same thing
+            // (proto3 leaves defaults out; Terraform's providers treat them alike).
+            p.cloned().unwrap_or(Value::Null)
         } else {
             c
         };
@@ -150,6 +154,18 @@ fn propose(
         out.insert(name.clone(), Value::List(items));
     }
     Value::Object(out)
+}
+
+/// `""`, `false`, `0`, `[]` and `{}`: what an API returns for a field nobody set.
+fn is_zero(v: &Value) -> bool {
+    match v.unmarked() {
+        Value::String(s) => s.is_empty(),
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.0 == 0.0,
+        Value::List(x) | Value::Set(x) => x.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    }
 }
 
 fn list(v: Option<&Value>) -> Vec<Value> {

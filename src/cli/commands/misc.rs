@@ -168,6 +168,7 @@ pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCo
         }
     }
     let state = ws.state()?;
+    ws.configure_providers(&vars, &state).await?;
     let opts = crate::plan::Options {
         mode: file.mode,
         targets: file.targets.clone(),

@@ -118,6 +118,7 @@ pub async fn plan(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
     enter(args.dir.as_deref())?;
     let (mut ws, _lock, state) = open("plan", args.flags.lock_timeout.as_deref()).await?;
     let (vars, _) = ws.vars(&args.flags)?;
+    ws.configure_providers(&vars, &state).await?;
     let mode = if args.destroy {
         Mode::Destroy
     } else {
@@ -209,6 +210,7 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
     let op = if destroy { "destroy" } else { "apply" };
     let (mut ws, _lock, state) = open(op, args.flags.lock_timeout.as_deref()).await?;
     let (mut vars, _) = ws.vars(&args.flags)?;
+    ws.configure_providers(&vars, &state).await?;
     let plan = match &saved {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {

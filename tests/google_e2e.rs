@@ -1,0 +1,121 @@
+//! The Google provider end to end: the real binary applies `examples/google-project-basics`
+//! against keyway's emulator (started here, reached through `KEYWAY_EMULATOR`), re-plans with
+//! no changes at the cost of a handful of list calls, and destroys without disabling services.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use keyway::emulator::{Emulator, Options};
+use support::{root, Work};
+
+fn methods(emu: &Emulator, from: usize) -> Vec<String> {
+    emu.request_log()
+        .into_iter()
+        .skip(from)
+        .map(|r| r.method)
+        .collect()
+}
+
+fn count(list: &[String]) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for x in list {
+        *m.entry(x.clone()).or_insert(0) += 1;
+    }
+    m
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn project_basics_apply_replan_destroy_on_the_emulator() {
+    let emu = Emulator::start(Options {
+        port: 0,
+        data_file: None,
+        reset: true,
+        faults: Default::default(),
+        operation_delay: std::time::Duration::from_millis(20),
+    })
+    .await
+    .expect("emulator");
+    let w = Work::copy_of(&root().join("examples/google-project-basics"));
+    let run = |args: &[&str]| {
+        let out = w
+            .command(args)
+            .env("KEYWAY_EMULATOR", emu.base_url())
+            .output()
+            .expect("run keyway");
+        support::Run::from(out)
+    };
+
+    let apply = run(&["apply", "-auto-approve"]).ok();
+    assert!(
+        apply.stdout.contains("Apply complete! Resources: 6 added"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        apply
+            .stdout
+            .contains("gateway_account = \"api-gateway@keyway-demo.iam.gserviceaccount.com\""),
+        "{}",
+        apply.stdout
+    );
+
+    let before = emu.request_log().len();
+    let plan = run(&["plan", "-detailed-exitcode"]).code(0);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+    let refresh = methods(&emu, before);
+    let per_method = count(&refresh);
+    // One list per collection and one policy read per project, not one read per resource.
+    assert!(
+        refresh.len() <= 5,
+        "a no-change plan sent {} requests: {per_method:?}",
+        refresh.len()
+    );
+    assert!(
+        !per_method.contains_key("serviceusage.services.get"),
+        "{per_method:?}"
+    );
+
+    run(&["destroy", "-auto-approve"]).ok();
+    assert_eq!(run(&["state", "list"]).ok().stdout, "");
+    let url = format!(
+        "{}/v1/projects/keyway-demo/services/iam.googleapis.com",
+        emu.base_url()
+    );
+    let body: serde_json::Value = reqwest::get(&url)
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        body["state"], "ENABLED",
+        "destroy must not disable services unless asked: {body}"
+    );
+    let sa = format!("{}/v1/projects/keyway-demo/serviceAccounts/api-gateway@keyway-demo.iam.gserviceaccount.com", emu.base_url());
+    assert_eq!(reqwest::get(&sa).await.expect("get").status().as_u16(), 404);
+    emu.shutdown().await;
+}
+
+#[test]
+fn no_credentials_and_no_emulator_is_a_clear_error() {
+    let w = Work::copy_of(&root().join("examples/google-project-basics"));
+    let out = w
+        .command(&["plan"])
+        .env_remove("KEYWAY_EMULATOR")
+        .env(
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            w.path().join("missing.json"),
+        )
+        .env("HOME", w.path())
+        .env("NO_GCE_CHECK", "true")
+        .output()
+        .expect("run");
+    let r = support::Run::from(out);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("--emulator") || r.stderr.contains("credentials"),
+        "{}",
+        r.stderr
+    );
+}
