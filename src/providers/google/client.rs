@@ -292,6 +292,11 @@ impl Client {
         lock(&self.created_accounts).insert(email.to_owned(), Instant::now());
     }
 
+    /// Forgets a created account (keyway deleted it: a 404 is then the truth, not lag).
+    pub fn forget_account(&self, email: &str) {
+        lock(&self.created_accounts).remove(email);
+    }
+
     /// True if keyway created `email` within the propagation window.
     pub fn recently_created_account(&self, email: &str) -> bool {
         lock(&self.created_accounts)

@@ -257,6 +257,10 @@ pub async fn delete(g: &Google, prior: &Map<String, Json>) -> Result<()> {
             required(prior, TY, "email")?
         ),
     };
+    if let Some(email) = str_attr(prior, "email") {
+        // keyway deleted it: from now on a 404 is the truth, not propagation lag.
+        g.client().forget_account(&email);
+    }
     match g
         .client()
         .call(
