@@ -444,3 +444,74 @@ async fn injected_rate_limits_and_outages_are_retried_to_convergence() {
         .count();
     assert!(faulted >= 1, "faults should have been injected");
 }
+
+#[tokio::test]
+async fn failed_operations_report_googles_message() {
+    let faults = FaultConfig {
+        operation_failure_rate: 1.0,
+        ..FaultConfig::default()
+    };
+    let emu = emulator(faults, Duration::ZERO).await;
+    let g = provider(&emu);
+    let err = g
+        .create(
+            "google_project_service",
+            &v(json!({"service": "run.googleapis.com"})),
+        )
+        .await
+        .expect_err("the operation fails");
+    assert!(
+        err.message.contains("google_project_service"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message.contains("run.googleapis.com"),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("Operation failed"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn operation_polling_gives_up_at_its_timeout() {
+    use keyway::providers::google::{operation, Api};
+    let emu = emulator(FaultConfig::default(), Duration::from_secs(5)).await;
+    let g = provider(&emu);
+    let op = g
+        .client()
+        .post(
+            Api::ServiceUsage,
+            "v1/projects/kw-test/services/run.googleapis.com:enable",
+            &json!({}),
+        )
+        .await
+        .expect("operation starts");
+    assert!(!op.get("done").and_then(Json::as_bool).unwrap_or(false));
+    let err = operation::wait(
+        g.client(),
+        Api::ServiceUsage,
+        "v1",
+        op,
+        Duration::from_millis(150),
+    )
+    .await
+    .expect_err("times out");
+    assert_eq!(err.status, "DEADLINE_EXCEEDED");
+    assert!(count(&emu, "serviceusage.operations.get") >= 1);
+}
+
+#[tokio::test]
+async fn invalid_account_ids_fail_before_any_request() {
+    let emu = emulator(FaultConfig::default(), Duration::ZERO).await;
+    let g = provider(&emu);
+    let err = g
+        .create(
+            "google_service_account",
+            &v(json!({"account_id": "Bad_ID"})),
+        )
+        .await
+        .expect_err("invalid");
+    assert!(err.message.contains("account_id"), "{}", err.message);
+    assert!(emu.counters().is_empty(), "{:?}", emu.counters());
+}

@@ -43,6 +43,25 @@ fn finish(mut obj: Map<String, Json>, project: &str, sa: &Json) -> Map<String, J
     obj
 }
 
+/// IAM's rule for `accountId` (reference §3.2: 6-30 characters, `[a-z]([-a-z0-9]*[a-z0-9])`),
+/// checked before any request so the error names the argument.
+fn check_account_id(id: &str) -> Result<()> {
+    let b = id.as_bytes();
+    let ok = (6..=30).contains(&b.len())
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.last().is_some_and(|c| *c != b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::providers::ProviderError::new(format!(
+            "{TY}: `account_id` \"{id}\" must be 6-30 characters: lowercase letters, digits and \
+             hyphens, starting with a letter and not ending with a hyphen"
+        )))
+    }
+}
+
 fn email_of(project: &str, account_id: &str) -> String {
     format!("{account_id}@{project}.iam.gserviceaccount.com")
 }
@@ -134,6 +153,7 @@ pub async fn refresh(
 pub async fn create(g: &Google, planned: &Map<String, Json>) -> Result<Map<String, Json>> {
     let project = g.project_of(TY, planned)?;
     let account_id = required(planned, TY, "account_id")?;
+    check_account_id(&account_id)?;
     let mut sa = Map::new();
     if let Some(d) = str_attr(planned, "display_name") {
         sa.insert("displayName".into(), json!(d));
@@ -275,5 +295,25 @@ pub async fn delete(g: &Google, prior: &Map<String, Json>) -> Result<()> {
         // Already gone: the goal is reached.
         Err(e) if e.code == 404 => Ok(()),
         Err(e) => Err(api_err(TY, &format!("delete {name}"), e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn account_ids_follow_iams_rule() {
+        for ok in ["gateway-sa", "abcdef", "a23456789012345678901234567890"] {
+            assert!(super::check_account_id(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "short",
+            "Gateway-sa",
+            "1gateway",
+            "gateway-",
+            "gate_way",
+            "a234567890123456789012345678901",
+        ] {
+            assert!(super::check_account_id(bad).is_err(), "{bad}");
+        }
     }
 }
