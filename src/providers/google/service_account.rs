@@ -33,9 +33,21 @@ fn finish(mut obj: Map<String, Json>, project: &str, sa: &Json) -> Map<String, J
     if let Some(id) = email.split('@').next().filter(|_| !email.is_empty()) {
         obj.insert("account_id".into(), json!(id));
     }
-    // Google omits empty strings and `false` (proto3 JSON): absent means empty.
-    obj.insert("display_name".into(), json!(s("displayName")));
-    obj.insert("description".into(), json!(s("description")));
+    // Google omits empty strings (proto3 JSON): absent means empty. An empty value read back
+    // for an argument the configuration leaves unset stays unset, so it never shows as drift.
+    for (attr, field) in [
+        ("display_name", "displayName"),
+        ("description", "description"),
+    ] {
+        let live = s(field);
+        let unset = obj.get(attr).is_none_or(Json::is_null);
+        let value = if live.is_empty() && unset {
+            Json::Null
+        } else {
+            json!(live)
+        };
+        obj.insert(attr.into(), value);
+    }
     obj.insert(
         "disabled".into(),
         json!(sa.get("disabled").and_then(Json::as_bool).unwrap_or(false)),
