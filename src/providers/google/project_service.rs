@@ -107,7 +107,7 @@ pub async fn create(g: &Google, planned: &Map<String, Json>) -> Result<Map<Strin
         Api::ServiceUsage,
         "v1",
         op,
-        operation::DEFAULT_TIMEOUT,
+        operation::timeout_of(planned, "create"),
     )
     .await
     .map_err(|e| api_err(TY, &action, e))?;
@@ -167,7 +167,7 @@ pub async fn delete(g: &Google, prior: &Map<String, Json>) -> Result<()> {
         Api::ServiceUsage,
         "v1",
         op,
-        operation::DEFAULT_TIMEOUT,
+        operation::timeout_of(prior, "delete"),
     )
     .await
     .map_err(|e| api_err(TY, &action, e))?;
