@@ -515,3 +515,38 @@ async fn invalid_account_ids_fail_before_any_request() {
     assert!(err.message.contains("account_id"), "{}", err.message);
     assert!(emu.counters().is_empty(), "{:?}", emu.counters());
 }
+
+#[tokio::test]
+async fn missing_credentials_for_real_google_say_how_to_authenticate() {
+    // A key file that does not exist: gcp_auth fails at once, without any network access.
+    // (Set only here; every other test uses the emulator, which never reads credentials.)
+    std::env::set_var(
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "/nonexistent/keyway-test-key.json",
+    );
+    let g = Google::new(Settings {
+        project: Some("kw-test".into()),
+        ..Settings::default()
+    })
+    .expect("building never needs credentials");
+    let err = g.check_credentials().await.expect_err("no credentials");
+    assert!(
+        err.message
+            .contains("gcloud auth application-default login"),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("--emulator"), "{}", err.message);
+    let err = g
+        .create(
+            "google_project_service",
+            &v(json!({"service": "iam.googleapis.com"})),
+        )
+        .await
+        .expect_err("no credentials");
+    assert!(
+        err.message.contains("no Google credentials"),
+        "{}",
+        err.message
+    );
+}
