@@ -550,3 +550,37 @@ async fn missing_credentials_for_real_google_say_how_to_authenticate() {
         err.message
     );
 }
+
+#[tokio::test]
+async fn disabling_a_service_with_dependents_needs_the_flag() {
+    let emu = emulator(FaultConfig::default(), Duration::ZERO).await;
+    let g = provider(&emu);
+    enable(&g, "apigateway.googleapis.com").await;
+    let dep = json!({"service": "servicemanagement.googleapis.com", "project": "kw-test",
+                     "disable_on_destroy": true});
+    let err = g
+        .delete("google_project_service", &v(dep.clone()))
+        .await
+        .expect_err("API Gateway depends on Service Management");
+    assert!(
+        err.message.contains("servicemanagement.googleapis.com"),
+        "{}",
+        err.message
+    );
+    let mut with_flag = dep;
+    with_flag["disable_dependent_services"] = json!(true);
+    g.delete("google_project_service", &v(with_flag.clone()))
+        .await
+        .expect("disables with its dependents");
+    let after = g
+        .refresh("google_project_service", &[v(with_flag)])
+        .await
+        .expect("refresh");
+    assert!(after[0].is_none());
+    // Disabling again finds it already disabled: nothing to do.
+    let again = json!({"service": "servicemanagement.googleapis.com", "project": "kw-test",
+                       "disable_on_destroy": true});
+    g.delete("google_project_service", &v(again))
+        .await
+        .expect("already disabled is success");
+}
