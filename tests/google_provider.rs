@@ -584,3 +584,51 @@ async fn disabling_a_service_with_dependents_needs_the_flag() {
         .await
         .expect("already disabled is success");
 }
+
+#[tokio::test]
+async fn refresh_costs_one_read_per_project_and_collection() {
+    let emu = emulator(FaultConfig::default(), Duration::ZERO).await;
+    let g = provider(&emu);
+    let mut services = Vec::new();
+    let mut grants = Vec::new();
+    for project in ["kw-one", "kw-two"] {
+        for s in ["iam.googleapis.com", "run.googleapis.com"] {
+            services.push(
+                g.create(
+                    "google_project_service",
+                    &v(json!({"service": s, "project": project})),
+                )
+                .await
+                .expect("enable"),
+            );
+        }
+        for who in ["a", "b", "c"] {
+            grants.push(
+                g.create(
+                    "google_project_iam_member",
+                    &v(json!({"project": project, "role": "roles/viewer",
+                              "member": format!("user:{who}@example.com")})),
+                )
+                .await
+                .expect("grant"),
+            );
+        }
+    }
+    let before = emu.counters();
+    let got = g
+        .refresh("google_project_service", &services)
+        .await
+        .expect("refresh services");
+    assert!(got.iter().all(Option::is_some));
+    let got = g
+        .refresh("google_project_iam_member", &grants)
+        .await
+        .expect("refresh grants");
+    assert!(got.iter().all(Option::is_some));
+    let after = emu.counters();
+    let delta = |m: &str| after.get(m).copied().unwrap_or(0) - before.get(m).copied().unwrap_or(0);
+    assert_eq!(delta("serviceusage.services.list"), 2);
+    assert_eq!(delta("cloudresourcemanager.v3.projects.getIamPolicy"), 2);
+    let total: u64 = after.values().sum::<u64>() - before.values().sum::<u64>();
+    assert_eq!(total, 4, "{after:?}");
+}

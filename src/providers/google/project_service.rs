@@ -72,8 +72,15 @@ pub async fn refresh(
         by_project.entry(project.clone()).or_default();
         keys.push((project, service));
     }
-    for (project, set) in by_project.iter_mut() {
-        *set = enabled_services(g, project).await?;
+    // Projects are listed concurrently: one request per project, all in flight together.
+    let lists = futures_util::future::try_join_all(
+        by_project
+            .keys()
+            .map(|project| enabled_services(g, project)),
+    )
+    .await?;
+    for (set, list) in by_project.values_mut().zip(lists) {
+        *set = list;
     }
     Ok(priors
         .iter()

@@ -140,14 +140,18 @@ pub async fn refresh(
     g: &Google,
     priors: &[Map<String, Json>],
 ) -> Result<Vec<Option<Map<String, Json>>>> {
-    let mut lists: BTreeMap<String, BTreeMap<String, Json>> = BTreeMap::new();
+    let projects = priors
+        .iter()
+        .map(|p| g.project_of(TY, p))
+        .collect::<Result<std::collections::BTreeSet<_>>>()?;
+    // One list per project, all projects concurrently.
+    let fetched =
+        futures_util::future::try_join_all(projects.iter().map(|project| list(g, project))).await?;
+    let lists: BTreeMap<String, BTreeMap<String, Json>> =
+        projects.into_iter().zip(fetched).collect();
     let mut out = Vec::with_capacity(priors.len());
     for p in priors {
         let project = g.project_of(TY, p)?;
-        if !lists.contains_key(&project) {
-            let l = list(g, &project).await?;
-            lists.insert(project.clone(), l);
-        }
         let email = str_attr(p, "email")
             .unwrap_or_else(|| email_of(&project, &str_attr(p, "account_id").unwrap_or_default()));
         let found = match lists.get(&project).and_then(|l| l.get(&email)) {
