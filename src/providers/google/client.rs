@@ -187,7 +187,9 @@ fn canonical_for_http(http: u16) -> &'static str {
         401 => "UNAUTHENTICATED",
         403 => "PERMISSION_DENIED",
         404 => "NOT_FOUND",
-        409 => "ABORTED",
+        // 409 is ABORTED or ALREADY_EXISTS; without a status name, claim neither (only an
+        // explicit ABORTED may be retried).
+        409 => "UNKNOWN",
         429 => "RESOURCE_EXHAUSTED",
         501 => "UNIMPLEMENTED",
         503 => "UNAVAILABLE",
