@@ -187,7 +187,9 @@ fn canonical_for_http(http: u16) -> &'static str {
         401 => "UNAUTHENTICATED",
         403 => "PERMISSION_DENIED",
         404 => "NOT_FOUND",
-        409 => "ABORTED",
+        // 409 is ABORTED or ALREADY_EXISTS; without a status name, claim neither (only an
+        // explicit ABORTED may be retried).
+        409 => "UNKNOWN",
         429 => "RESOURCE_EXHAUSTED",
         501 => "UNIMPLEMENTED",
         503 => "UNAVAILABLE",
@@ -290,6 +292,11 @@ impl Client {
     /// Remembers that keyway created the account `email`.
     pub fn note_account_created(&self, email: &str) {
         lock(&self.created_accounts).insert(email.to_owned(), Instant::now());
+    }
+
+    /// Forgets a created account (keyway deleted it: a 404 is then the truth, not lag).
+    pub fn forget_account(&self, email: &str) {
+        lock(&self.created_accounts).remove(email);
     }
 
     /// True if keyway created `email` within the propagation window.

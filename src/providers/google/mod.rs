@@ -151,6 +151,17 @@ impl Google {
         self
     }
 
+    /// Looks up credentials now (a no-op for the emulator), so a command can fail before doing
+    /// anything when the user meant Google and has no credentials. The error says how to
+    /// authenticate and how to use `--emulator` instead.
+    pub async fn check_credentials(&self) -> std::result::Result<(), ProviderError> {
+        self.client
+            .access_token()
+            .await
+            .map(|_| ())
+            .map_err(|e| ProviderError::new(format!("google provider: {}", e.message)))
+    }
+
     /// The settings this provider was built with.
     pub fn settings(&self) -> &Settings {
         &self.settings

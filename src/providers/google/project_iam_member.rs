@@ -219,16 +219,26 @@ pub async fn refresh(
     g: &Google,
     priors: &[Map<String, Json>],
 ) -> Result<Vec<Option<Map<String, Json>>>> {
-    let mut policies: BTreeMap<String, Json> = BTreeMap::new();
+    let grants = priors
+        .iter()
+        .map(|p| Grant::of(g, p))
+        .collect::<Result<Vec<_>>>()?;
+    let projects: std::collections::BTreeSet<&str> =
+        grants.iter().map(|gr| gr.project.as_str()).collect();
+    // One policy read per project, all projects concurrently.
+    let fetched = futures_util::future::try_join_all(projects.iter().map(|project| async move {
+        get_policy(g, project)
+            .await
+            .map_err(|e| api_err(TY, &format!("read the IAM policy of {project}"), e))
+    }))
+    .await?;
+    let policies: BTreeMap<String, Json> = projects
+        .iter()
+        .map(|p| (*p).to_owned())
+        .zip(fetched)
+        .collect();
     let mut out = Vec::with_capacity(priors.len());
-    for p in priors {
-        let grant = Grant::of(g, p)?;
-        if !policies.contains_key(&grant.project) {
-            let policy = get_policy(g, &grant.project).await.map_err(|e| {
-                api_err(TY, &format!("read the IAM policy of {}", grant.project), e)
-            })?;
-            policies.insert(grant.project.clone(), policy);
-        }
+    for (p, grant) in priors.iter().zip(grants) {
         let policy = policies.get(&grant.project);
         out.push(
             policy

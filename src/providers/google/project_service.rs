@@ -72,8 +72,15 @@ pub async fn refresh(
         by_project.entry(project.clone()).or_default();
         keys.push((project, service));
     }
-    for (project, set) in by_project.iter_mut() {
-        *set = enabled_services(g, project).await?;
+    // Projects are listed concurrently: one request per project, all in flight together.
+    let lists = futures_util::future::try_join_all(
+        by_project
+            .keys()
+            .map(|project| enabled_services(g, project)),
+    )
+    .await?;
+    for (set, list) in by_project.values_mut().zip(lists) {
+        *set = list;
     }
     Ok(priors
         .iter()
@@ -107,7 +114,7 @@ pub async fn create(g: &Google, planned: &Map<String, Json>) -> Result<Map<Strin
         Api::ServiceUsage,
         "v1",
         op,
-        operation::DEFAULT_TIMEOUT,
+        operation::timeout_of(planned, "create"),
     )
     .await
     .map_err(|e| api_err(TY, &action, e))?;
@@ -167,7 +174,7 @@ pub async fn delete(g: &Google, prior: &Map<String, Json>) -> Result<()> {
         Api::ServiceUsage,
         "v1",
         op,
-        operation::DEFAULT_TIMEOUT,
+        operation::timeout_of(prior, "delete"),
     )
     .await
     .map_err(|e| api_err(TY, &action, e))?;

@@ -33,14 +33,45 @@ fn finish(mut obj: Map<String, Json>, project: &str, sa: &Json) -> Map<String, J
     if let Some(id) = email.split('@').next().filter(|_| !email.is_empty()) {
         obj.insert("account_id".into(), json!(id));
     }
-    // Google omits empty strings and `false` (proto3 JSON): absent means empty.
-    obj.insert("display_name".into(), json!(s("displayName")));
-    obj.insert("description".into(), json!(s("description")));
+    // Google omits empty strings (proto3 JSON): absent means empty. An empty value read back
+    // for an argument the configuration leaves unset stays unset, so it never shows as drift.
+    for (attr, field) in [
+        ("display_name", "displayName"),
+        ("description", "description"),
+    ] {
+        let live = s(field);
+        let unset = obj.get(attr).is_none_or(Json::is_null);
+        let value = if live.is_empty() && unset {
+            Json::Null
+        } else {
+            json!(live)
+        };
+        obj.insert(attr.into(), value);
+    }
     obj.insert(
         "disabled".into(),
         json!(sa.get("disabled").and_then(Json::as_bool).unwrap_or(false)),
     );
     obj
+}
+
+/// IAM's rule for `accountId` (reference §3.2: 6-30 characters, `[a-z]([-a-z0-9]*[a-z0-9])`),
+/// checked before any request so the error names the argument.
+fn check_account_id(id: &str) -> Result<()> {
+    let b = id.as_bytes();
+    let ok = (6..=30).contains(&b.len())
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.last().is_some_and(|c| *c != b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::providers::ProviderError::new(format!(
+            "{TY}: `account_id` \"{id}\" must be 6-30 characters: lowercase letters, digits and \
+             hyphens, starting with a letter and not ending with a hyphen"
+        )))
+    }
 }
 
 fn email_of(project: &str, account_id: &str) -> String {
@@ -109,14 +140,18 @@ pub async fn refresh(
     g: &Google,
     priors: &[Map<String, Json>],
 ) -> Result<Vec<Option<Map<String, Json>>>> {
-    let mut lists: BTreeMap<String, BTreeMap<String, Json>> = BTreeMap::new();
+    let projects = priors
+        .iter()
+        .map(|p| g.project_of(TY, p))
+        .collect::<Result<std::collections::BTreeSet<_>>>()?;
+    // One list per project, all projects concurrently.
+    let fetched =
+        futures_util::future::try_join_all(projects.iter().map(|project| list(g, project))).await?;
+    let lists: BTreeMap<String, BTreeMap<String, Json>> =
+        projects.into_iter().zip(fetched).collect();
     let mut out = Vec::with_capacity(priors.len());
     for p in priors {
         let project = g.project_of(TY, p)?;
-        if !lists.contains_key(&project) {
-            let l = list(g, &project).await?;
-            lists.insert(project.clone(), l);
-        }
         let email = str_attr(p, "email")
             .unwrap_or_else(|| email_of(&project, &str_attr(p, "account_id").unwrap_or_default()));
         let found = match lists.get(&project).and_then(|l| l.get(&email)) {
@@ -134,6 +169,7 @@ pub async fn refresh(
 pub async fn create(g: &Google, planned: &Map<String, Json>) -> Result<Map<String, Json>> {
     let project = g.project_of(TY, planned)?;
     let account_id = required(planned, TY, "account_id")?;
+    check_account_id(&account_id)?;
     let mut sa = Map::new();
     if let Some(d) = str_attr(planned, "display_name") {
         sa.insert("displayName".into(), json!(d));
@@ -257,6 +293,10 @@ pub async fn delete(g: &Google, prior: &Map<String, Json>) -> Result<()> {
             required(prior, TY, "email")?
         ),
     };
+    if let Some(email) = str_attr(prior, "email") {
+        // keyway deleted it: from now on a 404 is the truth, not propagation lag.
+        g.client().forget_account(&email);
+    }
     match g
         .client()
         .call(
@@ -271,5 +311,25 @@ pub async fn delete(g: &Google, prior: &Map<String, Json>) -> Result<()> {
         // Already gone: the goal is reached.
         Err(e) if e.code == 404 => Ok(()),
         Err(e) => Err(api_err(TY, &format!("delete {name}"), e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn account_ids_follow_iams_rule() {
+        for ok in ["gateway-sa", "abcdef", "a23456789012345678901234567890"] {
+            assert!(super::check_account_id(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "short",
+            "Gateway-sa",
+            "1gateway",
+            "gateway-",
+            "gate_way",
+            "a234567890123456789012345678901",
+        ] {
+            assert!(super::check_account_id(bad).is_err(), "{bad}");
+        }
     }
 }
