@@ -54,8 +54,16 @@ async fn apply(
         mode,
         ..Default::default()
     };
-    let plan =
-        keyway::plan::plan(&config, &graph, BTreeMap::new(), state, drift, &opts).expect("plan");
+    let plan = keyway::plan::plan(
+        &config,
+        &graph,
+        BTreeMap::new(),
+        state,
+        drift,
+        &opts,
+        &keyway::plan::NoData,
+    )
+    .expect("plan");
     let changes = plan.has_changes();
     for c in plan.changes.iter().filter(|c| c.action.is_change()) {
         eprintln!(
