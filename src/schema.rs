@@ -23,6 +23,11 @@ pub struct ResourceSchema {
     /// True for data sources.
     #[serde(default)]
     pub data_source: bool,
+    /// Replacements create the new object before deleting the old one, as if the user had
+    /// written `lifecycle { create_before_destroy = true }`: for objects that dependents must
+    /// be switched to while the old one still serves (API Gateway configs).
+    #[serde(default)]
+    pub create_before_destroy: bool,
     /// Top-level attributes.
     #[serde(default)]
     pub attributes: BTreeMap<String, Attribute>,
