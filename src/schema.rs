@@ -93,6 +93,18 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../schemas/resources/builtin/terraform_data.json"),
     ),
     (
+        "google/apigateway/google_api_gateway_api.json",
+        include_str!("../schemas/resources/google/apigateway/google_api_gateway_api.json"),
+    ),
+    (
+        "google/apigateway/google_api_gateway_api_config.json",
+        include_str!("../schemas/resources/google/apigateway/google_api_gateway_api_config.json"),
+    ),
+    (
+        "google/apigateway/google_api_gateway_gateway.json",
+        include_str!("../schemas/resources/google/apigateway/google_api_gateway_gateway.json"),
+    ),
+    (
         "google/iam/google_service_account.json",
         include_str!("../schemas/resources/google/iam/google_service_account.json"),
     ),
