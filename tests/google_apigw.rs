@@ -255,8 +255,19 @@ async fn changed_openapi_template_swaps_the_config_through_the_binary() {
         apply.stdout
     );
     assert!(apply.stdout.contains(".gateway.dev"), "{}", apply.stdout);
+    let before = emu.request_log().len();
     let plan = run(&["plan", "-detailed-exitcode"]).code(0);
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+    // Refresh of the three API Gateway resources: one list per collection, no gets.
+    let apigw: Vec<String> = emu
+        .request_log()
+        .into_iter()
+        .skip(before)
+        .map(|r| r.method)
+        .filter(|m| m.starts_with("apigateway."))
+        .collect();
+    assert_eq!(apigw.len(), 3, "{apigw:?}");
+    assert!(apigw.iter().all(|m| m.ends_with(".list")), "{apigw:?}");
 
     // Change the template: the plan is a config swap, with no lifecycle block in the folder.
     let tpl = w.path().join("openapi.yaml.tftpl");
@@ -337,5 +348,63 @@ async fn changed_openapi_template_swaps_the_config_through_the_binary() {
         apis["apis"].as_array().is_none_or(|a| a.is_empty()),
         "{apis}"
     );
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn terraform_style_prefix_and_create_before_destroy_still_work() {
+    let emu = emulator().await;
+    let w = Work::copy_of(&root().join("tests/fixtures/google-apigw"));
+    // The workaround Terraform users write today must keep working unchanged.
+    let main = std::fs::read_to_string(w.path().join("main.tf")).expect("main.tf");
+    let tf_style = main.replace(
+        "  display_name = \"Hello config\"\n",
+        "  display_name = \"Hello config\"\n  api_config_id_prefix = \"hello-cfg-\"\n\n  lifecycle {\n    create_before_destroy = true\n  }\n",
+    );
+    assert_ne!(main, tf_style);
+    w.write("main.tf", &tf_style);
+    let run = |args: &[&str]| {
+        let out = w
+            .command(args)
+            .env("KEYWAY_EMULATOR", emu.base_url())
+            .output()
+            .expect("run keyway");
+        support::Run::from(out)
+    };
+    run(&["apply", "-auto-approve"]).ok();
+    let id = || {
+        let state = run(&["state", "show", "google_api_gateway_api_config.cfg"]).ok();
+        state
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("api_config_id "))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let first = id();
+    assert!(first.contains("\"hello-cfg-"), "{first}");
+    run(&["plan", "-detailed-exitcode"]).code(0);
+    let tpl = w.path().join("openapi.yaml.tftpl");
+    let text = std::fs::read_to_string(&tpl).expect("template");
+    w.write(
+        "openapi.yaml.tftpl",
+        &text.replace("version: \"1.0.0\"", "version: \"1.1.0\""),
+    );
+    let apply = run(&["apply", "-auto-approve"]).ok();
+    assert!(
+        apply
+            .stdout
+            .contains("Resources: 1 added, 1 changed, 1 destroyed"),
+        "{}",
+        apply.stdout
+    );
+    let second = id();
+    assert!(
+        second.contains("\"hello-cfg-") && second != first,
+        "{second}"
+    );
+    run(&["plan", "-detailed-exitcode"]).code(0);
+    run(&["destroy", "-auto-approve"]).ok();
+    assert_eq!(run(&["state", "list"]).ok().stdout, "");
     emu.shutdown().await;
 }
