@@ -250,11 +250,24 @@ async fn changed_openapi_template_swaps_the_config_through_the_binary() {
 
     let apply = run(&["apply", "-auto-approve"]).ok();
     assert!(
-        apply.stdout.contains("Apply complete! Resources: 8 added"),
+        apply.stdout.contains("Apply complete! Resources: 9 added"),
         "{}",
         apply.stdout
     );
     assert!(apply.stdout.contains(".gateway.dev"), "{}", apply.stdout);
+    // The API's managed service, read from its output, is enabled (API keys need it).
+    let ms = run(&["output", "-raw", "managed_service"]).ok().stdout;
+    assert!(ms.ends_with(".apigateway.keyway-demo.cloud.goog"), "{ms}");
+    let svc: Json = reqwest::get(format!(
+        "{}/v1/projects/keyway-demo/services/{ms}",
+        emu.base_url()
+    ))
+    .await
+    .expect("get")
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(svc["state"], "ENABLED", "{svc}");
     let before = emu.request_log().len();
     let plan = run(&["plan", "-detailed-exitcode"]).code(0);
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
