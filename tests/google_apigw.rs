@@ -421,3 +421,54 @@ async fn terraform_style_prefix_and_create_before_destroy_still_work() {
     assert_eq!(run(&["state", "list"]).ok().stdout, "");
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_ids_collide_only_when_the_user_fixed_them() {
+    let emu = emulator().await;
+    let g = provider(&emu);
+    g.create(
+        "google_project_service",
+        &v(json!({"service": "apigateway.googleapis.com"})),
+    )
+    .await
+    .expect("enable");
+    g.create("google_api_gateway_api", &v(json!({"api_id": "ids"})))
+        .await
+        .expect("api");
+    let mut cfg = config("ids", &doc("same"), "");
+    cfg["gateway_config"] = json!([]);
+    // A forced replacement of unchanged content: the derived ID is taken, so it counts up.
+    let a = g
+        .create("google_api_gateway_api_config", &v(cfg.clone()))
+        .await
+        .expect("first")
+        .to_json();
+    let b = g
+        .create("google_api_gateway_api_config", &v(cfg.clone()))
+        .await
+        .expect("second")
+        .to_json();
+    assert_eq!(
+        s(&b, "api_config_id"),
+        format!("{}-1", s(&a, "api_config_id"))
+    );
+    // A fixed ID cannot be created first and then swapped: the error says what to do.
+    cfg["api_config_id"] = json!("fixed");
+    g.create("google_api_gateway_api_config", &v(cfg.clone()))
+        .await
+        .expect("fixed");
+    cfg["openapi_documents"][0]["document"][0]["contents"] = json!(doc("other"));
+    let e = g
+        .create("google_api_gateway_api_config", &v(cfg.clone()))
+        .await
+        .expect_err("taken");
+    assert!(e.message.contains("ALREADY_EXISTS"), "{}", e.message);
+    assert!(e.message.contains("api_config_id_prefix"), "{}", e.message);
+    cfg["api_config_id_prefix"] = json!("p-");
+    let e = g
+        .create("google_api_gateway_api_config", &v(cfg))
+        .await
+        .expect_err("conflict");
+    assert!(e.message.contains("conflict"), "{}", e.message);
+    emu.shutdown().await;
+}
