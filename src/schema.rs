@@ -23,6 +23,11 @@ pub struct ResourceSchema {
     /// True for data sources.
     #[serde(default)]
     pub data_source: bool,
+    /// Replacements create the new object before deleting the old one, as if the user had
+    /// written `lifecycle { create_before_destroy = true }`: for objects that dependents must
+    /// be switched to while the old one still serves (API Gateway configs).
+    #[serde(default)]
+    pub create_before_destroy: bool,
     /// Top-level attributes.
     #[serde(default)]
     pub attributes: BTreeMap<String, Attribute>,
@@ -86,6 +91,18 @@ const SOURCES: &[(&str, &str)] = &[
     (
         "builtin/terraform_data.json",
         include_str!("../schemas/resources/builtin/terraform_data.json"),
+    ),
+    (
+        "google/apigateway/google_api_gateway_api.json",
+        include_str!("../schemas/resources/google/apigateway/google_api_gateway_api.json"),
+    ),
+    (
+        "google/apigateway/google_api_gateway_api_config.json",
+        include_str!("../schemas/resources/google/apigateway/google_api_gateway_api_config.json"),
+    ),
+    (
+        "google/apigateway/google_api_gateway_gateway.json",
+        include_str!("../schemas/resources/google/apigateway/google_api_gateway_gateway.json"),
     ),
     (
         "google/iam/google_service_account.json",

@@ -405,7 +405,9 @@ impl Walk<'_> {
             .resource_deps(&Node::Resource(addr.to_owned()))
             .into_iter()
             .collect();
-        let create_first = self.flag(res.lifecycle.create_before_destroy.as_ref());
+        // The schema may ask for create-before-destroy when the type needs it to be safe.
+        let create_first =
+            self.flag(res.lifecycle.create_before_destroy.as_ref()) || schema.create_before_destroy;
         let triggered = self.triggered(res);
         let mut planned_list = Vec::new();
         let mut planned_map = BTreeMap::new();

@@ -5,6 +5,9 @@
 //! Modules: `client` (the one HTTP client), `auth`, `retry` (named retry predicates),
 //! `operation` (long-running operations); one module per resource type or data-source family.
 
+pub mod api_gateway_api;
+pub mod api_gateway_api_config;
+pub mod api_gateway_gateway;
 pub mod auth;
 pub mod client;
 pub mod data_sources;
@@ -240,6 +243,9 @@ pub(crate) fn api_err(ty: &str, action: &str, e: GoogleError) -> ProviderError {
 
 /// Resource types this provider implements.
 pub const RESOURCE_TYPES: &[&str] = &[
+    "google_api_gateway_api",
+    "google_api_gateway_api_config",
+    "google_api_gateway_gateway",
     "google_project_iam_member",
     "google_project_service",
     "google_service_account",
@@ -274,6 +280,9 @@ impl Provider for Google {
         let out = match ty {
             "google_project_service" => project_service::refresh(self, &objs).await?,
             "google_service_account" => service_account::refresh(self, &objs).await?,
+            "google_api_gateway_api" => api_gateway_api::refresh(self, &objs).await?,
+            "google_api_gateway_api_config" => api_gateway_api_config::refresh(self, &objs).await?,
+            "google_api_gateway_gateway" => api_gateway_gateway::refresh(self, &objs).await?,
             "google_project_iam_member" => project_iam_member::refresh(self, &objs).await?,
             _ => return Err(unsupported(ty)),
         };
@@ -285,6 +294,9 @@ impl Provider for Google {
         let out = match ty {
             "google_project_service" => project_service::create(self, &p).await?,
             "google_service_account" => service_account::create(self, &p).await?,
+            "google_api_gateway_api" => api_gateway_api::create(self, &p).await?,
+            "google_api_gateway_api_config" => api_gateway_api_config::create(self, &p).await?,
+            "google_api_gateway_gateway" => api_gateway_gateway::create(self, &p).await?,
             "google_project_iam_member" => project_iam_member::create(self, &p).await?,
             _ => return Err(unsupported(ty)),
         };
@@ -296,6 +308,11 @@ impl Provider for Google {
         let out = match ty {
             "google_project_service" => project_service::update(self, &prior, &p).await?,
             "google_service_account" => service_account::update(self, &prior, &p).await?,
+            "google_api_gateway_api" => api_gateway_api::update(self, &prior, &p).await?,
+            "google_api_gateway_api_config" => {
+                api_gateway_api_config::update(self, &prior, &p).await?
+            }
+            "google_api_gateway_gateway" => api_gateway_gateway::update(self, &prior, &p).await?,
             "google_project_iam_member" => project_iam_member::update(self, &prior, &p).await?,
             _ => return Err(unsupported(ty)),
         };
@@ -307,6 +324,9 @@ impl Provider for Google {
         match ty {
             "google_project_service" => project_service::delete(self, &prior).await,
             "google_service_account" => service_account::delete(self, &prior).await,
+            "google_api_gateway_api" => api_gateway_api::delete(self, &prior).await,
+            "google_api_gateway_api_config" => api_gateway_api_config::delete(self, &prior).await,
+            "google_api_gateway_gateway" => api_gateway_gateway::delete(self, &prior).await,
             "google_project_iam_member" => project_iam_member::delete(self, &prior).await,
             _ => Err(unsupported(ty)),
         }
