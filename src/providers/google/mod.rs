@@ -7,6 +7,8 @@
 
 pub mod auth;
 pub mod client;
+pub mod cloud_run_service;
+pub mod cloud_run_service_iam_member;
 pub mod data_sources;
 pub mod operation;
 pub mod project_iam_member;
@@ -229,6 +231,8 @@ pub(crate) fn api_err(ty: &str, action: &str, e: GoogleError) -> ProviderError {
 
 /// Resource types this provider implements.
 pub const RESOURCE_TYPES: &[&str] = &[
+    "google_cloud_run_v2_service",
+    "google_cloud_run_v2_service_iam_member",
     "google_project_iam_member",
     "google_project_service",
     "google_service_account",
@@ -264,6 +268,10 @@ impl Provider for Google {
             "google_project_service" => project_service::refresh(self, &objs).await?,
             "google_service_account" => service_account::refresh(self, &objs).await?,
             "google_project_iam_member" => project_iam_member::refresh(self, &objs).await?,
+            "google_cloud_run_v2_service" => cloud_run_service::refresh(self, &objs).await?,
+            "google_cloud_run_v2_service_iam_member" => {
+                cloud_run_service_iam_member::refresh(self, &objs).await?
+            }
             _ => return Err(unsupported(ty)),
         };
         Ok(to_values(out))
@@ -275,6 +283,10 @@ impl Provider for Google {
             "google_project_service" => project_service::create(self, &p).await?,
             "google_service_account" => service_account::create(self, &p).await?,
             "google_project_iam_member" => project_iam_member::create(self, &p).await?,
+            "google_cloud_run_v2_service" => cloud_run_service::create(self, &p).await?,
+            "google_cloud_run_v2_service_iam_member" => {
+                cloud_run_service_iam_member::create(self, &p).await?
+            }
             _ => return Err(unsupported(ty)),
         };
         Ok(to_value(out))
@@ -286,6 +298,10 @@ impl Provider for Google {
             "google_project_service" => project_service::update(self, &prior, &p).await?,
             "google_service_account" => service_account::update(self, &prior, &p).await?,
             "google_project_iam_member" => project_iam_member::update(self, &prior, &p).await?,
+            "google_cloud_run_v2_service" => cloud_run_service::update(self, &prior, &p).await?,
+            "google_cloud_run_v2_service_iam_member" => {
+                cloud_run_service_iam_member::update(self, &prior, &p).await?
+            }
             _ => return Err(unsupported(ty)),
         };
         Ok(to_value(out))
@@ -297,6 +313,10 @@ impl Provider for Google {
             "google_project_service" => project_service::delete(self, &prior).await,
             "google_service_account" => service_account::delete(self, &prior).await,
             "google_project_iam_member" => project_iam_member::delete(self, &prior).await,
+            "google_cloud_run_v2_service" => cloud_run_service::delete(self, &prior).await,
+            "google_cloud_run_v2_service_iam_member" => {
+                cloud_run_service_iam_member::delete(self, &prior).await
+            }
             _ => Err(unsupported(ty)),
         }
     }
