@@ -415,3 +415,119 @@ async fn fixture_apply_replan_destroy_through_the_binary() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn labels_google_adds_are_not_drift_and_survive_updates() {
+    let emu = emulator().await;
+    let g = provider(&emu).await;
+    let config = service_config("labelled", "gcr.io/p/app", "x", Some(false));
+    let (_, planned) = plan(SVC, &config, None);
+    let created = g.create(SVC, &planned).await.expect("create");
+    // Google's own tooling stamps `goog-*` labels; do it behind keyway's back.
+    let url = format!(
+        "{}/v2/projects/keyway-demo/locations/us-central1/services/labelled?updateMask=labels",
+        emu.base_url()
+    );
+    let resp = reqwest::Client::new()
+        .patch(&url)
+        .json(&json!({"labels": {"team": "api", "goog-managed-by": "cloudfunctions"}}))
+        .send()
+        .await
+        .expect("patch");
+    assert!(
+        resp.status().is_success(),
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let refreshed = g
+        .refresh(SVC, std::slice::from_ref(&created))
+        .await
+        .expect("refresh")
+        .remove(0)
+        .expect("exists");
+    assert_eq!(attr(&refreshed, "/labels"), json!({"team": "api"}));
+    assert_eq!(
+        attr(&refreshed, "/effective_labels/goog-managed-by"),
+        json!("cloudfunctions")
+    );
+    assert_eq!(plan(SVC, &config, Some(&refreshed)).0, Action::NoOp);
+
+    // An update of the user's labels keeps Google's.
+    let mut config2 = config.clone();
+    config2["labels"] = json!({"team": "platform"});
+    let (action, planned) = plan(SVC, &config2, Some(&refreshed));
+    assert_eq!(action, Action::Update);
+    let updated = g.update(SVC, &refreshed, &planned).await.expect("update");
+    assert_eq!(attr(&updated, "/labels"), json!({"team": "platform"}));
+    assert_eq!(
+        attr(&updated, "/effective_labels/goog-managed-by"),
+        json!("cloudfunctions")
+    );
+    g.delete(SVC, &updated).await.expect("delete");
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_grants_from_separate_runs_retry_the_etag_conflict() {
+    // Latency on Cloud Run calls widens the window between each writer's read and write.
+    let mut faults = keyway::emulator::FaultConfig::default();
+    faults
+        .api_latency
+        .insert("run".into(), Duration::from_millis(40));
+    let emu = Emulator::start(Options {
+        port: 0,
+        data_file: None,
+        reset: true,
+        faults,
+        operation_delay: Duration::from_millis(10),
+    })
+    .await
+    .expect("emulator");
+    let g = provider(&emu).await;
+    let (_, planned) = plan(
+        SVC,
+        &service_config("shared", "gcr.io/p/app", "x", Some(false)),
+        None,
+    );
+    g.create(SVC, &planned).await.expect("create");
+    // Separate providers do not share keyway's in-process policy lock, as two keyway runs
+    // would not: their read-modify-writes race and one meets 409 ABORTED.
+    let mut others = Vec::new();
+    for _ in 0..4 {
+        others.push(provider(&emu).await);
+    }
+    let mut tasks = Vec::new();
+    for (i, other) in others.into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            let config = json!({"name": "shared", "role": "roles/run.invoker",
+                                "member": format!("user:u{i}@example.com")});
+            let (_, planned) = plan(IAM, &config, None);
+            other.create(IAM, &planned).await
+        }));
+    }
+    for t in tasks {
+        t.await.expect("join").expect("grant");
+    }
+    let policy_url = format!(
+        "{}/v2/projects/keyway-demo/locations/us-central1/services/shared:getIamPolicy",
+        emu.base_url()
+    );
+    let policy: Json = reqwest::get(&policy_url)
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let n = policy["bindings"][0]["members"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(n, 4, "every grant survives the race: {policy}");
+    let conflicts = emu
+        .request_log()
+        .iter()
+        .filter(|r| r.method.ends_with("setIamPolicy") && r.status == 409)
+        .count();
+    assert!(conflicts >= 1, "the writers should have raced");
+    emu.shutdown().await;
+}
