@@ -531,3 +531,79 @@ async fn concurrent_grants_from_separate_runs_retry_the_etag_conflict() {
     assert!(conflicts >= 1, "the writers should have raced");
     emu.shutdown().await;
 }
+
+fn protected_config(image: &str, protection: &str) -> String {
+    format!(
+        r#"
+provider "google" {{
+  project = "keyway-demo"
+  region  = "us-central1"
+}}
+
+resource "google_project_service" "run" {{
+  service = "run.googleapis.com"
+}}
+
+resource "google_cloud_run_v2_service" "app" {{
+  name = "app"
+  {protection}
+  template {{
+    containers {{
+      image = "{image}"
+    }}
+  }}
+  depends_on = [google_project_service.run]
+}}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn binary_plans_image_changes_as_updates_and_destroy_honours_deletion_protection() {
+    let emu = emulator().await;
+    let w = Work::new(&protected_config("gcr.io/p/app:v1", ""));
+    let run = |args: &[&str]| {
+        let out = w
+            .command(args)
+            .env("KEYWAY_EMULATOR", emu.base_url())
+            .output()
+            .expect("run keyway");
+        support::Run::from(out)
+    };
+    run(&["apply", "-auto-approve"]).ok();
+    run(&["plan", "-detailed-exitcode"]).code(0);
+
+    // A new image is an in-place update (a new revision), not a replacement.
+    w.write("main.tf", &protected_config("gcr.io/p/app:v2", ""));
+    let plan = run(&["plan", "-detailed-exitcode"]).code(2);
+    assert!(
+        plan.stdout
+            .contains("~ resource \"google_cloud_run_v2_service\" \"app\"")
+            || plan.stdout.contains("will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+    run(&["apply", "-auto-approve"]).ok();
+    run(&["plan", "-detailed-exitcode"]).code(0);
+
+    // Protection is on by default: destroy fails and the service stays in state and cloud.
+    let destroy = run(&["destroy", "-auto-approve"]);
+    assert_ne!(destroy.code, 0, "{}\n{}", destroy.stdout, destroy.stderr);
+    let text = format!("{}{}", destroy.stdout, destroy.stderr);
+    assert!(text.contains("deletion_protection"), "{text}");
+    assert!(run(&["state", "list"])
+        .ok()
+        .stdout
+        .contains("google_cloud_run_v2_service.app"));
+
+    // Turning it off is an apply that sends nothing to Cloud Run; then destroy works.
+    w.write(
+        "main.tf",
+        &protected_config("gcr.io/p/app:v2", "deletion_protection = false"),
+    );
+    run(&["apply", "-auto-approve"]).ok();
+    run(&["destroy", "-auto-approve"]).ok();
+    assert_eq!(run(&["state", "list"]).ok().stdout, "");
+    emu.shutdown().await;
+}

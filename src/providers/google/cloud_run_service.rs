@@ -391,7 +391,10 @@ fn attrs(shape: &Map<String, Json>, t: &Target, svc: &Json) -> Map<String, Json>
     set("location", json!(t.location));
     set("description", text(svc, "description"));
     set("labels", user_map(svc, "labels"));
-    set("effective_labels", s(svc, "labels"));
+    set(
+        "effective_labels",
+        svc.get("labels").cloned().unwrap_or_else(|| json!({})),
+    );
     set("annotations", user_map(svc, "annotations"));
     set("client", text(svc, "client"));
     set("client_version", text(svc, "clientVersion"));
