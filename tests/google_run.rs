@@ -607,3 +607,55 @@ async fn binary_plans_image_changes_as_updates_and_destroy_honours_deletion_prot
     assert_eq!(run(&["state", "list"]).ok().stdout, "");
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_deployment_operation_is_reported_and_leaves_nothing() {
+    // Enable Cloud Run on a clean emulator, then restart it from its saved world with every
+    // long-running operation failing.
+    let dir = Work::new("");
+    let data = dir.path().join("emulator.json");
+    let opts = |faults| Options {
+        port: 0,
+        data_file: Some(data.clone()),
+        reset: false,
+        faults,
+        operation_delay: Duration::from_millis(10),
+    };
+    let emu = Emulator::start(opts(Default::default()))
+        .await
+        .expect("emulator");
+    provider(&emu).await;
+    emu.shutdown().await;
+    let faults = keyway::emulator::FaultConfig {
+        operation_failure_rate: 1.0,
+        ..Default::default()
+    };
+    let emu = Emulator::start(opts(faults)).await.expect("emulator");
+    let g = Google::new(Settings {
+        project: Some("keyway-demo".into()),
+        region: Some("us-central1".into()),
+        endpoint: Endpoint::Emulator(emu.base_url()),
+        ..Settings::default()
+    })
+    .expect("provider");
+    let (_, planned) = plan(
+        SVC,
+        &service_config("doomed", "gcr.io/p/app", "x", Some(false)),
+        None,
+    );
+    let err = g.create(SVC, &planned).await.expect_err("operation fails");
+    assert!(
+        err.message
+            .contains("google_cloud_run_v2_service: create projects/keyway-demo/locations/us-central1/services/doomed"),
+        "{err}"
+    );
+    let url = format!(
+        "{}/v2/projects/keyway-demo/locations/us-central1/services/doomed",
+        emu.base_url()
+    );
+    assert_eq!(
+        reqwest::get(&url).await.expect("get").status().as_u16(),
+        404
+    );
+    emu.shutdown().await;
+}
