@@ -121,6 +121,14 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../schemas/resources/google/resourcemanager/google_project_iam_member.json"),
     ),
     (
+        "google/run/google_cloud_run_v2_service.json",
+        include_str!("../schemas/resources/google/run/google_cloud_run_v2_service.json"),
+    ),
+    (
+        "google/run/google_cloud_run_v2_service_iam_member.json",
+        include_str!("../schemas/resources/google/run/google_cloud_run_v2_service_iam_member.json"),
+    ),
+    (
         "google/serviceusage/google_project_service.json",
         include_str!("../schemas/resources/google/serviceusage/google_project_service.json"),
     ),

@@ -10,6 +10,8 @@ pub mod api_gateway_api_config;
 pub mod api_gateway_gateway;
 pub mod auth;
 pub mod client;
+pub mod cloud_run_service;
+pub mod cloud_run_service_iam_member;
 pub mod data_sources;
 pub mod operation;
 pub mod project_iam_member;
@@ -246,6 +248,8 @@ pub const RESOURCE_TYPES: &[&str] = &[
     "google_api_gateway_api",
     "google_api_gateway_api_config",
     "google_api_gateway_gateway",
+    "google_cloud_run_v2_service",
+    "google_cloud_run_v2_service_iam_member",
     "google_project_iam_member",
     "google_project_service",
     "google_service_account",
@@ -284,6 +288,10 @@ impl Provider for Google {
             "google_api_gateway_api_config" => api_gateway_api_config::refresh(self, &objs).await?,
             "google_api_gateway_gateway" => api_gateway_gateway::refresh(self, &objs).await?,
             "google_project_iam_member" => project_iam_member::refresh(self, &objs).await?,
+            "google_cloud_run_v2_service" => cloud_run_service::refresh(self, &objs).await?,
+            "google_cloud_run_v2_service_iam_member" => {
+                cloud_run_service_iam_member::refresh(self, &objs).await?
+            }
             _ => return Err(unsupported(ty)),
         };
         Ok(to_values(out))
@@ -298,6 +306,10 @@ impl Provider for Google {
             "google_api_gateway_api_config" => api_gateway_api_config::create(self, &p).await?,
             "google_api_gateway_gateway" => api_gateway_gateway::create(self, &p).await?,
             "google_project_iam_member" => project_iam_member::create(self, &p).await?,
+            "google_cloud_run_v2_service" => cloud_run_service::create(self, &p).await?,
+            "google_cloud_run_v2_service_iam_member" => {
+                cloud_run_service_iam_member::create(self, &p).await?
+            }
             _ => return Err(unsupported(ty)),
         };
         Ok(to_value(out))
@@ -314,6 +326,10 @@ impl Provider for Google {
             }
             "google_api_gateway_gateway" => api_gateway_gateway::update(self, &prior, &p).await?,
             "google_project_iam_member" => project_iam_member::update(self, &prior, &p).await?,
+            "google_cloud_run_v2_service" => cloud_run_service::update(self, &prior, &p).await?,
+            "google_cloud_run_v2_service_iam_member" => {
+                cloud_run_service_iam_member::update(self, &prior, &p).await?
+            }
             _ => return Err(unsupported(ty)),
         };
         Ok(to_value(out))
@@ -328,6 +344,10 @@ impl Provider for Google {
             "google_api_gateway_api_config" => api_gateway_api_config::delete(self, &prior).await,
             "google_api_gateway_gateway" => api_gateway_gateway::delete(self, &prior).await,
             "google_project_iam_member" => project_iam_member::delete(self, &prior).await,
+            "google_cloud_run_v2_service" => cloud_run_service::delete(self, &prior).await,
+            "google_cloud_run_v2_service_iam_member" => {
+                cloud_run_service_iam_member::delete(self, &prior).await
+            }
             _ => Err(unsupported(ty)),
         }
     }
