@@ -187,7 +187,7 @@ async fn key_lifecycle_and_undelete_through_the_provider() {
         "translate.googleapis.com",
         (
             "android_key_restrictions",
-            json!({"allowed_applications": [{"package_name": "com.example.app", "sha1_fingerprint": "1699466a142d4682a5f91b50fdf400f2358e2b0b"}]}),
+            json!({"allowed_applications": [{"package_name": "com.example.app", "sha1_fingerprint": "16:99:46:6a:14:2d:46:82:a5:f9:1b:50:fd:f4:00:f2:35:8e:2b:0b"}]}),
         ),
     );
     let before = emu.request_log().len();
@@ -205,6 +205,12 @@ async fn key_lifecycle_and_undelete_through_the_provider() {
         back["restrictions"][0]["android_key_restrictions"][0]["allowed_applications"][0]
             ["package_name"],
         "com.example.app"
+    );
+    // Google stores the fingerprint without colons; the configured spelling is kept.
+    assert_eq!(
+        back["restrictions"][0]["android_key_restrictions"][0]["allowed_applications"][0]
+            ["sha1_fingerprint"],
+        "16:99:46:6a:14:2d:46:82:a5:f9:1b:50:fd:f4:00:f2:35:8e:2b:0b"
     );
     assert_eq!(
         back["restrictions"][0]["browser_key_restrictions"],
@@ -272,6 +278,32 @@ async fn key_string_never_reaches_the_terminal_through_the_binary() {
         raw["restrictions"]["apiTargets"][0]["service"], "translate.googleapis.com",
         "{raw}"
     );
+
+    // Restricting the key to another service is an in-place update; the key stays the same.
+    let main = std::fs::read_to_string(w.path().join("main.tf")).expect("main.tf");
+    w.write(
+        "main.tf",
+        &main.replace("translate.googleapis.com", "vision.googleapis.com"),
+    );
+    let plan = run(&["plan", "-detailed-exitcode"]).code(2);
+    assert!(
+        plan.stdout
+            .contains("google_apikeys_key.key will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains(&key));
+    let apply = run(&["apply", "-auto-approve"]).ok();
+    assert!(
+        apply
+            .stdout
+            .contains("Resources: 0 added, 1 changed, 0 destroyed"),
+        "{}",
+        apply.stdout
+    );
+    assert!(!apply.stdout.contains(&key));
+    assert_eq!(run(&["output", "-raw", "key"]).ok().stdout, key);
+    run(&["plan", "-detailed-exitcode"]).code(0);
 
     run(&["destroy", "-auto-approve"]).ok();
     assert_eq!(run(&["state", "list"]).ok().stdout, "");

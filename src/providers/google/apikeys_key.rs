@@ -211,8 +211,56 @@ fn finish(mut obj: Map<String, Json>, project: &str, key: &Json) -> Map<String, 
     obj.insert("name".into(), json!(key_id));
     obj.insert("display_name".into(), json!(field(key, "displayName")));
     obj.insert("uid".into(), json!(field(key, "uid")));
-    obj.insert("restrictions".into(), restrictions_from_api(key));
+    let mut restrictions = restrictions_from_api(key);
+    keep_fingerprint_spelling(&mut restrictions, obj.get("restrictions"));
+    obj.insert("restrictions".into(), restrictions);
     obj
+}
+
+/// The fingerprint without colons, lowercase: how Google stores it.
+fn canonical_fingerprint(f: &str) -> String {
+    f.chars()
+        .filter(|c| *c != ':')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Google accepts SHA-1 fingerprints with or without colons and answers without; where the
+/// configuration's spelling means the same fingerprint, it is kept, so it never shows as drift.
+fn keep_fingerprint_spelling(read: &mut Json, configured: Option<&Json>) {
+    let path = |v: &Json, i: usize| -> Option<String> {
+        v.get(0)?
+            .get("android_key_restrictions")?
+            .get(0)?
+            .get("allowed_applications")?
+            .get(i)?
+            .get("sha1_fingerprint")?
+            .as_str()
+            .map(str::to_owned)
+    };
+    let Some(configured) = configured else {
+        return;
+    };
+    let Some(apps) = read
+        .get_mut(0)
+        .and_then(|r| r.get_mut("android_key_restrictions"))
+        .and_then(|a| a.get_mut(0))
+        .and_then(|a| a.get_mut("allowed_applications"))
+        .and_then(Json::as_array_mut)
+    else {
+        return;
+    };
+    for (i, app) in apps.iter_mut().enumerate() {
+        let (Some(want), Some(got)) = (
+            path(configured, i),
+            app.get("sha1_fingerprint").and_then(Json::as_str),
+        ) else {
+            continue;
+        };
+        if want != got && canonical_fingerprint(&want) == canonical_fingerprint(got) {
+            app["sha1_fingerprint"] = json!(want);
+        }
+    }
 }
 
 async fn key_string(g: &Google, project: &str, key_id: &str) -> Result<String> {
@@ -493,6 +541,22 @@ mod tests {
             block
         );
         assert_eq!(restrictions_from_api(&json!({})), json!([]));
+    }
+
+    #[test]
+    fn fingerprints_keep_the_configured_spelling() {
+        let app = |f: &str| {
+            json!([{"android_key_restrictions": [{"allowed_applications": [
+                {"package_name": "p", "sha1_fingerprint": f}
+            ]}]}])
+        };
+        let configured = app("DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF:95:60:18:90:AF:D8:07:09");
+        let mut read = app("da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        keep_fingerprint_spelling(&mut read, Some(&configured));
+        assert_eq!(read, configured);
+        let mut other = app("0000000000000000000000000000000000000000");
+        keep_fingerprint_spelling(&mut other, Some(&configured));
+        assert_eq!(other, app("0000000000000000000000000000000000000000"));
     }
 
     #[test]
