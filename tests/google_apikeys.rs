@@ -318,3 +318,24 @@ async fn key_string_never_reaches_the_terminal_through_the_binary() {
     run(&["destroy", "-auto-approve"]).ok();
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_in_a_project_without_the_api_says_how_to_enable_it() {
+    let emu = emulator().await;
+    let g = provider(&emu);
+    let e = g
+        .create(TY, &v(json!({"name": "no-api", "restrictions": []})))
+        .await
+        .expect_err("apikeys.googleapis.com is not enabled");
+    assert!(
+        e.message.contains("apikeys.googleapis.com is not enabled"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message.contains("google_project_service"),
+        "{}",
+        e.message
+    );
+    emu.shutdown().await;
+}
