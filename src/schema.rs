@@ -105,6 +105,10 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../schemas/resources/google/apigateway/google_api_gateway_gateway.json"),
     ),
     (
+        "google/apikeys/google_apikeys_key.json",
+        include_str!("../schemas/resources/google/apikeys/google_apikeys_key.json"),
+    ),
+    (
         "google/iam/google_service_account.json",
         include_str!("../schemas/resources/google/iam/google_service_account.json"),
     ),

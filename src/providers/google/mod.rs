@@ -8,6 +8,7 @@
 pub mod api_gateway_api;
 pub mod api_gateway_api_config;
 pub mod api_gateway_gateway;
+pub mod apikeys_key;
 pub mod auth;
 pub mod client;
 pub mod cloud_run_service;
@@ -248,6 +249,7 @@ pub const RESOURCE_TYPES: &[&str] = &[
     "google_api_gateway_api",
     "google_api_gateway_api_config",
     "google_api_gateway_gateway",
+    "google_apikeys_key",
     "google_cloud_run_v2_service",
     "google_cloud_run_v2_service_iam_member",
     "google_project_iam_member",
@@ -287,6 +289,7 @@ impl Provider for Google {
             "google_api_gateway_api" => api_gateway_api::refresh(self, &objs).await?,
             "google_api_gateway_api_config" => api_gateway_api_config::refresh(self, &objs).await?,
             "google_api_gateway_gateway" => api_gateway_gateway::refresh(self, &objs).await?,
+            "google_apikeys_key" => apikeys_key::refresh(self, &objs).await?,
             "google_project_iam_member" => project_iam_member::refresh(self, &objs).await?,
             "google_cloud_run_v2_service" => cloud_run_service::refresh(self, &objs).await?,
             "google_cloud_run_v2_service_iam_member" => {
@@ -305,6 +308,7 @@ impl Provider for Google {
             "google_api_gateway_api" => api_gateway_api::create(self, &p).await?,
             "google_api_gateway_api_config" => api_gateway_api_config::create(self, &p).await?,
             "google_api_gateway_gateway" => api_gateway_gateway::create(self, &p).await?,
+            "google_apikeys_key" => apikeys_key::create(self, &p).await?,
             "google_project_iam_member" => project_iam_member::create(self, &p).await?,
             "google_cloud_run_v2_service" => cloud_run_service::create(self, &p).await?,
             "google_cloud_run_v2_service_iam_member" => {
@@ -325,6 +329,7 @@ impl Provider for Google {
                 api_gateway_api_config::update(self, &prior, &p).await?
             }
             "google_api_gateway_gateway" => api_gateway_gateway::update(self, &prior, &p).await?,
+            "google_apikeys_key" => apikeys_key::update(self, &prior, &p).await?,
             "google_project_iam_member" => project_iam_member::update(self, &prior, &p).await?,
             "google_cloud_run_v2_service" => cloud_run_service::update(self, &prior, &p).await?,
             "google_cloud_run_v2_service_iam_member" => {
@@ -343,6 +348,7 @@ impl Provider for Google {
             "google_api_gateway_api" => api_gateway_api::delete(self, &prior).await,
             "google_api_gateway_api_config" => api_gateway_api_config::delete(self, &prior).await,
             "google_api_gateway_gateway" => api_gateway_gateway::delete(self, &prior).await,
+            "google_apikeys_key" => apikeys_key::delete(self, &prior).await,
             "google_project_iam_member" => project_iam_member::delete(self, &prior).await,
             "google_cloud_run_v2_service" => cloud_run_service::delete(self, &prior).await,
             "google_cloud_run_v2_service_iam_member" => {
