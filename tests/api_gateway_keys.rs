@@ -50,10 +50,17 @@ async fn whole_stack_apply_swap_config_destroy() {
         apply.stdout
     );
     let apply_requests = emu.request_log().len() - first;
+    let key = run(&["output", "-raw", "api_key"]).ok().stdout;
+    assert!(key.starts_with("AIza") && key.len() == 39, "{key}");
+    assert!(
+        !apply.stdout.contains(&key) && !apply.stderr.contains(&key),
+        "the key reached the terminal"
+    );
 
     let before = emu.request_log().len();
     let plan = run(&["plan", "-detailed-exitcode"]).code(0);
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+    assert!(!plan.stdout.contains(&key));
     let refresh: Vec<String> = emu
         .request_log()
         .into_iter()
@@ -139,6 +146,15 @@ async fn whole_stack_apply_swap_config_destroy() {
         runs.get("services")
             .is_none_or(|a| a.as_array().is_some_and(Vec::is_empty)),
         "{runs}"
+    );
+    let keys = get_json(&format!(
+        "{base}/v2/projects/keyway-demo/locations/global/keys"
+    ))
+    .await;
+    assert!(
+        keys.get("keys")
+            .is_none_or(|a| a.as_array().is_some_and(Vec::is_empty)),
+        "{keys}"
     );
     let sas = get_json(&format!("{base}/v1/projects/keyway-demo/serviceAccounts")).await;
     assert!(

@@ -115,10 +115,30 @@ resource "google_project_service" "managed" {
   depends_on = [google_api_gateway_api_config.config]
 }
 
+# Step 7: an API key that only works for this API. Its key string is a secret: it never
+# appears in plans or logs; `keyway output -raw api_key` hands it to a script.
+resource "google_apikeys_key" "key" {
+  name         = "hello-key"
+  display_name = "Hello API key"
+
+  restrictions {
+    api_targets {
+      service = google_api_gateway_api.api.managed_service
+    }
+  }
+
+  depends_on = [google_project_service.managed]
+}
+
 output "gateway_url" {
   value = "https://${google_api_gateway_gateway.gateway.default_hostname}"
 }
 
 output "backend_url" {
   value = google_cloud_run_v2_service.backend.uri
+}
+
+output "api_key" {
+  value     = google_apikeys_key.key.key_string
+  sensitive = true
 }
