@@ -239,7 +239,7 @@ async fn latency_is_applied_per_api() {
     let mut faults = FaultConfig::default();
     faults
         .api_latency
-        .insert("cloudresourcemanager".into(), Duration::from_millis(150));
+        .insert("cloudresourcemanager".into(), Duration::from_millis(600));
     let env = Env::with(Options {
         faults,
         ..Options::default()
@@ -247,7 +247,7 @@ async fn latency_is_applied_per_api() {
     .await;
     let t = std::time::Instant::now();
     env.ok("GET", "/v1/projects/lat-proj", None).await;
-    assert!(t.elapsed() >= Duration::from_millis(150));
+    assert!(t.elapsed() >= Duration::from_millis(600));
     let t = std::time::Instant::now();
     env.ok(
         "GET",
@@ -255,7 +255,8 @@ async fn latency_is_applied_per_api() {
         None,
     )
     .await;
-    assert!(t.elapsed() < Duration::from_millis(150));
+    // Generous: only "no added latency" matters, and CI machines are busy.
+    assert!(t.elapsed() < Duration::from_millis(600));
 }
 
 #[tokio::test]

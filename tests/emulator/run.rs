@@ -476,7 +476,7 @@ async fn wait_waits_for_the_operation_or_the_timeout() {
     let took = t.elapsed();
     assert!(early.get("done").is_none(), "{early}");
     assert!(
-        took >= Duration::from_millis(250) && took < Duration::from_millis(1100),
+        took >= Duration::from_millis(250) && took < Duration::from_millis(3000),
         "{took:?}"
     );
 
@@ -494,7 +494,7 @@ async fn wait_waits_for_the_operation_or_the_timeout() {
     // Done already: answers at once, with or without a timeout.
     let t = Instant::now();
     env.ok("POST", &wait, None).await;
-    assert!(t.elapsed() < Duration::from_millis(500));
+    assert!(t.elapsed() < Duration::from_millis(2000));
 
     // Bad timeouts and unknown fields are rejected; unknown operations are 404.
     for bad in [
