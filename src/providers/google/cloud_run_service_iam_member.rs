@@ -3,6 +3,7 @@
 //! :setIamPolicy`, reference §1.6) with the read `etag`, repeated with a fresh read on
 //! `409 ABORTED`; refresh reads each service's policy once for all its members.
 
+use crate::providers::google::iam_policy::{edit, etag, has_member};
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value as Json};
@@ -62,12 +63,7 @@ impl Grant {
     }
 
     fn is_in(&self, policy: &Json) -> bool {
-        bindings(policy).iter().any(|b| {
-            self.matches(b)
-                && b.get("members")
-                    .and_then(Json::as_array)
-                    .is_some_and(|ms| ms.iter().any(|m| m.as_str() == Some(&self.member)))
-        })
+        has_member(policy, &self.member, |b| self.matches(b))
     }
 
     /// Unconditional bindings of the role only: a conditional binding is a different grant.
@@ -78,52 +74,14 @@ impl Grant {
 
     /// Adds (`add`) or removes the member; returns false when the policy already says so.
     fn apply(&self, policy: &mut Json, add: bool) -> bool {
-        if self.is_in(policy) == add {
-            return false;
-        }
-        let mut list = bindings(policy);
-        if add {
-            match list.iter_mut().find(|b| self.matches(b)) {
-                Some(b) => match b.get_mut("members").and_then(Json::as_array_mut) {
-                    Some(ms) => ms.push(json!(self.member)),
-                    None => b["members"] = json!([self.member]),
-                },
-                None => list.push(json!({"role": self.role, "members": [self.member]})),
-            }
-        } else {
-            for b in list.iter_mut().filter(|b| self.matches(b)) {
-                if let Some(ms) = b.get_mut("members").and_then(Json::as_array_mut) {
-                    ms.retain(|m| m.as_str() != Some(&self.member));
-                }
-            }
-            list.retain(|b| {
-                b.get("members")
-                    .and_then(Json::as_array)
-                    .is_some_and(|ms| !ms.is_empty())
-            });
-        }
-        let conditional = list.iter().any(|b| b.get("condition").is_some());
-        policy["bindings"] = Json::Array(list);
-        // Keep version 3 when conditions exist, or the write would downgrade them (§1.6).
-        policy["version"] = json!(if conditional { 3 } else { 1 });
-        true
+        edit(
+            policy,
+            &self.member,
+            add,
+            |b| self.matches(b),
+            || json!({"role": self.role}),
+        )
     }
-}
-
-fn bindings(policy: &Json) -> Vec<Json> {
-    policy
-        .get("bindings")
-        .and_then(Json::as_array)
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn etag(policy: &Json) -> String {
-    policy
-        .get("etag")
-        .and_then(Json::as_str)
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// Cloud Run's getIamPolicy is a GET with the version in the query (reference §1.6 table).
@@ -244,6 +202,7 @@ pub async fn delete(g: &Google, prior: &Map<String, Json>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::google::iam_policy::bindings;
 
     #[test]
     fn conditional_bindings_are_left_alone() {

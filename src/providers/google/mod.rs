@@ -14,6 +14,7 @@ pub mod client;
 pub mod cloud_run_service;
 pub mod cloud_run_service_iam_member;
 pub mod data_sources;
+pub mod iam_policy;
 pub mod operation;
 pub mod project_iam_member;
 pub mod project_service;

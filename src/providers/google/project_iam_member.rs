@@ -2,6 +2,7 @@
 //! project's IAM policy, applied as a read-modify-write with the read `etag` and repeated on
 //! `409 ABORTED`; refresh reads each project's policy once for all its members.
 
+use crate::providers::google::iam_policy::{edit, etag, has_member};
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value as Json};
@@ -90,72 +91,20 @@ impl Grant {
 
     /// True if the policy grants it.
     fn is_in(&self, policy: &Json) -> bool {
-        bindings(policy).iter().any(|b| {
-            self.matches(b)
-                && b.get("members")
-                    .and_then(Json::as_array)
-                    .is_some_and(|ms| ms.iter().any(|m| m.as_str() == Some(&self.member)))
-        })
+        has_member(policy, &self.member, |b| self.matches(b))
     }
 
     /// Adds (`add`) or removes the member; returns false when the policy already says so.
     fn apply(&self, policy: &mut Json, add: bool) -> bool {
-        if self.is_in(policy) == add {
-            return false;
-        }
-        let mut list = bindings(policy);
-        if add {
-            match list.iter_mut().find(|b| self.matches(b)) {
-                Some(b) => {
-                    if let Some(ms) = b.get_mut("members").and_then(Json::as_array_mut) {
-                        ms.push(json!(self.member));
-                    } else {
-                        b["members"] = json!([self.member]);
-                    }
-                }
-                None => {
-                    let mut b = json!({"role": self.role, "members": [self.member]});
-                    if let Some(c) = &self.condition {
-                        b["condition"] = c.to_json();
-                    }
-                    list.push(b);
-                }
+        let new_binding = || {
+            let mut b = json!({"role": self.role});
+            if let Some(c) = &self.condition {
+                b["condition"] = c.to_json();
             }
-        } else {
-            for b in list.iter_mut().filter(|b| self.matches(b)) {
-                if let Some(ms) = b.get_mut("members").and_then(Json::as_array_mut) {
-                    ms.retain(|m| m.as_str() != Some(&self.member));
-                }
-            }
-            // A binding without members is not allowed to linger.
-            list.retain(|b| {
-                b.get("members")
-                    .and_then(Json::as_array)
-                    .is_some_and(|ms| !ms.is_empty())
-            });
-        }
-        let conditional = list.iter().any(|b| b.get("condition").is_some());
-        policy["bindings"] = Json::Array(list);
-        // Version 3 is required when any binding has a condition (reference §1.6).
-        policy["version"] = json!(if conditional { 3 } else { 1 });
-        true
+            b
+        };
+        edit(policy, &self.member, add, |b| self.matches(b), new_binding)
     }
-}
-
-fn bindings(policy: &Json) -> Vec<Json> {
-    policy
-        .get("bindings")
-        .and_then(Json::as_array)
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn etag(policy: &Json) -> String {
-    policy
-        .get("etag")
-        .and_then(Json::as_str)
-        .unwrap_or_default()
-        .to_owned()
 }
 
 async fn get_policy(g: &Google, project: &str) -> std::result::Result<Json, GoogleError> {
@@ -274,6 +223,7 @@ pub async fn delete(g: &Google, prior: &Map<String, Json>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::google::iam_policy::bindings;
 
     fn grant(cond: Option<Condition>) -> Grant {
         Grant {
