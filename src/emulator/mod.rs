@@ -12,6 +12,7 @@
 mod admin;
 mod apigateway;
 mod apikeys;
+mod dataplane;
 mod enums;
 mod errors;
 mod faults;
@@ -128,6 +129,7 @@ impl Emulator {
         let app = server::router_with(shared.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = rx.await;
             });

@@ -3,12 +3,13 @@
 //! hosts route them), applies injected faults, runs it against the world, persists, and logs.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -19,8 +20,8 @@ use super::faults::{FaultConfig, Faults};
 use super::request::{Call, Route};
 use super::world::{now_ms, Clock, World};
 use super::{
-    admin, apigateway, apikeys, enums, iam, operations, resourcemanager, run, serviceusage,
-    LoggedRequest,
+    admin, apigateway, apikeys, dataplane, enums, iam, operations, resourcemanager, run,
+    serviceusage, LoggedRequest,
 };
 
 /// Everything a running emulator shares between requests.
@@ -30,6 +31,8 @@ pub struct Shared {
     pub faults: Mutex<Faults>,
     pub log: Mutex<std::collections::VecDeque<LoggedRequest>>,
     pub counters: Mutex<BTreeMap<String, u64>>,
+    /// Parsed gateway configs for the data plane.
+    pub specs: dataplane::SpecCache,
     pub data_file: Option<PathBuf>,
     pub op_delay: Duration,
 }
@@ -46,6 +49,7 @@ impl Shared {
             faults: Mutex::new(Faults::new(faults)),
             log: Mutex::new(std::collections::VecDeque::new()),
             counters: Mutex::new(BTreeMap::new()),
+            specs: Default::default(),
             data_file,
             op_delay,
         }
@@ -72,7 +76,46 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// The router over a shared emulator state.
 pub fn router_with(shared: Arc<Shared>) -> Router {
-    Router::new().fallback(handle).with_state(shared)
+    Router::new().fallback(entry).with_state(shared)
+}
+
+/// Largest request body accepted (the control plane's JSON and data-plane payloads alike).
+const MAX_BODY: usize = 32 * 1024 * 1024;
+
+/// Data-plane traffic (a gateway or Cloud Run host) goes to `dataplane`; the rest is the
+/// control plane. The peer address is known when served with connect info (the caller IP that
+/// API-key IP restrictions check).
+async fn entry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response(),
+    };
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let incoming = dataplane::Incoming {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+        body: &body,
+        peer,
+    };
+    if let Some(resp) = dataplane::serve(&shared, &incoming) {
+        return resp;
+    }
+    handle(shared, parts.method, parts.uri, parts.headers, body).await
+}
+
+/// Appends to the bounded request log.
+pub fn push_log(shared: &Shared, entry: LoggedRequest) {
+    let mut log = lock(&shared.log);
+    // Bounded so a long benchmark cannot grow memory without limit; counters stay exact.
+    if log.len() >= MAX_LOG {
+        log.pop_front();
+    }
+    log.push_back(entry);
 }
 
 fn percent_decode(s: &str) -> String {
@@ -120,7 +163,7 @@ fn json_response(status: u16, body: &Value) -> Response {
 }
 
 async fn handle(
-    State(shared): State<Arc<Shared>>,
+    shared: Arc<Shared>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -259,19 +302,17 @@ async fn handle(
         Err(e) => (e.http, e.body()),
     };
     *lock(&shared.counters).entry(name.to_string()).or_insert(0) += 1;
-    let mut log = lock(&shared.log);
-    // Bounded so a long benchmark cannot grow memory without limit; counters stay exact.
-    if log.len() >= MAX_LOG {
-        log.pop_front();
-    }
-    log.push_back(LoggedRequest {
-        method: name.to_string(),
-        http_method: method.as_str().to_string(),
-        path,
-        query: uri.query().unwrap_or_default().to_string(),
-        status,
-        request_body,
-        response_body: response_body.clone(),
-    });
+    push_log(
+        &shared,
+        LoggedRequest {
+            method: name.to_string(),
+            http_method: method.as_str().to_string(),
+            path,
+            query: uri.query().unwrap_or_default().to_string(),
+            status,
+            request_body,
+            response_body: response_body.clone(),
+        },
+    );
     json_response(status, &response_body)
 }

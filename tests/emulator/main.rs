@@ -6,6 +6,7 @@ mod common;
 mod apigateway;
 mod apikeys;
 mod crosscutting;
+mod dataplane;
 mod iam;
 mod resourcemanager;
 mod run;
