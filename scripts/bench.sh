@@ -2,6 +2,7 @@
 # Benchmark: layered terraform_data graphs, timed for keyway and (when installed) Terraform.
 #
 #   scripts/bench.sh [--sizes "1000 5000"] [--terraform-sizes "1000"] [--layers 10]
+#                    [--gateway-concurrency 16] [--gateway-seconds 5] [--no-gateway]
 #
 # For each size N it generates N resources in L layers (each resource reads one resource of
 # the layer before, with format/cidrsubnet work in its input, plus one aggregating resource),
@@ -9,16 +10,24 @@
 # /usr/bin/time -v when present, else from GNU time's absence it is read from /proc.
 # Prints a table and the keyway/Terraform ratios. Terraform is slow at 5,000 (minutes), so by
 # default it only runs at 1,000; the README gives the 5,000 figures measured on this machine.
+# A last section loads the emulator's gateway data plane (benches/gateway_load.rs): keyed GETs
+# through a gateway for a few seconds, printing requests/s, p50/p99 latency and errors.
 set -euo pipefail
 
 sizes="1000 5000"
 tf_sizes="1000"
 layers=10
+gw_concurrency=16
+gw_seconds=5
+gateway=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes="$2"; shift 2 ;;
     --terraform-sizes) tf_sizes="$2"; shift 2 ;;
     --layers) layers="$2"; shift 2 ;;
+    --gateway-concurrency) gw_concurrency="$2"; shift 2 ;;
+    --gateway-seconds) gw_seconds="$2"; shift 2 ;;
+    --no-gateway) gateway=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -86,3 +95,10 @@ for n in "${!T[@]}"; do
   ratio() { awk -v t="${1%% *}" -v k="${2%% *}" 'BEGIN { printf "%.0fx", t / (k > 0.005 ? k : 0.005) }'; }
   echo "n=$n  Terraform/keyway: plan $(ratio "$tp" "$kp"), apply $(ratio "$ta" "$ka"), no-change plan $(ratio "$tq" "$kq"), destroy $(ratio "$tx" "$kx")"
 done
+
+if [ "$gateway" -eq 1 ]; then
+  echo
+  echo "Gateway data plane on the emulator (keyed GETs through a gateway to the echo backend):"
+  cargo bench --quiet --manifest-path "$root/Cargo.toml" --bench gateway_load -- \
+    --concurrency "$gw_concurrency" --seconds "$gw_seconds"
+fi
