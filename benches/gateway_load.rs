@@ -4,6 +4,9 @@
 //! requests per second, p50/p99 latency and the error count.
 //!
 //!   cargo bench --bench gateway_load -- [--concurrency C] [--seconds S]
+//!
+//! Under `cargo test --all-targets` (no `--bench` argument) it is a one-second smoke run with
+//! two connections that fails on any error, so the benchmark cannot rot unnoticed.
 
 use std::time::{Duration, Instant};
 
@@ -16,14 +19,18 @@ const P: &str = "load-proj";
 struct Args {
     concurrency: usize,
     seconds: u64,
+    /// Run as a test: fail on any error.
+    smoke: bool,
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        concurrency: 16,
-        seconds: 5,
-    };
     let argv: Vec<String> = std::env::args().collect();
+    let bench = argv.iter().any(|a| a == "--bench");
+    let mut a = Args {
+        concurrency: if bench { 16 } else { 2 },
+        seconds: if bench { 5 } else { 1 },
+        smoke: !bench,
+    };
     for w in argv.windows(2) {
         match w[0].as_str() {
             "--concurrency" => a.concurrency = w[1].parse().unwrap_or(a.concurrency),
@@ -185,4 +192,8 @@ async fn main() {
         percentile(&all, 0.99).as_secs_f64() * 1000.0,
     );
     emu.shutdown().await;
+    if a.smoke && (errors > 0 || counted != all.len() as u64 || all.is_empty()) {
+        eprintln!("gateway load smoke run failed");
+        std::process::exit(1);
+    }
 }

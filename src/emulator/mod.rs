@@ -2,7 +2,8 @@
 //! accounts, Resource Manager v1/v3, Cloud Run Admin v2, API Gateway v1 and API Keys v2 on one
 //! loopback port, faithful to `reference/gcp-rest-apis.md` (long-running operations, etags,
 //! soft delete, enablement checks, `google.rpc.Status` errors), persisted to a JSON file, with
-//! seeded fault injection.
+//! seeded fault injection. Its data plane serves the gateways and Cloud Run services it holds
+//! (`dataplane`): API-key-checked requests through a gateway to an echo backend.
 //!
 //! It is an independent implementation of the wire contract: it shares no request/response
 //! types with keyway's Google client, so a misreading on one side cannot hide in the other.

@@ -124,16 +124,8 @@ pub fn serve(shared: &Shared, req: &Incoming) -> Option<Response> {
         Some(g) => ("gateway.requests", call.gateway(&g, &mut redact)),
         None => ("run.requests", call.direct()),
     };
-    record(
-        shared,
-        req,
-        counter,
-        &host,
-        &path,
-        &redact,
-        reply.logged.clone(),
-        reply.status,
-    );
+    let logged_path = format!("{PREFIX}{host}{path}");
+    record(shared, req, counter, &logged_path, &redact, &reply);
     Some(reply.into_response())
 }
 
@@ -338,17 +330,16 @@ fn redact_query(raw: &str, names: &[String]) -> String {
         .join("&")
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Counts the request and logs it under `path` (the `/__host/` form), key values redacted.
 fn record(
     shared: &Shared,
     req: &Incoming,
     counter: &str,
-    host: &str,
     path: &str,
     redact: &[String],
-    mut logged: Value,
-    status: u16,
+    reply: &Reply,
 ) {
+    let mut logged = reply.logged.clone();
     // The echo repeats the query, key included: keep it out of the log.
     if let Some(q) = logged.get_mut("query").and_then(Value::as_object_mut) {
         for n in redact {
@@ -363,9 +354,9 @@ fn record(
     let entry = LoggedRequest {
         method: counter.to_string(),
         http_method: req.method.as_str().to_string(),
-        path: format!("{PREFIX}{host}{path}"),
+        path: path.to_string(),
         query: redact_query(req.uri.query().unwrap_or_default(), redact),
-        status,
+        status: reply.status,
         request_body: None,
         response_body: logged,
     };
