@@ -68,6 +68,9 @@ paths:
         address: {run_uri}/lookup
         jwt_audience: {run_uri}
         deadline: 5.0
+  /users/{{uid}}:
+    get:
+      operationId: getUser
   /open:
     get:
       operationId: open
@@ -466,7 +469,13 @@ async fn routing_not_found_wrong_method_and_path_translation() {
     assert_eq!(v["path"], "/lookup");
     assert_eq!(v["query"]["id"], "42");
     assert_eq!(v["query"]["x"], "y");
-    // Top-level backend: the request path appended.
+    // Top-level backend: the request path appended, parameters left in it.
+    let (st, v) = s
+        .get(Via::Header, &format!("/v1/users/7?key={}", s.key))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["path"], "/v1/users/7");
+    assert!(v["query"].get("uid").is_none(), "{v}");
     let (st, v) = s
         .get(Via::Prefix, &format!("/v1/hello/?key={}", s.key))
         .await;
