@@ -124,6 +124,15 @@ pub struct EmulatorArgs {
     /// A service enabled less than this many milliseconds ago cannot be disabled.
     #[arg(long = "recent-enable-window-ms", default_value_t = 0)]
     pub recent_enable_window_ms: u64,
+    /// After an enable, calls to the service answer 403 SERVICE_DISABLED for this many ms.
+    #[arg(long = "enable-propagation-ms", default_value_t = 0)]
+    pub enable_propagation_ms: u64,
+    /// After a service account is created, policies naming it are refused for this many ms.
+    #[arg(long = "account-propagation-ms", default_value_t = 0)]
+    pub account_propagation_ms: u64,
+    /// After an IAM policy write, reads and permission checks see the old policy for this many ms.
+    #[arg(long = "iam-propagation-ms", default_value_t = 0)]
+    pub iam_propagation_ms: u64,
     /// Seed of the fault generator (same seed, same faults).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

@@ -39,6 +39,9 @@ pub struct FaultConfig {
     /// After a service account is created, policies naming it are refused with 400 "does not
     /// exist" for this long (IAM is eventually consistent).
     pub service_account_propagation: Duration,
+    /// After a policy is written, reads (and permission checks) keep seeing the previous policy
+    /// for this long (IAM changes take effect over seconds to minutes).
+    pub iam_propagation: Duration,
 }
 
 #[derive(Debug)]

@@ -226,6 +226,7 @@ async fn handle(
                             account_propagation_ms: f.service_account_propagation.as_millis()
                                 as u64,
                             recent_enable_ms: f.recent_enable_window.as_millis() as u64,
+                            iam_propagation_ms: f.iam_propagation.as_millis() as u64,
                         }
                     };
                     let mut world = lock(&shared.world);

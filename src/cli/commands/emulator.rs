@@ -29,6 +29,9 @@ pub async fn run(a: EmulatorArgs) -> Result<ExitCode, Failure> {
         rate_503: a.rate_503,
         operation_failure_rate: a.operation_failure_rate,
         recent_enable_window: Duration::from_millis(a.recent_enable_window_ms),
+        enable_propagation: Duration::from_millis(a.enable_propagation_ms),
+        service_account_propagation: Duration::from_millis(a.account_propagation_ms),
+        iam_propagation: Duration::from_millis(a.iam_propagation_ms),
         ..FaultConfig::default()
     };
     let opts = Options {
