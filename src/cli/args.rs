@@ -133,6 +133,10 @@ pub struct EmulatorArgs {
     /// After an IAM policy write, reads and permission checks see the old policy for this many ms.
     #[arg(long = "iam-propagation-ms", default_value_t = 0)]
     pub iam_propagation_ms: u64,
+    /// The first long-running operation started by this method fails (repeatable), e.g.
+    /// `apigateway.gateways.create`: a failure in the middle of an apply, on demand.
+    #[arg(long = "fail-operation", value_name = "METHOD")]
+    pub fail_operation: Vec<String>,
     /// Seed of the fault generator (same seed, same faults).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

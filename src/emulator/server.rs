@@ -200,7 +200,7 @@ async fn handle(
             let fault = {
                 let mut f = lock(&shared.faults);
                 let fault = f.request_fault();
-                call.fail_op = fault.is_none() && f.operation_fails();
+                call.fail_op = fault.is_none() && f.operation_fails(route.method);
                 fault
             };
             let result = match (fault, parsed_body) {

@@ -32,6 +32,13 @@ pub async fn run(a: EmulatorArgs) -> Result<ExitCode, Failure> {
         enable_propagation: Duration::from_millis(a.enable_propagation_ms),
         service_account_propagation: Duration::from_millis(a.account_propagation_ms),
         iam_propagation: Duration::from_millis(a.iam_propagation_ms),
+        fail_operations: a
+            .fail_operation
+            .iter()
+            .fold(Default::default(), |mut m, method| {
+                *m.entry(method.clone()).or_insert(0) += 1;
+                m
+            }),
         ..FaultConfig::default()
     };
     let opts = Options {
