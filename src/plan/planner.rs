@@ -129,7 +129,8 @@ pub fn plan(
         return Err(Diagnostics(w.diags));
     }
     let mut changes = w.changes;
-    let warnings = w.diags;
+    let mut warnings = config.warnings.clone();
+    warnings.extend(w.diags);
     changes.sort_by(|a, b| a.addr.cmp(&b.addr));
     Ok(Plan {
         mode: opts.mode,

@@ -29,11 +29,32 @@ pub fn init(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
 pub fn validate(dir: Option<PathBuf>, json: bool) -> Result<ExitCode, Failure> {
     enter(dir.as_deref())?;
     match Workspace::load() {
-        Ok(_) if json => println!(
-            "{}",
-            serde_json::json!({ "valid": true, "error_count": 0, "diagnostics": [] })
-        ),
-        Ok(_) => println!("Success! The configuration is valid."),
+        Ok(ws) if json => {
+            let warnings: Vec<_> = ws
+                .config
+                .warnings
+                .iter()
+                .map(|d| {
+                    let report = d.to_report(&ws.config.sources);
+                    serde_json::json!({
+                        "severity": "warning",
+                        "summary": report.to_string(),
+                        "detail": report.help().map(|h| h.to_string()).unwrap_or_default(),
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({ "valid": true, "error_count": 0,
+                    "warning_count": warnings.len(), "diagnostics": warnings })
+            )
+        }
+        Ok(ws) => {
+            for w in &ws.config.warnings {
+                eprintln!("{:?}", w.to_report(&ws.config.sources));
+            }
+            println!("Success! The configuration is valid.");
+        }
         Err(f) if json => {
             let diags: Vec<_> =
                 f.0.iter()
