@@ -199,7 +199,12 @@ pub async fn apply(
     let (write_error, final_error) = writer
         .await
         .unwrap_or((None, Some("the state writer stopped unexpectedly".into())));
-    let state = shared.state.lock().map(|s| s.clone()).unwrap_or_default();
+    // The writer is done: move the state out rather than copying it at its largest.
+    let state = shared
+        .state
+        .lock()
+        .map(|mut s| std::mem::take(&mut *s))
+        .unwrap_or_default();
     if let Some(e) = final_error {
         errors.push(Diagnostic::error(
             "apply::state",
