@@ -57,6 +57,18 @@ pub trait Provider: Send + Sync {
     /// Deletes an object.
     async fn delete(&self, ty: &str, prior: &Value) -> Result<()>;
 
+    /// Reads an existing object named by a user's import ID (`keyway import ADDR ID`) with the
+    /// code refresh uses. `config` is the resource's configured attributes (unknowns as null):
+    /// it supplies what a short ID leaves out and the arguments the API does not hold (such as
+    /// `deletion_protection`). Returns the full attributes, unmarked (the caller marks sensitive
+    /// ones from the schema).
+    async fn import(&self, ty: &str, id: &str, config: &Value) -> Result<Value> {
+        let _ = (id, config);
+        Err(ProviderError::new(format!(
+            "resource type `{ty}` cannot be imported"
+        )))
+    }
+
     /// Reads a data source.
     async fn read_data(&self, ty: &str, config: &Value) -> Result<Value> {
         let _ = config;

@@ -96,7 +96,10 @@ fn print_warnings(plan: &Plan, ws: &Workspace) {
 }
 
 /// Locks the state, then reads it on another thread while the configuration loads.
-async fn open(op: &str, timeout: Option<&str>) -> Result<(Workspace, Lock, State), Failure> {
+pub(crate) async fn open(
+    op: &str,
+    timeout: Option<&str>,
+) -> Result<(Workspace, Lock, State), Failure> {
     let store = Arc::new(LocalStore::new(Path::new(".")));
     let held = lock(&store, op, timeout).await?;
     let reader = {
