@@ -467,6 +467,7 @@ impl Walk<'_> {
                 action,
                 before: prior_value,
                 dependencies: deps.clone(),
+                note: None,
             });
             if let Some(v) = single {
                 self.values
@@ -567,6 +568,7 @@ impl Walk<'_> {
                 before: None,
                 after: Some(value),
                 dependencies: deps.clone(),
+                note: None,
             });
         }
         let inst = if res.count.is_some() {
@@ -657,6 +659,7 @@ impl Walk<'_> {
             before: Some(from_state(inst)),
             after: None,
             dependencies: inst.dependencies.clone(),
+            note: None,
         });
     }
 

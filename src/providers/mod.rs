@@ -69,6 +69,22 @@ pub trait Provider: Send + Sync {
         )))
     }
 
+    /// For objects planned for creation (one batch per type), an optional description of what
+    /// the create will really do, replacing "created" in the plan: `undeleted and updated` when
+    /// the name belongs to a recently deleted object the create restores. Advisory: an error
+    /// means no notes.
+    async fn creation_notes(&self, ty: &str, planned: &[Value]) -> Result<Vec<Option<String>>> {
+        let _ = ty;
+        Ok(vec![None; planned.len()])
+    }
+
+    /// Creates an object the plan described with a note from [`Provider::creation_notes`], so
+    /// the provider can do what the note announced without trying a plain create first.
+    async fn create_as_noted(&self, ty: &str, planned: &Value, note: &str) -> Result<Value> {
+        let _ = note;
+        self.create(ty, planned).await
+    }
+
     /// Reads a data source.
     async fn read_data(&self, ty: &str, config: &Value) -> Result<Value> {
         let _ = config;

@@ -77,7 +77,7 @@ pub async fn make_plan(
     } else {
         (state, Vec::new())
     };
-    crate::plan::plan(
+    let mut plan = crate::plan::plan(
         &ws.config,
         &ws.graph,
         vars,
@@ -86,7 +86,9 @@ pub async fn make_plan(
         opts,
         &ProviderReader(&ws.providers),
     )
-    .map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))
+    .map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))?;
+    crate::plan::notes::annotate(&mut plan, &ws.providers).await;
+    Ok(plan)
 }
 
 fn print_warnings(plan: &Plan, ws: &Workspace) {

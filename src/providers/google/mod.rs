@@ -393,6 +393,27 @@ impl Provider for Google {
         Ok(to_value(out))
     }
 
+    async fn creation_notes(&self, ty: &str, planned: &[Value]) -> Result<Vec<Option<String>>> {
+        match ty {
+            "google_apikeys_key" => {
+                let objs = planned
+                    .iter()
+                    .map(|p| object(ty, p))
+                    .collect::<Result<Vec<_>>>()?;
+                apikeys_key::creation_notes(self, &objs).await
+            }
+            _ => Ok(vec![None; planned.len()]),
+        }
+    }
+
+    async fn create_as_noted(&self, ty: &str, planned: &Value, note: &str) -> Result<Value> {
+        if ty == "google_apikeys_key" && note == apikeys_key::UNDELETE_NOTE {
+            let p = object(ty, planned)?;
+            return Ok(to_value(apikeys_key::restore(self, &p).await?));
+        }
+        self.create(ty, planned).await
+    }
+
     async fn read_data(&self, ty: &str, config: &Value) -> Result<Value> {
         let c = object(ty, config)?;
         let out = match ty {
