@@ -567,7 +567,12 @@ async fn apply_instance(
                     )
                     .await
             }
-            _ => provider.create(&c.ty, &unmarked).await,
+            // The plan said what this creation really is (an undelete): the provider may go
+            // straight to it.
+            _ => match &c.note {
+                Some(note) => provider.create_as_noted(&c.ty, &unmarked, note).await,
+                None => provider.create(&c.ty, &unmarked).await,
+            },
         }
     };
     let result = with_progress(s, &c.addr, verb, start, call).await;

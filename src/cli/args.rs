@@ -77,6 +77,8 @@ pub enum Command {
         #[arg(long)]
         raw: bool,
     },
+    /// Record an existing object in state at ADDRESS, so keyway manages it from now on.
+    Import(ImportArgs),
     /// Inspect and edit the state.
     #[command(subcommand)]
     State(StateCommand),
@@ -214,6 +216,25 @@ pub struct ApplyArgs {
     /// How many operations may run at once.
     #[arg(long, default_value_t = 256)]
     pub parallelism: usize,
+}
+
+/// `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The resource instance, as declared in the configuration (`type.name`, `type.name[0]`,
+    /// `type.name["key"]`).
+    pub addr: String,
+    /// The object's ID, in one of the formats the resource type documents.
+    pub id: String,
+    /// Set a variable: `-var name=value` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// Wait for the state lock no longer than this (e.g. `10s`); default 0: fail at once.
+    #[arg(long = "lock-timeout", value_name = "DURATION")]
+    pub lock_timeout: Option<String>,
 }
 
 /// `state` subcommands.

@@ -71,6 +71,10 @@ pub struct SavedChange {
     pub address: String,
     /// Action name.
     pub action: String,
+    /// The provider's note on a creation (`undeleted and updated`). Optional and left out when
+    /// absent, so version-1 files without it still read and compare the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// SHA-256 over the configuration's files.
@@ -106,6 +110,7 @@ pub fn saved_changes(plan: &Plan) -> Vec<SavedChange> {
         .map(|c| SavedChange {
             address: c.addr.clone(),
             action: c.action.name().to_owned(),
+            note: c.note.clone(),
         })
         .collect()
 }

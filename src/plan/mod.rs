@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod file;
+pub mod notes;
 pub mod planner;
 pub mod refresh;
 pub mod scope;
@@ -124,6 +125,9 @@ pub struct ResourceChange {
     pub after: Option<Value>,
     /// Resource addresses this instance depends on.
     pub dependencies: Vec<String>,
+    /// What a creation will really do when the provider knows better than "created" (for
+    /// example `undeleted and updated`); the action stays `Create`. Set by [`notes::annotate`].
+    pub note: Option<String>,
 }
 
 impl ResourceChange {

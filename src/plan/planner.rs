@@ -468,6 +468,7 @@ impl Walk<'_> {
                 action,
                 before: prior_value,
                 dependencies: deps.clone(),
+                note: None,
             });
             if let Some(v) = single {
                 self.values
@@ -568,6 +569,7 @@ impl Walk<'_> {
                 before: None,
                 after: Some(value),
                 dependencies: deps.clone(),
+                note: None,
             });
         }
         let inst = if res.count.is_some() {
@@ -658,6 +660,7 @@ impl Walk<'_> {
             before: Some(from_state(inst)),
             after: None,
             dependencies: inst.dependencies.clone(),
+            note: None,
         });
     }
 

@@ -77,7 +77,7 @@ pub async fn make_plan(
     } else {
         (state, Vec::new())
     };
-    crate::plan::plan(
+    let mut plan = crate::plan::plan(
         &ws.config,
         &ws.graph,
         vars,
@@ -86,7 +86,9 @@ pub async fn make_plan(
         opts,
         &ProviderReader(&ws.providers),
     )
-    .map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))
+    .map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))?;
+    crate::plan::notes::annotate(&mut plan, &ws.providers).await;
+    Ok(plan)
 }
 
 fn print_warnings(plan: &Plan, ws: &Workspace) {
@@ -96,7 +98,10 @@ fn print_warnings(plan: &Plan, ws: &Workspace) {
 }
 
 /// Locks the state, then reads it on another thread while the configuration loads.
-async fn open(op: &str, timeout: Option<&str>) -> Result<(Workspace, Lock, State), Failure> {
+pub(crate) async fn open(
+    op: &str,
+    timeout: Option<&str>,
+) -> Result<(Workspace, Lock, State), Failure> {
     let store = Arc::new(LocalStore::new(Path::new(".")));
     let held = lock(&store, op, timeout).await?;
     let reader = {

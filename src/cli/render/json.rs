@@ -87,14 +87,20 @@ pub fn plan_json(plan: &Plan) -> J {
         if let Action::Delete { reason } = &c.action {
             ch.insert("reason".into(), json!(reason));
         }
-        changes.push(json!({
+        let mut entry = json!({
             "address": c.addr,
             "resource": c.resource,
             "mode": if c.resource.starts_with("data.") { "data" } else { "managed" },
             "type": c.ty,
             "provider_name": c.provider,
             "change": J::Object(ch),
-        }));
+        });
+        // keyway's own field: Terraform has no "undelete" action, so `actions` stays
+        // ["create"] and this says what the create will really do.
+        if let Some(note) = &c.note {
+            entry["keyway_note"] = json!(note);
+        }
+        changes.push(entry);
     }
     let mut outputs = Map::new();
     for (name, o) in &plan.outputs {
