@@ -94,6 +94,9 @@ pub struct Diagnostic {
     pub label: Option<String>,
     /// Help text.
     pub help: Option<String>,
+    /// The block it belongs to when that is not the one its span names, e.g. `check "api"`
+    /// (rendered Terraform's way: `on main.tf line 3, in check "api":`).
+    pub within: Option<String>,
 }
 
 impl Diagnostic {
@@ -106,6 +109,7 @@ impl Diagnostic {
             location: None,
             label: None,
             help: None,
+            within: None,
         }
     }
 
@@ -132,6 +136,12 @@ impl Diagnostic {
     /// Attaches help text.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Names the enclosing block.
+    pub fn within(mut self, block: impl Into<String>) -> Diagnostic {
+        self.within = Some(block.into());
         self
     }
 
