@@ -97,6 +97,8 @@ pub struct Diagnostic {
     /// The block it belongs to when that is not the one its span names, e.g. `check "api"`
     /// (rendered Terraform's way: `on main.tf line 3, in check "api":`).
     pub within: Option<String>,
+    /// Values of the expression's references, Terraform's way (`var.want is "blue"`).
+    pub expression_values: Vec<String>,
 }
 
 impl Diagnostic {
@@ -110,6 +112,7 @@ impl Diagnostic {
             label: None,
             help: None,
             within: None,
+            expression_values: Vec::new(),
         }
     }
 
@@ -142,6 +145,12 @@ impl Diagnostic {
     /// Names the enclosing block.
     pub fn within(mut self, block: impl Into<String>) -> Diagnostic {
         self.within = Some(block.into());
+        self
+    }
+
+    /// Attaches the values of the expression's references.
+    pub fn with_values(mut self, values: Vec<String>) -> Diagnostic {
+        self.expression_values = values;
         self
     }
 

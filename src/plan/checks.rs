@@ -13,10 +13,6 @@ use crate::state::{CheckResult, CheckStatus};
 /// Reads one data source: (provider, type, configuration without marks) to its attributes.
 pub type Reader<'a> = dyn FnMut(&str, &str, &Value) -> Result<Value, String> + 'a;
 
-/// Shown instead of an assertion message that would reveal a secret.
-const SENSITIVE_MESSAGE: &str =
-    "The error message included a sensitive value, so it will not be displayed.";
-
 /// Evaluates every check, in name order. `values` gains each check's scoped data sources only
 /// while that check runs (they are visible inside it alone).
 pub fn evaluate(
@@ -29,6 +25,8 @@ pub fn evaluate(
     for check in config.checks.values() {
         results.push(one(config, check, values, read, &mut diags));
     }
+    // Warnings in source order, as Terraform reports them; results stay in name order.
+    diags.sort_by_key(|d| d.location.as_ref().map(|(f, s)| (*f, s.start)));
     (results, diags)
 }
 
@@ -142,45 +140,120 @@ fn assertion(
             return (CheckStatus::Fail, Some(msg));
         }
     };
+    let at = |d: Diagnostic| {
+        d.at(a.condition.file, a.condition.span())
+            .within(within)
+            .with_values(expression_values(config, values, &a.condition))
+    };
     if cond.has_unknown() {
+        diags.push(at(Diagnostic::warning(
+            "check::known_after_apply",
+            "Check block assertion known after apply",
+        )
+        .help(KNOWN_AFTER_APPLY)));
         return (CheckStatus::Unknown, None);
     }
     match to_bool(cond.unmarked()) {
         Some(true) => (CheckStatus::Pass, None),
         Some(false) => {
-            let msg = message(config, values, &a.error_message);
-            diags.push(
-                Diagnostic::warning("check::assertion_failed", "Check block assertion failed")
-                    .at(a.condition.file, a.condition.span())
-                    .help(msg.clone())
-                    .within(within),
-            );
-            (CheckStatus::Fail, Some(msg))
+            let failed =
+                Diagnostic::warning("check::assertion_failed", "Check block assertion failed");
+            match message(config, values, &a.error_message) {
+                Message::Text(msg) => {
+                    diags.push(at(failed.help(msg.clone())));
+                    (CheckStatus::Fail, Some(msg))
+                }
+                Message::Sensitive => {
+                    // No values under the line: the message is withheld for a secret.
+                    let failed = failed.at(a.condition.file, a.condition.span());
+                    diags.push(failed.within(within).help(INVALID_MESSAGE));
+                    diags.push(
+                        Diagnostic::warning(
+                            "check::sensitive_message",
+                            "Error message refers to sensitive values",
+                        )
+                        .at(a.error_message.file, a.error_message.span())
+                        .within(within)
+                        .help(SENSITIVE_MESSAGE),
+                    );
+                    (CheckStatus::Fail, None)
+                }
+            }
         }
         None => {
             let msg = format!(
                 "Invalid condition result: a bool is required, got {}",
                 cond.unmarked().type_name()
             );
-            diags.push(
-                Diagnostic::warning("check::condition_type", msg.clone())
-                    .at(a.condition.file, a.condition.span())
-                    .within(within),
-            );
+            diags.push(at(Diagnostic::warning(
+                "check::condition_type",
+                msg.clone(),
+            )));
             (CheckStatus::Fail, Some(msg))
         }
     }
 }
 
+/// An evaluated `error_message`.
+enum Message {
+    Text(String),
+    /// It would reveal a secret: not shown.
+    Sensitive,
+}
+
 /// The assertion's `error_message`, never revealing a secret.
-fn message(config: &Config, values: &Values, e: &Expr) -> String {
+fn message(config: &Config, values: &Values, e: &Expr) -> Message {
     match eval_in(config, values, e) {
-        Ok(v) if v.has_sensitive() => SENSITIVE_MESSAGE.to_owned(),
-        Ok(v) => match v.as_str() {
+        Ok(v) if v.has_sensitive() => Message::Sensitive,
+        Ok(v) => Message::Text(match v.as_str() {
             Some(s) => s.to_owned(),
             None if v.has_unknown() => "(error message known after apply)".to_owned(),
             None => v.to_json().to_string(),
-        },
-        Err(d) => format!("(the error message could not be evaluated: {})", d.message),
+        }),
+        Err(d) => Message::Text(format!(
+            "(the error message could not be evaluated: {})",
+            d.message
+        )),
     }
 }
+
+/// `var.want is "blue"` for each distinct reference of the condition, sorted, as Terraform
+/// lists them under the source line. Secrets show as `has a sensitive value`.
+fn expression_values(config: &Config, values: &Values, e: &Expr) -> Vec<String> {
+    let mut seen = std::collections::BTreeMap::new();
+    for r in crate::lang::refs::references(&e.expr) {
+        if matches!(
+            r.names[0].as_str(),
+            "count" | "each" | "path" | "terraform" | "self"
+        ) {
+            continue;
+        }
+        let text = r.names.join(".");
+        let Ok(parsed) = text.parse::<hcl_edit::expr::Expression>() else {
+            continue;
+        };
+        let scope = EvalScope::new(values, config);
+        if let Ok(v) = eval(&parsed, &scope) {
+            seen.insert(text, describe(&v));
+        }
+    }
+    seen.into_iter().map(|(k, d)| format!("{k} {d}")).collect()
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Sensitive(_) => "has a sensitive value".to_owned(),
+        Value::Unknown => "will be known only after apply".to_owned(),
+        Value::Null => "is null".to_owned(),
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => format!("is {}", v.to_json()),
+        Value::List(items) => format!("is tuple with {} elements", items.len()),
+        Value::Set(items) => format!("is set with {} elements", items.len()),
+        Value::Object(m) => format!("is object with {} attributes", m.len()),
+    }
+}
+
+const KNOWN_AFTER_APPLY: &str = "The condition could not be evaluated at this time, a result will be known when this plan is applied.";
+
+const INVALID_MESSAGE: &str = "This check failed, but has an invalid error message as described in the other accompanying messages.";
+
+const SENSITIVE_MESSAGE: &str = "The error expression used to explain this condition refers to sensitive values, so keyway will not display the resulting message.\n\nYou can correct this by removing references to sensitive values, or by carefully using the nonsensitive() function if the expression will not reveal the sensitive data.";

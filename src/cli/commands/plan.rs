@@ -96,25 +96,31 @@ fn print_warnings(plan: &Plan, ws: &Workspace) {
     }
 }
 
-/// Prints check warnings after the plan, Terraform's way (on stdout, boxed).
+/// Prints check warnings after the plan, Terraform's way (on stdout; boxed with colour).
 fn print_check_warnings(
     warnings: &[crate::diagnostics::Diagnostic],
-    ws_sources: &crate::diagnostics::Sources,
+    sources: &crate::diagnostics::Sources,
+    st: &Style,
 ) {
     for w in warnings.iter().filter(|w| w.within.is_some()) {
         print!(
             "{}",
-            crate::cli::render::diagnostic::terraform_style(w, ws_sources)
+            crate::cli::render::diagnostic::terraform_style(w, sources, st.color)
         );
     }
 }
 
-/// The digest a saved plan is checked against: check results are left out, since they
-/// depend on what endpoints answer and must not make a saved plan stale.
+/// The digest a saved plan is checked against. Check results and data source reads are
+/// left out: they depend on what endpoints answer right now (an HTTP `Date` header changes
+/// every second), and whatever a changed read would change in managed resources still shows
+/// in their planned values.
 fn digest(plan: &Plan) -> String {
     let mut j = plan_json(plan);
     if let Some(m) = j.as_object_mut() {
         m.remove("checks");
+        if let Some(serde_json::Value::Array(changes)) = m.get_mut("resource_changes") {
+            changes.retain(|c| c["mode"] != "data");
+        }
     }
     planfile::plan_digest(&j)
 }
@@ -157,7 +163,7 @@ pub async fn plan(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
     } else {
         print_warnings(&plan, &ws);
         print!("{}", render_plan(&plan, &st));
-        print_check_warnings(&plan.warnings, &ws.config.sources);
+        print_check_warnings(&plan.warnings, &ws.config.sources, &st);
     }
     if let Some(out) = &args.out {
         let file = save(&ws, &plan, &made_against, &vars, &opts, args.flags.refresh);
@@ -266,7 +272,7 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
             print!("{}", render_plan(&plan, &st));
             if !plan.has_changes() {
                 // Nothing to apply: the plan's check results are the final ones.
-                print_check_warnings(&plan.warnings, &ws.config.sources);
+                print_check_warnings(&plan.warnings, &ws.config.sources, &st);
                 print_check_summary(&plan.checks);
                 return Ok(ExitCode::SUCCESS);
             }
@@ -397,7 +403,7 @@ async fn run_apply(
             "\n{} Resources: {add} added, {change} changed, {destroy} destroyed.",
             st.bold(&st.green("Apply complete!"))
         );
-        print_check_warnings(&outcome.warnings, &sources);
+        print_check_warnings(&outcome.warnings, &sources, &st);
         print_check_summary(&outcome.state.checks);
         crate::cli::commands::output::print_outputs(&outcome.state);
     }

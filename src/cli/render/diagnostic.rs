@@ -1,10 +1,11 @@
-//! Terraform's boxed diagnostic layout, for warnings users compare with Terraform's own
-//! (failed `check` assertions): summary, `on FILE line N, in BLOCK:`, the source line, detail.
+//! Terraform's diagnostic layout, for warnings users compare with Terraform's own (`check`
+//! blocks): summary, `on FILE line N, in BLOCK:`, the source line, the values it refers to,
+//! then the detail. Boxed (`╷ │ ╵`) with colour, plain without, as Terraform does.
 
 use crate::diagnostics::{Diagnostic, Severity, Sources};
 
-/// The diagnostic in Terraform's layout, ending with a newline.
-pub fn terraform_style(d: &Diagnostic, sources: &Sources) -> String {
+/// The diagnostic in Terraform's layout, starting with a blank line.
+pub fn terraform_style(d: &Diagnostic, sources: &Sources, boxed: bool) -> String {
     let kind = match d.severity {
         Severity::Error => "Error",
         Severity::Warning => "Warning",
@@ -21,19 +22,30 @@ pub fn terraform_style(d: &Diagnostic, sources: &Sources) -> String {
         lines.push(format!("  on {} line {line}{within}:", f.name));
         let text = f.text.lines().nth(line - 1).unwrap_or_default();
         lines.push(format!("{line:>4}: {text}"));
+        if !d.expression_values.is_empty() {
+            lines.push("    ├────────────────".to_owned());
+            for v in &d.expression_values {
+                lines.push(format!("    │ {v}"));
+            }
+        }
         lines.push(String::new());
     }
     if let Some(detail) = d.help.as_ref().or(d.label.as_ref()) {
-        lines.push(detail.clone());
+        lines.extend(detail.lines().map(str::to_owned));
     }
-    let mut out = String::from("\n╷\n");
+    let mut out = String::from("\n");
+    if boxed {
+        out.push_str("╷\n");
+    }
     for l in lines {
-        if l.is_empty() {
-            out.push_str("│\n");
-        } else {
-            out.push_str(&format!("│ {l}\n"));
+        match (boxed, l.is_empty()) {
+            (true, true) => out.push_str("│\n"),
+            (true, false) => out.push_str(&format!("│ {l}\n")),
+            (false, _) => out.push_str(&format!("{l}\n")),
         }
     }
-    out.push_str("╵\n");
+    if boxed {
+        out.push_str("╵\n");
+    }
     out
 }

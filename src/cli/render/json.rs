@@ -141,14 +141,18 @@ pub fn checks_json(checks: &[crate::state::CheckResult]) -> J {
             .map(|c| {
                 let display = format!("check.{}", c.name);
                 let problems: Vec<J> = c.problems.iter().map(|m| json!({ "message": m })).collect();
+                let mut instance = json!({
+                    "address": { "to_display": display },
+                    "status": c.status.name(),
+                });
+                // Terraform leaves `problems` out when there are none.
+                if !problems.is_empty() {
+                    instance["problems"] = J::Array(problems);
+                }
                 json!({
                     "address": { "kind": "check", "name": c.name, "to_display": display },
                     "status": c.status.name(),
-                    "instances": [{
-                        "address": { "to_display": display },
-                        "status": c.status.name(),
-                        "problems": problems,
-                    }],
+                    "instances": [instance],
                 })
             })
             .collect(),
