@@ -107,6 +107,11 @@ async fn handle(
             r.headers_mut().append("x-test", "b".parse().expect("hv"));
             r
         }
+        ["slow", ms] => {
+            let ms: u64 = ms.parse().unwrap_or(0);
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            (StatusCode::OK, "late").into_response()
+        }
         // Fails with 503 `n` times, then answers 200.
         ["flaky", n] => {
             let n: usize = n.parse().unwrap_or(0);
@@ -327,6 +332,15 @@ check "down" {{
     error_message = "gone is down"
   }}
 }}
+check "later_url" {{
+  data "http" "versioned" {{
+    url = "{ok}?id=${{terraform_data.app.id}}"
+  }}
+  assert {{
+    condition     = data.http.versioned.status_code == 200
+    error_message = "versioned page returned ${{data.http.versioned.status_code}}"
+  }}
+}}
 check "app" {{
   assert {{
     condition     = terraform_data.app.output == "v1"
@@ -374,6 +388,8 @@ fn checks_warn_on_plan_and_apply_without_failing_the_run() {
     );
     assert_eq!(check_status(&doc, "down").0, "fail");
     assert_eq!(check_status(&doc, "app"), ("unknown".into(), vec![]));
+    // Its scoped data source depends on an unknown id: not read at plan time.
+    assert_eq!(check_status(&doc, "later_url"), ("unknown".into(), vec![]));
 
     let before = srv.hits("/status/404");
     let apply = w.run(&["apply", "-auto-approve"]).ok();
@@ -392,6 +408,7 @@ fn checks_warn_on_plan_and_apply_without_failing_the_run() {
             "Check \"app\": passed",
             "Check \"down\": failed",
             "Check \"health\": passed",
+            "Check \"later_url\": passed",
             "Check \"missing\": failed",
         ],
         "{}",
@@ -400,7 +417,7 @@ fn checks_warn_on_plan_and_apply_without_failing_the_run() {
     assert!(apply.stdout.contains("page returned 404"));
     let state = w.state_json();
     let results = state["check_results"].as_array().expect("check_results");
-    assert_eq!(results.len(), 4);
+    assert_eq!(results.len(), 5);
     let shown = json_of(&w.run(&["show", "-json"]).ok().stdout);
     assert_eq!(check_status(&shown, "app").0, "pass");
     assert_eq!(check_status(&shown, "missing").0, "fail");
@@ -424,7 +441,7 @@ fn saved_plan_carries_check_results_and_applies() {
         .iter()
         .map(|c| c["name"].as_str().unwrap_or_default())
         .collect();
-    assert_eq!(names, ["app", "down", "health", "missing"]);
+    assert_eq!(names, ["app", "down", "health", "later_url", "missing"]);
     let shown = json_of(&w.run(&["show", "-json", "plan.json"]).ok().stdout);
     assert_eq!(check_status(&shown, "missing").0, "fail");
     assert_eq!(check_status(&shown, "app").0, "unknown");
@@ -604,4 +621,17 @@ check "health" {{
     let out = w.run(&["plan"]).ok().stdout;
     let start = out.find("Warning:").expect("a warning");
     insta::assert_snapshot!("check_warning", &out[start..]);
+}
+
+#[test]
+fn http_request_timeout_is_an_error() {
+    let srv = Server::start();
+    let w = Work::new(&format!(
+        "data \"http\" \"slow\" {{\n  url                = \"{}\"\n  request_timeout_ms = 100\n}}\n",
+        srv.url("/slow/2000")
+    ));
+    let start = std::time::Instant::now();
+    let r = w.run(&["plan"]).code(1);
+    assert!(r.stderr.contains("timed out"), "{}", r.stderr);
+    assert!(start.elapsed() < std::time::Duration::from_millis(1900));
 }

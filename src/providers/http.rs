@@ -29,12 +29,18 @@ pub struct HostOverride {
 #[derive(Default)]
 pub struct Http {
     overrides: Vec<HostOverride>,
+    /// The client for requests with default TLS settings, built on first use (loading the
+    /// trust roots costs tens of milliseconds: once per run, not once per read).
+    shared: std::sync::OnceLock<reqwest::Client>,
 }
 
 impl Http {
     /// A provider sending matching hosts elsewhere (empty: none).
     pub fn new(overrides: Vec<HostOverride>) -> Http {
-        Http { overrides }
+        Http {
+            overrides,
+            shared: std::sync::OnceLock::new(),
+        }
     }
 }
 
@@ -191,6 +197,18 @@ impl Http {
     }
 
     fn client(&self, r: &Request) -> Result<reqwest::Client> {
+        let default_tls = !r.insecure && r.ca_cert_pem.is_none();
+        if let Some(c) = self.shared.get().filter(|_| default_tls) {
+            return Ok(c.clone());
+        }
+        let c = self.build_client(r)?;
+        if default_tls {
+            let _ = self.shared.set(c.clone());
+        }
+        Ok(c)
+    }
+
+    fn build_client(&self, r: &Request) -> Result<reqwest::Client> {
         let mut b = reqwest::Client::builder()
             .user_agent(concat!("keyway/", env!("CARGO_PKG_VERSION")))
             .danger_accept_invalid_certs(r.insecure);
