@@ -2,6 +2,7 @@
 //! diff each resource instance into an [`Action`]. The result is a [`Plan`] value; rendering
 //! it is the cli's job.
 
+pub mod checks;
 pub mod diff;
 pub mod file;
 pub mod notes;
@@ -168,6 +169,9 @@ pub struct Plan {
     pub warnings: Vec<Diagnostic>,
     /// `moved` blocks applied to the prior state: (from, to) instance addresses.
     pub moved: Vec<(String, String)>,
+    /// Results of the `check` blocks as far as planning can tell, sorted by name (empty
+    /// when destroying).
+    pub checks: Vec<crate::state::CheckResult>,
 }
 
 impl Plan {

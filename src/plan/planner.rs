@@ -122,6 +122,23 @@ pub fn plan(
         }
     }
     w.check_prevent_destroy();
+    // Terraform skips check blocks when destroying: their endpoints are going away.
+    let failed = w
+        .diags
+        .iter()
+        .any(|d| d.severity == crate::diagnostics::Severity::Error);
+    let checks = if opts.mode == Mode::Destroy || failed {
+        Vec::new()
+    } else {
+        let reader = w.reader;
+        let (results, warnings) = crate::plan::checks::evaluate(
+            config,
+            &mut w.values,
+            &mut |p: &str, t: &str, c: &Value| reader.read(p, t, c),
+        );
+        w.diags.extend(warnings);
+        results
+    };
     if w.diags
         .iter()
         .any(|d| d.severity == crate::diagnostics::Severity::Error)
@@ -140,6 +157,7 @@ pub fn plan(
         drift,
         warnings,
         moved,
+        checks,
     })
 }
 
@@ -538,7 +556,7 @@ impl Walk<'_> {
                     &res.ty,
                     &config_value.clone().deep_unmark(),
                 ) {
-                    Ok(v) => crate::plan::diff::mark(schema, v),
+                    Ok(v) => crate::plan::values::mark_read(schema, &config_value, v),
                     Err(e) => {
                         self.diags.push(
                             Diagnostic::error(

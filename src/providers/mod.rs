@@ -6,6 +6,7 @@
 
 pub mod builtin;
 pub mod google;
+pub mod http;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -105,6 +106,7 @@ impl Registry {
     pub fn builtin() -> Registry {
         let mut r = Registry::default();
         r.insert("builtin", Arc::new(builtin::Builtin));
+        r.insert("http", Arc::new(http::Http::default()));
         r
     }
 

@@ -157,10 +157,11 @@ pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCo
                 .iter()
                 .map(|(a, i)| serde_json::json!({ "address": a, "type": i.resource_type, "provider_name": i.provider, "values": crate::cli::render::json::redacted(&from_state(i)), "sensitive_values": i.sensitive_paths }))
                 .collect();
-            println!(
-                "{}",
-                serde_json::json!({ "format_version": "1.0", "values": { "root_module": { "resources": resources } } })
-            );
+            let mut doc = serde_json::json!({ "format_version": "1.0", "values": { "root_module": { "resources": resources } } });
+            if !state.checks.is_empty() {
+                doc["checks"] = crate::cli::render::json::checks_json(&state.checks);
+            }
+            println!("{doc}");
         } else if state.resources.is_empty() {
             println!("The state is empty.");
         } else {
@@ -196,7 +197,9 @@ pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCo
         excludes: file.excludes.clone(),
         replace: file.replace.clone(),
     };
-    let plan = crate::cli::commands::plan::make_plan(&ws, vars, state, &opts, false).await?;
+    let mut plan = crate::cli::commands::plan::make_plan(&ws, vars, state, &opts, false).await?;
+    // The saved results, not a new evaluation: `show` reports what the plan found.
+    plan.checks = crate::plan::file::loaded_checks(&file.checks);
     if json {
         println!("{}", plan_json(&plan));
     } else {

@@ -123,7 +123,7 @@ pub fn plan_json(plan: &Plan) -> J {
         );
     }
     let (add, change, destroy) = plan.counts();
-    json!({
+    let mut out = json!({
         "format_version": "1.2",
         "keyway_version": env!("CARGO_PKG_VERSION"),
         "mode": plan.mode,
@@ -132,5 +132,35 @@ pub fn plan_json(plan: &Plan) -> J {
         "resource_drift": plan.drift,
         "summary": { "add": add, "change": change, "destroy": destroy },
         "errored": false,
-    })
+    });
+    if !plan.checks.is_empty() {
+        out["checks"] = checks_json(&plan.checks);
+    }
+    out
+}
+
+/// Terraform's `checks` array: one entry per `check` block with its status and problems.
+pub fn checks_json(checks: &[crate::state::CheckResult]) -> J {
+    J::Array(
+        checks
+            .iter()
+            .map(|c| {
+                let display = format!("check.{}", c.name);
+                let problems: Vec<J> = c.problems.iter().map(|m| json!({ "message": m })).collect();
+                let mut instance = json!({
+                    "address": { "to_display": display },
+                    "status": c.status.name(),
+                });
+                // Terraform leaves `problems` out when there are none.
+                if !problems.is_empty() {
+                    instance["problems"] = J::Array(problems);
+                }
+                json!({
+                    "address": { "kind": "check", "name": c.name, "to_display": display },
+                    "status": c.status.name(),
+                    "instances": [instance],
+                })
+            })
+            .collect(),
+    )
 }
