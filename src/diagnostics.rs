@@ -94,6 +94,11 @@ pub struct Diagnostic {
     pub label: Option<String>,
     /// Help text.
     pub help: Option<String>,
+    /// The block it belongs to when that is not the one its span names, e.g. `check "api"`
+    /// (rendered Terraform's way: `on main.tf line 3, in check "api":`).
+    pub within: Option<String>,
+    /// Values of the expression's references, Terraform's way (`var.want is "blue"`).
+    pub expression_values: Vec<String>,
 }
 
 impl Diagnostic {
@@ -106,6 +111,8 @@ impl Diagnostic {
             location: None,
             label: None,
             help: None,
+            within: None,
+            expression_values: Vec::new(),
         }
     }
 
@@ -132,6 +139,18 @@ impl Diagnostic {
     /// Attaches help text.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Names the enclosing block.
+    pub fn within(mut self, block: impl Into<String>) -> Diagnostic {
+        self.within = Some(block.into());
+        self
+    }
+
+    /// Attaches the values of the expression's references.
+    pub fn with_values(mut self, values: Vec<String>) -> Diagnostic {
+        self.expression_values = values;
         self
     }
 

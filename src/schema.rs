@@ -56,6 +56,11 @@ pub struct Attribute {
     /// Never shown in clear.
     #[serde(default)]
     pub sensitive: bool,
+    /// A computed attribute that becomes sensitive when any of these arguments carries a
+    /// sensitive mark: a response that may echo a secret sent in the request (`data "http"`
+    /// with an API key in its URL) must not show it in clear.
+    #[serde(default)]
+    pub sensitive_with: Vec<String>,
     /// A computed attribute that changes whenever the resource is updated (unknown in the
     /// plan of an update).
     #[serde(default)]
@@ -91,6 +96,10 @@ const SOURCES: &[(&str, &str)] = &[
     (
         "builtin/terraform_data.json",
         include_str!("../schemas/resources/builtin/terraform_data.json"),
+    ),
+    (
+        "http/http.json",
+        include_str!("../schemas/resources/http/http.json"),
     ),
     (
         "google/apigateway/google_api_gateway_api.json",

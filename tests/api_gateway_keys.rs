@@ -164,3 +164,58 @@ async fn whole_stack_apply_swap_config_destroy() {
     );
     emu.shutdown().await;
 }
+
+#[test]
+fn validate_explains_the_missing_managed_service_and_key_target_enablements() {
+    let w = Work::copy_of(&root().join("examples/api-gateway-keys"));
+    let clean = w.run(&["validate"]).ok();
+    assert!(
+        !clean.stderr.contains("Warning") && !clean.stderr.contains("never enabled"),
+        "the example enables everything it uses:\n{}",
+        clean.stderr
+    );
+
+    // The step most guides leave out: drop the managed service's enablement, and restrict the
+    // key to one more service nothing enables.
+    let main = std::fs::read_to_string(w.path().join("main.tf")).expect("main.tf");
+    let start = main
+        .find("resource \"google_project_service\" \"managed\"")
+        .expect("managed block");
+    let end = start + main[start..].find("\n}\n").expect("block end") + 3;
+    let edited = format!("{}{}", &main[..start], &main[end..])
+        .replace("depends_on = [google_project_service.managed]", "")
+        .replace(
+            "  restrictions {\n",
+            "  restrictions {\n    api_targets {\n      service = \"translate.googleapis.com\"\n    }\n",
+        );
+    w.write("main.tf", &edited);
+
+    let warned = w.run(&["validate"]).ok();
+    assert!(
+        warned
+            .stderr
+            .contains("The managed service of `google_api_gateway_api.api` is never enabled")
+            && warned
+                .stderr
+                .contains("service    = google_api_gateway_api.api.managed_service")
+            && warned
+                .stderr
+                .contains("depends_on = [google_api_gateway_api_config.config]"),
+        "{}",
+        warned.stderr
+    );
+    assert!(
+        warned.stderr.contains(
+            "`google_apikeys_key.key` is restricted to translate.googleapis.com, which no \
+             google_project_service enables"
+        ) && warned
+            .stderr
+            .contains("service = \"translate.googleapis.com\""),
+        "{}",
+        warned.stderr
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&w.run(&["validate", "-json"]).ok().stdout).expect("json");
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["warning_count"], 2, "{json}");
+}

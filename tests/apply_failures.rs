@@ -99,6 +99,7 @@ async fn run(fail: bool, state: State) -> keyway::apply::Outcome {
         persist,
         tx,
         Arc::new(AtomicBool::new(false)),
+        None,
     )
     .await;
     rx.close();

@@ -183,3 +183,84 @@ fn keyway_matches_terraform_on_every_equivalence_folder() {
         }
     }
 }
+
+/// What a run says about checks: the `checks` JSON and the warnings' headline lines.
+type CheckRun = (J, Vec<String>);
+
+fn headlines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with("Warning:") || l.starts_with("  on "))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn checks_of(show_json: &str) -> J {
+    let v: J = serde_json::from_str(show_json).expect("show -json");
+    v["checks"].clone()
+}
+
+/// Plan (saved, then shown) and apply, as keyway sees them.
+fn keyway_checks(dir: &Path) -> (CheckRun, CheckRun) {
+    let w = Work::copy_of(dir);
+    let plan = w.run(&["plan", "-out=p.json"]).ok().stdout;
+    let planned = checks_of(&w.run(&["show", "-json", "p.json"]).ok().stdout);
+    let apply = w.run(&["apply", "-auto-approve"]).ok().stdout;
+    let applied = checks_of(&w.run(&["show", "-json"]).ok().stdout);
+    ((planned, headlines(&plan)), (applied, headlines(&apply)))
+}
+
+fn terraform_checks(dir: &Path) -> Option<(CheckRun, CheckRun)> {
+    let w = Work::copy_of(dir);
+    terraform(w.path(), &["init", "-input=false", "-no-color"])?;
+    let plan = terraform(
+        w.path(),
+        &["plan", "-input=false", "-no-color", "-out=tfplan"],
+    )?;
+    let planned = checks_of(&terraform(w.path(), &["show", "-json", "tfplan"])?);
+    let apply = terraform(
+        w.path(),
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+    )?;
+    let applied = checks_of(&terraform(w.path(), &["show", "-json"])?);
+    Some(((planned, headlines(&plan)), (applied, headlines(&apply))))
+}
+
+/// `check` blocks (pass, fail, known after apply, a message withheld for a secret) give the
+/// same `checks` JSON and the same warnings as Terraform, at plan time and after apply.
+#[test]
+fn checks_match_terraform() {
+    let dir = root().join("tests/fixtures/checks");
+    let expected_path = dir.join("expected_terraform.json");
+    let have_terraform = Command::new("terraform")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let expected: (CheckRun, CheckRun) = if have_terraform {
+        let tf = terraform_checks(&dir).expect("terraform ran");
+        if std::env::var_os("KEYWAY_BLESS").is_some() {
+            std::fs::write(
+                &expected_path,
+                serde_json::to_string_pretty(&tf).expect("json") + "\n",
+            )
+            .expect("write");
+        } else {
+            assert_eq!(
+                read_json::<(CheckRun, CheckRun)>(&expected_path).as_ref(),
+                Some(&tf),
+                "expected_terraform.json is stale; rerun with KEYWAY_BLESS=1"
+            );
+        }
+        tf
+    } else {
+        read_json(&expected_path).expect("expected_terraform.json")
+    };
+    let ours = keyway_checks(&dir);
+    assert_eq!(
+        ours.0, expected.0,
+        "checks at plan time differ from Terraform's"
+    );
+    assert_eq!(
+        ours.1, expected.1,
+        "checks after apply differ from Terraform's"
+    );
+}

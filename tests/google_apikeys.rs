@@ -339,3 +339,70 @@ async fn a_key_in_a_project_without_the_api_says_how_to_enable_it() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_destroyed_key_is_planned_as_undeleted_and_applied_without_a_create() {
+    let emu = emulator().await;
+    let w = Work::copy_of(&root().join("tests/fixtures/google-apikeys"));
+    let run = |args: &[&str]| {
+        let out = w
+            .command(args)
+            .env("KEYWAY_EMULATOR", emu.base_url())
+            .output()
+            .expect("run keyway");
+        support::Run::from(out)
+    };
+    // A fresh project: nothing to undelete, a plain creation.
+    let first = run(&["plan"]).ok();
+    assert!(
+        first
+            .stdout
+            .contains("# google_apikeys_key.key will be created"),
+        "{}",
+        first.stdout
+    );
+    run(&["apply", "-auto-approve"]).ok();
+    run(&["destroy", "-auto-approve"]).ok();
+
+    let plan = run(&["plan", "-detailed-exitcode"]).code(2);
+    assert!(
+        plan.stdout
+            .contains("# google_apikeys_key.key will be undeleted and updated\n"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("# google_project_service.apikeys will be created"),
+        "{}",
+        plan.stdout
+    );
+    let json: Json = serde_json::from_str(&run(&["plan", "-json"]).ok().stdout).expect("json");
+    let key = json["resource_changes"]
+        .as_array()
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c["address"] == "google_apikeys_key.key")
+                .cloned()
+        })
+        .expect("key change");
+    assert_eq!(key["change"]["actions"], json!(["create"]));
+    assert_eq!(key["keyway_note"], json!("undeleted and updated"));
+
+    // A saved plan carries the note and applies as it says: an undelete, no create.
+    run(&["plan", "-out", "tfplan"]).ok();
+    let saved = std::fs::read_to_string(w.path().join("tfplan")).expect("plan file");
+    assert!(
+        saved.contains("\"note\": \"undeleted and updated\""),
+        "{saved}"
+    );
+    let before = emu.counters();
+    let apply = run(&["apply", "tfplan"]).ok();
+    assert!(apply.stdout.contains("Apply complete!"), "{}", apply.stdout);
+    let after = emu.counters();
+    let delta = |m: &str| after.get(m).copied().unwrap_or(0) - before.get(m).copied().unwrap_or(0);
+    assert_eq!(delta("apikeys.keys.undelete"), 1, "{after:?}");
+    assert_eq!(delta("apikeys.keys.create"), 0, "{after:?}");
+    run(&["plan", "-detailed-exitcode"]).code(0);
+    emu.shutdown().await;
+}

@@ -85,6 +85,7 @@ async fn apply(
         Box::new(Discard),
         tx,
         Arc::new(AtomicBool::new(false)),
+        None,
     )
     .await;
     rx.close();

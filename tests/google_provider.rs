@@ -632,3 +632,54 @@ async fn refresh_costs_one_read_per_project_and_collection() {
     let total: u64 = after.values().sum::<u64>() - before.values().sum::<u64>();
     assert_eq!(total, 4, "{after:?}");
 }
+
+#[tokio::test]
+async fn grants_and_revocations_return_only_once_readers_see_them() {
+    // The emulator keeps serving the previous policy for 400 ms after each write, as IAM does
+    // while a change propagates.
+    let faults = FaultConfig {
+        iam_propagation: Duration::from_millis(400),
+        ..FaultConfig::default()
+    };
+    let emu = emulator(faults, Duration::ZERO).await;
+    let g = provider(&emu);
+    enable(&g, "iam.googleapis.com").await;
+    let member = "user:ana@example.com";
+    let read = || async {
+        reqwest::Client::new()
+            .post(format!(
+                "{}/v3/projects/kw-test:getIamPolicy",
+                emu.base_url()
+            ))
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("read")
+            .json::<Json>()
+            .await
+            .expect("json")
+    };
+    let holds = |p: &Json| p.to_string().contains(member);
+
+    let m = g
+        .create("google_project_iam_member", &grant(member))
+        .await
+        .expect("grant");
+    assert!(
+        holds(&read().await),
+        "create returned before the grant was visible"
+    );
+    let reads = count(&emu, "cloudresourcemanager.v3.projects.getIamPolicy");
+    assert!(
+        reads >= 3,
+        "one read to modify, then polling until visible: {reads}"
+    );
+
+    g.delete("google_project_iam_member", &m)
+        .await
+        .expect("revoke");
+    assert!(
+        !holds(&read().await),
+        "delete returned before the revocation was visible"
+    );
+}

@@ -7,7 +7,7 @@ mod run;
 
 use std::time::Duration;
 
-pub use run::{apply, Outcome, Persist, StateWriter};
+pub use run::{apply, AfterApply, Outcome, Persist, StateWriter};
 
 /// Progress of an apply, for the cli to render.
 #[derive(Clone, Debug, PartialEq)]

@@ -16,7 +16,7 @@ use crate::lang::eval::eval;
 use crate::lang::Value;
 use crate::plan::diff::{diff, mark, DiffInput};
 use crate::plan::scope::{EvalScope, InstanceKey, Instances, Values};
-use crate::plan::values::{from_state, sensitive_paths};
+use crate::plan::values::{from_state, mark_copies, mark_read, secret_leaves, sensitive_paths};
 use crate::plan::{Action, Mode, Plan, ResourceChange};
 use crate::providers::Registry;
 use crate::schema;
@@ -34,6 +34,12 @@ pub trait StateWriter: Send {
 /// The writer apply persists through.
 pub type Persist = Box<dyn StateWriter>;
 
+/// Run once every operation succeeded, against the final values (not when destroying):
+/// evaluates the `check` blocks, whose results go into state, and returns their warnings.
+pub type AfterApply = Box<
+    dyn FnOnce(&Config, &mut Values) -> (Vec<crate::state::CheckResult>, Vec<Diagnostic>) + Send,
+>;
+
 /// The result of an apply.
 #[derive(Debug)]
 pub struct Outcome {
@@ -43,6 +49,8 @@ pub struct Outcome {
     pub errors: Vec<Diagnostic>,
     /// True if the run was interrupted.
     pub interrupted: bool,
+    /// Warnings (failed checks).
+    pub warnings: Vec<Diagnostic>,
 }
 
 struct Shared {
@@ -110,6 +118,7 @@ pub async fn apply(
     persist: Persist,
     events: mpsc::UnboundedSender<Event>,
     interrupt: Arc<AtomicBool>,
+    after_apply: Option<AfterApply>,
 ) -> Outcome {
     let sched = schedule(&graph, &plan);
     // The prior state becomes the live state: move it rather than hold two copies.
@@ -192,14 +201,32 @@ pub async fn apply(
         errors.push(Diagnostic::error("apply::interrupted", "Interrupted: operations in flight finished and state was saved; the rest did not start").help("run `keyway apply` again to finish"));
     }
     if shared.plan.mode == Mode::Destroy && errors.is_empty() {
-        shared.update_state(|s| s.outputs.clear());
+        shared.update_state(|s| {
+            s.outputs.clear();
+            s.checks.clear();
+        });
+    }
+    let mut warnings = Vec::new();
+    let ran = shared.plan.mode != Mode::Destroy && errors.is_empty();
+    if let (Some(after), true) = (after_apply, ran) {
+        let values = shared.values.write().map(|mut v| std::mem::take(&mut *v));
+        if let Ok(mut values) = values {
+            let (checks, w) = after(&shared.config, &mut values);
+            warnings = w;
+            shared.update_state(|s| s.checks = checks);
+        }
     }
     done.store(true, Ordering::SeqCst);
     shared.touch();
     let (write_error, final_error) = writer
         .await
         .unwrap_or((None, Some("the state writer stopped unexpectedly".into())));
-    let state = shared.state.lock().map(|s| s.clone()).unwrap_or_default();
+    // The writer is done: move the state out rather than copying it at its largest.
+    let state = shared
+        .state
+        .lock()
+        .map(|mut s| std::mem::take(&mut *s))
+        .unwrap_or_default();
     if let Some(e) = final_error {
         errors.push(Diagnostic::error(
             "apply::state",
@@ -215,6 +242,7 @@ pub async fn apply(
         state,
         errors,
         interrupted,
+        warnings,
     }
 }
 
@@ -446,7 +474,7 @@ async fn read_data(
         )
     })?;
     let v = provider
-        .read_data(&c.ty, &config_value.deep_unmark())
+        .read_data(&c.ty, &config_value.clone().deep_unmark())
         .await
         .map_err(|e| {
             Diagnostic::error(
@@ -456,7 +484,7 @@ async fn read_data(
         })?;
     let schema = schema::lookup(&c.ty)
         .ok_or_else(|| Diagnostic::error("apply::schema", format!("No schema for `{}`", c.ty)))?;
-    Ok(mark(schema, v))
+    Ok(mark_read(schema, &config_value, v))
 }
 
 /// True if `actual` agrees with every known part of `planned`.
@@ -562,7 +590,12 @@ async fn apply_instance(
                     )
                     .await
             }
-            _ => provider.create(&c.ty, &unmarked).await,
+            // The plan said what this creation really is (an undelete): the provider may go
+            // straight to it.
+            _ => match &c.note {
+                Some(note) => provider.create_as_noted(&c.ty, &unmarked, note).await,
+                None => provider.create(&c.ty, &unmarked).await,
+            },
         }
     };
     let result = with_progress(s, &c.addr, verb, start, call).await;
@@ -640,43 +673,6 @@ fn remark(schema: &crate::schema::ResourceSchema, planned: &Value, new: Value) -
     let mut secrets = Vec::new();
     secret_leaves(planned, false, &mut secrets);
     mark(schema, mark_copies(from_state(&inst), &secrets))
-}
-
-/// Scalar values under a sensitive mark.
-fn secret_leaves(v: &Value, under: bool, out: &mut Vec<Value>) {
-    match v {
-        Value::Sensitive(x) => secret_leaves(x, true, out),
-        Value::List(items) | Value::Set(items) => {
-            items.iter().for_each(|x| secret_leaves(x, under, out))
-        }
-        Value::Object(m) => m.values().for_each(|x| secret_leaves(x, under, out)),
-        Value::String(_) | Value::Number(_) | Value::Bool(_) if under => out.push(v.clone()),
-        _ => {}
-    }
-}
-
-/// Marks every copy of a secret the provider echoed back (such as `terraform_data.output`
-/// mirroring a sensitive `input`), so that it cannot leak through a computed attribute.
-fn mark_copies(v: Value, secrets: &[Value]) -> Value {
-    if secrets.is_empty() {
-        return v;
-    }
-    match v {
-        Value::Sensitive(_) => v,
-        Value::List(items) => {
-            Value::List(items.into_iter().map(|x| mark_copies(x, secrets)).collect())
-        }
-        Value::Set(items) => {
-            Value::Set(items.into_iter().map(|x| mark_copies(x, secrets)).collect())
-        }
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, x)| (k, mark_copies(x, secrets)))
-                .collect(),
-        ),
-        scalar if secrets.contains(&scalar) => scalar.sensitive(),
-        other => other,
-    }
 }
 
 /// The state address of an old object waiting for deletion after its replacement exists.

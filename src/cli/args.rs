@@ -77,6 +77,8 @@ pub enum Command {
         #[arg(long)]
         raw: bool,
     },
+    /// Record an existing object in state at ADDRESS, so keyway manages it from now on.
+    Import(ImportArgs),
     /// Inspect and edit the state.
     #[command(subcommand)]
     State(StateCommand),
@@ -124,6 +126,19 @@ pub struct EmulatorArgs {
     /// A service enabled less than this many milliseconds ago cannot be disabled.
     #[arg(long = "recent-enable-window-ms", default_value_t = 0)]
     pub recent_enable_window_ms: u64,
+    /// After an enable, calls to the service answer 403 SERVICE_DISABLED for this many ms.
+    #[arg(long = "enable-propagation-ms", default_value_t = 0)]
+    pub enable_propagation_ms: u64,
+    /// After a service account is created, policies naming it are refused for this many ms.
+    #[arg(long = "account-propagation-ms", default_value_t = 0)]
+    pub account_propagation_ms: u64,
+    /// After an IAM policy write, reads and permission checks see the old policy for this many ms.
+    #[arg(long = "iam-propagation-ms", default_value_t = 0)]
+    pub iam_propagation_ms: u64,
+    /// The first long-running operation started by this method fails (repeatable), e.g.
+    /// `apigateway.gateways.create`: a failure in the middle of an apply, on demand.
+    #[arg(long = "fail-operation", value_name = "METHOD")]
+    pub fail_operation: Vec<String>,
     /// Seed of the fault generator (same seed, same faults).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -201,6 +216,25 @@ pub struct ApplyArgs {
     /// How many operations may run at once.
     #[arg(long, default_value_t = 256)]
     pub parallelism: usize,
+}
+
+/// `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The resource instance, as declared in the configuration (`type.name`, `type.name[0]`,
+    /// `type.name["key"]`).
+    pub addr: String,
+    /// The object's ID, in one of the formats the resource type documents.
+    pub id: String,
+    /// Set a variable: `-var name=value` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// Wait for the state lock no longer than this (e.g. `10s`); default 0: fail at once.
+    #[arg(long = "lock-timeout", value_name = "DURATION")]
+    pub lock_timeout: Option<String>,
 }
 
 /// `state` subcommands.

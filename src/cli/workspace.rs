@@ -115,16 +115,46 @@ impl Workspace {
             .config
             .resources
             .values()
+            .chain(self.config.checks.values().flat_map(|c| c.data.iter()))
             .any(|r| crate::schema::lookup(&r.ty).is_some_and(|s| s.provider == "google"))
             || state.resources.values().any(|r| r.provider == "google");
         if !uses_google {
+            if let Ok(url) = std::env::var("KEYWAY_EMULATOR") {
+                self.route_http_to_emulator(&url);
+            }
             return Ok(());
         }
         let settings = self.google_settings(vars).await?;
+        if let crate::providers::google::Endpoint::Emulator(url) = &settings.endpoint {
+            self.route_http_to_emulator(url);
+        }
         let google = crate::providers::google::Google::new(settings)
             .map_err(|e| Report::msg(format!("Google provider: {e}")))?;
         self.providers.insert("google", Arc::new(google));
         Ok(())
+    }
+
+    /// `data "http"` requests to Cloud Run and API Gateway hosts go to the emulator, which
+    /// serves them by `Host` header: the same folder checks its endpoints on Google and here.
+    fn route_http_to_emulator(&mut self, base_url: &str) {
+        let Ok(u) = reqwest::Url::parse(base_url) else {
+            return;
+        };
+        let (Some(host), Some(port)) = (u.host_str(), u.port_or_known_default()) else {
+            return;
+        };
+        let target = format!("{host}:{port}");
+        let overrides = [".run.app", ".gateway.dev"]
+            .into_iter()
+            .map(|suffix| crate::providers::http::HostOverride {
+                suffix: suffix.to_owned(),
+                target: target.clone(),
+            })
+            .collect();
+        self.providers.insert(
+            "http",
+            Arc::new(crate::providers::http::Http::new(overrides)),
+        );
     }
 
     async fn google_settings(

@@ -63,14 +63,7 @@ pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
             )),
         }
     }
-    crate::config::validate::check(&config, &mut diags);
-    if diags
-        .iter()
-        .any(|d| d.severity == crate::diagnostics::Severity::Error)
-    {
-        return Err(Diagnostics(diags));
-    }
-    Ok(config)
+    finish(config, diags)
 }
 
 /// Parses configuration text from memory (tests, `-chdir`-less callers).
@@ -81,6 +74,11 @@ pub fn load_str(text: &str) -> Result<Config, Diagnostics> {
         .sources
         .add("main.tf".into(), "main.tf".into(), text.to_owned());
     parse_into(&mut config, id, &mut diags);
+    finish(config, diags)
+}
+
+/// Static checks and advice; errors fail the load, warnings travel with the config.
+fn finish(mut config: Config, mut diags: Vec<Diagnostic>) -> Result<Config, Diagnostics> {
     crate::config::validate::check(&config, &mut diags);
     if diags
         .iter()
@@ -88,6 +86,8 @@ pub fn load_str(text: &str) -> Result<Config, Diagnostics> {
     {
         return Err(Diagnostics(diags));
     }
+    crate::config::advice::check(&config, &mut diags);
+    config.warnings = diags;
     Ok(config)
 }
 

@@ -124,7 +124,15 @@ impl Lower<'_> {
             "check" => self.check(config, block),
             "moved" => self.moved(config, block),
             // Accepted as Terraform accepts them; keyway's own settings live in `keyway`.
-            "terraform" | "keyway" | "import" | "removed" => {}
+            "terraform" | "keyway" | "removed" => {}
+            // Silently ignoring it would leave the object unmanaged while the plan proposes to
+            // create a second one; `keyway import ADDR ID` does the same job today.
+            "import" => self.error(
+                "config::unsupported",
+                "`import` blocks are not supported yet: run `keyway import ADDRESS ID` instead"
+                    .into(),
+                block.ident.span(),
+            ),
             "module" => self.error(
                 "config::unsupported",
                 "Module calls are not supported yet".into(),

@@ -1,6 +1,7 @@
 //! Configuration: loading a folder of HCL, lowering it to a model, checking it statically,
 //! resolving input variables, and canonical formatting (`keyway fmt`).
 
+pub mod advice;
 pub mod format;
 pub mod load;
 pub mod lower;

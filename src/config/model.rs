@@ -48,6 +48,8 @@ pub struct Config {
     pub checks: BTreeMap<String, Check>,
     /// `moved` blocks.
     pub moved: Vec<Moved>,
+    /// Warnings found while loading (advice on missing steps); shown by validate and plan.
+    pub warnings: Vec<crate::diagnostics::Diagnostic>,
 }
 
 /// A `variable` block.

@@ -9,14 +9,17 @@ use crate::schema::{self, BlockSchema};
 
 /// Where an expression sits, which decides which special names it may use.
 #[derive(Clone, Copy)]
-struct Context {
+struct Context<'a> {
     count: bool,
     each: bool,
+    /// Inside this `check` block, whose scoped data sources are visible only there.
+    check: Option<&'a str>,
 }
 
-const NONE: Context = Context {
+const NONE: Context<'static> = Context {
     count: false,
     each: false,
+    check: None,
 };
 
 /// Runs every check, appending to `diags`.
@@ -25,15 +28,25 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
         check_refs(config, &local.value, NONE, diags);
     }
     for res in config.resources.values() {
-        check_resource(config, res, diags);
+        check_resource(config, res, None, diags);
     }
     for check in config.checks.values() {
+        let inside = Context {
+            check: Some(&check.name),
+            ..NONE
+        };
         for res in &check.data {
-            check_resource(config, res, diags);
+            check_resource(config, res, Some(&check.name), diags);
+            if let Some(e) = res.count.as_ref().or(res.for_each.as_ref()) {
+                diags.push(
+                    Diagnostic::error("config::check_data", "A data source inside a check block cannot use `count` or `for_each` in keyway")
+                        .at(e.file, e.span()),
+                );
+            }
         }
         for a in &check.asserts {
-            check_refs(config, &a.condition, NONE, diags);
-            check_refs(config, &a.error_message, NONE, diags);
+            check_refs(config, &a.condition, inside, diags);
+            check_refs(config, &a.error_message, inside, diags);
         }
     }
     for out in config.outputs.values() {
@@ -54,10 +67,16 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_resource(config: &Config, res: &Resource, diags: &mut Vec<Diagnostic>) {
+fn check_resource(
+    config: &Config,
+    res: &Resource,
+    check: Option<&str>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let cx = Context {
         count: res.count.is_some(),
         each: res.for_each.is_some(),
+        check,
     };
     for e in res.count.iter().chain(res.for_each.iter()) {
         check_refs(config, e, NONE, diags);
@@ -111,7 +130,7 @@ fn check_resource(config: &Config, res: &Resource, diags: &mut Vec<Diagnostic>) 
     }
 }
 
-fn check_body_refs(config: &Config, body: &Body, cx: Context, diags: &mut Vec<Diagnostic>) {
+fn check_body_refs(config: &Config, body: &Body, cx: Context<'_>, diags: &mut Vec<Diagnostic>) {
     for e in body.attrs.values() {
         check_refs(config, e, cx, diags);
     }
@@ -212,7 +231,7 @@ fn check_body_schema(
     }
 }
 
-fn check_refs(config: &Config, e: &Expr, cx: Context, diags: &mut Vec<Diagnostic>) {
+fn check_refs(config: &Config, e: &Expr, cx: Context<'_>, diags: &mut Vec<Diagnostic>) {
     for r in references(&e.expr) {
         if let Some((msg, help)) = undeclared(config, &r.names, cx) {
             diags.push(
@@ -225,7 +244,11 @@ fn check_refs(config: &Config, e: &Expr, cx: Context, diags: &mut Vec<Diagnostic
 }
 
 /// Why a reference does not resolve, if it does not.
-fn undeclared(config: &Config, names: &[String], cx: Context) -> Option<(String, Option<String>)> {
+fn undeclared(
+    config: &Config,
+    names: &[String],
+    cx: Context<'_>,
+) -> Option<(String, Option<String>)> {
     let did_you_mean = |name: &str, cands: Vec<&str>| {
         suggest(name, cands.into_iter()).map(|s| format!("did you mean `{s}`?"))
     };
@@ -266,16 +289,25 @@ fn undeclared(config: &Config, names: &[String], cx: Context) -> Option<(String,
         "data" => {
             let (t, n) = (second?, names.get(2)?);
             let addr = format!("data.{t}.{n}");
-            let in_check = config
+            // A check's scoped data sources are visible inside that check only.
+            let owner = config
                 .checks
                 .values()
-                .any(|c| c.data.iter().any(|d| d.address() == addr));
-            (!config.resources.contains_key(&addr) && !in_check).then(|| {
-                (
+                .find(|c| c.data.iter().any(|d| d.address() == addr));
+            if config.resources.contains_key(&addr) {
+                return None;
+            }
+            match owner {
+                Some(c) if cx.check == Some(c.name.as_str()) => None,
+                Some(c) => Some((
+                    format!("Reference to `{addr}`, which is scoped to check \"{}\"", c.name),
+                    Some("a data source declared inside a check block can be used only by that check's assertions; declare it at the top level to share it".to_owned()),
+                )),
+                None => Some((
                     format!("Reference to undeclared data source `{addr}`"),
                     did_you_mean(&addr, config.resources.keys().map(String::as_str).collect()),
-                )
-            })
+                )),
+            }
         }
         root => {
             let Some(n) = second else {

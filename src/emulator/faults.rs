@@ -39,6 +39,12 @@ pub struct FaultConfig {
     /// After a service account is created, policies naming it are refused with 400 "does not
     /// exist" for this long (IAM is eventually consistent).
     pub service_account_propagation: Duration,
+    /// After a policy is written, reads (and permission checks) keep seeing the previous policy
+    /// for this long (IAM changes take effect over seconds to minutes).
+    pub iam_propagation: Duration,
+    /// The first N long-running operations started by each named method (`apigateway.gateways.create`)
+    /// finish with an error: a targeted failure in the middle of an apply.
+    pub fail_operations: BTreeMap<String, u32>,
 }
 
 #[derive(Debug)]
@@ -96,7 +102,13 @@ impl Faults {
         None
     }
 
-    pub fn operation_fails(&mut self) -> bool {
+    pub fn operation_fails(&mut self, method: &str) -> bool {
+        if let Some(left) = self.config.fail_operations.get_mut(method) {
+            if *left > 0 {
+                *left -= 1;
+                return true;
+            }
+        }
         self.config.operation_failure_rate > 0.0 && self.roll() < self.config.operation_failure_rate
     }
 }

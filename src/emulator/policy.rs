@@ -58,11 +58,31 @@ pub enum Kind {
     Resource,
 }
 
+/// The latest written policy (what a write's etag is checked against).
 pub fn current(w: &World, resource: &str) -> Value {
     w.policies
         .get(resource)
         .map(|p| p.policy.clone())
         .unwrap_or_else(|| json!({"etag": EMPTY_ETAG}))
+}
+
+/// The policy readers see and permission checks use: during the injected propagation window
+/// after a write, the one before it.
+pub fn in_force(w: &World, resource: &str) -> Value {
+    in_force_at(w, resource, w.clock.now_ms)
+}
+
+/// [`in_force`] at an explicit time, for callers outside a control-plane call (the data plane's
+/// invoker check), where the world's clock is not set.
+pub fn in_force_at(w: &World, resource: &str, now_ms: u64) -> Value {
+    match w.policies.get(resource) {
+        Some(p) if now_ms < p.visible_ms => p
+            .previous
+            .clone()
+            .unwrap_or_else(|| json!({"etag": EMPTY_ETAG})),
+        Some(p) => p.policy.clone(),
+        None => json!({"etag": EMPTY_ETAG}),
+    }
 }
 
 /// getIamPolicy; `body_form` says whether the options come in a JSON body (IAM/CRM style) or
@@ -85,7 +105,7 @@ pub fn get(c: &Call, w: &World, resource: &str, body_form: bool) -> ApiResult {
             }
         }
     }
-    Ok(current(w, resource))
+    Ok(in_force(w, resource))
 }
 
 fn check_member(m: &str, kind: Kind, w: &World) -> ApiResult<()> {
@@ -217,10 +237,13 @@ pub fn set(c: &Call, w: &mut World, resource: &str, kind: Kind) -> ApiResult {
         out["auditConfigs"] = audit.clone();
     }
     out["etag"] = json!(new_etag(w));
+    let previous = (w.clock.iam_propagation_ms > 0).then(|| in_force(w, resource));
     w.policies.insert(
         resource.to_string(),
         StoredPolicy {
             policy: out.clone(),
+            previous,
+            visible_ms: w.clock.now_ms + w.clock.iam_propagation_ms,
         },
     );
     Ok(out)

@@ -243,7 +243,7 @@ async fn handle(
             let fault = {
                 let mut f = lock(&shared.faults);
                 let fault = f.request_fault();
-                call.fail_op = fault.is_none() && f.operation_fails();
+                call.fail_op = fault.is_none() && f.operation_fails(route.method);
                 fault
             };
             let result = match (fault, parsed_body) {
@@ -269,6 +269,7 @@ async fn handle(
                             account_propagation_ms: f.service_account_propagation.as_millis()
                                 as u64,
                             recent_enable_ms: f.recent_enable_window.as_millis() as u64,
+                            iam_propagation_ms: f.iam_propagation.as_millis() as u64,
                         }
                     };
                     let mut world = lock(&shared.world);

@@ -53,6 +53,8 @@ pub struct Clock {
     pub account_propagation_ms: u64,
     /// How long after an enable a service cannot be disabled.
     pub recent_enable_ms: u64,
+    /// How long a written policy stays invisible to reads and permission checks.
+    pub iam_propagation_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,6 +111,12 @@ pub struct ApiKey {
 pub struct StoredPolicy {
     /// The policy as emitted (bindings, version, etag, auditConfigs).
     pub policy: Value,
+    /// What readers see until `visible_ms` (the injected IAM propagation delay); `None` when
+    /// the policy is in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Value>,
+    #[serde(default)]
+    pub visible_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

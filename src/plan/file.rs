@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::diagnostics::Sources;
 use crate::lang::Value;
 use crate::plan::{Mode, Plan};
+use crate::state::{CheckResult, CheckStatus};
 
 /// The file's format tag.
 pub const FORMAT: &str = "keyway-plan";
@@ -50,8 +51,47 @@ pub struct PlanFile {
     pub config_digest: String,
     /// The planned actions, by instance address.
     pub changes: Vec<SavedChange>,
-    /// SHA-256 of the plan's redacted JSON form.
+    /// SHA-256 of the plan's redacted JSON form (without check results).
     pub plan_digest: String,
+    /// The `check` blocks' results at plan time (messages already free of secrets).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<SavedCheck>,
+}
+
+/// A check result as saved.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SavedCheck {
+    /// The check's name.
+    pub name: String,
+    /// `pass`, `fail` or `unknown`.
+    pub status: String,
+    /// Failure messages.
+    #[serde(default)]
+    pub problems: Vec<String>,
+}
+
+/// Check results as saved.
+pub fn saved_checks(checks: &[CheckResult]) -> Vec<SavedCheck> {
+    checks
+        .iter()
+        .map(|c| SavedCheck {
+            name: c.name.clone(),
+            status: c.status.name().to_owned(),
+            problems: c.problems.clone(),
+        })
+        .collect()
+}
+
+/// Saved check results back in memory (unknown statuses read as `unknown`).
+pub fn loaded_checks(saved: &[SavedCheck]) -> Vec<CheckResult> {
+    saved
+        .iter()
+        .map(|c| CheckResult {
+            name: c.name.clone(),
+            status: CheckStatus::from_name(&c.status).unwrap_or(CheckStatus::Unknown),
+            problems: c.problems.clone(),
+        })
+        .collect()
 }
 
 /// A saved variable value.
@@ -71,6 +111,10 @@ pub struct SavedChange {
     pub address: String,
     /// Action name.
     pub action: String,
+    /// The provider's note on a creation (`undeleted and updated`). Optional and left out when
+    /// absent, so version-1 files without it still read and compare the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// SHA-256 over the configuration's files.
@@ -106,6 +150,7 @@ pub fn saved_changes(plan: &Plan) -> Vec<SavedChange> {
         .map(|c| SavedChange {
             address: c.addr.clone(),
             action: c.action.name().to_owned(),
+            note: c.note.clone(),
         })
         .collect()
 }

@@ -2,8 +2,10 @@
 //! diff each resource instance into an [`Action`]. The result is a [`Plan`] value; rendering
 //! it is the cli's job.
 
+pub mod checks;
 pub mod diff;
 pub mod file;
+pub mod notes;
 pub mod planner;
 pub mod refresh;
 pub mod scope;
@@ -124,6 +126,9 @@ pub struct ResourceChange {
     pub after: Option<Value>,
     /// Resource addresses this instance depends on.
     pub dependencies: Vec<String>,
+    /// What a creation will really do when the provider knows better than "created" (for
+    /// example `undeleted and updated`); the action stays `Create`. Set by [`notes::annotate`].
+    pub note: Option<String>,
 }
 
 impl ResourceChange {
@@ -164,6 +169,9 @@ pub struct Plan {
     pub warnings: Vec<Diagnostic>,
     /// `moved` blocks applied to the prior state: (from, to) instance addresses.
     pub moved: Vec<(String, String)>,
+    /// Results of the `check` blocks as far as planning can tell, sorted by name (empty
+    /// when destroying).
+    pub checks: Vec<crate::state::CheckResult>,
 }
 
 impl Plan {

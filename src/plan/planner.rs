@@ -122,6 +122,23 @@ pub fn plan(
         }
     }
     w.check_prevent_destroy();
+    // Terraform skips check blocks when destroying: their endpoints are going away.
+    let failed = w
+        .diags
+        .iter()
+        .any(|d| d.severity == crate::diagnostics::Severity::Error);
+    let checks = if opts.mode == Mode::Destroy || failed {
+        Vec::new()
+    } else {
+        let reader = w.reader;
+        let (results, warnings) = crate::plan::checks::evaluate(
+            config,
+            &mut w.values,
+            &mut |p: &str, t: &str, c: &Value| reader.read(p, t, c),
+        );
+        w.diags.extend(warnings);
+        results
+    };
     if w.diags
         .iter()
         .any(|d| d.severity == crate::diagnostics::Severity::Error)
@@ -129,7 +146,8 @@ pub fn plan(
         return Err(Diagnostics(w.diags));
     }
     let mut changes = w.changes;
-    let warnings = w.diags;
+    let mut warnings = config.warnings.clone();
+    warnings.extend(w.diags);
     changes.sort_by(|a, b| a.addr.cmp(&b.addr));
     Ok(Plan {
         mode: opts.mode,
@@ -139,6 +157,7 @@ pub fn plan(
         drift,
         warnings,
         moved,
+        checks,
     })
 }
 
@@ -467,6 +486,7 @@ impl Walk<'_> {
                 action,
                 before: prior_value,
                 dependencies: deps.clone(),
+                note: None,
             });
             if let Some(v) = single {
                 self.values
@@ -536,7 +556,7 @@ impl Walk<'_> {
                     &res.ty,
                     &config_value.clone().deep_unmark(),
                 ) {
-                    Ok(v) => crate::plan::diff::mark(schema, v),
+                    Ok(v) => crate::plan::values::mark_read(schema, &config_value, v),
                     Err(e) => {
                         self.diags.push(
                             Diagnostic::error(
@@ -567,6 +587,7 @@ impl Walk<'_> {
                 before: None,
                 after: Some(value),
                 dependencies: deps.clone(),
+                note: None,
             });
         }
         let inst = if res.count.is_some() {
@@ -657,6 +678,7 @@ impl Walk<'_> {
             before: Some(from_state(inst)),
             after: None,
             dependencies: inst.dependencies.clone(),
+            note: None,
         });
     }
 

@@ -1,6 +1,7 @@
 //! Conversions between state's JSON objects (with sensitive paths) and marked [`Value`]s.
 
 use crate::lang::Value;
+use crate::schema::ResourceSchema;
 use crate::state::ResourceInstance;
 
 /// The instance's object, with its sensitive paths marked again.
@@ -61,6 +62,74 @@ fn walk(v: &Value, path: &mut String, out: &mut Vec<String>) {
             }
         }
         _ => {}
+    }
+}
+
+/// Marks a data source's result: the configuration's sensitive paths again, every echoed copy
+/// of a configured secret, the schema's sensitive attributes, and the attributes whose
+/// `sensitive_with` arguments carry a mark (a response may echo what the request sent).
+pub fn mark_read(schema: &ResourceSchema, config: &Value, result: Value) -> Value {
+    let mut v = result;
+    for path in sensitive_paths(config) {
+        mark_path(&mut v, &path);
+    }
+    let mut secrets = Vec::new();
+    secret_leaves(config, false, &mut secrets);
+    let v = crate::plan::diff::mark(schema, mark_copies(v, &secrets));
+    let Value::Object(mut m) = v else { return v };
+    for (name, a) in &schema.attributes {
+        let tainted = a.sensitive_with.iter().any(|arg| match config {
+            Value::Object(c) => c.get(arg).is_some_and(Value::has_sensitive),
+            _ => false,
+        });
+        if tainted {
+            if let Some(x) = m.remove(name) {
+                let x = if x.is_null() || matches!(x, Value::Sensitive(_)) {
+                    x
+                } else {
+                    x.sensitive()
+                };
+                m.insert(name.clone(), x);
+            }
+        }
+    }
+    Value::Object(m)
+}
+
+/// Scalar values under a sensitive mark.
+pub fn secret_leaves(v: &Value, under: bool, out: &mut Vec<Value>) {
+    match v {
+        Value::Sensitive(x) => secret_leaves(x, true, out),
+        Value::List(items) | Value::Set(items) => {
+            items.iter().for_each(|x| secret_leaves(x, under, out))
+        }
+        Value::Object(m) => m.values().for_each(|x| secret_leaves(x, under, out)),
+        Value::String(_) | Value::Number(_) | Value::Bool(_) if under => out.push(v.clone()),
+        _ => {}
+    }
+}
+
+/// Marks every copy of a secret the provider echoed back (such as `terraform_data.output`
+/// mirroring a sensitive `input`), so that it cannot leak through a computed attribute.
+pub fn mark_copies(v: Value, secrets: &[Value]) -> Value {
+    if secrets.is_empty() {
+        return v;
+    }
+    match v {
+        Value::Sensitive(_) => v,
+        Value::List(items) => {
+            Value::List(items.into_iter().map(|x| mark_copies(x, secrets)).collect())
+        }
+        Value::Set(items) => {
+            Value::Set(items.into_iter().map(|x| mark_copies(x, secrets)).collect())
+        }
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| (k, mark_copies(x, secrets)))
+                .collect(),
+        ),
+        scalar if secrets.contains(&scalar) => scalar.sensitive(),
+        other => other,
     }
 }
 

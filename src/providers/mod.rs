@@ -6,6 +6,7 @@
 
 pub mod builtin;
 pub mod google;
+pub mod http;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -57,6 +58,34 @@ pub trait Provider: Send + Sync {
     /// Deletes an object.
     async fn delete(&self, ty: &str, prior: &Value) -> Result<()>;
 
+    /// Reads an existing object named by a user's import ID (`keyway import ADDR ID`) with the
+    /// code refresh uses. `config` is the resource's configured attributes (unknowns as null):
+    /// it supplies what a short ID leaves out and the arguments the API does not hold (such as
+    /// `deletion_protection`). Returns the full attributes, unmarked (the caller marks sensitive
+    /// ones from the schema).
+    async fn import(&self, ty: &str, id: &str, config: &Value) -> Result<Value> {
+        let _ = (id, config);
+        Err(ProviderError::new(format!(
+            "resource type `{ty}` cannot be imported"
+        )))
+    }
+
+    /// For objects planned for creation (one batch per type), an optional description of what
+    /// the create will really do, replacing "created" in the plan: `undeleted and updated` when
+    /// the name belongs to a recently deleted object the create restores. Advisory: an error
+    /// means no notes.
+    async fn creation_notes(&self, ty: &str, planned: &[Value]) -> Result<Vec<Option<String>>> {
+        let _ = ty;
+        Ok(vec![None; planned.len()])
+    }
+
+    /// Creates an object the plan described with a note from [`Provider::creation_notes`], so
+    /// the provider can do what the note announced without trying a plain create first.
+    async fn create_as_noted(&self, ty: &str, planned: &Value, note: &str) -> Result<Value> {
+        let _ = note;
+        self.create(ty, planned).await
+    }
+
     /// Reads a data source.
     async fn read_data(&self, ty: &str, config: &Value) -> Result<Value> {
         let _ = config;
@@ -77,6 +106,7 @@ impl Registry {
     pub fn builtin() -> Registry {
         let mut r = Registry::default();
         r.insert("builtin", Arc::new(builtin::Builtin));
+        r.insert("http", Arc::new(http::Http::default()));
         r
     }
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::error::Error;
-use super::model::{Output, ResourceInstance, State};
+use super::model::{CheckResult, CheckStatus, Output, ResourceInstance, State};
 
 /// Value of the `format` field identifying a keyway state file.
 pub const FORMAT: &str = "keyway-state";
@@ -43,6 +43,18 @@ struct StateFileIn {
     serial: u64,
     resources: Vec<ResourceIn>,
     outputs: BTreeMap<String, OutputIn>,
+    #[serde(default)]
+    check_results: Vec<CheckIn>,
+}
+
+/// A `check` block's result after the last apply (absent from older files).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckIn {
+    name: String,
+    status: String,
+    #[serde(default)]
+    problems: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -152,11 +164,26 @@ pub fn parse(path: &Path, text: &str) -> Result<State, Error> {
             )
         })
         .collect();
+    let mut checks = Vec::new();
+    for c in file.check_results {
+        let status = CheckStatus::from_name(&c.status).ok_or_else(|| {
+            corrupt(format!(
+                "check `{}` has unknown status `{}`",
+                c.name, c.status
+            ))
+        })?;
+        checks.push(CheckResult {
+            name: c.name,
+            status,
+            problems: c.problems,
+        });
+    }
     Ok(State {
         lineage: file.lineage,
         serial: file.serial,
         resources,
         outputs,
+        checks,
     })
 }
 
@@ -174,6 +201,16 @@ struct StateFileOut<'a> {
     serial: u64,
     resources: Vec<ResourceOut<'a>>,
     outputs: BTreeMap<&'a str, OutputOut<'a>>,
+    // Omitted when empty, so states without checks keep their exact bytes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    check_results: Vec<CheckOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct CheckOut<'a> {
+    name: &'a str,
+    status: &'static str,
+    problems: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -257,6 +294,15 @@ pub fn to_bytes(state: &State) -> Result<Vec<u8>, Error> {
                         sensitive: o.sensitive,
                     },
                 )
+            })
+            .collect(),
+        check_results: state
+            .checks
+            .iter()
+            .map(|c| CheckOut {
+                name: &c.name,
+                status: c.status.name(),
+                problems: &c.problems,
             })
             .collect(),
     };

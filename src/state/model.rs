@@ -13,6 +13,51 @@ pub struct State {
     /// Keyed by instance address, e.g. `terraform_data.web["a"]`.
     pub resources: BTreeMap<String, ResourceInstance>,
     pub outputs: BTreeMap<String, Output>,
+    /// Results of the `check` blocks after the last apply, sorted by name.
+    pub checks: Vec<CheckResult>,
+}
+
+/// How a `check` block came out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckStatus {
+    /// Every assertion held.
+    Pass,
+    /// An assertion failed or a scoped data source could not be read.
+    Fail,
+    /// Depends on values not known yet (planning before apply).
+    Unknown,
+}
+
+impl CheckStatus {
+    /// Terraform's JSON name: `pass`, `fail`, `unknown`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Fail => "fail",
+            CheckStatus::Unknown => "unknown",
+        }
+    }
+
+    /// The inverse of [`CheckStatus::name`].
+    pub fn from_name(s: &str) -> Option<CheckStatus> {
+        match s {
+            "pass" => Some(CheckStatus::Pass),
+            "fail" => Some(CheckStatus::Fail),
+            "unknown" => Some(CheckStatus::Unknown),
+            _ => None,
+        }
+    }
+}
+
+/// One `check` block's result. Problems are the assertions' messages (secrets replaced).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckResult {
+    /// The check's name.
+    pub name: String,
+    /// Pass, fail or unknown.
+    pub status: CheckStatus,
+    /// Why it failed.
+    pub problems: Vec<String>,
 }
 
 /// One resource instance as last recorded.
@@ -47,6 +92,7 @@ impl State {
             serial: 0,
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            checks: Vec::new(),
         }
     }
 }

@@ -2,7 +2,10 @@
 //! key, invoker grant), then called as a client calls a gateway, by `Host` header and by the
 //! `/__host/` path prefix.
 
+use std::time::Duration;
+
 use base64::Engine;
+use keyway::emulator::{FaultConfig, Options};
 use serde_json::{json, Value};
 
 use crate::common::Env;
@@ -129,7 +132,11 @@ async fn create_key(env: &Env, keys: &str, id: &str, restrictions: Value) -> Str
 
 /// The whole tutorial stack; `invoker` says whether the gateway's account gets run.invoker.
 async fn stack(invoker: bool) -> Stack {
-    let env = Env::new().await;
+    stack_with(Options::default(), invoker).await
+}
+
+async fn stack_with(opts: Options, invoker: bool) -> Stack {
+    let env = Env::with(opts).await;
     env.enable(
         P,
         &[
@@ -508,6 +515,23 @@ async fn the_backend_requires_run_invoker_for_the_gateway_account() {
         .get(Via::Header, &format!("/v1/hello?key={}", s.key))
         .await;
     assert_eq!(st, 200, "{v}");
+}
+
+#[tokio::test]
+async fn a_fresh_invoker_grant_counts_once_iam_has_propagated() {
+    let opts = Options {
+        faults: FaultConfig {
+            iam_propagation: Duration::from_secs(2),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let s = stack_with(opts, false).await;
+    grant(&s.env, "echo", &format!("serviceAccount:{SA}")).await;
+    let path = format!("/v1/hello?key={}", s.key);
+    assert_eq!(s.get(Via::Header, &path).await.0, 403, "not in force yet");
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert_eq!(s.get(Via::Header, &path).await.0, 200);
 }
 
 #[tokio::test]

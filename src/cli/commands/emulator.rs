@@ -29,6 +29,16 @@ pub async fn run(a: EmulatorArgs) -> Result<ExitCode, Failure> {
         rate_503: a.rate_503,
         operation_failure_rate: a.operation_failure_rate,
         recent_enable_window: Duration::from_millis(a.recent_enable_window_ms),
+        enable_propagation: Duration::from_millis(a.enable_propagation_ms),
+        service_account_propagation: Duration::from_millis(a.account_propagation_ms),
+        iam_propagation: Duration::from_millis(a.iam_propagation_ms),
+        fail_operations: a
+            .fail_operation
+            .iter()
+            .fold(Default::default(), |mut m, method| {
+                *m.entry(method.clone()).or_insert(0) += 1;
+                m
+            }),
         ..FaultConfig::default()
     };
     let opts = Options {

@@ -29,11 +29,32 @@ pub fn init(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
 pub fn validate(dir: Option<PathBuf>, json: bool) -> Result<ExitCode, Failure> {
     enter(dir.as_deref())?;
     match Workspace::load() {
-        Ok(_) if json => println!(
-            "{}",
-            serde_json::json!({ "valid": true, "error_count": 0, "diagnostics": [] })
-        ),
-        Ok(_) => println!("Success! The configuration is valid."),
+        Ok(ws) if json => {
+            let warnings: Vec<_> = ws
+                .config
+                .warnings
+                .iter()
+                .map(|d| {
+                    let report = d.to_report(&ws.config.sources);
+                    serde_json::json!({
+                        "severity": "warning",
+                        "summary": report.to_string(),
+                        "detail": report.help().map(|h| h.to_string()).unwrap_or_default(),
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({ "valid": true, "error_count": 0,
+                    "warning_count": warnings.len(), "diagnostics": warnings })
+            )
+        }
+        Ok(ws) => {
+            for w in &ws.config.warnings {
+                eprintln!("{:?}", w.to_report(&ws.config.sources));
+            }
+            println!("Success! The configuration is valid.");
+        }
         Err(f) if json => {
             let diags: Vec<_> =
                 f.0.iter()
@@ -136,10 +157,11 @@ pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCo
                 .iter()
                 .map(|(a, i)| serde_json::json!({ "address": a, "type": i.resource_type, "provider_name": i.provider, "values": crate::cli::render::json::redacted(&from_state(i)), "sensitive_values": i.sensitive_paths }))
                 .collect();
-            println!(
-                "{}",
-                serde_json::json!({ "format_version": "1.0", "values": { "root_module": { "resources": resources } } })
-            );
+            let mut doc = serde_json::json!({ "format_version": "1.0", "values": { "root_module": { "resources": resources } } });
+            if !state.checks.is_empty() {
+                doc["checks"] = crate::cli::render::json::checks_json(&state.checks);
+            }
+            println!("{doc}");
         } else if state.resources.is_empty() {
             println!("The state is empty.");
         } else {
@@ -175,7 +197,9 @@ pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCo
         excludes: file.excludes.clone(),
         replace: file.replace.clone(),
     };
-    let plan = crate::cli::commands::plan::make_plan(&ws, vars, state, &opts, false).await?;
+    let mut plan = crate::cli::commands::plan::make_plan(&ws, vars, state, &opts, false).await?;
+    // The saved results, not a new evaluation: `show` reports what the plan found.
+    plan.checks = crate::plan::file::loaded_checks(&file.checks);
     if json {
         println!("{}", plan_json(&plan));
     } else {

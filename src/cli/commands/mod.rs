@@ -1,6 +1,7 @@
 //! One module per command family; each is short and calls library functions.
 
 pub mod emulator;
+pub mod import;
 pub mod misc;
 pub mod output;
 pub mod plan;

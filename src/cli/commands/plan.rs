@@ -77,7 +77,7 @@ pub async fn make_plan(
     } else {
         (state, Vec::new())
     };
-    crate::plan::plan(
+    let mut plan = crate::plan::plan(
         &ws.config,
         &ws.graph,
         vars,
@@ -86,17 +86,52 @@ pub async fn make_plan(
         opts,
         &ProviderReader(&ws.providers),
     )
-    .map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))
+    .map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))?;
+    crate::plan::notes::annotate(&mut plan, &ws.providers).await;
+    Ok(plan)
 }
 
+/// Prints the warnings that come before the plan (deprecations, ...) on stderr.
 fn print_warnings(plan: &Plan, ws: &Workspace) {
-    for w in &plan.warnings {
+    for w in plan.warnings.iter().filter(|w| w.within.is_none()) {
         eprintln!("{:?}", w.to_report(&ws.config.sources));
     }
 }
 
+/// Prints check warnings after the plan, Terraform's way (on stdout; boxed with colour).
+fn print_check_warnings(
+    warnings: &[crate::diagnostics::Diagnostic],
+    sources: &crate::diagnostics::Sources,
+    st: &Style,
+) {
+    for w in warnings.iter().filter(|w| w.within.is_some()) {
+        print!(
+            "{}",
+            crate::cli::render::diagnostic::terraform_style(w, sources, st.color)
+        );
+    }
+}
+
+/// The digest a saved plan is checked against. Check results and data source reads are
+/// left out: they depend on what endpoints answer right now (an HTTP `Date` header changes
+/// every second), and whatever a changed read would change in managed resources still shows
+/// in their planned values.
+fn digest(plan: &Plan) -> String {
+    let mut j = plan_json(plan);
+    if let Some(m) = j.as_object_mut() {
+        m.remove("checks");
+        if let Some(serde_json::Value::Array(changes)) = m.get_mut("resource_changes") {
+            changes.retain(|c| c["mode"] != "data");
+        }
+    }
+    planfile::plan_digest(&j)
+}
+
 /// Locks the state, then reads it on another thread while the configuration loads.
-async fn open(op: &str, timeout: Option<&str>) -> Result<(Workspace, Lock, State), Failure> {
+pub(crate) async fn open(
+    op: &str,
+    timeout: Option<&str>,
+) -> Result<(Workspace, Lock, State), Failure> {
     let store = Arc::new(LocalStore::new(Path::new(".")));
     let held = lock(&store, op, timeout).await?;
     let reader = {
@@ -133,6 +168,7 @@ pub async fn plan(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
     } else {
         print_warnings(&plan, &ws);
         print!("{}", render_plan(&plan, &st));
+        print_check_warnings(&plan.warnings, &ws.config.sources, &st);
     }
     if let Some(out) = &args.out {
         let file = save(&ws, &plan, &made_against, &vars, &opts, args.flags.refresh);
@@ -193,7 +229,8 @@ fn save(
         salt,
         config_digest: planfile::config_digest(&ws.config.sources),
         changes: planfile::saved_changes(plan),
-        plan_digest: planfile::plan_digest(&plan_json(plan)),
+        plan_digest: digest(plan),
+        checks: planfile::saved_checks(&plan.checks),
     }
 }
 
@@ -226,9 +263,7 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
                 replace: file.replace.clone(),
             };
             let plan = make_plan(&ws, vars.clone(), state, &opts, file.refresh).await?;
-            if planfile::saved_changes(&plan) != file.changes
-                || planfile::plan_digest(&plan_json(&plan)) != file.plan_digest
-            {
+            if planfile::saved_changes(&plan) != file.changes || digest(&plan) != file.plan_digest {
                 return Err(Report::msg("Saved plan is stale: the objects it was made against changed since (refresh found differences)")
                     .wrap_err("run `keyway plan -out` again").into());
             }
@@ -241,6 +276,9 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
             print_warnings(&plan, &ws);
             print!("{}", render_plan(&plan, &st));
             if !plan.has_changes() {
+                // Nothing to apply: the plan's check results are the final ones.
+                print_check_warnings(&plan.warnings, &ws.config.sources, &st);
+                print_check_summary(&plan.checks);
                 return Ok(ExitCode::SUCCESS);
             }
             if !args.auto_approve && !confirm(destroy) {
@@ -340,6 +378,7 @@ async fn run_apply(
     let destroying = plan.mode == Mode::Destroy;
     let persist: crate::apply::Persist = Box::new(StoreWriter(ws.store.clone()));
     let sources = ws.config.sources.clone();
+    let after = (!ws.config.checks.is_empty()).then(|| check_hook(ws.providers.clone()));
     let outcome = crate::apply::apply(
         ws.config,
         ws.graph,
@@ -350,6 +389,7 @@ async fn run_apply(
         persist,
         tx,
         interrupt,
+        after,
     )
     .await;
     let _ = printer.await;
@@ -368,9 +408,37 @@ async fn run_apply(
             "\n{} Resources: {add} added, {change} changed, {destroy} destroyed.",
             st.bold(&st.green("Apply complete!"))
         );
+        print_check_warnings(&outcome.warnings, &sources, &st);
+        print_check_summary(&outcome.state.checks);
         crate::cli::commands::output::print_outputs(&outcome.state);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Evaluates the check blocks after apply, reading their data sources through the providers.
+fn check_hook(providers: crate::providers::Registry) -> crate::apply::AfterApply {
+    Box::new(move |config, values| {
+        let reader = ProviderReader(&providers);
+        crate::plan::checks::evaluate(config, values, &mut |p: &str, t: &str, c: &Value| {
+            crate::plan::DataReader::read(&reader, p, t, c)
+        })
+    })
+}
+
+/// One line per check, so a newcomer sees them run: `Check "api": passed`.
+fn print_check_summary(checks: &[crate::state::CheckResult]) {
+    if checks.is_empty() {
+        return;
+    }
+    println!();
+    for c in checks {
+        let word = match c.status {
+            crate::state::CheckStatus::Pass => "passed",
+            crate::state::CheckStatus::Fail => "failed",
+            crate::state::CheckStatus::Unknown => "unknown",
+        };
+        println!("Check \"{}\": {word}", c.name);
+    }
 }
 
 fn event_line(e: &Event) -> String {

@@ -87,14 +87,20 @@ pub fn plan_json(plan: &Plan) -> J {
         if let Action::Delete { reason } = &c.action {
             ch.insert("reason".into(), json!(reason));
         }
-        changes.push(json!({
+        let mut entry = json!({
             "address": c.addr,
             "resource": c.resource,
             "mode": if c.resource.starts_with("data.") { "data" } else { "managed" },
             "type": c.ty,
             "provider_name": c.provider,
             "change": J::Object(ch),
-        }));
+        });
+        // keyway's own field: Terraform has no "undelete" action, so `actions` stays
+        // ["create"] and this says what the create will really do.
+        if let Some(note) = &c.note {
+            entry["keyway_note"] = json!(note);
+        }
+        changes.push(entry);
     }
     let mut outputs = Map::new();
     for (name, o) in &plan.outputs {
@@ -117,7 +123,7 @@ pub fn plan_json(plan: &Plan) -> J {
         );
     }
     let (add, change, destroy) = plan.counts();
-    json!({
+    let mut out = json!({
         "format_version": "1.2",
         "keyway_version": env!("CARGO_PKG_VERSION"),
         "mode": plan.mode,
@@ -126,5 +132,35 @@ pub fn plan_json(plan: &Plan) -> J {
         "resource_drift": plan.drift,
         "summary": { "add": add, "change": change, "destroy": destroy },
         "errored": false,
-    })
+    });
+    if !plan.checks.is_empty() {
+        out["checks"] = checks_json(&plan.checks);
+    }
+    out
+}
+
+/// Terraform's `checks` array: one entry per `check` block with its status and problems.
+pub fn checks_json(checks: &[crate::state::CheckResult]) -> J {
+    J::Array(
+        checks
+            .iter()
+            .map(|c| {
+                let display = format!("check.{}", c.name);
+                let problems: Vec<J> = c.problems.iter().map(|m| json!({ "message": m })).collect();
+                let mut instance = json!({
+                    "address": { "to_display": display },
+                    "status": c.status.name(),
+                });
+                // Terraform leaves `problems` out when there are none.
+                if !problems.is_empty() {
+                    instance["problems"] = J::Array(problems);
+                }
+                json!({
+                    "address": { "kind": "check", "name": c.name, "to_display": display },
+                    "status": c.status.name(),
+                    "instances": [instance],
+                })
+            })
+            .collect(),
+    )
 }

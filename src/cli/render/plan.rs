@@ -103,7 +103,7 @@ fn outputs_change(plan: &Plan) -> bool {
 
 fn header(c: &ResourceChange) -> String {
     match &c.action {
-        Action::Create => "will be created".into(),
+        Action::Create => format!("will be {}", c.note.as_deref().unwrap_or("created")),
         Action::Update => "will be updated in-place".into(),
         Action::Replace {
             create_first: false,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use crate::emulator::policy;
 use crate::emulator::world::World;
 
 /// Roles that carry `run.routes.invoke`.
@@ -36,8 +37,9 @@ pub fn split_address(address: &str) -> (String, String) {
 }
 
 /// The service whose `uri` or one of whose `urls` has this host, with the invoker check for
-/// `member` (`serviceAccount:EMAIL`; `None` = an unauthenticated caller).
-pub fn resolve(w: &World, host: &str, member: Option<&str>) -> Option<Target> {
+/// `member` (`serviceAccount:EMAIL`; `None` = an unauthenticated caller) against the policies
+/// in force at `now_ms` (a fresh grant takes the injected IAM propagation delay to count).
+pub fn resolve(w: &World, host: &str, member: Option<&str>, now_ms: u64) -> Option<Target> {
     let (name, _) = w.run_services.iter().find(|(_, r)| {
         let uri = r.body["uri"].as_str().into_iter();
         let urls = r.body["urls"]
@@ -50,19 +52,16 @@ pub fn resolve(w: &World, host: &str, member: Option<&str>) -> Option<Target> {
     let project = name.split('/').take(2).collect::<Vec<_>>().join("/");
     let allowed = [name.as_str(), project.as_str()]
         .iter()
-        .any(|res| grants_invoke(w, res, member));
+        .any(|res| grants_invoke(&policy::in_force_at(w, res, now_ms), member));
     Some(Target {
         service: name.rsplit('/').next().unwrap_or_default().to_string(),
         allowed,
     })
 }
 
-/// Whether the policy on `resource` lets `member` invoke (public grants count for anyone).
-fn grants_invoke(w: &World, resource: &str, member: Option<&str>) -> bool {
-    let Some(p) = w.policies.get(resource) else {
-        return false;
-    };
-    let bindings = p.policy["bindings"].as_array().into_iter().flatten();
+/// Whether `policy` lets `member` invoke (public grants count for anyone).
+fn grants_invoke(policy: &Value, member: Option<&str>) -> bool {
+    let bindings = policy["bindings"].as_array().into_iter().flatten();
     bindings
         .filter(|b| {
             b["role"]

@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::server::{lock, Shared};
-use super::world::World;
+use super::world::{now_ms, World};
 use super::LoggedRequest;
 use openapi::{KeyLocation, Match, Spec, Translation};
 
@@ -279,7 +279,7 @@ impl Call<'_> {
         path: &str,
         query: &[(String, String)],
     ) -> Reply {
-        let target = backend::resolve(&lock(&self.shared.world), host, member);
+        let target = backend::resolve(&lock(&self.shared.world), host, member, now_ms());
         let Some(t) = target else {
             // A gateway whose backend does not exist gets Envoy's upstream failure; a request
             // to an unknown host gets the front end's 404.

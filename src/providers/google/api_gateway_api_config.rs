@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::api_gateway_api::{
     call_lro, display_and_labels_patch, field, labels_from, labels_of, last_segment, list_all,
 };
-use super::client::{encode_query, GoogleError};
+use super::client::{encode_query, Api, GoogleError};
 use super::{api_err, required, str_attr, Google};
 use crate::providers::{ProviderError, Result};
 
@@ -161,6 +161,19 @@ pub async fn refresh(
         out.push(found.map(|c| finish(p.clone(), &project, c)));
     }
     Ok(out)
+}
+
+/// The object with its OpenAPI documents, read with the full view (lists and the basic view
+/// leave them out): an import has no prior documents to keep.
+pub async fn with_documents(g: &Google, found: Map<String, Json>) -> Result<Map<String, Json>> {
+    let project = g.project_of(TY, &found)?;
+    let name = required(&found, TY, "name")?;
+    let cfg = g
+        .client()
+        .get(Api::ApiGateway, &format!("v1/{name}?view=FULL"))
+        .await
+        .map_err(|e| api_err(TY, &format!("read {name}"), e))?;
+    Ok(finish(found, &project, &cfg))
 }
 
 pub async fn create(g: &Google, planned: &Map<String, Json>) -> Result<Map<String, Json>> {

@@ -14,6 +14,9 @@ use crate::providers::{ProviderError, Result};
 
 const TY: &str = "google_apikeys_key";
 
+/// The plan's word for a creation that restores a soft-deleted key of the same ID.
+pub const UNDELETE_NOTE: &str = "undeleted and updated";
+
 /// The one client-restriction kind a key may have: (attribute block, API field, list attribute,
 /// API list field); Android's list holds objects and is handled apart.
 const LIST_KINDS: &[(&str, &str, &str, &str)] = &[
@@ -313,6 +316,68 @@ async fn list_keys(
     }
 }
 
+/// The IDs of a project's keys deleted less than 30 days ago (and not live again), from one
+/// paged `keys.list?showDeleted=true`.
+async fn deleted_key_ids(
+    g: &Google,
+    project: &str,
+) -> std::result::Result<std::collections::BTreeSet<String>, GoogleError> {
+    let (mut deleted, mut live) = (std::collections::BTreeSet::new(), Vec::new());
+    let mut token = String::new();
+    loop {
+        let mut p = format!("v2/{}/keys?pageSize=300&showDeleted=true", parent(project));
+        if !token.is_empty() {
+            p.push_str(&format!("&pageToken={}", encode_query(&token)));
+        }
+        let page = g.client().get(Api::ApiKeys, &p).await?;
+        for item in page
+            .get("keys")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let id = last_segment(item.get("name").and_then(Json::as_str).unwrap_or("")).to_owned();
+            if item.get("deleteTime").is_some() {
+                deleted.insert(id);
+            } else {
+                live.push(id);
+            }
+        }
+        match page.get("nextPageToken").and_then(Json::as_str) {
+            Some(t) if !t.is_empty() => token = t.to_owned(),
+            _ => break,
+        }
+    }
+    for id in live {
+        deleted.remove(&id);
+    }
+    Ok(deleted)
+}
+
+/// For keys planned for creation: "undeleted and updated" where the key ID belongs to a key
+/// deleted less than 30 days ago, which `create` restores instead of creating (one list per
+/// project). A project whose list fails (API Keys not enabled yet) gets no notes.
+pub async fn creation_notes(
+    g: &Google,
+    planned: &[Map<String, Json>],
+) -> Result<Vec<Option<String>>> {
+    let mut deleted: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    let mut out = Vec::with_capacity(planned.len());
+    for p in planned {
+        let (Ok(project), Some(key_id)) = (g.project_of(TY, p), str_attr(p, "name")) else {
+            out.push(None);
+            continue;
+        };
+        if !deleted.contains_key(&project) {
+            let ids = deleted_key_ids(g, &project).await.unwrap_or_default();
+            deleted.insert(project.clone(), ids);
+        }
+        let restorable = deleted.get(&project).is_some_and(|d| d.contains(&key_id));
+        out.push(restorable.then(|| UNDELETE_NOTE.to_owned()));
+    }
+    Ok(out)
+}
+
 /// One list per project; `getKeyString` only where the state has no key string yet.
 pub async fn refresh(
     g: &Google,
@@ -379,6 +444,22 @@ pub async fn create(g: &Google, planned: &Map<String, Json>) -> Result<Map<Strin
         }
         Err(e) if e.code == 409 => undelete_and_update(g, planned, &project, &key_id, e).await,
         Err(e) => Err(api_err(TY, &format!("create {key_id} in {project}"), e)),
+    }
+}
+
+/// The creation the plan announced as an undelete: reads the key and, while it is still
+/// soft-deleted, undeletes and patches it without trying a create first; otherwise (someone
+/// purged or restored it since the plan) a plain create, which handles either case.
+pub async fn restore(g: &Google, planned: &Map<String, Json>) -> Result<Map<String, Json>> {
+    let project = g.project_of(TY, planned)?;
+    let key_id = required(planned, TY, "name")?;
+    let path = format!("v2/{}", key_path(&project, &key_id));
+    match g.client().get(Api::ApiKeys, &path).await {
+        Ok(k) if k.get("deleteTime").is_some() => {
+            let why = GoogleError::local(409, "ALREADY_EXISTS", "the key ID is soft-deleted");
+            undelete_and_update(g, planned, &project, &key_id, why).await
+        }
+        _ => create(g, planned).await,
     }
 }
 

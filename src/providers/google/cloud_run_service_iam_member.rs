@@ -3,19 +3,18 @@
 //! :setIamPolicy`, reference §1.6) with the read `etag`, repeated with a fresh read on
 //! `409 ABORTED`; refresh reads each service's policy once for all its members.
 
-use crate::providers::google::iam_policy::{edit, etag, has_member};
+use crate::providers::google::iam_policy::{
+    change_member, edit, etag, has_member, MemberChange, PolicyHome,
+};
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value as Json};
 
-use super::client::{Api, GoogleError};
-use super::{api_err, required, retry, str_attr, Google};
+use super::client::Api;
+use super::{api_err, required, str_attr, Google};
 use crate::providers::{ProviderError, Result};
 
 const TY: &str = "google_cloud_run_v2_service_iam_member";
-
-/// How many times a policy write is retried after a concurrent change (each retry re-reads).
-const MAX_POLICY_ATTEMPTS: u32 = 12;
 
 /// The grant a resource stands for.
 struct Grant {
@@ -84,14 +83,13 @@ impl Grant {
     }
 }
 
-/// Cloud Run's getIamPolicy is a GET with the version in the query (reference §1.6 table).
-async fn get_policy(g: &Google, resource: &str) -> std::result::Result<Json, GoogleError> {
-    g.client()
-        .get(
-            Api::Run,
-            &format!("v2/{resource}:getIamPolicy?options.requestedPolicyVersion=3"),
-        )
-        .await
+/// A service's policy: Cloud Run v2, read options in the query of a GET.
+fn home(resource: &str) -> PolicyHome {
+    PolicyHome {
+        api: Api::Run,
+        path: format!("v2/{resource}"),
+        read_by_post: false,
+    }
 }
 
 async fn modify(g: &Google, grant: &Grant, add: bool) -> Result<String> {
@@ -102,37 +100,14 @@ async fn modify(g: &Google, grant: &Grant, add: bool) -> Result<String> {
         grant.member,
         grant.resource
     );
-    // One lock per service policy, so keyway's own grants on one service never race.
-    let lock = g.policy_lock(&grant.resource);
-    let _held = lock.lock().await;
-    let mut attempt = 0u32;
-    loop {
-        let mut policy = match get_policy(g, &grant.resource).await {
-            Ok(p) => p,
-            // Revoking from a deleted service: nothing is left to revoke.
-            Err(e) if !add && e.code == 404 => return Ok(String::new()),
-            Err(e) => return Err(api_err(TY, &action, e)),
-        };
-        if !grant.apply(&mut policy, add) {
-            return Ok(etag(&policy));
-        }
-        let set = g
-            .client()
-            .post(
-                Api::Run,
-                &format!("v2/{}:setIamPolicy", grant.resource),
-                &json!({"policy": policy}),
-            )
-            .await;
-        match set {
-            Ok(p) => return Ok(etag(&p)),
-            Err(e) if retry::is_concurrent_policy_change(&e) && attempt < MAX_POLICY_ATTEMPTS => {
-                tokio::time::sleep(g.client().backoff.delay(attempt, None)).await;
-                attempt += 1;
-            }
-            Err(e) => return Err(api_err(TY, &action, e)),
-        }
-    }
+    let change = MemberChange {
+        ty: TY,
+        action,
+        add,
+        apply: &|policy, add| grant.apply(policy, add),
+        present: &|policy| grant.is_in(policy),
+    };
+    change_member(g, &home(&grant.resource), &change).await
 }
 
 fn finish(mut obj: Map<String, Json>, grant: &Grant, etag: String) -> Map<String, Json> {
@@ -154,7 +129,7 @@ pub async fn refresh(
     for p in priors {
         let grant = Grant::of(g, p)?;
         if !policies.contains_key(&grant.resource) {
-            let policy = match get_policy(g, &grant.resource).await {
+            let policy = match home(&grant.resource).read(g).await {
                 Ok(pol) => Some(pol),
                 Err(e) if e.code == 404 => None,
                 Err(e) => {

@@ -1,8 +1,16 @@
 //! Editing IAM policies (`google.iam.v1.Policy`, shared by Resource Manager, Cloud Run and the
 //! other APIs of the stack): adding or removing one member of one binding, as the
-//! `*_iam_member` resources do in their read-modify-write loops.
+//! `*_iam_member` resources do, through one read-modify-write loop that also waits until the
+//! change is visible to readers.
 
 use serde_json::{json, Value as Json};
+
+use super::client::{Api, GoogleError};
+use super::{api_err, retry, Google};
+use crate::providers::Result;
+
+/// How many times a policy write is retried after a concurrent change (each retry re-reads).
+const MAX_POLICY_ATTEMPTS: u32 = 12;
 
 /// The policy's bindings (empty when it has none).
 pub fn bindings(policy: &Json) -> Vec<Json> {
@@ -77,4 +85,107 @@ pub fn edit(
     // them (reference §1.6).
     policy["version"] = json!(if conditional { 3 } else { 1 });
     true
+}
+
+/// Where one IAM policy lives: the API serving it and the resource path its `:getIamPolicy` and
+/// `:setIamPolicy` verbs hang off.
+pub struct PolicyHome {
+    pub api: Api,
+    /// `v3/projects/{p}` or `v2/projects/{p}/locations/{l}/services/{s}`.
+    pub path: String,
+    /// Resource Manager takes the read options in a POST body; Cloud Run and the other
+    /// resource APIs take them in the query of a GET (reference §1.6 table).
+    pub read_by_post: bool,
+}
+
+impl PolicyHome {
+    /// The policy, at version 3 so conditional bindings are never downgraded.
+    pub async fn read(&self, g: &Google) -> std::result::Result<Json, GoogleError> {
+        if self.read_by_post {
+            let body = json!({"options": {"requestedPolicyVersion": 3}});
+            g.client()
+                .post(self.api, &format!("{}:getIamPolicy", self.path), &body)
+                .await
+        } else {
+            let path = format!(
+                "{}:getIamPolicy?options.requestedPolicyVersion=3",
+                self.path
+            );
+            g.client().get(self.api, &path).await
+        }
+    }
+
+    async fn write(&self, g: &Google, policy: Json) -> std::result::Result<Json, GoogleError> {
+        let body = json!({ "policy": policy });
+        let path = format!("{}:setIamPolicy", self.path);
+        g.client().post(self.api, &path, &body).await
+    }
+}
+
+/// One member added to or removed from one policy.
+pub struct MemberChange<'a> {
+    /// The resource type asking, for error messages.
+    pub ty: &'a str,
+    /// "grant roles/x user:y on z", for error messages.
+    pub action: String,
+    pub add: bool,
+    /// Edits the policy as asked; false when it already says so.
+    pub apply: &'a (dyn Fn(&mut Json, bool) -> bool + Sync),
+    /// True when the policy holds the member.
+    pub present: &'a (dyn Fn(&Json) -> bool + Sync),
+}
+
+/// Read-modify-write until the policy says what the change asks, retrying concurrent changes
+/// (`409 ABORTED`) with a fresh read each time, then waits until a read shows the change, so a
+/// dependent resource (or a request through the gateway) never runs ahead of the grant. Returns
+/// the resulting policy's etag. A policy that is gone (`404`) has nothing left to revoke.
+pub async fn change_member(
+    g: &Google,
+    home: &PolicyHome,
+    change: &MemberChange<'_>,
+) -> Result<String> {
+    // One lock per policy, so keyway's own grants on one policy never race each other; other
+    // writers still can, and the ABORTED retry covers those.
+    let lock = g.policy_lock(&home.path);
+    let _held = lock.lock().await;
+    let fail = |e| api_err(change.ty, &change.action, e);
+    let mut attempt = 0u32;
+    let written = loop {
+        let mut policy = match home.read(g).await {
+            Ok(p) => p,
+            Err(e) if !change.add && e.code == 404 => return Ok(String::new()),
+            Err(e) => return Err(fail(e)),
+        };
+        if !(change.apply)(&mut policy, change.add) {
+            return Ok(etag(&policy));
+        }
+        match home.write(g, policy).await {
+            Ok(p) => break p,
+            Err(e) if retry::is_concurrent_policy_change(&e) && attempt < MAX_POLICY_ATTEMPTS => {
+                tokio::time::sleep(g.client().backoff.delay(attempt, None)).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(fail(e)),
+        }
+    };
+    wait_visible(g, home, change).await;
+    Ok(etag(&written))
+}
+
+/// IAM is eventually consistent: a read right after a write may still show the old policy, and
+/// the grant is not yet in force (reference §3.3 and §8). Polls the policy with the client's
+/// backoff until it shows the change. The write itself succeeded, so running out of patience
+/// is not an error: the apply goes on, exactly as it would without the wait.
+async fn wait_visible(g: &Google, home: &PolicyHome, change: &MemberChange<'_>) {
+    let backoff = g.client().backoff;
+    for attempt in 0..=backoff.max_retries {
+        match home.read(g).await {
+            Ok(p) if (change.present)(&p) == change.add => return,
+            Ok(_) => {}
+            // Reading failed (the resource is being deleted, a transient error the client
+            // already retried): nothing more can be learnt by waiting.
+            Err(_) => return,
+        }
+        tokio::time::sleep(backoff.delay(attempt, None)).await;
+    }
 }

@@ -15,6 +15,7 @@ pub mod cloud_run_service;
 pub mod cloud_run_service_iam_member;
 pub mod data_sources;
 pub mod iam_policy;
+pub mod import_id;
 pub mod operation;
 pub mod project_iam_member;
 pub mod project_service;
@@ -267,6 +268,14 @@ fn unsupported(ty: &str) -> ProviderError {
     ))
 }
 
+/// An import ID that names nothing: the reads are lists, so there is no Google error to quote.
+fn not_found(ty: &str, id: &str) -> ProviderError {
+    ProviderError::new(format!(
+        "Cannot import non-existent remote object: no {ty} \"{id}\" exists (Google lists no \
+         such object in that project and location)"
+    ))
+}
+
 fn to_values(v: Vec<Option<Map<String, Json>>>) -> Vec<Option<Value>> {
     v.into_iter()
         .map(|o| o.map(|m| Value::from_json(&Json::Object(m))))
@@ -357,6 +366,52 @@ impl Provider for Google {
             }
             _ => Err(unsupported(ty)),
         }
+    }
+
+    async fn import(&self, ty: &str, id: &str, config: &Value) -> Result<Value> {
+        let named = import_id::parse(ty, id)?;
+        let mut prior = match config.to_json() {
+            Json::Object(m) => m,
+            _ => Map::new(),
+        };
+        prior.extend(named);
+        let found = self
+            .refresh(ty, &[to_value(prior.clone())])
+            .await?
+            .into_iter()
+            .next()
+            .flatten()
+            .ok_or_else(|| not_found(ty, id))?;
+        let found = object(ty, &found)?;
+        // Lists leave API config documents out; the full view has them.
+        let out = match ty {
+            "google_api_gateway_api_config" => {
+                api_gateway_api_config::with_documents(self, found).await?
+            }
+            _ => found,
+        };
+        Ok(to_value(out))
+    }
+
+    async fn creation_notes(&self, ty: &str, planned: &[Value]) -> Result<Vec<Option<String>>> {
+        match ty {
+            "google_apikeys_key" => {
+                let objs = planned
+                    .iter()
+                    .map(|p| object(ty, p))
+                    .collect::<Result<Vec<_>>>()?;
+                apikeys_key::creation_notes(self, &objs).await
+            }
+            _ => Ok(vec![None; planned.len()]),
+        }
+    }
+
+    async fn create_as_noted(&self, ty: &str, planned: &Value, note: &str) -> Result<Value> {
+        if ty == "google_apikeys_key" && note == apikeys_key::UNDELETE_NOTE {
+            let p = object(ty, planned)?;
+            return Ok(to_value(apikeys_key::restore(self, &p).await?));
+        }
+        self.create(ty, planned).await
     }
 
     async fn read_data(&self, ty: &str, config: &Value) -> Result<Value> {

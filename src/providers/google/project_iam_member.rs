@@ -2,19 +2,18 @@
 //! project's IAM policy, applied as a read-modify-write with the read `etag` and repeated on
 //! `409 ABORTED`; refresh reads each project's policy once for all its members.
 
-use crate::providers::google::iam_policy::{edit, etag, has_member};
+use crate::providers::google::iam_policy::{
+    change_member, edit, etag, has_member, MemberChange, PolicyHome,
+};
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value as Json};
 
-use super::client::{Api, GoogleError};
-use super::{api_err, required, retry, str_attr, Google};
+use super::client::Api;
+use super::{api_err, required, str_attr, Google};
 use crate::providers::Result;
 
 const TY: &str = "google_project_iam_member";
-
-/// How many times a policy write is retried after a concurrent change (each retry re-reads).
-const MAX_POLICY_ATTEMPTS: u32 = 12;
 
 /// A binding condition (`Expr`), compared field by field; absent description = empty.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,18 +106,15 @@ impl Grant {
     }
 }
 
-async fn get_policy(g: &Google, project: &str) -> std::result::Result<Json, GoogleError> {
-    g.client()
-        .post(
-            Api::ResourceManager,
-            &format!("v3/projects/{project}:getIamPolicy"),
-            &json!({"options": {"requestedPolicyVersion": 3}}),
-        )
-        .await
+/// A project's policy: Resource Manager v3, read options in a POST body.
+fn home(project: &str) -> PolicyHome {
+    PolicyHome {
+        api: Api::ResourceManager,
+        path: format!("v3/projects/{project}"),
+        read_by_post: true,
+    }
 }
 
-/// Read-modify-write until the policy says what `add` asks, retrying concurrent changes with a
-/// fresh read each time. Returns the resulting policy's etag.
 async fn modify(g: &Google, grant: &Grant, add: bool) -> Result<String> {
     let action = format!(
         "{} {} {} in {}",
@@ -127,33 +123,14 @@ async fn modify(g: &Google, grant: &Grant, add: bool) -> Result<String> {
         grant.member,
         grant.project
     );
-    let lock = g.policy_lock(&grant.project);
-    let _held = lock.lock().await;
-    let mut attempt = 0u32;
-    loop {
-        let mut policy = get_policy(g, &grant.project)
-            .await
-            .map_err(|e| api_err(TY, &action, e))?;
-        if !grant.apply(&mut policy, add) {
-            return Ok(etag(&policy));
-        }
-        let set = g
-            .client()
-            .post(
-                Api::ResourceManager,
-                &format!("v3/projects/{}:setIamPolicy", grant.project),
-                &json!({"policy": policy}),
-            )
-            .await;
-        match set {
-            Ok(p) => return Ok(etag(&p)),
-            Err(e) if retry::is_concurrent_policy_change(&e) && attempt < MAX_POLICY_ATTEMPTS => {
-                tokio::time::sleep(g.client().backoff.delay(attempt, None)).await;
-                attempt += 1;
-            }
-            Err(e) => return Err(api_err(TY, &action, e)),
-        }
-    }
+    let change = MemberChange {
+        ty: TY,
+        action,
+        add,
+        apply: &|policy, add| grant.apply(policy, add),
+        present: &|policy| grant.is_in(policy),
+    };
+    change_member(g, &home(&grant.project), &change).await
 }
 
 fn finish(mut obj: Map<String, Json>, grant: &Grant, etag: String) -> Map<String, Json> {
@@ -176,7 +153,8 @@ pub async fn refresh(
         grants.iter().map(|gr| gr.project.as_str()).collect();
     // One policy read per project, all projects concurrently.
     let fetched = futures_util::future::try_join_all(projects.iter().map(|project| async move {
-        get_policy(g, project)
+        home(project)
+            .read(g)
             .await
             .map_err(|e| api_err(TY, &format!("read the IAM policy of {project}"), e))
     }))

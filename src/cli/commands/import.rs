@@ -1,0 +1,164 @@
+//! `keyway import ADDRESS ID`: reads an existing object through its provider and records it
+//! in state at a resource instance the configuration declares, as Terraform's command does.
+
+use std::process::ExitCode;
+
+use miette::Report;
+
+use crate::cli::args::{ImportArgs, PlanFlags};
+use crate::cli::commands::plan::{make_plan, open};
+use crate::cli::render::style::Style;
+use crate::cli::workspace::Failure;
+use crate::config::Mode as ResourceMode;
+use crate::lang::Value;
+use crate::plan::values::{from_state, sensitive_paths};
+use crate::plan::{Action, InstanceKey, Mode, Options, ResourceChange};
+use crate::state::ResourceInstance;
+
+/// Runs `keyway import`.
+pub async fn import(args: ImportArgs, st: Style) -> Result<ExitCode, Failure> {
+    let (mut ws, _lock, mut state) = open("import", args.lock_timeout.as_deref()).await?;
+    let flags = PlanFlags {
+        vars: args.vars.clone(),
+        var_files: args.var_files.clone(),
+        ..PlanFlags::default()
+    };
+    let (vars, _) = ws.vars(&flags)?;
+    let (block, _) = InstanceKey::split(&args.addr);
+    let declared = ws
+        .config
+        .resources
+        .get(block)
+        .is_some_and(|r| r.mode == ResourceMode::Managed);
+    if !declared {
+        return Err(unknown_resource(&args.addr, block, &ws.config).into());
+    }
+    if state.resources.contains_key(&args.addr) {
+        return Err(Report::msg(format!(
+            "Resource already managed by keyway: `{}` is already in state. To import to this \
+             address you must first remove the existing object from the state (`keyway state \
+             rm {}`).",
+            args.addr, args.addr
+        ))
+        .into());
+    }
+    ws.configure_providers(&vars, &state).await?;
+    // The configured values of the instance (what a plan would create) fill what the ID leaves
+    // out; no refresh, since only this one object is read.
+    let opts = Options {
+        mode: Mode::Normal,
+        targets: vec![block.to_owned()],
+        excludes: Vec::new(),
+        replace: Vec::new(),
+    };
+    let plan = make_plan(&ws, vars, state.clone(), &opts, false).await?;
+    let change = instance_change(&plan.changes, &args.addr, block)?;
+    let provider = ws
+        .providers
+        .get(&change.provider)
+        .ok_or_else(|| Report::msg(format!("Provider `{}` is not configured", change.provider)))?;
+    let configured = change.after.clone().unwrap_or(Value::Null);
+    println!(
+        "{}: Importing from ID \"{}\"...",
+        st.bold(&args.addr),
+        args.id
+    );
+    let read = provider
+        .import(&change.ty, &args.id, &configured.clone().deep_unmark())
+        .await
+        .map_err(|e| Report::msg(format!("Import of `{}` failed: {e}", args.addr)))?;
+    let marked = mark(&change.ty, &configured, read);
+    let id = marked
+        .to_json()
+        .get("id")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    state.resources.insert(
+        args.addr.clone(),
+        ResourceInstance {
+            resource_type: change.ty.clone(),
+            provider: change.provider.clone(),
+            attributes: marked.to_json(),
+            sensitive_paths: sensitive_paths(&marked),
+            dependencies: change.dependencies.clone(),
+            create_before_destroy: false,
+            tainted: false,
+        },
+    );
+    ws.store.write(&mut state).map_err(Report::new)?;
+    println!(
+        "{}: Import prepared!\n  Prepared {} for import\n{}: Refreshing state...{}",
+        st.bold(&args.addr),
+        change.ty,
+        st.bold(&args.addr),
+        id.map(|i| format!(" [id={i}]")).unwrap_or_default()
+    );
+    println!(
+        "\n{}\n\nThe resources that were imported are shown above. These resources are now in\n\
+         your keyway state and will henceforth be managed by keyway.",
+        st.bold(&st.green("Import successful!"))
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The planned creation of the instance being imported, or an error naming the instances the
+/// configuration does declare.
+fn instance_change<'a>(
+    changes: &'a [ResourceChange],
+    addr: &str,
+    block: &str,
+) -> Result<&'a ResourceChange, Failure> {
+    if let Some(c) = changes
+        .iter()
+        .find(|c| c.addr == addr && c.action == Action::Create)
+    {
+        return Ok(c);
+    }
+    let known: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.resource == block)
+        .map(|c| c.addr.as_str())
+        .collect();
+    let help = match crate::lang::eval::suggest(addr, known.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if known.is_empty() => {
+            "the resource has no instances (count = 0 or empty for_each)".into()
+        }
+        None => format!("its instances are: {}", known.join(", ")),
+    };
+    Err(Report::msg(format!(
+        "Configuration for import target does not exist: `{block}` declares no instance `{addr}`; {help}"
+    ))
+    .into())
+}
+
+fn unknown_resource(addr: &str, block: &str, config: &crate::config::Config) -> Report {
+    let managed = config
+        .resources
+        .iter()
+        .filter(|(_, r)| r.mode == ResourceMode::Managed)
+        .map(|(a, _)| a.as_str());
+    let help = crate::lang::eval::suggest(block, managed)
+        .map(|s| format!(" Did you mean `{s}`?"))
+        .unwrap_or_default();
+    Report::msg(format!(
+        "Configuration for import target does not exist: the configuration declares no resource \
+         `{block}` (import address `{addr}`).{help} Add a `resource` block for it first; keyway \
+         imports only into resources the configuration declares."
+    ))
+}
+
+/// Sensitive marks for the read object: the schema's, and wherever the configuration's value
+/// was sensitive.
+fn mark(ty: &str, configured: &Value, read: Value) -> Value {
+    let inst = ResourceInstance {
+        attributes: read.deep_unmark().to_json(),
+        sensitive_paths: sensitive_paths(configured),
+        ..Default::default()
+    };
+    let v = from_state(&inst);
+    match crate::schema::lookup(ty) {
+        Some(schema) => crate::plan::diff::mark(schema, v),
+        None => v,
+    }
+}
