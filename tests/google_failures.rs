@@ -102,8 +102,10 @@ async fn the_stack_converges_through_rate_limits_outages_and_propagation_delays(
         seed: 7,
         rate_429: 0.08,
         rate_503: 0.08,
-        enable_propagation: Duration::from_millis(300),
-        service_account_propagation: Duration::from_millis(300),
+        // Long enough that the first use of a new service or account falls inside the window
+        // even on a busy machine.
+        enable_propagation: Duration::from_millis(1500),
+        service_account_propagation: Duration::from_millis(3000),
         iam_propagation: Duration::from_millis(300),
         ..FaultConfig::default()
     };

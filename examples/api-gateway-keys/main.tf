@@ -130,6 +130,52 @@ resource "google_apikeys_key" "key" {
   depends_on = [google_project_service.managed]
 }
 
+# Step 8: the tutorial's own tests, run by keyway after every apply (and on plan once the
+# gateway exists): GET and POST with the key reach the backend, which echoes the request; a
+# request without a key is refused. A failed check is a warning naming what went wrong (a
+# missing run.invoker grant shows as the backend's 403), never a failed apply.
+locals {
+  hello_url = "https://${google_api_gateway_gateway.gateway.default_hostname}/hello"
+}
+
+check "get_with_key" {
+  data "http" "get" {
+    url = "${local.hello_url}?key=${google_apikeys_key.key.key_string}"
+  }
+
+  assert {
+    condition = (data.http.get.status_code == 200
+    && try(jsondecode(data.http.get.response_body).method == "GET", false))
+    error_message = "GET /hello with the key answered ${data.http.get.status_code}; expected 200 and the echoed request."
+  }
+}
+
+check "post_with_key" {
+  data "http" "post" {
+    url             = "${local.hello_url}?key=${google_apikeys_key.key.key_string}"
+    method          = "POST"
+    request_headers = { Content-Type = "application/json" }
+    request_body    = jsonencode({ greeting = "hello" })
+  }
+
+  assert {
+    condition = (data.http.post.status_code == 200
+    && try(jsondecode(data.http.post.response_body).body.greeting == "hello", false))
+    error_message = "POST /hello with the key answered ${data.http.post.status_code}; expected 200 and the echoed body."
+  }
+}
+
+check "refused_without_key" {
+  data "http" "anonymous" {
+    url = local.hello_url
+  }
+
+  assert {
+    condition     = data.http.anonymous.status_code == 401
+    error_message = "GET /hello without a key answered ${data.http.anonymous.status_code}, not 401."
+  }
+}
+
 output "gateway_url" {
   value = "https://${google_api_gateway_gateway.gateway.default_hostname}"
 }

@@ -309,11 +309,38 @@ async fn handle(
             method: name.to_string(),
             http_method: method.as_str().to_string(),
             path,
-            query: uri.query().unwrap_or_default().to_string(),
+            // `lookupKey?keyString=...` carries the key in the query.
+            query: super::dataplane::redact_query(
+                uri.query().unwrap_or_default(),
+                &["keyString".to_string()],
+            ),
             status,
             request_body,
-            response_body: response_body.clone(),
+            response_body: redacted(&response_body),
         },
     );
     json_response(status, &response_body)
 }
+
+/// The log never holds an API key string: `keyString` fields (keys, `getKeyString`, finished
+/// operations) are replaced wherever they sit.
+fn redacted(body: &Value) -> Value {
+    match body {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let v = if k == "keyString" && v.is_string() {
+                        Value::String(REDACTED.into())
+                    } else {
+                        redacted(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redacted).collect()),
+        other => other.clone(),
+    }
+}
+
+const REDACTED: &str = "REDACTED";

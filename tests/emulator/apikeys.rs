@@ -342,3 +342,27 @@ async fn list_paginates() {
         "INVALID_ARGUMENT",
     );
 }
+
+#[tokio::test]
+async fn the_request_log_never_holds_a_key_string() {
+    let env = env().await;
+    let op = env
+        .ok("POST", &format!("{KEYS}?keyId=logged"), Some(json!({})))
+        .await;
+    let ks = op["response"]["keyString"]
+        .as_str()
+        .expect("keyString")
+        .to_string();
+    env.ok("GET", &format!("{KEYS}/logged/keyString"), None)
+        .await;
+    env.ok("GET", &format!("/v2/keys:lookupKey?keyString={ks}"), None)
+        .await;
+    let log = env
+        .ok("GET", "/__emulator/requests", None)
+        .await
+        .to_string();
+    assert!(log.contains("apikeys.keys.lookupKey"), "{log}");
+    assert!(!log.contains(&ks), "a key string reached the request log");
+    let in_memory = format!("{:?}", env.emu.request_log());
+    assert!(!in_memory.contains(&ks));
+}

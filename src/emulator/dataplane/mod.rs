@@ -320,7 +320,7 @@ impl Call<'_> {
 }
 
 /// `a=1&key=SECRET` → `a=1&key=REDACTED` for every name in `names`.
-fn redact_query(raw: &str, names: &[String]) -> String {
+pub(super) fn redact_query(raw: &str, names: &[String]) -> String {
     raw.split('&')
         .map(|pair| match pair.split_once('=') {
             Some((k, _)) if names.iter().any(|n| n == k) => format!("{k}=REDACTED"),
