@@ -61,12 +61,14 @@ async fn whole_stack_apply_swap_config_destroy() {
     let plan = run(&["plan", "-detailed-exitcode"]).code(0);
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
     assert!(!plan.stdout.contains(&key));
-    let refresh: Vec<String> = emu
+    let (traffic, refresh): (Vec<String>, Vec<String>) = emu
         .request_log()
         .into_iter()
         .skip(before)
         .map(|r| r.method)
-        .collect();
+        .partition(|m| m == "gateway.requests");
+    // The example's three checks call the gateway once each.
+    assert_eq!(traffic.len(), 3, "{traffic:?}");
     // One list per collection and one policy read per IAM-bearing resource.
     assert!(
         refresh.len() <= 10,
