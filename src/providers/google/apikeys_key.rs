@@ -282,32 +282,25 @@ async fn key_string(g: &Google, project: &str, key_id: &str) -> Result<String> {
         })
 }
 
-/// Every live key of a project, keyed by key ID (names carry the project number, so the ID is
-/// the stable part).
-async fn list_keys(
+/// Every key of a project, one paged `keys.list` (with the soft-deleted ones if asked).
+async fn list_all(
     g: &Google,
     project: &str,
-) -> std::result::Result<BTreeMap<String, Json>, GoogleError> {
-    let mut out = BTreeMap::new();
+    show_deleted: bool,
+) -> std::result::Result<Vec<Json>, GoogleError> {
+    let mut out = Vec::new();
     let mut token = String::new();
     loop {
         let mut p = format!("v2/{}/keys?pageSize=300", parent(project));
+        if show_deleted {
+            p.push_str("&showDeleted=true");
+        }
         if !token.is_empty() {
             p.push_str(&format!("&pageToken={}", encode_query(&token)));
         }
         let page = g.client().get(Api::ApiKeys, &p).await?;
-        for item in page
-            .get("keys")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if item.get("deleteTime").is_some() {
-                continue;
-            }
-            if let Some(name) = item.get("name").and_then(Json::as_str) {
-                out.insert(last_segment(name).to_owned(), item.clone());
-            }
+        if let Some(keys) = page.get("keys").and_then(Json::as_array) {
+            out.extend(keys.iter().cloned());
         }
         match page.get("nextPageToken").and_then(Json::as_str) {
             Some(t) if !t.is_empty() => token = t.to_owned(),
@@ -316,42 +309,41 @@ async fn list_keys(
     }
 }
 
+fn key_id(item: &Json) -> String {
+    last_segment(item.get("name").and_then(Json::as_str).unwrap_or("")).to_owned()
+}
+
+/// Every live key of a project, keyed by key ID (names carry the project number, so the ID is
+/// the stable part).
+async fn list_keys(
+    g: &Google,
+    project: &str,
+) -> std::result::Result<BTreeMap<String, Json>, GoogleError> {
+    Ok(list_all(g, project, false)
+        .await?
+        .into_iter()
+        .filter(|item| item.get("deleteTime").is_none())
+        .map(|item| (key_id(&item), item))
+        .filter(|(id, _)| !id.is_empty())
+        .collect())
+}
+
 /// The IDs of a project's keys deleted less than 30 days ago (and not live again), from one
 /// paged `keys.list?showDeleted=true`.
 async fn deleted_key_ids(
     g: &Google,
     project: &str,
 ) -> std::result::Result<std::collections::BTreeSet<String>, GoogleError> {
-    let (mut deleted, mut live) = (std::collections::BTreeSet::new(), Vec::new());
-    let mut token = String::new();
-    loop {
-        let mut p = format!("v2/{}/keys?pageSize=300&showDeleted=true", parent(project));
-        if !token.is_empty() {
-            p.push_str(&format!("&pageToken={}", encode_query(&token)));
-        }
-        let page = g.client().get(Api::ApiKeys, &p).await?;
-        for item in page
-            .get("keys")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let id = last_segment(item.get("name").and_then(Json::as_str).unwrap_or("")).to_owned();
-            if item.get("deleteTime").is_some() {
-                deleted.insert(id);
-            } else {
-                live.push(id);
-            }
-        }
-        match page.get("nextPageToken").and_then(Json::as_str) {
-            Some(t) if !t.is_empty() => token = t.to_owned(),
-            _ => break,
-        }
-    }
-    for id in live {
-        deleted.remove(&id);
-    }
-    Ok(deleted)
+    let (deleted, live): (Vec<Json>, Vec<Json>) = list_all(g, project, true)
+        .await?
+        .into_iter()
+        .partition(|item| item.get("deleteTime").is_some());
+    let live: std::collections::BTreeSet<String> = live.iter().map(key_id).collect();
+    Ok(deleted
+        .iter()
+        .map(key_id)
+        .filter(|id| !live.contains(id))
+        .collect())
 }
 
 /// For keys planned for creation: "undeleted and updated" where the key ID belongs to a key
