@@ -207,3 +207,34 @@ fn import_blocks_are_refused_by_validate_not_ignored() {
         out.stderr
     );
 }
+
+#[test]
+fn an_invoker_grant_named_by_full_service_name_imports_without_a_replacement() {
+    let w = Work::copy_of(&root().join("examples/api-gateway-keys"));
+    let main = std::fs::read_to_string(w.path().join("main.tf")).expect("main.tf");
+    // Terraform folders often give the service's full resource name (`.id`) here.
+    let edited = main.replacen(
+        "  name     = google_cloud_run_v2_service.backend.name\n",
+        "  name     = google_cloud_run_v2_service.backend.id\n",
+        1,
+    );
+    assert_ne!(edited, main, "the example changed shape");
+    w.write("main.tf", &edited);
+    let run = |args: &[&str]| {
+        let mut all = vec!["--emulator"];
+        all.extend_from_slice(args);
+        w.run(&all)
+    };
+    run(&["apply", "-auto-approve"]).ok();
+    let addr = "google_cloud_run_v2_service_iam_member.gateway_invoker";
+    run(&["state", "rm", addr]).ok();
+    run(&[
+        "import",
+        addr,
+        "us-central1/hello-backend roles/run.invoker \
+         serviceAccount:api-gateway@keyway-demo.iam.gserviceaccount.com",
+    ])
+    .ok();
+    let plan = run(&["plan", "-detailed-exitcode"]).code(0);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+}

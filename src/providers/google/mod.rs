@@ -374,7 +374,17 @@ impl Provider for Google {
             Json::Object(m) => m,
             _ => Map::new(),
         };
-        prior.extend(named);
+        for (k, v) in named {
+            // A configured spelling of the same object (`name` as the service's full resource
+            // name where the ID gave its short one) is kept, so the next plan shows no change.
+            let same = match (prior.get(&k), &v) {
+                (Some(Json::String(c)), Json::String(n)) => c == n || c.ends_with(&format!("/{n}")),
+                _ => false,
+            };
+            if !same {
+                prior.insert(k, v);
+            }
+        }
         let found = self
             .refresh(ty, &[to_value(prior.clone())])
             .await?
