@@ -415,7 +415,7 @@ async fn custom_endpoints_with_an_explicit_token_reach_the_named_hosts() {
 #[tokio::test]
 async fn injected_rate_limits_and_outages_are_retried_to_convergence() {
     let faults = FaultConfig {
-        seed: 7,
+        seed: 4,
         rate_429: 0.3,
         rate_503: 0.2,
         ..FaultConfig::default()
@@ -681,5 +681,32 @@ async fn grants_and_revocations_return_only_once_readers_see_them() {
     assert!(
         !holds(&read().await),
         "delete returned before the revocation was visible"
+    );
+}
+
+#[tokio::test]
+async fn waiting_out_propagation_leaves_the_rate_limit_retries_intact() {
+    // A new service answers SERVICE_DISABLED for 4 s while a third of all requests get 429: the
+    // call waits out the enablement over many attempts and must still retry the 429s that come
+    // after them.
+    let faults = FaultConfig {
+        seed: 1,
+        rate_429: 0.3,
+        enable_propagation: Duration::from_millis(4000),
+        ..FaultConfig::default()
+    };
+    let emu = emulator(faults, Duration::ZERO).await;
+    let g = provider(&emu);
+    enable(&g, "iam.googleapis.com").await;
+    for id in ["first-account", "second-account"] {
+        g.create("google_service_account", &v(json!({ "account_id": id })))
+            .await
+            .expect("created despite propagation and rate limits");
+    }
+    let log = emu.request_log();
+    assert!(log.iter().any(|r| r.status == 429), "no 429 was injected");
+    assert!(
+        log.iter().filter(|r| r.status == 403).count() > 8,
+        "the enablement was not waited out over more attempts than the transient budget"
     );
 }

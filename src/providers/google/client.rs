@@ -223,6 +223,15 @@ const ENABLE_PROPAGATION_WINDOW: Duration = Duration::from_secs(10 * 60);
 /// How long a service account keyway created may still be invisible to IAM policies.
 const ACCOUNT_PROPAGATION_WINDOW: Duration = Duration::from_secs(2 * 60);
 
+/// Which budget a retry spends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum RetryKind {
+    /// 429, 5xx, no answer: at most `Backoff::max_retries`.
+    Transient,
+    /// A service or account keyway just made, not yet visible: until its window closes.
+    Propagation,
+}
+
 /// The provider's HTTP client.
 pub struct Client {
     http: reqwest::Client,
@@ -306,29 +315,28 @@ impl Client {
             .is_some_and(|t| t.elapsed() < ACCOUNT_PROPAGATION_WINDOW)
     }
 
-    /// Why this error may be retried, if it may (`attempt` = retries so far).
-    fn retry_reason(&self, e: &GoogleError, attempt: u32) -> Option<&'static str> {
-        let transient_ok = attempt < self.backoff.max_retries;
-        if retry::is_rate_limited(e) && transient_ok {
-            return Some("rate limited");
-        }
-        if retry::is_server_unavailable(e) && transient_ok {
-            return Some("server unavailable");
-        }
-        if retry::is_transport_failure(e) && transient_ok {
-            return Some("no answer");
+    /// Whether this error may be retried, and on which budget (`transient` = transient
+    /// retries so far).
+    fn retry_kind(&self, e: &GoogleError, transient: u32) -> Option<RetryKind> {
+        let transient_ok = transient < self.backoff.max_retries;
+        if (retry::is_rate_limited(e)
+            || retry::is_server_unavailable(e)
+            || retry::is_transport_failure(e))
+            && transient_ok
+        {
+            return Some(RetryKind::Transient);
         }
         if let Some(service) = retry::service_disabled(e) {
             let recent = lock(&self.enabled)
                 .get(service)
                 .is_some_and(|t| t.elapsed() < ENABLE_PROPAGATION_WINDOW);
             if recent {
-                return Some("service enablement still propagating");
+                return Some(RetryKind::Propagation);
             }
         }
         if let Some(email) = retry::account_not_yet_visible(e) {
             if self.recently_created_account(email) {
-                return Some("new service account not yet visible");
+                return Some(RetryKind::Propagation);
             }
         }
         None
@@ -343,20 +351,23 @@ impl Client {
         path: &str,
         body: Option<&Json>,
     ) -> Result<Json, GoogleError> {
-        let mut attempt = 0u32;
+        // Separate budgets: waiting out a propagation (bounded by its window) must not use up
+        // the retries a rate limit or an outage in the same call may still need.
+        let (mut transient, mut waits) = (0u32, 0u32);
         loop {
             match self.send_once(api, method.clone(), path, body).await {
                 Ok(v) => return Ok(v),
-                Err(e) => match self.retry_reason(&e, attempt) {
-                    Some(_why) => {
-                        // Propagation waits are bounded by their windows, not by
-                        // `max_retries`, so cap the exponent to keep each wait short.
-                        let d = self.backoff.delay(attempt.min(5), e.retry_delay);
-                        tokio::time::sleep(d).await;
-                        attempt += 1;
-                    }
-                    None => return Err(e),
-                },
+                Err(e) => {
+                    let n = match self.retry_kind(&e, transient) {
+                        Some(RetryKind::Transient) => &mut transient,
+                        Some(RetryKind::Propagation) => &mut waits,
+                        None => return Err(e),
+                    };
+                    // Cap the exponent so propagation waits stay short.
+                    let d = self.backoff.delay((*n).min(5), e.retry_delay);
+                    *n += 1;
+                    tokio::time::sleep(d).await;
+                }
             }
         }
     }
