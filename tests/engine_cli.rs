@@ -165,6 +165,34 @@ fn target_brings_dependencies_and_exclude_drops_dependents() {
 }
 
 #[test]
+fn destroy_target_takes_dependents_and_exclude_keeps_dependencies() {
+    let w = Work::new(
+        r#"
+resource "terraform_data" "a" { input = "a" }
+resource "terraform_data" "b" { input = "${terraform_data.a.output}-b" }
+resource "terraform_data" "c" { input = "${terraform_data.b.output}-c" }
+"#,
+    );
+    w.run(&["apply", "-auto-approve"]).ok();
+    // Destroying b must take c (which depends on it) first, and may leave a.
+    let t = w
+        .run(&["destroy", "-target=terraform_data.b", "-auto-approve"])
+        .ok();
+    assert!(t.stdout.contains("2 destroyed"), "{}", t.stdout);
+    assert_eq!(w.run(&["state", "list"]).ok().stdout, "terraform_data.a\n");
+    w.run(&["apply", "-auto-approve"]).ok();
+    // Keeping b keeps a, which b needs; only c goes.
+    let e = w
+        .run(&["destroy", "-exclude=terraform_data.b", "-auto-approve"])
+        .ok();
+    assert!(e.stdout.contains("1 destroyed"), "{}", e.stdout);
+    assert_eq!(
+        w.run(&["state", "list"]).ok().stdout,
+        "terraform_data.a\nterraform_data.b\n"
+    );
+}
+
+#[test]
 fn replace_flag_and_detailed_exitcode() {
     let w = Work::new(CHAIN);
     w.run(&["apply", "-auto-approve"]).ok();

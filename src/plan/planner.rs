@@ -203,6 +203,7 @@ fn selection(
     if opts.targets.is_empty() && opts.excludes.is_empty() {
         return None;
     }
+    let destroying = opts.mode == Mode::Destroy;
     let block = |a: &String| InstanceKey::split(a).0.to_owned();
     let mut all: BTreeSet<String> = in_state;
     all.extend(graph.order.iter().filter_map(|n| match n {
@@ -214,8 +215,14 @@ fn selection(
     } else {
         let mut s = BTreeSet::new();
         for t in opts.targets.iter().map(block) {
-            // A target brings what it depends on, as Terraform does.
-            for d in graph.dependencies(&Node::Resource(t.clone())) {
+            // A target brings what it depends on, as Terraform does; when destroying, what
+            // depends on it instead (those must go first, and its dependencies may stay).
+            let brought = if destroying {
+                graph.dependents(&Node::Resource(t.clone()))
+            } else {
+                graph.dependencies(&Node::Resource(t.clone()))
+            };
+            for d in brought {
                 if let Node::Resource(a) = d {
                     s.insert(a);
                 }
@@ -225,8 +232,14 @@ fn selection(
         s
     };
     for e in opts.excludes.iter().map(block) {
-        // Excluding something excludes what depends on it (OpenTofu's rule).
-        for d in graph.dependents(&Node::Resource(e.clone())) {
+        // Excluding something excludes what depends on it (OpenTofu's rule); when destroying,
+        // what it depends on, which cannot go while it stays.
+        let kept = if destroying {
+            graph.dependencies(&Node::Resource(e.clone()))
+        } else {
+            graph.dependents(&Node::Resource(e.clone()))
+        };
+        for d in kept {
             if let Node::Resource(a) = d {
                 sel.remove(&a);
             }
