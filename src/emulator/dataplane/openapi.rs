@@ -90,8 +90,63 @@ fn load(text: &str) -> Result<Value, String> {
     if let Ok(v) = serde_json::from_str::<Value>(text) {
         return Ok(v);
     }
+    expansion_is_bounded(text)?;
     let docs = YamlLoader::load_from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
     Ok(docs.first().map(yaml_to_json).unwrap_or(Value::Null))
+}
+
+/// Most nodes a document may stand for once its aliases are expanded.
+const MAX_EXPANDED_NODES: u64 = 1_000_000;
+
+/// yaml-rust2's loader copies an anchored node at every alias, so ten lines of nested anchors
+/// ("billion laughs") would exhaust memory. One pass over the parser's events counts the nodes
+/// the document expands to, without building anything, and refuses it past the limit.
+fn expansion_is_bounded(text: &str) -> Result<(), String> {
+    #[derive(Default)]
+    struct Counter {
+        nodes: u64,
+        /// Node count when each open collection began, with its anchor.
+        open: Vec<(usize, u64)>,
+        /// Size of each anchored node.
+        sizes: std::collections::HashMap<usize, u64>,
+    }
+    impl yaml_rust2::parser::MarkedEventReceiver for Counter {
+        fn on_event(&mut self, ev: yaml_rust2::Event, _: yaml_rust2::scanner::Marker) {
+            use yaml_rust2::Event;
+            match ev {
+                Event::Scalar(_, _, anchor, _) => {
+                    self.nodes += 1;
+                    if anchor > 0 {
+                        self.sizes.insert(anchor, 1);
+                    }
+                }
+                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                    self.nodes += 1;
+                    self.open.push((anchor, self.nodes));
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    if let Some((anchor, start)) = self.open.pop() {
+                        if anchor > 0 {
+                            self.sizes.insert(anchor, self.nodes - start + 1);
+                        }
+                    }
+                }
+                Event::Alias(id) => {
+                    let size = self.sizes.get(&id).copied().unwrap_or(1);
+                    self.nodes = self.nodes.saturating_add(size);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut counter = Counter::default();
+    yaml_rust2::parser::Parser::new_from_str(text)
+        .load(&mut counter, true)
+        .map_err(|e| format!("invalid YAML: {e}"))?;
+    if counter.nodes > MAX_EXPANDED_NODES {
+        return Err("invalid YAML: the document contains excessive aliasing".into());
+    }
+    Ok(())
 }
 
 fn yaml_to_json(y: &Yaml) -> Value {
@@ -283,6 +338,21 @@ impl Spec {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn aliases_load_but_a_billion_laughs_is_refused() {
+        let ok = load("a: &x [1, 2]\nb: *x\n").expect("aliases work");
+        assert_eq!(ok["b"], serde_json::json!([1, 2]));
+        let mut bomb = String::from("swagger: '2.0'\nl0: &l0 [a, a, a, a, a, a, a, a, a, a]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            let items = vec![format!("*l{p}"); 10].join(", ");
+            bomb.push_str(&format!("l{i}: &l{i} [{items}]\n"));
+        }
+        let err = load(&bomb).expect_err("refused");
+        assert!(err.contains("excessive aliasing"), "{err}");
+    }
+
     use super::*;
 
     fn spec(yaml: &str) -> Spec {

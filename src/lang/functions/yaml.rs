@@ -155,6 +155,7 @@ pub(super) fn decode(src: &str) -> Result<Value, String> {
     let mut loader = Loader {
         parser: Parser::new_from_str(src),
         anchors: HashMap::new(),
+        nodes: 0,
     };
     if loader.next()? != Event::StreamStart {
         return Err("on line 1, column 1: missing start of document".into());
@@ -171,9 +172,17 @@ pub(super) fn decode(src: &str) -> Result<Value, String> {
     }
 }
 
+/// Most nodes a document may expand to through aliases: a few lines of nested anchors can
+/// otherwise stand for billions of nodes ("billion laughs"). go-yaml refuses such documents
+/// with "document contains excessive aliasing"; keyway does the same past this count.
+const MAX_NODES: usize = 1_000_000;
+
 struct Loader<'a> {
     parser: Parser<std::str::Chars<'a>>,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values and how many nodes each stands for.
+    anchors: HashMap<usize, (Value, usize)>,
+    /// Nodes produced so far, aliases counted at their expanded size.
+    nodes: usize,
 }
 
 impl Loader<'_> {
@@ -188,17 +197,31 @@ impl Loader<'_> {
         })
     }
 
-    fn remember(&mut self, anchor: usize, value: &Value) {
+    /// Records an anchored value; `first` is the node count when the value began.
+    fn remember(&mut self, anchor: usize, value: &Value, first: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors
+                .insert(anchor, (value.clone(), self.nodes - first));
         }
     }
 
+    fn count(&mut self, n: usize) -> Result<(), String> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > MAX_NODES {
+            return Err("document contains excessive aliasing".into());
+        }
+        Ok(())
+    }
+
     fn node(&mut self, ev: Event) -> Result<Value, String> {
+        let first = self.nodes;
+        if !matches!(ev, Event::Alias(_)) {
+            self.count(1)?;
+        }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 let value = scalar(&text, style, tag.as_ref())?;
-                self.remember(anchor, &value);
+                self.remember(anchor, &value, first);
                 Ok(value)
             }
             Event::SequenceStart(anchor, tag) => {
@@ -211,20 +234,24 @@ impl Loader<'_> {
                     }
                 }
                 let value = Value::List(items);
-                self.remember(anchor, &value);
+                self.remember(anchor, &value, first);
                 Ok(value)
             }
             Event::MappingStart(anchor, tag) => {
                 check_tag(tag.as_ref(), "map")?;
                 let value = Value::Object(self.mapping()?);
-                self.remember(anchor, &value);
+                self.remember(anchor, &value, first);
                 Ok(value)
             }
-            Event::Alias(id) => self
-                .anchors
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| "unknown anchor".to_string()),
+            Event::Alias(id) => {
+                let (value, size) = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| "unknown anchor".to_string())?;
+                self.count(size)?;
+                Ok(value)
+            }
             _ => Err("unexpected YAML event".into()),
         }
     }
@@ -418,4 +445,27 @@ fn timestamp(text: &str) -> Option<String> {
         _ => return None,
     };
     Some(format!("{date}T{time}{zone}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode;
+
+    #[test]
+    fn aliases_expand_but_a_billion_laughs_is_refused() {
+        let ok = decode("a: &x [1, 2]\nb: *x\n").expect("aliases work");
+        assert_eq!(
+            crate::lang::functions::encoding::json_encode(&ok),
+            r#"{"a":[1,2],"b":[1,2]}"#
+        );
+        let mut bomb = String::from("l0: &l0 [a, a, a, a, a, a, a, a, a, a]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            bomb.push_str(&format!(
+                "l{i}: &l{i} [*l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}]\n"
+            ));
+        }
+        let err = decode(&bomb).expect_err("refused");
+        assert!(err.contains("excessive aliasing"), "{err}");
+    }
 }
