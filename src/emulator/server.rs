@@ -118,7 +118,7 @@ pub fn push_log(shared: &Shared, entry: LoggedRequest) {
     log.push_back(entry);
 }
 
-fn percent_decode(s: &str) -> String {
+pub(super) fn percent_decode(s: &str) -> String {
     fn hex(c: u8) -> Option<u8> {
         (c as char).to_digit(16).map(|d| d as u8)
     }

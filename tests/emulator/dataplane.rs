@@ -622,15 +622,29 @@ async fn requests_are_counted_and_logged_without_the_key() {
         .await;
     s.get(Via::Prefix, "/v1/hello").await;
     send(&s.env, Via::Header, "GET", &s.run_host, "/", &[], None).await;
+    // A percent-encoded parameter name is still the key, and a body may quote the key.
+    let quoting = format!("{{\"mine\":\"{}\"}}", s.key);
+    let (status, _) = send(
+        &s.env,
+        Via::Header,
+        "POST",
+        &s.host,
+        &format!("/v1/items?k%65y={}", s.key),
+        &[("content-type", "application/json")],
+        Some(&quoting),
+    )
+    .await;
+    assert_eq!(status, 200);
     let counters = s.env.emu.counters();
-    assert_eq!(counters.get("gateway.requests"), Some(&2));
+    assert_eq!(counters.get("gateway.requests"), Some(&3));
     assert_eq!(counters.get("run.requests"), Some(&1));
     let log = s.env.emu.request_log();
     let gw: Vec<_> = log
         .iter()
         .filter(|l| l.method == "gateway.requests")
         .collect();
-    assert_eq!(gw.len(), 2);
+    assert_eq!(gw.len(), 3);
+    assert_eq!(gw[2].query, "k%65y=REDACTED");
     assert_eq!(gw[0].path, format!("/__host/{}/v1/hello", s.host));
     assert_eq!(gw[0].query, "key=REDACTED");
     assert_eq!(gw[0].status, 200);
@@ -641,7 +655,7 @@ async fn requests_are_counted_and_logged_without_the_key() {
         .iter()
         .filter(|l| l.method.ends_with(".requests"))
         .collect();
-    assert_eq!(data_plane.len(), 3);
+    assert_eq!(data_plane.len(), 4);
     let all = serde_json::to_string(&data_plane).expect("log JSON");
     assert!(
         !all.contains(&s.key),

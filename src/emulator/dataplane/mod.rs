@@ -319,15 +319,51 @@ impl Call<'_> {
     }
 }
 
-/// `a=1&key=SECRET` → `a=1&key=REDACTED` for every name in `names`.
+/// `a=1&key=SECRET` → `a=1&key=REDACTED` for every name in `names`, compared after
+/// percent-decoding (`k%65y` is `key` to the gateway, so it is to the log too).
 pub(super) fn redact_query(raw: &str, names: &[String]) -> String {
     raw.split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if names.iter().any(|n| n == k) => format!("{k}=REDACTED"),
+            Some((k, _)) if is_named(k, names) => format!("{k}=REDACTED"),
             _ => pair.to_string(),
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+fn is_named(raw_name: &str, names: &[String]) -> bool {
+    let name = super::server::percent_decode(&raw_name.replace('+', " "));
+    names.iter().any(|n| *n == name)
+}
+
+/// The decoded values of the query parameters named in `names`: the key strings to keep out of
+/// the log wherever the echo repeats them (its query, a body that quotes the key).
+fn key_values(raw: &str, names: &[String]) -> Vec<String> {
+    raw.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(k, _)| is_named(k, names))
+        .map(|(_, v)| super::server::percent_decode(&v.replace('+', " ")))
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// `v` with every occurrence of a secret in any string (keys included) replaced.
+fn scrub(v: &Value, secrets: &[String]) -> Value {
+    let clean = |s: &str| {
+        secrets
+            .iter()
+            .fold(s.to_string(), |acc, k| acc.replace(k.as_str(), "REDACTED"))
+    };
+    match v {
+        Value::String(s) => Value::String(clean(s)),
+        Value::Array(items) => Value::Array(items.iter().map(|i| scrub(i, secrets)).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, i)| (clean(k), scrub(i, secrets)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// Counts the request and logs it under `path` (the `/__host/` form), key values redacted.
@@ -339,8 +375,10 @@ fn record(
     redact: &[String],
     reply: &Reply,
 ) {
-    let mut logged = reply.logged.clone();
-    // The echo repeats the query, key included: keep it out of the log.
+    let raw_query = req.uri.query().unwrap_or_default();
+    // The echo repeats the query, key included, and may repeat a body quoting it: keep the key
+    // out of the log wherever it appears.
+    let mut logged = scrub(&reply.logged, &key_values(raw_query, redact));
     if let Some(q) = logged.get_mut("query").and_then(Value::as_object_mut) {
         for n in redact {
             if let Some(v) = q.get_mut(n) {
@@ -355,7 +393,7 @@ fn record(
         method: counter.to_string(),
         http_method: req.method.as_str().to_string(),
         path: path.to_string(),
-        query: redact_query(req.uri.query().unwrap_or_default(), redact),
+        query: redact_query(raw_query, redact),
         status: reply.status,
         request_body: None,
         response_body: logged,
