@@ -333,7 +333,7 @@ pub(super) fn redact_query(raw: &str, names: &[String]) -> String {
 
 fn is_named(raw_name: &str, names: &[String]) -> bool {
     let name = super::server::percent_decode(&raw_name.replace('+', " "));
-    names.iter().any(|n| *n == name)
+    names.contains(&name)
 }
 
 /// The decoded values of the query parameters named in `names`: the key strings to keep out of
