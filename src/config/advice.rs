@@ -29,7 +29,7 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
             let Some(Value::String(service)) = literal(config, target) else {
                 continue;
             };
-            if !enabled.literal.contains(&service) {
+            if !enabled.literal.contains(&service) && !enabled.unknown {
                 diags.push(missing_target_service(key, target, &service));
             }
         }
@@ -49,6 +49,9 @@ fn managed<'a>(config: &'a Config, ty: &'a str) -> impl Iterator<Item = &'a Reso
 #[derive(Default)]
 struct Enabled {
     literal: BTreeSet<String>,
+    /// Some enablement names a service keyway cannot know before applying (a variable, a data
+    /// source): any literal target might be it, so none is reported.
+    unknown: bool,
     /// Addresses (`google_api_gateway_api.api`) whose managed service is enabled.
     managed_of: BTreeSet<String>,
 }
@@ -60,25 +63,50 @@ impl Enabled {
             let Some(service) = res.body.attrs.get("service") else {
                 continue;
             };
-            for r in references(&service.expr) {
-                if let [ty, name, attr, ..] = r.names.as_slice() {
-                    if ty == "google_api_gateway_api" && attr == "managed_service" {
-                        out.managed_of.insert(format!("{ty}.{name}"));
-                    }
-                }
-            }
+            let apis = managed_services_referenced(config, service, 0);
+            let api_only = !apis.is_empty();
+            out.managed_of.extend(apis);
             let mut values = vec![literal(config, service)];
             if let Some(each) = &res.for_each {
                 values.extend(elements(literal(config, each)));
+                out.unknown |= literal(config, each).is_none();
             }
-            out.literal
-                .extend(values.into_iter().filter_map(|v| match v {
-                    Some(Value::String(s)) => Some(s),
-                    _ => None,
-                }));
+            for v in values {
+                match v {
+                    Some(Value::String(s)) => {
+                        out.literal.insert(s);
+                    }
+                    None if !api_only && res.for_each.is_none() => out.unknown = true,
+                    _ => {}
+                }
+            }
         }
         out
     }
+}
+
+/// The APIs (`google_api_gateway_api.NAME`) whose managed service an expression names,
+/// directly or through locals. A reference cut short by an index (`api[0].managed_service`
+/// stops at `api`) counts too: it can only be read as that API's attribute.
+fn managed_services_referenced(config: &Config, e: &Expr, depth: usize) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for r in references(&e.expr) {
+        match r.names.as_slice() {
+            [ty, name] if ty == "google_api_gateway_api" => {
+                out.insert(format!("{ty}.{name}"));
+            }
+            [ty, name, attr, ..] if ty == "google_api_gateway_api" && attr == "managed_service" => {
+                out.insert(format!("{ty}.{name}"));
+            }
+            [root, name, ..] if root == "local" && depth < 8 => {
+                if let Some(local) = config.locals.get(name) {
+                    out.extend(managed_services_referenced(config, &local.value, depth + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The members of a literal collection (`toset([...])`, a list or a map's values).
@@ -168,4 +196,75 @@ fn missing_target_service(key: &Resource, target: &Expr, service: &str) -> Diagn
          403 until then. Unless it is enabled outside this folder, add:\n\n  resource \
          \"google_project_service\" \"{name}\" {{\n    service = \"{service}\"\n  }}"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load_str;
+
+    fn warnings(text: &str) -> Vec<String> {
+        load_str(text)
+            .expect("valid")
+            .warnings
+            .iter()
+            .map(|d| d.message.clone())
+            .collect()
+    }
+
+    const API: &str = r#"
+resource "google_api_gateway_api" "api" {
+  api_id = "a"
+}
+"#;
+
+    #[test]
+    fn a_missing_enablement_is_reported() {
+        let got = warnings(API);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].contains("google_api_gateway_api.api"), "{got:?}");
+    }
+
+    #[test]
+    fn enablements_through_an_index_or_a_local_count() {
+        let indexed = r#"
+resource "google_api_gateway_api" "api" {
+  count  = 1
+  api_id = "a"
+}
+resource "google_project_service" "managed" {
+  service = google_api_gateway_api.api[0].managed_service
+}
+"#;
+        assert_eq!(warnings(indexed), Vec::<String>::new());
+        let through_local = format!(
+            "{API}\nlocals {{\n  ms = google_api_gateway_api.api.managed_service\n}}\nresource \"google_project_service\" \"m\" {{\n  service = local.ms\n}}\n"
+        );
+        assert_eq!(warnings(&through_local), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_target_enabled_by_something_unknown_is_not_reported() {
+        let text = r#"
+variable "extra" {
+  default = ["translate.googleapis.com"]
+}
+resource "google_project_service" "extra" {
+  for_each = toset(var.extra)
+  service  = each.value
+}
+resource "google_apikeys_key" "k" {
+  name = "k"
+  restrictions {
+    api_targets {
+      service = "translate.googleapis.com"
+    }
+  }
+}
+"#;
+        assert_eq!(warnings(text), Vec::<String>::new());
+        let literal_only = text.replace("toset(var.extra)", "toset([\"vision.googleapis.com\"])");
+        let got = warnings(&literal_only);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].contains("translate.googleapis.com"), "{got:?}");
+    }
 }
