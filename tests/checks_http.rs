@@ -635,3 +635,247 @@ fn http_request_timeout_is_an_error() {
     assert!(r.stderr.contains("timed out"), "{}", r.stderr);
     assert!(start.elapsed() < std::time::Duration::from_millis(1900));
 }
+
+/// Every place a check's result travels, for a secret's text.
+fn assert_no_secret(secret: &str, runs: &[&support::Run], files: &[std::path::PathBuf]) {
+    for r in runs {
+        assert!(
+            !r.stdout.contains(secret),
+            "secret in stdout:\n{}",
+            r.stdout
+        );
+        assert!(
+            !r.stderr.contains(secret),
+            "secret in stderr:\n{}",
+            r.stderr
+        );
+    }
+    for f in files {
+        let text = std::fs::read_to_string(f).expect("file");
+        assert!(!text.contains(secret), "secret in {}:\n{text}", f.display());
+    }
+}
+
+#[test]
+fn check_evaluation_errors_never_quote_a_sensitive_value() {
+    let secret = "TOPSECRET123";
+    let w = Work::new(&format!(
+        r#"
+variable "secret" {{
+  sensitive = true
+  default   = "{secret}"
+}}
+resource "terraform_data" "app" {{
+  input = "v1"
+}}
+check "convert" {{
+  assert {{
+    condition     = tonumber(var.secret) > 0
+    error_message = "bad ${{tonumber(var.secret)}}"
+  }}
+}}
+check "lookup" {{
+  assert {{
+    condition     = lookup({{ a = 1 }}, var.secret) == 1
+    error_message = "no such key"
+  }}
+}}
+check "message" {{
+  assert {{
+    condition     = false
+    error_message = "bad ${{tonumber(var.secret)}}"
+  }}
+}}
+"#
+    ));
+    let plan = w.run(&["plan"]).ok();
+    // The warning stays, located, without its detail.
+    assert!(
+        plan.stdout
+            .contains("includes sensitive values, so the details of this error cannot be shown"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("in check \"lookup\":"),
+        "{}",
+        plan.stdout
+    );
+    let json = w.run(&["plan", "-json"]).ok();
+    let doc = json_of(&json.stdout);
+    for name in ["convert", "lookup", "message"] {
+        assert_eq!(check_status(&doc, name).0, "fail", "{name}");
+    }
+    let saved = w.run(&["plan", "-out=p.json"]).ok();
+    let apply = w.run(&["apply", "-auto-approve"]).ok();
+    assert!(
+        apply.stdout.contains("Check \"convert\": failed"),
+        "{}",
+        apply.stdout
+    );
+    let shown = w.run(&["show", "-json"]).ok();
+    assert_no_secret(
+        secret,
+        &[&plan, &json, &saved, &apply, &shown],
+        &[w.path().join("p.json"), w.state_path()],
+    );
+}
+
+#[test]
+fn variable_errors_never_quote_a_sensitive_value() {
+    let secret = "TOPSECRET456";
+    let w = Work::new(&format!(
+        r#"
+variable "number" {{
+  sensitive = true
+  type      = number
+}}
+variable "checked" {{
+  sensitive = true
+  default   = "{secret}"
+  validation {{
+    condition     = tonumber(var.checked) > 1
+    error_message = "not a number"
+  }}
+}}
+variable "echoed" {{
+  sensitive = true
+  default   = "{secret}"
+  validation {{
+    condition     = length(var.echoed) < 3
+    error_message = "too long: ${{var.echoed}}"
+  }}
+}}
+"#
+    ));
+    let bare = w.run(&["plan", &format!("-var=number={secret}")]).code(1);
+    let quoted = w
+        .run(&["plan", &format!("-var=number=\"{secret}\"")])
+        .code(1);
+    assert!(
+        quoted
+            .stderr
+            .contains("Invalid value for variable `number`"),
+        "{}",
+        quoted.stderr
+    );
+    assert!(
+        quoted.stderr.contains("will not be displayed"),
+        "{}",
+        quoted.stderr
+    );
+    assert_no_secret(secret, &[&bare, &quoted], &[]);
+}
+
+#[test]
+fn a_failed_scoped_read_fails_its_check_without_evaluating_the_assertions() {
+    let w = Work::new(&format!(
+        r#"
+resource "terraform_data" "app" {{
+  input = "v1"
+}}
+check "down" {{
+  data "http" "gone" {{
+    url = "http://127.0.0.1:{}/"
+  }}
+  assert {{
+    condition     = data.http.gone.status_code == 200
+    error_message = "gone is down"
+  }}
+}}
+"#,
+        closed_port()
+    ));
+    for args in [&["plan"][..], &["apply", "-auto-approve"]] {
+        let r = w.run(args).ok();
+        assert!(
+            r.stdout.contains("Reading `data.http.gone` failed"),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            !r.stdout.contains("Check block assertion known after apply"),
+            "{}",
+            r.stdout
+        );
+        assert!(!r.stdout.contains("gone is down"), "{}", r.stdout);
+    }
+    let doc = json_of(&w.run(&["plan", "-json"]).ok().stdout);
+    let (status, problems) = check_status(&doc, "down");
+    assert_eq!(status, "fail");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("Reading `data.http.gone` failed"));
+    let state = w.state_json();
+    assert_eq!(
+        state["check_results"][0]["problems"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[test]
+fn invalid_request_headers_are_errors_naming_the_header_not_its_value() {
+    let srv = Server::start();
+    let w = Work::new(&format!(
+        "data \"http\" \"h\" {{\n  url             = \"{}\"\n  request_headers = {{ \"X Bad\" = \"fine\" }}\n}}\n",
+        srv.url("/echo")
+    ));
+    let r = w.run(&["plan"]).code(1);
+    assert!(r.stderr.contains("\"X Bad\""), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not a valid HTTP header name"),
+        "{}",
+        r.stderr
+    );
+    w.write(
+        "main.tf",
+        &format!(
+            "data \"http\" \"h\" {{\n  url             = \"{}\"\n  request_headers = {{ X-Key = \"key-value-42\\n\" }}\n}}\n",
+            srv.url("/echo")
+        ),
+    );
+    let r = w.run(&["plan"]).code(1);
+    assert!(r.stderr.contains("request header `X-Key`"), "{}", r.stderr);
+    assert!(!r.stderr.contains("key-value-42") && !r.stdout.contains("key-value-42"));
+    assert_eq!(srv.hits("/echo"), 0, "nothing sent without the header");
+}
+
+#[test]
+fn http_request_timeout_of_zero_is_refused_as_hashicorp_http_does() {
+    let srv = Server::start();
+    let w = Work::new(&format!(
+        "data \"http\" \"z\" {{\n  url                = \"{}\"\n  request_timeout_ms = 0\n}}\n",
+        srv.url("/slow/50")
+    ));
+    let r = w.run(&["plan"]).code(1);
+    assert!(
+        r.stderr
+            .contains("`request_timeout_ms` must be at least 1, got 0"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(srv.hits("/slow/50"), 0);
+}
+
+#[test]
+fn apply_with_nothing_to_do_keeps_the_check_results_in_state() {
+    let w = Work::new(
+        "check \"c\" {\n  assert {\n    condition     = 1 == 2\n    error_message = \"nope\"\n  }\n}\n",
+    );
+    let r = w.run(&["apply", "-auto-approve"]).ok();
+    assert!(r.stdout.contains("Check \"c\": failed"), "{}", r.stdout);
+    assert_eq!(w.state_json()["check_results"][0]["status"], "fail");
+    w.write(
+        "main.tf",
+        "check \"c\" {\n  assert {\n    condition     = 1 == 1\n    error_message = \"nope\"\n  }\n}\n",
+    );
+    let r = w.run(&["apply", "-auto-approve"]).ok();
+    assert!(r.stdout.contains("Check \"c\": passed"), "{}", r.stdout);
+    let state = w.state_json();
+    assert_eq!(state["check_results"][0]["status"], "pass");
+    // Unchanged results do not rewrite the state.
+    let serial = state["serial"].clone();
+    w.run(&["apply", "-auto-approve"]).ok();
+    assert_eq!(w.state_json()["serial"], serial);
+}

@@ -238,3 +238,54 @@ fn an_invoker_grant_named_by_full_service_name_imports_without_a_replacement() {
     let plan = run(&["plan", "-detailed-exitcode"]).code(0);
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_reads_no_check_data_and_asks_for_no_creation_notes() {
+    let emu = Emulator::start(Options {
+        port: 0,
+        data_file: None,
+        reset: true,
+        faults: Default::default(),
+        operation_delay: std::time::Duration::from_millis(5),
+    })
+    .await
+    .expect("emulator");
+    let base = emu.base_url();
+    let w = Work::copy_of(&root().join("tests/fixtures/google-apikeys"));
+    // A check whose data source is a request to the emulator, seen in its log.
+    w.write(
+        "check.tf",
+        &format!(
+            "check \"probe\" {{\n  data \"http\" \"p\" {{\n    url = \"{base}/import-probe\"\n  }}\n  assert {{\n    condition     = data.http.p.status_code == 200\n    error_message = \"probe\"\n  }}\n}}\n"
+        ),
+    );
+    let run = |args: &[&str]| {
+        Run::from(
+            w.command(args)
+                .env("KEYWAY_EMULATOR", &base)
+                .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent")
+                .output()
+                .expect("run keyway"),
+        )
+    };
+    let probes = || {
+        emu.request_log()
+            .iter()
+            .filter(|r| r.path.ends_with("/import-probe"))
+            .count()
+    };
+    run(&["apply", "-auto-approve"]).ok();
+    assert!(probes() > 0, "the probe reaches the emulator's log");
+    run(&["state", "rm", "google_apikeys_key.key"]).ok();
+    let (before, lists) = (probes(), emu.counters().get("apikeys.keys.list").copied());
+    let out = run(&["import", "google_apikeys_key.key", "keyway-demo/hello-key"]).ok();
+    assert!(out.stdout.contains("Import successful"), "{}", out.stdout);
+    assert_eq!(probes(), before, "import read a check's data source");
+    let lists_after = emu.counters().get("apikeys.keys.list").copied();
+    // The import's own read may list keys once; a creation note would list them again.
+    assert!(
+        lists_after.unwrap_or(0) <= lists.unwrap_or(0) + 1,
+        "{lists:?} -> {lists_after:?}"
+    );
+    emu.shutdown().await;
+}

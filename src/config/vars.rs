@@ -187,12 +187,14 @@ fn value_of(var: &Variable, raw: Option<Raw>) -> Result<Value, Diagnostic> {
         Some(Raw::Text(t)) => match ty {
             Type::String | Type::Any => Value::String(t),
             _ => {
+                // Parse and evaluation errors quote the text: not for a sensitive variable.
+                let detail = |m: String| if var.sensitive { format!("the value is not a valid {}", ty.friendly()) } else { m };
                 let expr = hcl_edit::parser::parse_expr(&t).map_err(|e| {
-                    located(Diagnostic::error("config::var_value", format!("Invalid value for variable `{}`: {}", var.name, e.message())))
+                    located(Diagnostic::error("config::var_value", format!("Invalid value for variable `{}`: {}", var.name, detail(e.message().to_owned()))))
                 })?;
                 let empty = BTreeMap::new();
                 eval(&expr, &VarScope { vars: &empty, base_dir: Path::new(".") }).map_err(|e| {
-                    located(Diagnostic::error("config::var_value", format!("Invalid value for variable `{}`: {}", var.name, e.message)))
+                    located(Diagnostic::error("config::var_value", format!("Invalid value for variable `{}`: {}", var.name, detail(e.message))))
                 })?
             }
         },
@@ -219,6 +221,12 @@ fn value_of(var: &Variable, raw: Option<Raw>) -> Result<Value, Diagnostic> {
         v
     } else {
         convert(v, &ty).map_err(|e| {
+            // A conversion error quotes the value it was given.
+            let e = if var.sensitive {
+                format!("the value is not a {}", ty.friendly())
+            } else {
+                e
+            };
             located(Diagnostic::error(
                 "config::var_type",
                 format!("Invalid value for variable `{}`: {e}", var.name),
@@ -242,10 +250,18 @@ fn validate(var: &Variable, value: &Value, config: &Config, diags: &mut Vec<Diag
             Ok(c) if c.has_unknown() => {}
             Ok(c) => {
                 if to_bool(&c) == Some(false) {
-                    let msg = eval(&v.error_message.expr, &scope)
-                        .ok()
-                        .and_then(|m| m.as_str().map(str::to_owned))
-                        .unwrap_or_else(|| "validation failed".into());
+                    let msg = match eval(&v.error_message.expr, &scope) {
+                        // Terraform's wording: the message would reveal the secret.
+                        Ok(m) if m.has_sensitive() => {
+                            "The error message included a sensitive value, so it will not be \
+                             displayed."
+                                .into()
+                        }
+                        Ok(m) => m
+                            .as_str()
+                            .map_or_else(|| "validation failed".into(), str::to_owned),
+                        Err(_) => "validation failed".into(),
+                    };
                     diags.push(
                         Diagnostic::error(
                             "config::validation",

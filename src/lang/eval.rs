@@ -93,13 +93,15 @@ impl Scope for VarScope<'_> {
     }
 }
 
-/// Evaluates an expression in a scope.
+/// Evaluates an expression in a scope. An error never quotes a sensitive value: when the
+/// expression reads one, the error's detail is withheld (see [`crate::lang::withhold`]).
 pub fn eval(expr: &Expression, scope: &dyn Scope) -> Result<Value> {
     Evaluator {
         scope,
         locals: Vec::new(),
     }
     .expr(expr)
+    .map_err(|e| crate::lang::withhold::error(e, expr, scope))
 }
 
 /// Evaluates a parsed template (used by `templatefile`).

@@ -6,5 +6,6 @@ pub mod functions;
 pub mod refs;
 pub mod types;
 pub mod value;
+pub mod withhold;
 
 pub use value::{Number, Value};

@@ -42,6 +42,9 @@ pub struct Options {
     pub excludes: Vec<String>,
     /// `-replace` instance addresses.
     pub replace: Vec<String>,
+    /// Neither check blocks nor creation notes (`plan::notes`): for a caller that wants only
+    /// the planned values (`keyway import`), so no endpoint is called whose answer it drops.
+    pub skip_checks_and_notes: bool,
 }
 
 /// The walk's mutable state.
@@ -127,7 +130,7 @@ pub fn plan(
         .diags
         .iter()
         .any(|d| d.severity == crate::diagnostics::Severity::Error);
-    let checks = if opts.mode == Mode::Destroy || failed {
+    let checks = if opts.mode == Mode::Destroy || failed || opts.skip_checks_and_notes {
         Vec::new()
     } else {
         let reader = w.reader;

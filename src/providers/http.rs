@@ -51,7 +51,7 @@ const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 struct Request {
     url: reqwest::Url,
     method: reqwest::Method,
-    headers: Vec<(String, String)>,
+    headers: Vec<(HeaderName, HeaderValue)>,
     body: Option<String>,
     timeout: Option<Duration>,
     insecure: bool,
@@ -123,20 +123,11 @@ fn parse(config: &Value) -> Result<Request> {
     }
     let method = reqwest::Method::from_bytes(method.as_bytes())
         .map_err(|_| err("`method` is not a valid HTTP method"))?;
-    let mut headers = Vec::new();
-    match attr(c, "request_headers") {
-        None => {}
-        Some(Value::Object(m)) => {
-            for (k, v) in m {
-                let v = v
-                    .unmarked()
-                    .as_str()
-                    .ok_or_else(|| err(format!("request header `{k}` must be a string")))?;
-                headers.push((k.clone(), v.to_owned()));
-            }
-        }
+    let headers = match attr(c, "request_headers") {
+        None => Vec::new(),
+        Some(Value::Object(m)) => request_headers(m)?,
         Some(_) => return Err(err("`request_headers` must be a map of strings")),
-    }
+    };
     let body = match attr(c, "request_body") {
         None => None,
         Some(v) => Some(
@@ -163,13 +154,50 @@ fn parse(config: &Value) -> Result<Request> {
         method,
         headers,
         body,
-        timeout: number(c, "request_timeout_ms")?.map(Duration::from_millis),
+        timeout: timeout(c)?,
         insecure: attr(c, "insecure").and_then(crate::lang::eval::to_bool) == Some(true),
         ca_cert_pem: attr(c, "ca_cert_pem")
             .and_then(Value::as_str)
             .map(str::to_owned),
         retry,
     })
+}
+
+/// The request headers, each checked here: one the HTTP client would refuse (a space in a
+/// name, a line break in a value) is an error naming the header, never showing its value
+/// (it may be a key), rather than a request silently sent without it.
+fn request_headers(m: &BTreeMap<String, Value>) -> Result<Vec<(HeaderName, HeaderValue)>> {
+    let mut out = Vec::with_capacity(m.len());
+    for (k, v) in m {
+        let v = v
+            .unmarked()
+            .as_str()
+            .ok_or_else(|| err(format!("request header `{k}` must be a string")))?;
+        let name = HeaderName::try_from(k.as_str()).map_err(|_| {
+            err(format!(
+                "request header name {k:?} is not a valid HTTP header name"
+            ))
+        })?;
+        let value = HeaderValue::from_bytes(v.as_bytes()).map_err(|_| {
+            err(format!(
+                "the value of request header `{k}` is not a valid HTTP header value \
+                 (control characters such as a line break are not allowed)"
+            ))
+        })?;
+        out.push((name, value));
+    }
+    Ok(out)
+}
+
+/// `request_timeout_ms`: hashicorp/http's schema requires at least 1 (`int64validator.
+/// AtLeast(1)`), so 0 is refused as Terraform refuses it rather than timing out at once.
+fn timeout(c: &BTreeMap<String, Value>) -> Result<Option<Duration>> {
+    match number(c, "request_timeout_ms")? {
+        Some(0) => Err(err(
+            "`request_timeout_ms` must be at least 1, got 0 (leave it out for no timeout)",
+        )),
+        ms => Ok(ms.map(Duration::from_millis)),
+    }
 }
 
 impl Http {
@@ -225,9 +253,7 @@ impl Http {
         let (to, host) = self.route(&r.url);
         let mut req = client.request(r.method.clone(), to);
         for (k, v) in &r.headers {
-            if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v)) {
-                req = req.header(k, v);
-            }
+            req = req.header(k.clone(), v.clone());
         }
         if let Some(h) = host {
             req = req.header(HOST, h);

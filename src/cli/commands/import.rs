@@ -44,12 +44,14 @@ pub async fn import(args: ImportArgs, st: Style) -> Result<ExitCode, Failure> {
     }
     ws.configure_providers(&vars, &state).await?;
     // The configured values of the instance (what a plan would create) fill what the ID leaves
-    // out; no refresh, since only this one object is read.
+    // out; no refresh, since only this one object is read, and no checks or creation notes,
+    // whose calls would only be thrown away.
     let opts = Options {
         mode: Mode::Normal,
         targets: vec![block.to_owned()],
         excludes: Vec::new(),
         replace: Vec::new(),
+        skip_checks_and_notes: true,
     };
     let plan = make_plan(&ws, vars, state.clone(), &opts, false).await?;
     let change = instance_change(&plan.changes, &args.addr, block)?;

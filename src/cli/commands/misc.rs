@@ -196,6 +196,7 @@ pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCo
         targets: file.targets.clone(),
         excludes: file.excludes.clone(),
         replace: file.replace.clone(),
+        skip_checks_and_notes: false,
     };
     let mut plan = crate::cli::commands::plan::make_plan(&ws, vars, state, &opts, false).await?;
     // The saved results, not a new evaluation: `show` reports what the plan found.

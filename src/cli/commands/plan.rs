@@ -33,6 +33,7 @@ fn options(flags: &PlanFlags, mode: Mode) -> Options {
         targets: flags.targets.clone(),
         excludes: flags.excludes.clone(),
         replace: flags.replace.clone(),
+        skip_checks_and_notes: false,
     }
 }
 
@@ -87,7 +88,9 @@ pub async fn make_plan(
         &ProviderReader(&ws.providers),
     )
     .map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))?;
-    crate::plan::notes::annotate(&mut plan, &ws.providers).await;
+    if !opts.skip_checks_and_notes {
+        crate::plan::notes::annotate(&mut plan, &ws.providers).await;
+    }
     Ok(plan)
 }
 
@@ -261,6 +264,7 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
                 targets: file.targets.clone(),
                 excludes: file.excludes.clone(),
                 replace: file.replace.clone(),
+                skip_checks_and_notes: false,
             };
             let plan = make_plan(&ws, vars.clone(), state, &opts, file.refresh).await?;
             if planfile::saved_changes(&plan) != file.changes || digest(&plan) != file.plan_digest {
@@ -279,6 +283,7 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
                 // Nothing to apply: the plan's check results are the final ones.
                 print_check_warnings(&plan.warnings, &ws.config.sources, &st);
                 print_check_summary(&plan.checks);
+                save_checks(&ws.store, plan.checks)?;
                 return Ok(ExitCode::SUCCESS);
             }
             if !args.auto_approve && !confirm(destroy) {
@@ -289,6 +294,21 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
         }
     };
     run_apply(ws, plan, vars, args.parallelism, st).await
+}
+
+/// Nothing to apply: the plan's check results are kept in state, as an apply keeps its own,
+/// on the state as stored (a refresh's findings are not accepted behind the user's back).
+/// The state is left alone when they did not change.
+fn save_checks(store: &LocalStore, checks: Vec<crate::state::CheckResult>) -> Result<(), Failure> {
+    let mut state = store
+        .read()
+        .map_err(Report::new)?
+        .unwrap_or_else(State::new);
+    if state.checks == checks {
+        return Ok(());
+    }
+    state.checks = checks;
+    store.write(&mut state).map_err(|e| Report::new(e).into())
 }
 
 fn check_saved(
