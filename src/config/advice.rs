@@ -66,6 +66,11 @@ impl Enabled {
             let apis = managed_services_referenced(config, service, 0);
             let api_only = !apis.is_empty();
             out.managed_of.extend(apis);
+            // `for_each = google_api_gateway_api.apis` with `service = each.value.managed_service`.
+            if let Some(each) = &res.for_each {
+                out.managed_of
+                    .extend(managed_services_referenced(config, each, 0));
+            }
             let mut values = vec![literal(config, service)];
             if let Some(each) = &res.for_each {
                 values.extend(elements(literal(config, each)));
@@ -240,6 +245,17 @@ resource "google_project_service" "managed" {
             "{API}\nlocals {{\n  ms = google_api_gateway_api.api.managed_service\n}}\nresource \"google_project_service\" \"m\" {{\n  service = local.ms\n}}\n"
         );
         assert_eq!(warnings(&through_local), Vec::<String>::new());
+        let over_apis = r#"
+resource "google_api_gateway_api" "apis" {
+  for_each = toset(["a", "b"])
+  api_id   = each.key
+}
+resource "google_project_service" "managed" {
+  for_each = google_api_gateway_api.apis
+  service  = each.value.managed_service
+}
+"#;
+        assert_eq!(warnings(over_apis), Vec::<String>::new());
     }
 
     #[test]
