@@ -4,7 +4,7 @@
 //! `409 ABORTED`; refresh reads each service's policy once for all its members.
 
 use crate::providers::google::iam_policy::{
-    change_member, edit, etag, has_member, MemberChange, PolicyHome,
+    change_member, edit, etag, has_member, PolicyGrant, PolicyHome,
 };
 use std::collections::BTreeMap;
 
@@ -61,14 +61,30 @@ impl Grant {
         format!("{}/{}/{}", self.resource, self.role, self.member)
     }
 
-    fn is_in(&self, policy: &Json) -> bool {
-        has_member(policy, &self.member, |b| self.matches(b))
-    }
-
     /// Unconditional bindings of the role only: a conditional binding is a different grant.
     fn matches(&self, b: &Json) -> bool {
         b.get("role").and_then(Json::as_str) == Some(self.role.as_str())
             && b.get("condition").is_none()
+    }
+}
+
+impl PolicyGrant for Grant {
+    /// A service's policy: Cloud Run v2, read options in the query of a GET.
+    fn home(&self) -> PolicyHome {
+        PolicyHome {
+            api: Api::Run,
+            path: format!("v2/{}", self.resource),
+            read_by_post: false,
+        }
+    }
+
+    fn describe(&self, add: bool) -> String {
+        let verb = if add { "grant" } else { "revoke" };
+        format!("{verb} {} {} on {}", self.role, self.member, self.resource)
+    }
+
+    fn is_in(&self, policy: &Json) -> bool {
+        has_member(policy, &self.member, |b| self.matches(b))
     }
 
     /// Adds (`add`) or removes the member; returns false when the policy already says so.
@@ -81,33 +97,6 @@ impl Grant {
             || json!({"role": self.role}),
         )
     }
-}
-
-/// A service's policy: Cloud Run v2, read options in the query of a GET.
-fn home(resource: &str) -> PolicyHome {
-    PolicyHome {
-        api: Api::Run,
-        path: format!("v2/{resource}"),
-        read_by_post: false,
-    }
-}
-
-async fn modify(g: &Google, grant: &Grant, add: bool) -> Result<String> {
-    let action = format!(
-        "{} {} {} on {}",
-        if add { "grant" } else { "revoke" },
-        grant.role,
-        grant.member,
-        grant.resource
-    );
-    let change = MemberChange {
-        ty: TY,
-        action,
-        add,
-        apply: &|policy, add| grant.apply(policy, add),
-        present: &|policy| grant.is_in(policy),
-    };
-    change_member(g, &home(&grant.resource), &change).await
 }
 
 fn finish(mut obj: Map<String, Json>, grant: &Grant, etag: String) -> Map<String, Json> {
@@ -129,7 +118,7 @@ pub async fn refresh(
     for p in priors {
         let grant = Grant::of(g, p)?;
         if !policies.contains_key(&grant.resource) {
-            let policy = match home(&grant.resource).read(g).await {
+            let policy = match grant.home().read(g).await {
                 Ok(pol) => Some(pol),
                 Err(e) if e.code == 404 => None,
                 Err(e) => {
@@ -154,7 +143,7 @@ pub async fn refresh(
 
 pub async fn create(g: &Google, planned: &Map<String, Json>) -> Result<Map<String, Json>> {
     let grant = Grant::of(g, planned)?;
-    let etag = modify(g, &grant, true).await?;
+    let etag = change_member(g, TY, &grant, true).await?;
     Ok(finish(planned.clone(), &grant, etag))
 }
 
@@ -171,7 +160,7 @@ pub async fn update(
 
 pub async fn delete(g: &Google, prior: &Map<String, Json>) -> Result<()> {
     let grant = Grant::of(g, prior)?;
-    modify(g, &grant, false).await.map(|_| ())
+    change_member(g, TY, &grant, false).await.map(|_| ())
 }
 
 #[cfg(test)]

@@ -122,17 +122,16 @@ impl PolicyHome {
     }
 }
 
-/// One member added to or removed from one policy.
-pub struct MemberChange<'a> {
-    /// The resource type asking, for error messages.
-    pub ty: &'a str,
-    /// "grant roles/x user:y on z", for error messages.
-    pub action: String,
-    pub add: bool,
-    /// Edits the policy as asked; false when it already says so.
-    pub apply: &'a (dyn Fn(&mut Json, bool) -> bool + Sync),
+/// One (role, member) grant an `*_iam_member` resource stands for, in the policy it lives in.
+pub trait PolicyGrant: Sync {
+    /// Where the policy lives.
+    fn home(&self) -> PolicyHome;
+    /// "grant roles/x user:y on z" (or "revoke ..."), for error messages.
+    fn describe(&self, add: bool) -> String;
+    /// Adds (`add`) or removes the member; false when the policy already says so.
+    fn apply(&self, policy: &mut Json, add: bool) -> bool;
     /// True when the policy holds the member.
-    pub present: &'a (dyn Fn(&Json) -> bool + Sync),
+    fn is_in(&self, policy: &Json) -> bool;
 }
 
 /// Read-modify-write until the policy says what the change asks, retrying concurrent changes
@@ -141,22 +140,24 @@ pub struct MemberChange<'a> {
 /// the resulting policy's etag. A policy that is gone (`404`) has nothing left to revoke.
 pub async fn change_member(
     g: &Google,
-    home: &PolicyHome,
-    change: &MemberChange<'_>,
+    ty: &str,
+    grant: &dyn PolicyGrant,
+    add: bool,
 ) -> Result<String> {
+    let home = grant.home();
     // One lock per policy, so keyway's own grants on one policy never race each other; other
     // writers still can, and the ABORTED retry covers those.
     let lock = g.policy_lock(&home.path);
     let _held = lock.lock().await;
-    let fail = |e| api_err(change.ty, &change.action, e);
+    let fail = |e| api_err(ty, &grant.describe(add), e);
     let mut attempt = 0u32;
     let written = loop {
         let mut policy = match home.read(g).await {
             Ok(p) => p,
-            Err(e) if !change.add && e.code == 404 => return Ok(String::new()),
+            Err(e) if !add && e.code == 404 => return Ok(String::new()),
             Err(e) => return Err(fail(e)),
         };
-        if !(change.apply)(&mut policy, change.add) {
+        if !grant.apply(&mut policy, add) {
             return Ok(etag(&policy));
         }
         match home.write(g, policy).await {
@@ -168,7 +169,7 @@ pub async fn change_member(
             Err(e) => return Err(fail(e)),
         }
     };
-    wait_visible(g, home, change).await;
+    wait_visible(g, &home, grant, add).await;
     Ok(etag(&written))
 }
 
@@ -176,11 +177,11 @@ pub async fn change_member(
 /// the grant is not yet in force (reference §3.3 and §8). Polls the policy with the client's
 /// backoff until it shows the change. The write itself succeeded, so running out of patience
 /// is not an error: the apply goes on, exactly as it would without the wait.
-async fn wait_visible(g: &Google, home: &PolicyHome, change: &MemberChange<'_>) {
+async fn wait_visible(g: &Google, home: &PolicyHome, grant: &dyn PolicyGrant, add: bool) {
     let backoff = g.client().backoff;
     for attempt in 0..=backoff.max_retries {
         match home.read(g).await {
-            Ok(p) if (change.present)(&p) == change.add => return,
+            Ok(p) if grant.is_in(&p) == add => return,
             Ok(_) => {}
             // Reading failed (the resource is being deleted, a transient error the client
             // already retried): nothing more can be learnt by waiting.

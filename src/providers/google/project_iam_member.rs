@@ -3,7 +3,7 @@
 //! `409 ABORTED`; refresh reads each project's policy once for all its members.
 
 use crate::providers::google::iam_policy::{
-    change_member, edit, etag, has_member, MemberChange, PolicyHome,
+    change_member, edit, etag, has_member, PolicyGrant, PolicyHome,
 };
 use std::collections::BTreeMap;
 
@@ -87,6 +87,17 @@ impl Grant {
         binding.get("role").and_then(Json::as_str) == Some(self.role.as_str())
             && Condition::from_binding(binding) == self.condition
     }
+}
+
+impl PolicyGrant for Grant {
+    fn home(&self) -> PolicyHome {
+        home(&self.project)
+    }
+
+    fn describe(&self, add: bool) -> String {
+        let verb = if add { "grant" } else { "revoke" };
+        format!("{verb} {} {} in {}", self.role, self.member, self.project)
+    }
 
     /// True if the policy grants it.
     fn is_in(&self, policy: &Json) -> bool {
@@ -113,24 +124,6 @@ fn home(project: &str) -> PolicyHome {
         path: format!("v3/projects/{project}"),
         read_by_post: true,
     }
-}
-
-async fn modify(g: &Google, grant: &Grant, add: bool) -> Result<String> {
-    let action = format!(
-        "{} {} {} in {}",
-        if add { "grant" } else { "revoke" },
-        grant.role,
-        grant.member,
-        grant.project
-    );
-    let change = MemberChange {
-        ty: TY,
-        action,
-        add,
-        apply: &|policy, add| grant.apply(policy, add),
-        present: &|policy| grant.is_in(policy),
-    };
-    change_member(g, &home(&grant.project), &change).await
 }
 
 fn finish(mut obj: Map<String, Json>, grant: &Grant, etag: String) -> Map<String, Json> {
@@ -178,7 +171,7 @@ pub async fn refresh(
 
 pub async fn create(g: &Google, planned: &Map<String, Json>) -> Result<Map<String, Json>> {
     let grant = Grant::of(g, planned)?;
-    let etag = modify(g, &grant, true).await?;
+    let etag = change_member(g, TY, &grant, true).await?;
     Ok(finish(planned.clone(), &grant, etag))
 }
 
@@ -195,7 +188,7 @@ pub async fn update(
 
 pub async fn delete(g: &Google, prior: &Map<String, Json>) -> Result<()> {
     let grant = Grant::of(g, prior)?;
-    modify(g, &grant, false).await.map(|_| ())
+    change_member(g, TY, &grant, false).await.map(|_| ())
 }
 
 #[cfg(test)]
