@@ -179,18 +179,17 @@ fn validate_explains_the_missing_managed_service_and_key_target_enablements() {
 
     // The step most guides leave out: drop the managed service's enablement, and restrict the
     // key to one more service nothing enables.
-    let main = std::fs::read_to_string(w.path().join("main.tf")).expect("main.tf");
-    let start = main
-        .find("resource \"google_project_service\" \"managed\"")
-        .expect("managed block");
-    let end = start + main[start..].find("\n}\n").expect("block end") + 3;
-    let edited = format!("{}{}", &main[..start], &main[end..])
-        .replace("depends_on = [google_project_service.managed]", "")
-        .replace(
-            "  restrictions {\n",
-            "  restrictions {\n    api_targets {\n      service = \"translate.googleapis.com\"\n    }\n",
-        );
-    w.write("main.tf", &edited);
+    w.remove_block("main.tf", "resource \"google_project_service\" \"managed\"");
+    w.edit(
+        "main.tf",
+        "depends_on = [google_project_service.managed]",
+        "",
+    );
+    w.edit(
+        "main.tf",
+        "  restrictions {\n",
+        "  restrictions {\n    api_targets {\n      service = \"translate.googleapis.com\"\n    }\n",
+    );
 
     let warned = w.run(&["validate"]).ok();
     assert!(

@@ -16,22 +16,6 @@ fn apply(w: &Work) -> Run {
     w.run(&["--emulator", "apply", "-auto-approve"]).ok()
 }
 
-fn edit(w: &Work, from: &str, to: &str) {
-    let path = w.path().join("main.tf");
-    let text = std::fs::read_to_string(&path).expect("main.tf");
-    assert!(text.contains(from), "main.tf no longer contains {from:?}");
-    std::fs::write(path, text.replacen(from, to, 1)).expect("write main.tf");
-}
-
-/// Removes the `resource "TYPE" "NAME" { ... }` block (top-level blocks end with "\n}\n").
-fn remove_block(w: &Work, header: &str) {
-    let path = w.path().join("main.tf");
-    let text = std::fs::read_to_string(&path).expect("main.tf");
-    let start = text.find(header).expect("block");
-    let end = start + text[start..].find("\n}\n").expect("block end") + 3;
-    std::fs::write(path, format!("{}{}", &text[..start], &text[end..])).expect("write main.tf");
-}
-
 /// Everything a run printed (warnings go to stdout, as Terraform's do).
 fn said(run: &Run) -> String {
     format!("{}{}", run.stdout, run.stderr)
@@ -87,8 +71,8 @@ fn the_tutorials_calls_pass_after_apply_and_on_the_next_plan() {
 fn without_the_invoker_grant_the_backend_answers_403() {
     let w = example();
     apply(&w);
-    remove_block(
-        &w,
+    w.remove_block(
+        "main.tf",
         "resource \"google_cloud_run_v2_service_iam_member\" \"gateway_invoker\"",
     );
     let run = apply(&w);
@@ -108,8 +92,12 @@ fn without_the_invoker_grant_the_backend_answers_403() {
 #[test]
 fn without_the_managed_service_every_key_is_refused_with_403() {
     let w = example();
-    remove_block(&w, "resource \"google_project_service\" \"managed\"");
-    edit(&w, "depends_on = [google_project_service.managed]", "");
+    w.remove_block("main.tf", "resource \"google_project_service\" \"managed\"");
+    w.edit(
+        "main.tf",
+        "depends_on = [google_project_service.managed]",
+        "",
+    );
     let validate = w.run(&["validate"]).ok();
     assert!(
         said(&validate)
@@ -130,8 +118,8 @@ fn without_the_managed_service_every_key_is_refused_with_403() {
 fn a_key_restricted_to_another_service_is_refused_with_403() {
     let w = example();
     apply(&w);
-    edit(
-        &w,
+    w.edit(
+        "main.tf",
         "    api_targets {\n      service = google_api_gateway_api.api.managed_service\n    }",
         "    api_targets {\n      service = \"translate.googleapis.com\"\n    }",
     );

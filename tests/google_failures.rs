@@ -22,19 +22,20 @@ async fn emulator(faults: FaultConfig) -> Emulator {
 }
 
 /// A copy of the example and a runner pointing the binary at `emu`.
-fn stack(emu: &Emulator) -> (Work, impl Fn(&[&str]) -> Run) {
-    let w = Work::copy_of(&root().join("examples/api-gateway-keys"));
+fn stack(emu: &Emulator) -> (Work, impl Fn(&Work, &[&str]) -> Run) {
     let base = emu.base_url();
-    let dir = w.path().to_path_buf();
-    let run = move |args: &[&str]| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_keyway"));
-        cmd.current_dir(&dir)
-            .args(args)
-            .env("NO_COLOR", "1")
-            .env("KEYWAY_EMULATOR", &base);
-        Run::from(cmd.output().expect("run keyway"))
+    let run = move |w: &Work, args: &[&str]| {
+        Run::from(
+            w.command(args)
+                .env("KEYWAY_EMULATOR", &base)
+                .output()
+                .expect("run keyway"),
+        )
     };
-    (w, run)
+    (
+        Work::copy_of(&root().join("examples/api-gateway-keys")),
+        run,
+    )
 }
 
 fn statuses(emu: &Emulator) -> BTreeMap<u16, usize> {
@@ -65,16 +66,16 @@ async fn an_operation_failing_mid_apply_keeps_what_was_made_and_the_next_apply_f
         ..FaultConfig::default()
     };
     let emu = emulator(faults).await;
-    let (_w, run) = stack(&emu);
+    let (w, run) = stack(&emu);
 
-    let failed = run(&["apply", "-auto-approve"]).code(1);
+    let failed = run(&w, &["apply", "-auto-approve"]).code(1);
     assert!(
         failed.stderr.contains("google_api_gateway_gateway.gateway")
             && failed.stderr.contains("Operation failed (injected"),
         "the error names the resource and carries Google's message:\n{}",
         failed.stderr
     );
-    let listed = run(&["state", "list"]).ok().stdout;
+    let listed = run(&w, &["state", "list"]).ok().stdout;
     assert!(
         listed.contains("google_api_gateway_api_config.config")
             && listed.contains("google_cloud_run_v2_service.backend"),
@@ -82,7 +83,7 @@ async fn an_operation_failing_mid_apply_keeps_what_was_made_and_the_next_apply_f
     );
     assert!(!listed.contains("google_api_gateway_gateway.gateway"));
 
-    let second = run(&["apply", "-auto-approve"]).ok();
+    let second = run(&w, &["apply", "-auto-approve"]).ok();
     assert!(
         second
             .stdout
@@ -90,9 +91,9 @@ async fn an_operation_failing_mid_apply_keeps_what_was_made_and_the_next_apply_f
         "only the gateway was left to make:\n{}",
         second.stdout
     );
-    run(&["plan", "-detailed-exitcode"]).code(0);
-    run(&["destroy", "-auto-approve"]).ok();
-    assert_eq!(run(&["state", "list"]).ok().stdout, "");
+    run(&w, &["plan", "-detailed-exitcode"]).code(0);
+    run(&w, &["destroy", "-auto-approve"]).ok();
+    assert_eq!(run(&w, &["state", "list"]).ok().stdout, "");
     emu.shutdown().await;
 }
 
@@ -110,9 +111,9 @@ async fn the_stack_converges_through_rate_limits_outages_and_propagation_delays(
         ..FaultConfig::default()
     };
     let emu = emulator(faults).await;
-    let (_w, run) = stack(&emu);
+    let (w, run) = stack(&emu);
 
-    let apply = run(&["apply", "-auto-approve"]).ok();
+    let apply = run(&w, &["apply", "-auto-approve"]).ok();
     assert!(apply.stdout.contains("Apply complete!"), "{}", apply.stdout);
     let seen = statuses(&emu);
     for code in [429, 503] {
@@ -131,9 +132,9 @@ async fn the_stack_converges_through_rate_limits_outages_and_propagation_delays(
         log.iter().any(|r| r.status == 403),
         "no SERVICE_DISABLED was answered right after an enable"
     );
-    run(&["plan", "-detailed-exitcode"]).code(0);
-    run(&["destroy", "-auto-approve"]).ok();
-    assert_eq!(run(&["state", "list"]).ok().stdout, "");
+    run(&w, &["plan", "-detailed-exitcode"]).code(0);
+    run(&w, &["destroy", "-auto-approve"]).ok();
+    assert_eq!(run(&w, &["state", "list"]).ok().stdout, "");
     emu.shutdown().await;
 }
 
@@ -141,8 +142,8 @@ async fn the_stack_converges_through_rate_limits_outages_and_propagation_delays(
 async fn a_config_another_gateway_uses_is_reported_kept_and_deleted_once_free() {
     let emu = emulator(FaultConfig::default()).await;
     let base = emu.base_url();
-    let (_w, run) = stack(&emu);
-    run(&["apply", "-auto-approve"]).ok();
+    let (w, run) = stack(&emu);
+    run(&w, &["apply", "-auto-approve"]).ok();
 
     // Someone else's gateway, made outside keyway, serves the same config.
     let configs = list(
@@ -162,7 +163,7 @@ async fn a_config_another_gateway_uses_is_reported_kept_and_deleted_once_free() 
     assert!(made.status().is_success());
     tokio::time::sleep(Duration::from_millis(100)).await;
 
-    let destroy = run(&["destroy", "-auto-approve"]).code(1);
+    let destroy = run(&w, &["destroy", "-auto-approve"]).code(1);
     assert!(
         destroy
             .stderr
@@ -171,7 +172,7 @@ async fn a_config_another_gateway_uses_is_reported_kept_and_deleted_once_free() 
         "{}",
         destroy.stderr
     );
-    let left = run(&["state", "list"]).ok().stdout;
+    let left = run(&w, &["state", "list"]).ok().stdout;
     assert!(
         left.contains("google_api_gateway_api_config.config")
             && left.contains("google_api_gateway_api.api"),
@@ -189,7 +190,7 @@ async fn a_config_another_gateway_uses_is_reported_kept_and_deleted_once_free() 
         .expect("delete");
     assert!(gone.status().is_success());
     tokio::time::sleep(Duration::from_millis(100)).await;
-    run(&["destroy", "-auto-approve"]).ok();
-    assert_eq!(run(&["state", "list"]).ok().stdout, "");
+    run(&w, &["destroy", "-auto-approve"]).ok();
+    assert_eq!(run(&w, &["state", "list"]).ok().stdout, "");
     emu.shutdown().await;
 }

@@ -73,8 +73,9 @@ impl Enabled {
             }
             let mut values = vec![literal(config, service)];
             if let Some(each) = &res.for_each {
-                values.extend(elements(literal(config, each)));
-                out.unknown |= literal(config, each).is_none();
+                let members = literal(config, each);
+                out.unknown |= members.is_none();
+                values.extend(elements(members));
             }
             for v in values {
                 match v {

@@ -36,6 +36,24 @@ impl Work {
         std::fs::write(self.path().join(name), text).expect("write");
     }
 
+    /// Replaces the first `from` in file `name` with `to`; the test fails if `from` is gone.
+    pub fn edit(&self, name: &str, from: &str, to: &str) {
+        let path = self.path().join(name);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains(from), "{name} no longer contains {from:?}");
+        std::fs::write(path, text.replacen(from, to, 1)).expect("write");
+    }
+
+    /// Removes the top-level block of file `name` that starts with `header` (top-level blocks
+    /// end with a `}` alone on its line).
+    pub fn remove_block(&self, name: &str, header: &str) {
+        let path = self.path().join(name);
+        let text = std::fs::read_to_string(&path).expect("read");
+        let start = text.find(header).expect("block");
+        let end = start + text[start..].find("\n}\n").expect("block end") + 3;
+        std::fs::write(path, format!("{}{}", &text[..start], &text[end..])).expect("write");
+    }
+
     /// Runs keyway with `args` in the folder.
     pub fn run(&self, args: &[&str]) -> Run {
         let out = self.command(args).output().expect("run keyway");
