@@ -14,4 +14,4 @@ if [ "${1:-}" = "--setup" ]; then
     exit 0
 fi
 # Starts the emulator in-process on a free loopback port and runs pytest against it.
-exec cargo test --test conformance -- --nocapture
+exec cargo test --test suite conformance -- --nocapture

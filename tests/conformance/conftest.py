@@ -15,7 +15,7 @@ from googleapiclient import discovery
 def base_url():
     url = os.environ.get("EMULATOR_URL")
     if not url:
-        pytest.fail("EMULATOR_URL is not set; run through `cargo test --test conformance`")
+        pytest.fail("EMULATOR_URL is not set; run through `cargo test --test suite conformance`")
     return url.rstrip("/")
 
 

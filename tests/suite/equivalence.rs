@@ -6,14 +6,12 @@
 //! `expected_actions.json`), so the comparison still runs where Terraform is missing, and a
 //! run with Terraform checks that those files are current.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::{root, Work};
 use serde_json::Value as J;
-use support::{root, Work};
 
 fn terraform(dir: &Path, args: &[&str]) -> Option<String> {
     let rc = dir.join(".terraformrc");

@@ -6,7 +6,7 @@ use std::time::Duration;
 use keyway::emulator::{FaultConfig, Options};
 use serde_json::{json, Value};
 
-use crate::common::{assert_error, reason, Env};
+use super::common::{assert_error, reason, Env};
 
 #[tokio::test]
 async fn service_disabled_body_matches_google() {

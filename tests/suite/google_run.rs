@@ -3,11 +3,10 @@
 //! deletion protection → delete, `google_cloud_run_v2_service_iam_member` grants, the request
 //! counts of refresh, and the real binary on `tests/fixtures/google-run`.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::support::{root, Work};
 use keyway::config::IgnoreChanges;
 use keyway::emulator::{Emulator, Options};
 use keyway::lang::Value;
@@ -16,7 +15,6 @@ use keyway::plan::Action;
 use keyway::providers::google::{Endpoint, Google, Settings};
 use keyway::providers::Provider;
 use serde_json::{json, Value as Json};
-use support::{root, Work};
 
 const SVC: &str = "google_cloud_run_v2_service";
 const IAM: &str = "google_cloud_run_v2_service_iam_member";
@@ -370,7 +368,7 @@ async fn fixture_apply_replan_destroy_through_the_binary() {
             .env("KEYWAY_EMULATOR", emu.base_url())
             .output()
             .expect("run keyway");
-        support::Run::from(out)
+        crate::support::Run::from(out)
     };
     let apply = run(&["apply", "-auto-approve"]).ok();
     assert!(
@@ -573,7 +571,7 @@ async fn binary_plans_image_changes_as_updates_and_destroy_honours_deletion_prot
             .env("KEYWAY_EMULATOR", emu.base_url())
             .output()
             .expect("run keyway");
-        support::Run::from(out)
+        crate::support::Run::from(out)
     };
     run(&["apply", "-auto-approve"]).ok();
     run(&["plan", "-detailed-exitcode"]).code(0);

@@ -1,11 +1,9 @@
 //! State safety through the real binary: corrupt and newer state files are refused and left
 //! untouched, a held lock stops a second run, and a process killed mid-apply loses nothing.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::Work;
+use crate::support::Work;
 
 const SMALL: &str = "resource \"terraform_data\" \"a\" { input = 1 }\n";
 

@@ -1,9 +1,7 @@
 //! Every `terraform_data` example runs plan → apply → plan (no changes) → destroy → plan
 //! (nothing) through the real binary.
 
-mod support;
-
-use support::{root, Work};
+use crate::support::{root, Work};
 
 fn builtin_examples() -> Vec<std::path::PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(root().join("examples"))

@@ -4,9 +4,7 @@
 //! grant, no managed-service enablement, a key restricted to another service) turns into a
 //! failed check naming the gateway's answer, while the apply itself succeeds.
 
-mod support;
-
-use support::{root, Run, Work};
+use crate::support::{root, Run, Work};
 
 fn example() -> Work {
     Work::copy_of(&root().join("examples/api-gateway-keys"))

@@ -5,7 +5,7 @@ use std::time::Duration;
 use keyway::emulator::{FaultConfig, Options};
 use serde_json::{json, Value};
 
-use crate::common::{assert_error, reason, Env};
+use super::common::{assert_error, reason, Env};
 
 fn retry_delay(v: &Value) -> Option<String> {
     v["error"]["details"]

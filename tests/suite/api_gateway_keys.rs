@@ -3,10 +3,8 @@
 //! template planned and applied as "new config, switch gateway, delete old config", and a
 //! destroy that leaves nothing of the stack behind.
 
-mod support;
-
+use crate::support::{root, Run, Work};
 use keyway::emulator::{Emulator, Options};
-use support::{root, Run, Work};
 
 async fn get_json(url: &str) -> serde_json::Value {
     reqwest::get(url)

@@ -307,7 +307,12 @@ fn lock_held_by_child_process_and_released_when_it_is_killed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let exe = std::env::current_exe().expect("current exe");
     let mut child = Command::new(exe)
-        .args(["--exact", "lock_child_holder", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "state_store::lock_child_holder",
+            "--ignored",
+            "--nocapture",
+        ])
         .env(CHILD_DIR_ENV, dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -1,9 +1,7 @@
 //! Snapshots of rendered plans (insta): the human plan for creates, in-place updates,
 //! replacements and deletions, with sensitive values and unknowns.
 
-mod support;
-
-use support::Work;
+use crate::support::Work;
 
 const CONFIG: &str = r#"
 variable "v" {

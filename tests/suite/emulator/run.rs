@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use keyway::emulator::Options;
 use serde_json::{json, Value};
 
-use crate::common::{assert_error, Env};
+use super::common::{assert_error, Env};
 
 const PARENT: &str = "/v2/projects/run-proj/locations/us-central1";
 

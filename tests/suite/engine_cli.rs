@@ -1,9 +1,7 @@
 //! Engine behaviour through the real binary: diagnostics, saved plans, targeting, lifecycle
 //! settings and state safety.
 
-mod support;
-
-use support::Work;
+use crate::support::Work;
 
 #[test]
 fn all_configuration_errors_are_reported_together_with_locations() {

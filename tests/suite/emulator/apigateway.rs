@@ -3,7 +3,7 @@
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::common::{assert_error, Env};
+use super::common::{assert_error, Env};
 
 const APIS: &str = "/v1/projects/gw-proj/locations/global/apis";
 

@@ -8,7 +8,7 @@ use base64::Engine;
 use keyway::emulator::{FaultConfig, Options};
 use serde_json::{json, Value};
 
-use crate::common::Env;
+use super::common::Env;
 
 const P: &str = "dp-proj";
 const RUN: &str = "/v2/projects/dp-proj/locations/us-central1/services";

@@ -3,15 +3,13 @@
 //! binary swapping a changed config (new config, gateway switched, old config deleted) without
 //! any `create_before_destroy` or ID prefix in the folder.
 
-mod support;
-
+use crate::support::{root, Work};
 use base64::Engine as _;
 use keyway::emulator::{Emulator, Options};
 use keyway::lang::Value;
 use keyway::providers::google::{retry::Backoff, Endpoint, Google, Settings};
 use keyway::providers::Provider;
 use serde_json::{json, Value as Json};
-use support::{root, Work};
 
 async fn emulator() -> Emulator {
     Emulator::start(Options {
@@ -245,7 +243,7 @@ async fn changed_openapi_template_swaps_the_config_through_the_binary() {
             .env("KEYWAY_EMULATOR", emu.base_url())
             .output()
             .expect("run keyway");
-        support::Run::from(out)
+        crate::support::Run::from(out)
     };
 
     let apply = run(&["apply", "-auto-approve"]).ok();
@@ -382,7 +380,7 @@ async fn terraform_style_prefix_and_create_before_destroy_still_work() {
             .env("KEYWAY_EMULATOR", emu.base_url())
             .output()
             .expect("run keyway");
-        support::Run::from(out)
+        crate::support::Run::from(out)
     };
     run(&["apply", "-auto-approve"]).ok();
     let id = || {

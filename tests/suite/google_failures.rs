@@ -2,14 +2,12 @@
 //! misbehaves the way Google does: an operation failing in the middle of an apply, rate limits,
 //! outages and every propagation delay at once, and a config another gateway still uses.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::support::{root, Run, Work};
 use keyway::emulator::{Emulator, FaultConfig, Options};
 use serde_json::{json, Value as Json};
-use support::{root, Run, Work};
 
 async fn emulator(faults: FaultConfig) -> Emulator {
     Emulator::start(Options {

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::common::{assert_error, reason, Env};
+use super::common::{assert_error, reason, Env};
 
 #[tokio::test]
 async fn project_get_by_id_and_number() {

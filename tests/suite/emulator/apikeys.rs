@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{assert_error, Env};
+use super::common::{assert_error, Env};
 
 const KEYS: &str = "/v2/projects/key-proj/locations/global/keys";
 
@@ -291,10 +291,10 @@ async fn deleted_keys_are_purged_after_30_days() {
         .to_string();
     env.ok("DELETE", &format!("{keys}/old"), None).await;
     env.emu.shutdown().await;
-    crate::common::rewrite_world(&file, |w| {
+    super::common::rewrite_world(&file, |w| {
         let k = &mut w["keys"]["projects/kpurge-proj/locations/global/keys/old"];
         assert!(k["deleted_ms"].is_u64(), "{k}");
-        k["deleted_ms"] = json!(crate::common::days_ago_ms(31));
+        k["deleted_ms"] = json!(super::common::days_ago_ms(31));
     });
     let env = Env::with(opts).await;
     assert_error(

@@ -5,18 +5,16 @@
 //! in state (no orphan, no duplicate), and after `destroy` nothing of the stack remains.
 //!
 //! Not part of the ordinary suite (it takes minutes): CI runs it with
-//! `cargo test --test kill_points -- --ignored --nocapture`. `KEYWAY_KILL_POINTS` sets the
+//! `cargo test --test suite kill_points -- --ignored --nocapture`. `KEYWAY_KILL_POINTS` sets the
 //! number of kill points (default 200, half in apply, half in destroy), `KEYWAY_KILL_SEED`
 //! the seed that picks them.
-
-mod support;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use crate::support::{root, Run, Work};
 use keyway::emulator::{Emulator, FaultConfig, Options};
 use serde_json::Value as Json;
-use support::{root, Run, Work};
 
 async fn emulator() -> Emulator {
     Emulator::start(Options {

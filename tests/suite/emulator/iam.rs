@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::common::{assert_error, Env};
+use super::common::{assert_error, Env};
 
 async fn env() -> Env {
     let env = Env::new().await;
@@ -334,11 +334,11 @@ async fn deleted_accounts_are_purged_after_30_days() {
         uids.push(sa["uniqueId"].as_str().expect("uid").to_string());
     }
     env.emu.shutdown().await;
-    crate::common::rewrite_world(&file, |w| {
+    super::common::rewrite_world(&file, |w| {
         let accounts = &mut w["service_accounts"];
         assert!(accounts[&uids[0]]["deleted_ms"].is_u64(), "{accounts}");
-        accounts[&uids[0]]["deleted_ms"] = json!(crate::common::days_ago_ms(31));
-        accounts[&uids[1]]["deleted_ms"] = json!(crate::common::days_ago_ms(29));
+        accounts[&uids[0]]["deleted_ms"] = json!(super::common::days_ago_ms(31));
+        accounts[&uids[1]]["deleted_ms"] = json!(super::common::days_ago_ms(29));
     });
     let env = Env::with(opts).await;
     let undelete = |uid: &str| format!("/v1/projects/purge-proj/serviceAccounts/{uid}:undelete");

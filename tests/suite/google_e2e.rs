@@ -2,12 +2,10 @@
 //! against keyway's emulator (started here, reached through `KEYWAY_EMULATOR`), re-plans with
 //! no changes at the cost of a handful of list calls, and destroys without disabling services.
 
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::{root, Work};
 use keyway::emulator::{Emulator, Options};
-use support::{root, Work};
 
 fn methods(emu: &Emulator, from: usize) -> Vec<String> {
     emu.request_log()
@@ -43,7 +41,7 @@ async fn project_basics_apply_replan_destroy_on_the_emulator() {
             .env("KEYWAY_EMULATOR", emu.base_url())
             .output()
             .expect("run keyway");
-        support::Run::from(out)
+        crate::support::Run::from(out)
     };
 
     let apply = run(&["apply", "-auto-approve"]).ok();
@@ -111,7 +109,7 @@ fn no_credentials_and_no_emulator_is_a_clear_error() {
         .env("NO_GCE_CHECK", "true")
         .output()
         .expect("run");
-    let r = support::Run::from(out);
+    let r = crate::support::Run::from(out);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains("--emulator") || r.stderr.contains("credentials"),

@@ -3,10 +3,8 @@
 //! re-planned with no changes; plus the error paths (malformed ID, missing object, address
 //! already managed, address not in the configuration).
 
-mod support;
-
+use crate::support::{root, Run, Work};
 use keyway::emulator::{Emulator, Options};
-use support::{root, Run, Work};
 
 async fn get_json(url: &str) -> serde_json::Value {
     reqwest::get(url)

@@ -2,18 +2,16 @@
 //! started here (127.0.0.1 only) that answers with chosen statuses, echoes requests and
 //! counts them.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use crate::support::Work;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value as J};
-use support::Work;
 
 /// Requests seen, by path.
 type Hits = Arc<Mutex<BTreeMap<String, usize>>>;
@@ -637,7 +635,7 @@ fn http_request_timeout_is_an_error() {
 }
 
 /// Every place a check's result travels, for a secret's text.
-fn assert_no_secret(secret: &str, runs: &[&support::Run], files: &[std::path::PathBuf]) {
+fn assert_no_secret(secret: &str, runs: &[&crate::support::Run], files: &[std::path::PathBuf]) {
     for r in runs {
         assert!(
             !r.stdout.contains(secret),

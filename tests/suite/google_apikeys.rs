@@ -3,14 +3,12 @@
 //! re-created name taking the undelete path; then the real binary never printing the key
 //! while `output -raw` hands it over.
 
-mod support;
-
+use crate::support::{root, Work};
 use keyway::emulator::{Emulator, Options};
 use keyway::lang::Value;
 use keyway::providers::google::{retry::Backoff, Endpoint, Google, Settings};
 use keyway::providers::Provider;
 use serde_json::{json, Value as Json};
-use support::{root, Work};
 
 const TY: &str = "google_apikeys_key";
 
@@ -235,7 +233,7 @@ async fn key_string_never_reaches_the_terminal_through_the_binary() {
             .env("KEYWAY_EMULATOR", emu.base_url())
             .output()
             .expect("run keyway");
-        support::Run::from(out)
+        crate::support::Run::from(out)
     };
     let plan = run(&["plan"]).ok();
     let apply = run(&["apply", "-auto-approve"]).ok();
@@ -350,7 +348,7 @@ async fn a_destroyed_key_is_planned_as_undeleted_and_applied_without_a_create() 
             .env("KEYWAY_EMULATOR", emu.base_url())
             .output()
             .expect("run keyway");
-        support::Run::from(out)
+        crate::support::Run::from(out)
     };
     // A fresh project: nothing to undelete, a plain creation.
     let first = run(&["plan"]).ok();

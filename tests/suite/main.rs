@@ -1,0 +1,28 @@
+//! keyway's integration tests, in one binary (one link instead of twenty, and a much smaller
+//! `target/`): each module is one area, most of them running the real `keyway` binary
+//! (`support`) against the emulator; `emulator` drives the emulator over loopback HTTP.
+
+mod support;
+
+mod api_gateway_keys;
+mod apply_failures;
+mod checks_http;
+mod conformance;
+mod emulator;
+mod engine_cli;
+mod equivalence;
+mod examples;
+mod fmt_fixtures;
+mod gateway_traffic;
+mod google_apigw;
+mod google_apikeys;
+mod google_e2e;
+mod google_engine;
+mod google_failures;
+mod google_import;
+mod google_provider;
+mod google_run;
+mod kill_points;
+mod render_snapshots;
+mod state_safety;
+mod state_store;
