@@ -162,12 +162,23 @@ impl Google {
     /// Looks up credentials now (a no-op for the emulator), so a command can fail before doing
     /// anything when the user meant Google and has no credentials. The error says how to
     /// authenticate and how to use `--emulator` instead.
+    /// The lookup is bounded: off Google Cloud, gcp_auth's metadata-server probe retries, and
+    /// where the network drops packets each attempt waits for a timeout.
     pub async fn check_credentials(&self) -> std::result::Result<(), ProviderError> {
-        self.client
-            .access_token()
-            .await
-            .map(|_| ())
-            .map_err(|e| ProviderError::new(format!("google provider: {}", e.message)))
+        let limit = std::time::Duration::from_secs(20);
+        match tokio::time::timeout(limit, self.client.access_token()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(ProviderError::new(format!(
+                "google provider: {}",
+                e.message
+            ))),
+            Err(_) => Err(ProviderError::new(format!(
+                "google provider: no Google credentials found (looking for them took more than \
+                 {}s). {}",
+                limit.as_secs(),
+                auth::CREDENTIALS_HELP
+            ))),
+        }
     }
 
     /// The settings this provider was built with.
