@@ -128,6 +128,10 @@ pub fn root() -> PathBuf {
 fn copy_tree(src: &Path, dst: &Path) {
     for e in std::fs::read_dir(src).expect("read folder") {
         let p = e.expect("entry").path();
+        // A local run's state and embedded emulator must not leak into a test.
+        if p.file_name().is_some_and(|n| n == ".keyway") {
+            continue;
+        }
         let target = dst.join(p.file_name().expect("name"));
         if p.is_dir() {
             std::fs::create_dir_all(&target).expect("mkdir");

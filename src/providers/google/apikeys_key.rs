@@ -48,8 +48,8 @@ fn key_path(project: &str, key_id: &str) -> String {
     format!("{}/keys/{key_id}", parent(project))
 }
 
-/// Sends a call answering with a long-running operation and waits for it (API Keys polls
-/// `v2/operations/...`).
+/// Sends a call answering with a long-running operation and waits for it, re-sending it when
+/// the operation fails transiently (API Keys polls `v2/operations/...`).
 async fn call_lro(
     g: &Google,
     method: reqwest::Method,
@@ -57,8 +57,15 @@ async fn call_lro(
     body: Option<&Json>,
     timeout: std::time::Duration,
 ) -> std::result::Result<Json, GoogleError> {
-    let op = g.client().call(Api::ApiKeys, method, path, body).await?;
-    operation::wait(g.client(), Api::ApiKeys, "v2", op, timeout).await
+    let r = operation::Request {
+        api: Api::ApiKeys,
+        version: "v2",
+        method,
+        path,
+        body,
+        timeout,
+    };
+    operation::call_and_wait(g.client(), r).await
 }
 
 /// The items of a block attribute (a list of objects).
