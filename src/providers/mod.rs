@@ -35,6 +35,16 @@ impl ProviderError {
 /// Result of provider calls.
 pub type Result<T> = std::result::Result<T, ProviderError>;
 
+/// A creation in a plan, as [`Provider::creation_notes`] sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Creation<T = Value> {
+    /// The planned object.
+    pub planned: T,
+    /// True when it replaces an existing object (`-replace`, a forcing change), false for a
+    /// plain creation.
+    pub replaces: bool,
+}
+
 /// One provider (builtin, google, ...).
 #[async_trait]
 pub trait Provider: Send + Sync {
@@ -70,11 +80,11 @@ pub trait Provider: Send + Sync {
         )))
     }
 
-    /// For objects planned for creation (one batch per type), an optional description of what
-    /// the create will really do, replacing "created" in the plan: `undeleted and updated` when
-    /// the name belongs to a recently deleted object the create restores. Advisory: an error
-    /// means no notes.
-    async fn creation_notes(&self, ty: &str, planned: &[Value]) -> Result<Vec<Option<String>>> {
+    /// For objects planned for creation, plainly or as a replacement (one batch per type), an
+    /// optional description of what the create will really do: `undeleted and updated ...` when
+    /// the name belongs to a recently deleted object the create restores, or what a replacement
+    /// makes anew. Advisory: an error means no notes.
+    async fn creation_notes(&self, ty: &str, planned: &[Creation]) -> Result<Vec<Option<String>>> {
         let _ = ty;
         Ok(vec![None; planned.len()])
     }

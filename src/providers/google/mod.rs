@@ -28,7 +28,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value as Json};
 
 use crate::lang::Value;
-use crate::providers::{Provider, ProviderError, Result};
+use crate::providers::{Creation, Provider, ProviderError, Result};
 
 pub use client::{Api, Client, GoogleError};
 
@@ -414,12 +414,17 @@ impl Provider for Google {
         Ok(to_value(out))
     }
 
-    async fn creation_notes(&self, ty: &str, planned: &[Value]) -> Result<Vec<Option<String>>> {
+    async fn creation_notes(&self, ty: &str, planned: &[Creation]) -> Result<Vec<Option<String>>> {
         match ty {
             "google_apikeys_key" => {
                 let objs = planned
                     .iter()
-                    .map(|p| object(ty, p))
+                    .map(|c| {
+                        Ok(Creation {
+                            planned: object(ty, &c.planned)?,
+                            replaces: c.replaces,
+                        })
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 apikeys_key::creation_notes(self, &objs).await
             }
@@ -428,9 +433,14 @@ impl Provider for Google {
     }
 
     async fn create_as_noted(&self, ty: &str, planned: &Value, note: &str) -> Result<Value> {
-        if ty == "google_apikeys_key" && note == apikeys_key::UNDELETE_NOTE {
+        if ty == "google_apikeys_key" {
             let p = object(ty, planned)?;
-            return Ok(to_value(apikeys_key::restore(self, &p).await?));
+            if note == apikeys_key::UNDELETE_NOTE {
+                return Ok(to_value(apikeys_key::restore(self, &p).await?));
+            }
+            if note.starts_with(apikeys_key::ROTATE_NOTE) {
+                return Ok(to_value(apikeys_key::rotate(self, &p).await?));
+            }
         }
         self.create(ty, planned).await
     }
