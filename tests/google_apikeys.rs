@@ -474,7 +474,8 @@ async fn replacing_a_key_rotates_its_string_in_one_apply() {
     assert!(
         plan.stdout.contains(
             "# google_apikeys_key.key must be replaced\n  # (the new key gets a new key string \
-             under the key ID `hello-key-2`, since Google keeps `hello-key` reserved"
+             under the key ID `hello-key-2`: `hello-key` stays with the old key, as Google keeps \
+             a deleted key's ID reserved for 30 days; the old key string stops working)"
         ),
         "{}",
         plan.stdout
@@ -516,6 +517,23 @@ async fn replacing_a_key_rotates_its_string_in_one_apply() {
         .stdout;
     assert!(state.contains("keys/hello-key-3"), "{state}");
 
+    // Created before the old key is deleted, the new key cannot have `hello-key` either.
+    w.edit(
+        "main.tf",
+        "  depends_on = [google_project_service.managed]\n}",
+        "  depends_on = [google_project_service.managed]\n  lifecycle {\n    \
+         create_before_destroy = true\n  }\n}",
+    );
+    run(&w, &[&["apply", "-auto-approve"][..], &replace].concat()).ok();
+    let fourth = run(&w, &["output", "-raw", "api_key"]).ok().stdout;
+    assert!(fourth != third && fourth != new && fourth != old);
+    assert_eq!(gateway_status(&emu, &gateway, &third).await, 400);
+    assert_eq!(gateway_status(&emu, &gateway, &fourth).await, 200);
+    let state = run(&w, &["state", "show", "google_apikeys_key.key"])
+        .ok()
+        .stdout;
+    assert!(state.contains("keys/hello-key-4"), "{state}");
+
     // Destroy then apply restores the key last in use, and the plan says so.
     run(&w, &["destroy", "-auto-approve"]).ok();
     let plan = run(&w, &["plan"]).ok();
@@ -527,7 +545,7 @@ async fn replacing_a_key_rotates_its_string_in_one_apply() {
         plan.stdout
     );
     run(&w, &["apply", "-auto-approve"]).ok();
-    assert_eq!(run(&w, &["output", "-raw", "api_key"]).ok().stdout, third);
+    assert_eq!(run(&w, &["output", "-raw", "api_key"]).ok().stdout, fourth);
     run(&w, &["destroy", "-auto-approve"]).ok();
     emu.shutdown().await;
 }

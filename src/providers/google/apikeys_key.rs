@@ -411,8 +411,8 @@ fn rotation_note(name: &str, items: Option<&[Json]>) -> String {
     match free_id(name, &taken) {
         id if id == name => format!("{ROTATE_NOTE}; the old one stops working"),
         id => format!(
-            "{ROTATE_NOTE} under the key ID `{id}`, since Google keeps `{name}` reserved for 30 \
-             days after its key is deleted; the old key string stops working"
+            "{ROTATE_NOTE} under the key ID `{id}`: `{name}` stays with the old key, as Google \
+             keeps a deleted key's ID reserved for 30 days; the old key string stops working"
         ),
     }
 }
