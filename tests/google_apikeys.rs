@@ -549,3 +549,54 @@ async fn replacing_a_key_rotates_its_string_in_one_apply() {
     run(&w, &["destroy", "-auto-approve"]).ok();
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_undelete_whose_update_fails_is_deleted_back() {
+    // One more failure than the client re-sends a failed operation.
+    let faults = keyway::emulator::FaultConfig {
+        fail_operations: [("apikeys.keys.patch".to_owned(), 9)].into(),
+        ..Default::default()
+    };
+    let emu = Emulator::start(Options {
+        port: 0,
+        data_file: None,
+        reset: true,
+        faults,
+        operation_delay: std::time::Duration::from_millis(5),
+    })
+    .await
+    .expect("emulator");
+    let g = provider(&emu);
+    g.create(
+        "google_project_service",
+        &v(json!({"service": "apikeys.googleapis.com"})),
+    )
+    .await
+    .expect("enable");
+    let planned = v(json!({"name": "k", "display_name": "K", "restrictions": []}));
+    let key = g.create(TY, &planned).await.expect("create");
+    g.delete(TY, &key).await.expect("delete");
+    let e = g
+        .create_as_noted(TY, &planned, UNDELETE_NOTE)
+        .await
+        .expect_err("the update fails");
+    assert!(e.message.contains("update undeleted k"), "{}", e.message);
+    let url = format!(
+        "{}/v2/projects/keyway-demo/locations/global/keys/k",
+        emu.base_url()
+    );
+    let raw: Json = reqwest::get(url)
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert!(raw.get("deleteTime").is_some(), "left live: {raw}");
+    let back = g
+        .create_as_noted(TY, &planned, UNDELETE_NOTE)
+        .await
+        .expect("restored once the API works")
+        .to_json();
+    assert_eq!(s(&back, "key_string"), s(&key.to_json(), "key_string"));
+    emu.shutdown().await;
+}

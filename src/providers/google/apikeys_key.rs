@@ -608,6 +608,7 @@ async fn undelete_and_update(
     if existing.get("deleteTime").is_none() {
         return Err(taken(project, key_id, &conflict));
     }
+    let body = Json::Object(create_body(planned)?);
     let timeout = operation::timeout_of(planned, "create");
     call_lro(
         g,
@@ -618,13 +619,30 @@ async fn undelete_and_update(
     )
     .await
     .map_err(|e| api_err(TY, &format!("undelete {key_id}"), e))?;
-    let body = Json::Object(create_body(planned)?);
+    let restored = update_restored(g, planned, project, key_id, &body).await;
+    if restored.is_err() {
+        // The key is live again but would be in no state: delete it back (best effort), so
+        // the next apply restores it instead of meeting a key it does not manage.
+        let _ = call_lro(g, reqwest::Method::DELETE, &path, None, timeout).await;
+    }
+    restored
+}
+
+/// Patches a key just undeleted to the configuration and reads its key string.
+async fn update_restored(
+    g: &Google,
+    planned: &Map<String, Json>,
+    project: &str,
+    key_id: &str,
+    body: &Json,
+) -> Result<Map<String, Json>> {
+    let path = format!("v2/{}", key_path(project, key_id));
     let key = call_lro(
         g,
         reqwest::Method::PATCH,
         &format!("{path}?updateMask=displayName,restrictions"),
-        Some(&body),
-        timeout,
+        Some(body),
+        operation::timeout_of(planned, "create"),
     )
     .await
     .map_err(|e| api_err(TY, &format!("update undeleted {key_id}"), e))?;
