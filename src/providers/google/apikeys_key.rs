@@ -610,15 +610,22 @@ async fn undelete_and_update(
     }
     let body = Json::Object(create_body(planned)?);
     let timeout = operation::timeout_of(planned, "create");
-    call_lro(
+    let undeleted = call_lro(
         g,
         reqwest::Method::POST,
         &format!("{path}:undelete"),
         Some(&json!({})),
         timeout,
     )
-    .await
-    .map_err(|e| api_err(TY, &format!("undelete {key_id}"), e))?;
+    .await;
+    if let Err(e) = undeleted {
+        // Re-sent after a failed operation that did restore the key, an undelete is refused:
+        // a live key means it happened.
+        let live = g.client().get(Api::ApiKeys, &path).await;
+        if !live.is_ok_and(|k| k.get("deleteTime").is_none()) {
+            return Err(api_err(TY, &format!("undelete {key_id}"), e));
+        }
+    }
     let restored = update_restored(g, planned, project, key_id, &body).await;
     if restored.is_err() {
         // The key is live again but would be in no state: delete it back (best effort), so
