@@ -666,7 +666,9 @@ async fn create(
     // Objects that exist only in state (terraform_data) cannot be orphaned.
     let record = !provider.state_only(&c.ty);
     let unmarked = if record {
-        provider.prepare_create(&c.ty, &unmarked).await?
+        provider
+            .prepare_create(&c.ty, &unmarked, c.note.as_deref())
+            .await?
     } else {
         unmarked
     };

@@ -135,8 +135,9 @@ pub struct EmulatorArgs {
     /// After an IAM policy write, reads and permission checks see the old policy for this many ms.
     #[arg(long = "iam-propagation-ms", default_value_t = 0)]
     pub iam_propagation_ms: u64,
-    /// The first long-running operation started by this method fails (repeatable), e.g.
-    /// `apigateway.gateways.create`: a failure in the middle of an apply, on demand.
+    /// The first long-running operation started by this method fails with INTERNAL, e.g.
+    /// `apigateway.gateways.create` (repeatable, one more failure each time; keyway re-sends a
+    /// transiently failed operation 8 times, so 9 make a failure in the middle of an apply).
     #[arg(long = "fail-operation", value_name = "METHOD")]
     pub fail_operation: Vec<String>,
     /// Seed of the fault generator (same seed, same faults).

@@ -134,6 +134,7 @@ impl Workspace {
         }
         let google = crate::providers::google::Google::new(settings)
             .map_err(|e| Report::msg(format!("Google provider: {e}")))?;
+        check_credentials(&google).await?;
         self.providers.insert("google", Arc::new(google));
         Ok(())
     }
@@ -247,6 +248,19 @@ impl Workspace {
             Err(e) => Err(Report::new(e).into()),
         }
     }
+}
+
+/// Looks credentials up once, before planning: without them a plan would look complete and
+/// `apply` would fail on every resource, each with the same long message. A no-op on the
+/// emulator. The remedies become the error's help.
+async fn check_credentials(google: &crate::providers::google::Google) -> Result<(), Failure> {
+    use crate::providers::google::auth::CREDENTIALS_HELP;
+    let Err(e) = google.check_credentials().await else {
+        return Ok(());
+    };
+    let message = e.message.replace(CREDENTIALS_HELP, "");
+    let d = Diagnostic::error("google::credentials", message.trim_end()).help(CREDENTIALS_HELP);
+    Err(Failure(reports(&[d], &Sources::default())))
 }
 
 /// The sources of a failed load: re-read so the diagnostics can show their lines.

@@ -111,7 +111,8 @@ pub struct SavedChange {
     pub address: String,
     /// Action name.
     pub action: String,
-    /// The provider's note on a creation (`undeleted and updated`). Optional and left out when
+    /// The provider's note on a creation or replacement (`undeleted and updated ...`, an API
+    /// key's new key ID). Optional and left out when
     /// absent, so version-1 files without it still read and compare the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

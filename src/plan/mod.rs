@@ -127,8 +127,10 @@ pub struct ResourceChange {
     pub after: Option<Value>,
     /// Resource addresses this instance depends on.
     pub dependencies: Vec<String>,
-    /// What a creation will really do when the provider knows better than "created" (for
-    /// example `undeleted and updated`); the action stays `Create`. Set by [`notes::annotate`].
+    /// What a creation (or a replacement's new object) will really do when the provider knows
+    /// better than "created" (for example `undeleted and updated (same key string as before)`,
+    /// or an API key replacement's new key ID); the action is unchanged. Set by
+    /// [`notes::annotate`].
     pub note: Option<String>,
 }
 

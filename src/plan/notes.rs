@@ -1,19 +1,21 @@
 //! Creation notes: after the (pure) planner, asks each provider, once per resource type, what
-//! the planned creations will really do, so the plan can say "will be undeleted and updated"
-//! instead of "will be created" where a create restores a recently deleted object. IO, like
-//! refresh; advisory: a provider that cannot tell (an API not enabled yet, an unknown project)
-//! leaves the plain "created", and the create behaves the same either way.
+//! the planned creations (plain, or the new half of a replacement) will really do, so the plan
+//! can say "will be undeleted and updated" instead of "will be created" where a create restores
+//! a recently deleted object, or what a replacement makes anew (an API key's new key string and
+//! ID). IO, like refresh; advisory: a provider that cannot tell (an API not enabled yet, an
+//! unknown project) leaves the plain wording, and never does what the plan did not announce.
 
 use std::collections::BTreeMap;
 
 use crate::plan::{Action, Plan};
-use crate::providers::Registry;
+use crate::providers::{Creation, Registry};
 
 /// Sets `note` on the plan's creations the providers have something to say about.
 pub async fn annotate(plan: &mut Plan, providers: &Registry) {
     let mut by_type: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, c) in plan.changes.iter().enumerate() {
-        if c.action == Action::Create && c.mode == crate::config::Mode::Managed {
+        let creates = matches!(c.action, Action::Create | Action::Replace { .. });
+        if creates && c.mode == crate::config::Mode::Managed {
             by_type
                 .entry((c.provider.clone(), c.ty.clone()))
                 .or_default()
@@ -27,12 +29,13 @@ pub async fn annotate(plan: &mut Plan, providers: &Registry) {
         };
         let planned: Vec<_> = idx
             .iter()
-            .map(|&i| {
-                plan.changes[i]
+            .map(|&i| Creation {
+                planned: plan.changes[i]
                     .after
                     .clone()
                     .unwrap_or_default()
-                    .deep_unmark()
+                    .deep_unmark(),
+                replaces: matches!(plan.changes[i].action, Action::Replace { .. }),
             })
             .collect();
         tasks.spawn(async move { (idx, p.creation_notes(&ty, &planned).await) });

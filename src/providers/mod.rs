@@ -45,6 +45,16 @@ impl ProviderError {
 /// Result of provider calls.
 pub type Result<T> = std::result::Result<T, ProviderError>;
 
+/// A creation in a plan, as [`Provider::creation_notes`] sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Creation<T = Value> {
+    /// The planned object.
+    pub planned: T,
+    /// True when it replaces an existing object (`-replace`, a forcing change), false for a
+    /// plain creation.
+    pub replaces: bool,
+}
+
 /// One provider (builtin, google, ...).
 #[async_trait]
 pub trait Provider: Send + Sync {
@@ -63,9 +73,10 @@ pub trait Provider: Send + Sync {
     /// filled in (an ID the provider derives from the content). Apply records this in state
     /// before sending the create, so that a run killed before the answer leaves enough for
     /// the next run to find the object with [`Provider::refresh`]. May read the cloud (a
-    /// derived ID already taken by the object being replaced).
-    async fn prepare_create(&self, ty: &str, planned: &Value) -> Result<Value> {
-        let _ = ty;
+    /// derived ID already taken by the object being replaced). `note` is the plan's creation
+    /// note, which [`Provider::create_as_noted`] will receive.
+    async fn prepare_create(&self, ty: &str, planned: &Value, note: Option<&str>) -> Result<Value> {
+        let _ = (ty, note);
         Ok(planned.clone())
     }
 
@@ -90,11 +101,11 @@ pub trait Provider: Send + Sync {
         )))
     }
 
-    /// For objects planned for creation (one batch per type), an optional description of what
-    /// the create will really do, replacing "created" in the plan: `undeleted and updated` when
-    /// the name belongs to a recently deleted object the create restores. Advisory: an error
-    /// means no notes.
-    async fn creation_notes(&self, ty: &str, planned: &[Value]) -> Result<Vec<Option<String>>> {
+    /// For objects planned for creation, plainly or as a replacement (one batch per type), an
+    /// optional description of what the create will really do: `undeleted and updated ...` when
+    /// the name belongs to a recently deleted object the create restores, or what a replacement
+    /// makes anew. Advisory: an error means no notes.
+    async fn creation_notes(&self, ty: &str, planned: &[Creation]) -> Result<Vec<Option<String>>> {
         let _ = ty;
         Ok(vec![None; planned.len()])
     }

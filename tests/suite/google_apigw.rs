@@ -440,7 +440,7 @@ async fn config_ids_collide_only_when_the_user_fixed_them() {
     let create = |cfg: serde_json::Value| {
         let g = &g;
         async move {
-            let prepared = g.prepare_create(ty, &v(cfg)).await?;
+            let prepared = g.prepare_create(ty, &v(cfg), None).await?;
             g.create(ty, &prepared).await
         }
     };

@@ -6,6 +6,7 @@
 use crate::support::{root, Work};
 use keyway::emulator::{Emulator, Options};
 use keyway::lang::Value;
+use keyway::providers::google::apikeys_key::UNDELETE_NOTE;
 use keyway::providers::google::{retry::Backoff, Endpoint, Google, Settings};
 use keyway::providers::Provider;
 use serde_json::{json, Value as Json};
@@ -189,7 +190,11 @@ async fn key_lifecycle_and_undelete_through_the_provider() {
         ),
     );
     let before = emu.request_log().len();
-    let back = g.create(TY, &v(again)).await.expect("re-create").to_json();
+    let back = g
+        .create_as_noted(TY, &v(again.clone()), UNDELETE_NOTE)
+        .await
+        .expect("re-create")
+        .to_json();
     let m = methods_since(&emu, before);
     assert!(m.contains(&"apikeys.keys.undelete".to_owned()), "{m:?}");
     assert_eq!(
@@ -218,8 +223,26 @@ async fn key_lifecycle_and_undelete_through_the_provider() {
     assert_eq!(r[0].as_ref().map(Value::to_json), Some(back.clone()));
 
     // A live key with the same ID is a real conflict, said plainly.
-    let e = g.create(TY, &v(planned)).await.expect_err("taken");
+    let e = g.create(TY, &v(planned.clone())).await.expect_err("taken");
     assert!(e.message.contains("already exists"), "{}", e.message);
+
+    // A plain create the plan did not announce as an undelete never brings an old string
+    // back: the reserved ID gives way to the next free one.
+    g.delete(TY, &v(back.clone())).await.expect("delete");
+    let fresh = g.create(TY, &v(again)).await.expect("create").to_json();
+    assert_eq!(
+        s(&fresh, "id"),
+        "projects/keyway-demo/locations/global/keys/demo-key-2"
+    );
+    assert_eq!(s(&fresh, "name"), "demo-key");
+    assert_ne!(s(&fresh, "key_string"), ks);
+    let r = g.refresh(TY, &[v(fresh.clone())]).await.expect("refresh");
+    assert_eq!(r[0].as_ref().map(Value::to_json), Some(fresh.clone()));
+    g.delete(TY, &v(fresh.clone())).await.expect("delete");
+    assert_eq!(
+        g.refresh(TY, &[v(fresh)]).await.expect("refresh"),
+        vec![None]
+    );
     emu.shutdown().await;
 }
 
@@ -364,8 +387,10 @@ async fn a_destroyed_key_is_planned_as_undeleted_and_applied_without_a_create() 
 
     let plan = run(&["plan", "-detailed-exitcode"]).code(2);
     assert!(
-        plan.stdout
-            .contains("# google_apikeys_key.key will be undeleted and updated\n"),
+        plan.stdout.contains(
+            "# google_apikeys_key.key will be undeleted and updated (same key string as \
+                 before)\n"
+        ),
         "{}",
         plan.stdout
     );
@@ -385,13 +410,16 @@ async fn a_destroyed_key_is_planned_as_undeleted_and_applied_without_a_create() 
         })
         .expect("key change");
     assert_eq!(key["change"]["actions"], json!(["create"]));
-    assert_eq!(key["keyway_note"], json!("undeleted and updated"));
+    assert_eq!(
+        key["keyway_note"],
+        json!("undeleted and updated (same key string as before)")
+    );
 
     // A saved plan carries the note and applies as it says: an undelete, no create.
     run(&["plan", "-out", "tfplan"]).ok();
     let saved = std::fs::read_to_string(w.path().join("tfplan")).expect("plan file");
     assert!(
-        saved.contains("\"note\": \"undeleted and updated\""),
+        saved.contains("\"note\": \"undeleted and updated (same key string as before)\""),
         "{saved}"
     );
     let before = emu.counters();
@@ -402,5 +430,171 @@ async fn a_destroyed_key_is_planned_as_undeleted_and_applied_without_a_create() 
     assert_eq!(delta("apikeys.keys.undelete"), 1, "{after:?}");
     assert_eq!(delta("apikeys.keys.create"), 0, "{after:?}");
     run(&["plan", "-detailed-exitcode"]).code(0);
+    emu.shutdown().await;
+}
+
+/// The tutorial's stack on an emulator started here, and a runner pointing the binary at it.
+fn stack(emu: &Emulator) -> (Work, impl Fn(&Work, &[&str]) -> crate::support::Run) {
+    let base = emu.base_url();
+    let run = move |w: &Work, args: &[&str]| {
+        crate::support::Run::from(
+            w.command(args)
+                .env("KEYWAY_EMULATOR", &base)
+                .output()
+                .expect("run keyway"),
+        )
+    };
+    (
+        Work::copy_of(&root().join("examples/api-gateway-keys")),
+        run,
+    )
+}
+
+/// The status the emulator's gateway answers for GET /hello with `key`.
+async fn gateway_status(emu: &Emulator, gateway_url: &str, key: &str) -> u16 {
+    let host = gateway_url.trim_start_matches("https://");
+    let url = format!("{}/__host/{host}/hello?key={key}", emu.base_url());
+    reqwest::get(url).await.expect("gateway").status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replacing_a_key_rotates_its_string_in_one_apply() {
+    let emu = emulator().await;
+    let (w, run) = stack(&emu);
+    run(&w, &["apply", "-auto-approve"]).ok();
+    let gateway = run(&w, &["output", "-raw", "gateway_url"]).ok().stdout;
+    let old = run(&w, &["output", "-raw", "api_key"]).ok().stdout;
+    assert_eq!(gateway_status(&emu, &gateway, &old).await, 200);
+
+    // The plan says what a replacement makes: a new string, under a new key ID.
+    let replace = ["-replace=google_apikeys_key.key"];
+    let plan = run(&w, &[&["plan"][..], &replace].concat()).ok();
+    assert!(
+        plan.stdout.contains(
+            "# google_apikeys_key.key must be replaced\n  # (the new key gets a new key string \
+             under the key ID `hello-key-2`: `hello-key` stays with the old key, as Google keeps \
+             a deleted key's ID reserved for 30 days; the old key string stops working)"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let apply = run(&w, &[&["apply", "-auto-approve"][..], &replace].concat()).ok();
+    assert!(
+        apply.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{}",
+        apply.stdout
+    );
+    let new = run(&w, &["output", "-raw", "api_key"]).ok().stdout;
+    assert!(
+        new.starts_with("AIza") && new != old,
+        "the key string did not change"
+    );
+    assert_eq!(gateway_status(&emu, &gateway, &new).await, 200);
+    assert_eq!(
+        gateway_status(&emu, &gateway, &old).await,
+        400,
+        "the replaced key still works"
+    );
+    let state = run(&w, &["state", "show", "google_apikeys_key.key"])
+        .ok()
+        .stdout;
+    assert!(state.contains("keys/hello-key-2"), "{state}");
+    run(&w, &["plan", "-detailed-exitcode"]).code(0);
+
+    // Replacing again skips every ID still reserved.
+    let again = run(&w, &[&["apply", "-auto-approve"][..], &replace].concat()).ok();
+    assert!(
+        again.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{}",
+        again.stdout
+    );
+    let third = run(&w, &["output", "-raw", "api_key"]).ok().stdout;
+    assert!(third != new && third != old);
+    let state = run(&w, &["state", "show", "google_apikeys_key.key"])
+        .ok()
+        .stdout;
+    assert!(state.contains("keys/hello-key-3"), "{state}");
+
+    // Created before the old key is deleted, the new key cannot have `hello-key` either.
+    w.edit(
+        "main.tf",
+        "  depends_on = [google_project_service.managed]\n}",
+        "  depends_on = [google_project_service.managed]\n  lifecycle {\n    \
+         create_before_destroy = true\n  }\n}",
+    );
+    run(&w, &[&["apply", "-auto-approve"][..], &replace].concat()).ok();
+    let fourth = run(&w, &["output", "-raw", "api_key"]).ok().stdout;
+    assert!(fourth != third && fourth != new && fourth != old);
+    assert_eq!(gateway_status(&emu, &gateway, &third).await, 400);
+    assert_eq!(gateway_status(&emu, &gateway, &fourth).await, 200);
+    let state = run(&w, &["state", "show", "google_apikeys_key.key"])
+        .ok()
+        .stdout;
+    assert!(state.contains("keys/hello-key-4"), "{state}");
+
+    // Destroy then apply restores the key last in use, and the plan says so.
+    run(&w, &["destroy", "-auto-approve"]).ok();
+    let plan = run(&w, &["plan"]).ok();
+    assert!(
+        plan.stdout.contains(
+            "# google_apikeys_key.key will be undeleted and updated (same key string as before)"
+        ),
+        "{}",
+        plan.stdout
+    );
+    run(&w, &["apply", "-auto-approve"]).ok();
+    assert_eq!(run(&w, &["output", "-raw", "api_key"]).ok().stdout, fourth);
+    run(&w, &["destroy", "-auto-approve"]).ok();
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_undelete_whose_update_fails_is_deleted_back() {
+    // One more failure than the client re-sends a failed operation.
+    let faults = keyway::emulator::FaultConfig {
+        fail_operations: [("apikeys.keys.patch".to_owned(), 9)].into(),
+        ..Default::default()
+    };
+    let emu = Emulator::start(Options {
+        port: 0,
+        data_file: None,
+        reset: true,
+        faults,
+        operation_delay: std::time::Duration::from_millis(5),
+    })
+    .await
+    .expect("emulator");
+    let g = provider(&emu);
+    g.create(
+        "google_project_service",
+        &v(json!({"service": "apikeys.googleapis.com"})),
+    )
+    .await
+    .expect("enable");
+    let planned = v(json!({"name": "k", "display_name": "K", "restrictions": []}));
+    let key = g.create(TY, &planned).await.expect("create");
+    g.delete(TY, &key).await.expect("delete");
+    let e = g
+        .create_as_noted(TY, &planned, UNDELETE_NOTE)
+        .await
+        .expect_err("the update fails");
+    assert!(e.message.contains("update undeleted k"), "{}", e.message);
+    let url = format!(
+        "{}/v2/projects/keyway-demo/locations/global/keys/k",
+        emu.base_url()
+    );
+    let raw: Json = reqwest::get(url)
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert!(raw.get("deleteTime").is_some(), "left live: {raw}");
+    let back = g
+        .create_as_noted(TY, &planned, UNDELETE_NOTE)
+        .await
+        .expect("restored once the API works")
+        .to_json();
+    assert_eq!(s(&back, "key_string"), s(&key.to_json(), "key_string"));
     emu.shutdown().await;
 }

@@ -117,3 +117,43 @@ fn no_credentials_and_no_emulator_is_a_clear_error() {
         r.stderr
     );
 }
+
+/// Without credentials, `plan` of a Google folder stops before planning with one clear error
+/// and its help. HOME is an empty folder (no gcloud ADC file) and GOOGLE_APPLICATION_CREDENTIALS
+/// names a missing file in it, so gcp_auth fails at once, before any network access (it would
+/// otherwise probe the metadata server); PATH holds no `gcloud`.
+#[test]
+fn plan_without_credentials_fails_once_before_planning() {
+    let w = Work::copy_of(&root().join("tests/fixtures/google-apikeys"));
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut cmd = w.command(&["plan"]);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("GOOGLE_") || k.starts_with("CLOUDSDK_") || k == "KEYWAY_EMULATOR" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HOME", home.path())
+        .env("PATH", home.path())
+        .env(
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            home.path().join("missing-key.json"),
+        )
+        .env("GOOGLE_CLOUD_PROJECT", "keyway-demo");
+    let started = std::time::Instant::now();
+    let run = crate::support::Run::from(cmd.output().expect("run keyway")).code(1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        all.matches("no Google credentials found").count(),
+        1,
+        "{all}"
+    );
+    assert_eq!(
+        all.matches("gcloud auth application-default login").count(),
+        1,
+        "{all}"
+    );
+    assert!(all.contains("GOOGLE_APPLICATION_CREDENTIALS"), "{all}");
+    assert!(all.contains("--emulator"), "{all}");
+    assert!(!all.contains("will be created"), "no plan is shown: {all}");
+}

@@ -710,3 +710,92 @@ async fn waiting_out_propagation_leaves_the_rate_limit_retries_intact() {
         "the enablement was not waited out over more attempts than the transient budget"
     );
 }
+
+/// A scripted stand-in for API Keys where the create operation fails with INTERNAL although
+/// the key was made (Google gives no guarantee either way): the re-sent create is answered 409,
+/// and the provider adopts the key, which holds what was asked, instead of failing.
+#[tokio::test]
+async fn a_create_re_sent_after_a_failed_operation_adopts_the_key_it_made() {
+    use axum::routing::{get, post};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    let creates = Arc::new(AtomicU32::new(0));
+    let seen = creates.clone();
+    let keys = "/v2/projects/kw-test/locations/global/keys";
+    let key = json!({"name": "projects/1/locations/global/keys/k", "uid": "u-1",
+                     "displayName": "Demo"});
+    let app = axum::Router::new()
+        .route(
+            keys,
+            post(move || {
+                let n = seen.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n == 0 {
+                        let op = json!({"name": "operations/akmf.1", "done": false});
+                        reply(200, op)
+                    } else {
+                        let e = json!({"error": {"code": 409, "status": "ALREADY_EXISTS",
+                                                 "message": "Key already exists."}});
+                        reply(409, e)
+                    }
+                }
+            }),
+        )
+        .route(
+            "/v2/operations/akmf.1",
+            get(|| async {
+                reply(
+                    200,
+                    json!({"name": "operations/akmf.1", "done": true,
+                           "error": {"code": 13, "message": "Internal error."}}),
+                )
+            }),
+        )
+        .route(
+            &format!("{keys}/k"),
+            get(move || {
+                let key = key.clone();
+                async move { reply(200, key) }
+            }),
+        )
+        .route(
+            &format!("{keys}/k/keyString"),
+            get(|| async { reply(200, json!({"keyString": "AIza-adopted"})) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let g = Google::new(Settings {
+        project: Some("kw-test".into()),
+        endpoint: Endpoint::Emulator(format!("http://{addr}")),
+        ..Settings::default()
+    })
+    .expect("provider");
+    let made = g
+        .create(
+            "google_apikeys_key",
+            &v(json!({"name": "k", "display_name": "Demo"})),
+        )
+        .await
+        .expect("adopted");
+    let made = j(&made);
+    assert_eq!(
+        creates.load(Ordering::SeqCst),
+        2,
+        "the create was re-sent once"
+    );
+    assert_eq!(made["uid"], "u-1");
+    assert_eq!(made["key_string"], "AIza-adopted");
+    assert_eq!(made["id"], "projects/kw-test/locations/global/keys/k");
+}
+
+/// A JSON answer with a status, as the scripted stand-in sends it.
+fn reply(status: u16, body: Json) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let status = axum::http::StatusCode::from_u16(status).expect("status");
+    let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
+    (status, json, body.to_string()).into_response()
+}

@@ -1,4 +1,5 @@
-//! The kill harness: `keyway apply` and `keyway destroy` of the tutorial's stack are killed
+//! The kill harness: a first `keyway apply`, a `keyway destroy`, an `apply -replace` of the
+//! API key and an apply that swaps the API config, all of the tutorial's stack, are killed
 //! with SIGKILL at points spread over their request logs (the emulator adds latency, so kills
 //! land while requests and operations are in flight), and after every kill the next runs must
 //! converge: state readable, apply exits 0, the plan is clean, every object in the emulator is
@@ -6,7 +7,7 @@
 //!
 //! Not part of the ordinary suite (it takes minutes): CI runs it with
 //! `cargo test --test suite kill_points -- --ignored --nocapture`. `KEYWAY_KILL_POINTS` sets the
-//! number of kill points (default 200, half in apply, half in destroy), `KEYWAY_KILL_SEED`
+//! number of kill points (default 200, a quarter in each run), `KEYWAY_KILL_SEED`
 //! the seed that picks them.
 
 use std::collections::BTreeSet;
@@ -44,12 +45,40 @@ fn answered(emu: &Emulator) -> u64 {
     emu.counters().values().sum()
 }
 
-/// Starts `keyway <phase>` and kills it once the emulator has answered `at` more requests
+/// The four runs that get killed: a first apply, a destroy, a key replacement, and a config
+/// swap (a changed OpenAPI document: new config, gateway switched, old config deleted).
+const PHASES: [&str; 4] = ["apply", "destroy", "replace", "swap"];
+
+/// The command of a phase.
+fn phase_args(phase: &str) -> Vec<&'static str> {
+    match phase {
+        "destroy" => vec!["destroy", "-auto-approve"],
+        "replace" => vec!["apply", "-auto-approve", "-replace=google_apikeys_key.key"],
+        _ => vec!["apply", "-auto-approve"],
+    }
+}
+
+/// Sets up what a phase starts from: nothing for the first apply; otherwise the applied stack,
+/// and for the swap a changed OpenAPI template.
+fn prepare(w: &Work, emu: &Emulator, phase: &str) {
+    if phase != "apply" {
+        run(w, emu, &["apply", "-auto-approve"]).ok();
+    }
+    if phase == "swap" {
+        w.edit(
+            "openapi.yaml.tftpl",
+            "  /hello:\n",
+            "  /bye:\n    get:\n      operationId: getBye\n      responses:\n        \"200\":\n          description: Goodbye.\n  /hello:\n",
+        );
+    }
+}
+
+/// Starts the phase's command and kills it once the emulator has answered `at` more requests
 /// than before it started. Returns false if the run ended first.
 async fn kill_at(w: &Work, emu: &Emulator, phase: &str, at: u64) -> bool {
     let base = answered(emu);
     let mut child = w
-        .command(&[phase, "-auto-approve"])
+        .command(&phase_args(phase))
         .env("KEYWAY_EMULATOR", emu.base_url())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -163,17 +192,19 @@ impl Rng {
     }
 }
 
-/// Requests a whole apply and a whole destroy of the stack take.
-async fn reference() -> (u64, u64) {
-    let emu = emulator().await;
-    let w = Work::copy_of(&root().join("examples/api-gateway-keys"));
-    let before = answered(&emu);
-    run(&w, &emu, &["apply", "-auto-approve"]).ok();
-    let applied = answered(&emu) - before;
-    run(&w, &emu, &["destroy", "-auto-approve"]).ok();
-    let destroyed = answered(&emu) - before - applied;
-    emu.shutdown().await;
-    (applied, destroyed)
+/// Requests each phase takes when it runs to the end.
+async fn reference() -> Vec<u64> {
+    let mut out = Vec::new();
+    for phase in PHASES {
+        let emu = emulator().await;
+        let w = Work::copy_of(&root().join("examples/api-gateway-keys"));
+        prepare(&w, &emu, phase);
+        let before = answered(&emu);
+        run(&w, &emu, &phase_args(phase)).ok();
+        out.push(answered(&emu) - before);
+        emu.shutdown().await;
+    }
+    out
 }
 
 /// One kill point: kill `phase` after `at` requests, then check that everything converges.
@@ -181,9 +212,7 @@ async fn round(phase: &str, at: u64, t: &mut Tally) -> Vec<String> {
     let mut problems = Vec::new();
     let emu = emulator().await;
     let w = Work::copy_of(&root().join("examples/api-gateway-keys"));
-    if phase == "destroy" {
-        run(&w, &emu, &["apply", "-auto-approve"]).ok();
-    }
+    prepare(&w, &emu, phase);
     if !kill_at(&w, &emu, phase, at).await {
         t.ended_before_kill += 1;
     }
@@ -234,18 +263,14 @@ async fn killed_anywhere_the_next_runs_converge_and_nothing_is_orphaned() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20261203);
-    let (applied, destroyed) = reference().await;
-    println!("reference: apply {applied} requests, destroy {destroyed} requests");
+    let totals = reference().await;
+    println!("requests per phase run to the end: {PHASES:?} = {totals:?}");
     let mut rng = Rng(seed);
     let mut t = Tally::default();
     let mut failures = Vec::new();
     let started = Instant::now();
     for i in 0..points {
-        let (phase, total) = if i % 2 == 0 {
-            ("apply", applied)
-        } else {
-            ("destroy", destroyed)
-        };
+        let (phase, total) = (PHASES[i % PHASES.len()], totals[i % PHASES.len()]);
         let at = 1 + rng.below(total);
         t.points += 1;
         let problems = round(phase, at, &mut t).await;

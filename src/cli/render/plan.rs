@@ -108,13 +108,24 @@ fn header(c: &ResourceChange) -> String {
         Action::Replace {
             create_first: false,
             ..
-        } => "must be replaced".into(),
+        } => replaced("must be replaced", c.note.as_deref()),
         Action::Replace {
             create_first: true, ..
-        } => "must be replaced (the new object is created first)".into(),
+        } => replaced(
+            "must be replaced (the new object is created first)",
+            c.note.as_deref(),
+        ),
         Action::Delete { reason } if reason == "destroy" => "will be destroyed".into(),
         Action::Delete { reason } => format!("will be destroyed\n  # (because {reason})"),
         Action::NoOp | Action::Read => String::new(),
+    }
+}
+
+/// A replacement's header, with the provider's note on the new object on its own line.
+fn replaced(header: &str, note: Option<&str>) -> String {
+    match note {
+        Some(n) => format!("{header}\n  # ({n})"),
+        None => header.to_owned(),
     }
 }
 

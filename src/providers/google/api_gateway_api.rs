@@ -45,23 +45,24 @@ pub(crate) async fn list_all(
     }
 }
 
-/// Sends a call that answers with a long-running operation and waits for it; returns the
-/// operation's response (the resource, or `{}` for deletes).
+/// Sends a call that answers with a long-running operation and waits for it (re-sent when the
+/// operation fails transiently); returns the operation's response (the resource, or `{}` for
+/// deletes).
 pub(crate) async fn call_lro(
     g: &Google,
     method: reqwest::Method,
     path: &str,
     body: Option<&Json>,
 ) -> std::result::Result<Json, GoogleError> {
-    let op = g.client().call(Api::ApiGateway, method, path, body).await?;
-    operation::wait(
-        g.client(),
-        Api::ApiGateway,
-        "v1",
-        op,
-        operation::DEFAULT_TIMEOUT,
-    )
-    .await
+    let r = operation::Request {
+        api: Api::ApiGateway,
+        version: "v1",
+        method,
+        path,
+        body,
+        timeout: operation::DEFAULT_TIMEOUT,
+    };
+    operation::call_and_wait(g.client(), r).await
 }
 
 /// The `labels` attribute as the API's map (only string values; Terraform's labels are

@@ -43,18 +43,19 @@ impl Auth {
     }
 }
 
+/// How to get credentials, or to run without them: the help of every "no credentials" error.
+pub const CREDENTIALS_HELP: &str = "Authenticate with `gcloud auth application-default login`, \
+     or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, or run on a machine \
+     with a metadata server, or pass an access token (`access_token` in the provider \"google\" \
+     block, or GOOGLE_OAUTH_ACCESS_TOKEN). To run against keyway's local emulator instead, use \
+     `keyway --emulator ...`.";
+
 /// The error for "meant Google, has no usable credentials": say how to authenticate, and how to
 /// use the emulator instead. keyway never falls back to the emulator by itself.
 fn no_credentials(detail: &str) -> GoogleError {
     GoogleError::local(
         401,
         "UNAUTHENTICATED",
-        format!(
-            "no Google credentials found ({detail}). Authenticate with \
-             `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a \
-             service-account key file, or run on a machine with a metadata server, or pass an \
-             access token (`access_token` in the provider \"google\" block). To run against \
-             keyway's local emulator instead, use `keyway --emulator ...`."
-        ),
+        format!("no Google credentials found ({detail}). {CREDENTIALS_HELP}"),
     )
 }

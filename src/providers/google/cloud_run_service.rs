@@ -456,13 +456,29 @@ fn attrs(shape: &Map<String, Json>, t: &Target, svc: &Json) -> Map<String, Json>
 // ---------------------------------------------------------------------------------------------
 // Calls
 
-/// Waits for a create/patch operation, then until the service has reconciled; fails when the
-/// terminal condition says the deployment failed (reference §5.5).
-async fn settle(g: &Google, name: &str, op: Json, action: &str) -> Result<Json> {
+/// Sends a call answering with an operation and waits for it, re-sent when the operation
+/// fails transiently.
+async fn call_lro(
+    g: &Google,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&Json>,
+) -> std::result::Result<Json, GoogleError> {
+    let r = operation::Request {
+        api: Api::Run,
+        version: "v2",
+        method,
+        path,
+        body,
+        timeout: DEFAULT_TIMEOUT,
+    };
+    operation::call_and_wait(g.client(), r).await
+}
+
+/// After a create/patch operation's `response`, waits until the service has reconciled; fails
+/// when the terminal condition says the deployment failed (reference §5.5).
+async fn settle(g: &Google, name: &str, response: Json, action: &str) -> Result<Json> {
     let start = Instant::now();
-    let response = operation::wait(g.client(), Api::Run, "v2", op, DEFAULT_TIMEOUT)
-        .await
-        .map_err(|e| api_err(TY, action, e))?;
     let mut svc = if response.get("name").is_some() {
         response
     } else {
@@ -550,20 +566,15 @@ pub async fn refresh(
 pub async fn create(g: &Google, planned: &Map<String, Json>) -> Result<Map<String, Json>> {
     let t = Target::of(g, planned)?;
     let action = format!("create {}", t.name());
-    let op = g
-        .client()
-        .post(
-            Api::Run,
-            &format!(
-                "v2/{}/services?serviceId={}",
-                t.parent(),
-                encode_query(&t.id)
-            ),
-            &body(planned, None),
-        )
+    let path = format!(
+        "v2/{}/services?serviceId={}",
+        t.parent(),
+        encode_query(&t.id)
+    );
+    let response = call_lro(g, reqwest::Method::POST, &path, Some(&body(planned, None)))
         .await
         .map_err(|e| api_err(TY, &action, e))?;
-    let svc = settle(g, &t.name(), op, &action).await?;
+    let svc = settle(g, &t.name(), response, &action).await?;
     Ok(attrs(planned, &t, &svc))
 }
 
@@ -588,17 +599,11 @@ pub async fn update(
         return Ok(out);
     }
     let action = format!("update {}", t.name());
-    let op = g
-        .client()
-        .call(
-            Api::Run,
-            reqwest::Method::PATCH,
-            &format!("v2/{}", t.name()),
-            Some(&want),
-        )
+    let path = format!("v2/{}", t.name());
+    let response = call_lro(g, reqwest::Method::PATCH, &path, Some(&want))
         .await
         .map_err(|e| api_err(TY, &action, e))?;
-    let svc = settle(g, &t.name(), op, &action).await?;
+    let svc = settle(g, &t.name(), response, &action).await?;
     Ok(attrs(planned, &t, &svc))
 }
 
@@ -614,21 +619,8 @@ pub async fn delete(g: &Google, prior: &Map<String, Json>) -> Result<()> {
         )));
     }
     let action = format!("delete {}", t.name());
-    let op = match g
-        .client()
-        .call(
-            Api::Run,
-            reqwest::Method::DELETE,
-            &format!("v2/{}", t.name()),
-            None,
-        )
-        .await
-    {
-        Ok(op) => op,
-        Err(e) if e.code == 404 => return Ok(()),
-        Err(e) => return Err(api_err(TY, &action, e)),
-    };
-    match operation::wait(g.client(), Api::Run, "v2", op, DEFAULT_TIMEOUT).await {
+    let path = format!("v2/{}", t.name());
+    match call_lro(g, reqwest::Method::DELETE, &path, None).await {
         Ok(_) => Ok(()),
         Err(e) if e.code == 404 => Ok(()),
         Err(e) => Err(api_err(TY, &action, e)),

@@ -28,7 +28,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value as Json};
 
 use crate::lang::Value;
-use crate::providers::{Provider, ProviderError, Result};
+use crate::providers::{Creation, Provider, ProviderError, Result};
 
 pub use client::{Api, Client, GoogleError};
 
@@ -162,12 +162,23 @@ impl Google {
     /// Looks up credentials now (a no-op for the emulator), so a command can fail before doing
     /// anything when the user meant Google and has no credentials. The error says how to
     /// authenticate and how to use `--emulator` instead.
+    /// The lookup is bounded: off Google Cloud, gcp_auth's metadata-server probe retries, and
+    /// where the network drops packets each attempt waits for a timeout.
     pub async fn check_credentials(&self) -> std::result::Result<(), ProviderError> {
-        self.client
-            .access_token()
-            .await
-            .map(|_| ())
-            .map_err(|e| ProviderError::new(format!("google provider: {}", e.message)))
+        let limit = std::time::Duration::from_secs(20);
+        match tokio::time::timeout(limit, self.client.access_token()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(ProviderError::new(format!(
+                "google provider: {}",
+                e.message
+            ))),
+            Err(_) => Err(ProviderError::new(format!(
+                "google provider: no Google credentials found (looking for them took more than \
+                 {}s). {}",
+                limit.as_secs(),
+                auth::CREDENTIALS_HELP
+            ))),
+        }
     }
 
     /// The settings this provider was built with.
@@ -314,11 +325,15 @@ impl Provider for Google {
         Ok(to_values(out))
     }
 
-    async fn prepare_create(&self, ty: &str, planned: &Value) -> Result<Value> {
+    async fn prepare_create(&self, ty: &str, planned: &Value, note: Option<&str>) -> Result<Value> {
         match ty {
             "google_api_gateway_api_config" => {
                 let p = object(ty, planned)?;
                 Ok(to_value(api_gateway_api_config::prepare(self, &p).await?))
+            }
+            "google_apikeys_key" => {
+                let p = object(ty, planned)?;
+                Ok(to_value(apikeys_key::prepare(self, &p, note).await?))
             }
             // Every other type is created under a name the configuration gives.
             _ => Ok(planned.clone()),
@@ -418,12 +433,17 @@ impl Provider for Google {
         Ok(to_value(out))
     }
 
-    async fn creation_notes(&self, ty: &str, planned: &[Value]) -> Result<Vec<Option<String>>> {
+    async fn creation_notes(&self, ty: &str, planned: &[Creation]) -> Result<Vec<Option<String>>> {
         match ty {
             "google_apikeys_key" => {
                 let objs = planned
                     .iter()
-                    .map(|p| object(ty, p))
+                    .map(|c| {
+                        Ok(Creation {
+                            planned: object(ty, &c.planned)?,
+                            replaces: c.replaces,
+                        })
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 apikeys_key::creation_notes(self, &objs).await
             }
@@ -432,9 +452,14 @@ impl Provider for Google {
     }
 
     async fn create_as_noted(&self, ty: &str, planned: &Value, note: &str) -> Result<Value> {
-        if ty == "google_apikeys_key" && note == apikeys_key::UNDELETE_NOTE {
+        if ty == "google_apikeys_key" {
             let p = object(ty, planned)?;
-            return Ok(to_value(apikeys_key::restore(self, &p).await?));
+            if note == apikeys_key::UNDELETE_NOTE {
+                return Ok(to_value(apikeys_key::restore(self, &p).await?));
+            }
+            if note.starts_with(apikeys_key::ROTATE_NOTE) {
+                return Ok(to_value(apikeys_key::rotate(self, &p).await?));
+            }
         }
         self.create(ty, planned).await
     }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value as Json};
 
 use super::client::{Api, Client, GoogleError};
+use super::retry;
 
 /// Default time an operation may take (Terraform's default `timeouts` for these resources).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -53,6 +54,95 @@ pub fn parse_go_duration(s: &str) -> Option<Duration> {
     (total.is_finite() && total > 0.0).then(|| Duration::from_secs_f64(total))
 }
 
+/// One request that answers with a long-running operation, as [`call_and_wait`] sends it.
+pub struct Request<'a> {
+    pub api: Api,
+    /// API version prefix of the poll URL (`v1`, `v2`).
+    pub version: &'a str,
+    pub method: reqwest::Method,
+    pub path: &'a str,
+    pub body: Option<&'a Json>,
+    /// For all attempts together.
+    pub timeout: Duration,
+}
+
+/// Sends the request and waits for its operation; an operation that fails transiently
+/// (`retry::is_transient_operation_failure`) is sent again with backoff, at most
+/// `Backoff::max_retries` times. A create re-sent that way and answered 409 adopts the object
+/// its failed operation may have made (see [`adopt`]).
+pub async fn call_and_wait(client: &Client, r: Request<'_>) -> Result<Json, GoogleError> {
+    let start = Instant::now();
+    let mut failures = 0u32;
+    loop {
+        let op = match client.call(r.api, r.method.clone(), r.path, r.body).await {
+            Ok(op) => op,
+            Err(e) if failures > 0 && e.code == 409 && e.status != "ABORTED" => {
+                return adopt(client, &r, e).await
+            }
+            Err(e) => return Err(e),
+        };
+        let left = r.timeout.saturating_sub(start.elapsed());
+        match poll(client, r.api, r.version, op, left).await? {
+            Err(e)
+                if retry::is_transient_operation_failure(&e)
+                    && failures < client.backoff.max_retries =>
+            {
+                tokio::time::sleep(client.backoff.delay(failures, e.retry_delay)).await;
+                failures += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// A create re-sent after its operation failed met a conflict: the failed operation may have
+/// created the object after all, under the ID keyway chose for this very call. The object is
+/// adopted when it is live and holds everything the request asked for; otherwise the conflict
+/// stands and the resource module reports it as usual.
+async fn adopt(
+    client: &Client,
+    r: &Request<'_>,
+    conflict: GoogleError,
+) -> Result<Json, GoogleError> {
+    let Some(name) = created_name(r.path) else {
+        return Err(conflict);
+    };
+    let Ok(found) = client.get(r.api, &name).await else {
+        return Err(conflict);
+    };
+    let asked = r.body.cloned().unwrap_or_default();
+    if found.get("deleteTime").is_none() && holds(&found, &asked) {
+        Ok(found)
+    } else {
+        Err(conflict)
+    }
+}
+
+/// The path of the object a create names: `v2/{parent}/keys?keyId=k` → `v2/{parent}/keys/k`
+/// (Google's create calls take the new ID as a `...Id` query parameter).
+fn created_name(path: &str) -> Option<String> {
+    let (collection, query) = path.split_once('?')?;
+    let id = query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k.ends_with("Id") && !v.is_empty()).then_some(v)
+    })?;
+    Some(format!("{collection}/{id}"))
+}
+
+/// True if `got` has every field of `asked` with the same value (objects recursively, lists
+/// element by element); fields the server added are ignored.
+fn holds(got: &Json, asked: &Json) -> bool {
+    match (got, asked) {
+        (Json::Object(g), Json::Object(a)) => a
+            .iter()
+            .all(|(k, v)| g.get(k).is_some_and(|gv| holds(gv, v))),
+        (Json::Array(g), Json::Array(a)) => {
+            g.len() == a.len() && g.iter().zip(a).all(|(gv, av)| holds(gv, av))
+        }
+        _ => got == asked,
+    }
+}
+
 /// Waits for `op` (as returned by the starting call) to finish. `version` is the API version
 /// prefix of the poll URL (`v1`, `v2`).
 pub async fn wait(
@@ -62,12 +152,24 @@ pub async fn wait(
     op: Json,
     timeout: Duration,
 ) -> Result<Json, GoogleError> {
+    poll(client, api, version, op, timeout).await?
+}
+
+/// Polls `op` until done. The outer error is the waiting's own (a failed poll, the timeout);
+/// the inner result is the operation's, so only the latter is a failed operation to retry.
+async fn poll(
+    client: &Client,
+    api: Api,
+    version: &str,
+    op: Json,
+    timeout: Duration,
+) -> Result<Result<Json, GoogleError>, GoogleError> {
     let start = Instant::now();
     let mut op = op;
     let mut attempt = 0u32;
     loop {
         if let Some(result) = finished(&op) {
-            return result;
+            return Ok(result);
         }
         let name = op
             .get("name")
@@ -84,7 +186,7 @@ pub async fn wait(
         if name.ends_with("noop.DONE_OPERATION") {
             // Service Usage's "already in that state" pseudo-operation must not be polled
             // (operations.get on it fails, reference §1.4); it means success.
-            return Ok(Json::Object(Default::default()));
+            return Ok(Ok(Json::Object(Default::default())));
         }
         if start.elapsed() >= timeout {
             return Err(GoogleError::local(
@@ -136,6 +238,28 @@ mod tests {
         assert_eq!(timeout_of(&obj, "create"), Duration::from_secs(120));
         assert_eq!(timeout_of(&obj, "delete"), DEFAULT_TIMEOUT);
         assert_eq!(timeout_of(&Map::new(), "update"), DEFAULT_TIMEOUT);
+    }
+
+    #[test]
+    fn creates_name_their_object_and_adoption_needs_what_was_asked() {
+        assert_eq!(
+            created_name("v2/projects/p/locations/global/keys?keyId=k1").as_deref(),
+            Some("v2/projects/p/locations/global/keys/k1")
+        );
+        assert_eq!(
+            created_name("v1/projects/p/locations/global/apis/a/configs?apiConfigId=c").as_deref(),
+            Some("v1/projects/p/locations/global/apis/a/configs/c")
+        );
+        assert_eq!(created_name("v2/projects/p/locations/global/keys"), None);
+        let got = json!({"name": "n", "displayName": "d", "restrictions": {"apiTargets": [
+            {"service": "s", "methods": []}]}, "uid": "u"});
+        assert!(holds(
+            &got,
+            &json!({"displayName": "d",
+            "restrictions": {"apiTargets": [{"service": "s"}]}})
+        ));
+        assert!(!holds(&got, &json!({"displayName": "other"})));
+        assert!(!holds(&got, &json!({"labels": {"a": "b"}})));
     }
 
     #[test]

@@ -100,24 +100,17 @@ pub async fn create(g: &Google, planned: &Map<String, Json>) -> Result<Map<Strin
     let project = g.project_of(TY, planned)?;
     let service = required(planned, TY, "service")?;
     let action = format!("enable {service} in {project}");
-    let op = g
-        .client()
-        .post(
-            Api::ServiceUsage,
-            &format!("v1/projects/{project}/services/{service}:enable"),
-            &json!({}),
-        )
+    let r = operation::Request {
+        api: Api::ServiceUsage,
+        version: "v1",
+        method: reqwest::Method::POST,
+        path: &format!("v1/projects/{project}/services/{service}:enable"),
+        body: Some(&json!({})),
+        timeout: operation::timeout_of(planned, "create"),
+    };
+    operation::call_and_wait(g.client(), r)
         .await
         .map_err(|e| api_err(TY, &action, e))?;
-    operation::wait(
-        g.client(),
-        Api::ServiceUsage,
-        "v1",
-        op,
-        operation::timeout_of(planned, "create"),
-    )
-    .await
-    .map_err(|e| api_err(TY, &action, e))?;
     g.client().note_enabled(&service);
     Ok(finish(planned.clone(), &project, &service))
 }
@@ -148,37 +141,29 @@ pub async fn delete(g: &Google, prior: &Map<String, Json>) -> Result<()> {
     if bool_attr(prior, "check_if_service_has_usage_on_destroy") == Some(true) {
         body["checkIfServiceHasUsage"] = json!("CHECK");
     }
-    let started = g
-        .client()
-        .post(
-            Api::ServiceUsage,
-            &format!("v1/projects/{project}/services/{service}:disable"),
-            &body,
-        )
-        .await;
-    let op = match started {
-        Ok(op) => op,
+    let r = operation::Request {
+        api: Api::ServiceUsage,
+        version: "v1",
+        method: reqwest::Method::POST,
+        path: &format!("v1/projects/{project}/services/{service}:disable"),
+        body: Some(&body),
+        timeout: operation::timeout_of(prior, "delete"),
+    };
+    // Re-sent after a transiently failed operation, a disable that did happen answers
+    // FAILED_PRECONDITION: the same check tells it apart.
+    match operation::call_and_wait(g.client(), r).await {
+        Ok(_) => Ok(()),
         Err(e)
             if e.status == "FAILED_PRECONDITION"
                 && !already_disabled(g, &project, &service).await? =>
         {
-            return Err(api_err(TY, &action, e));
+            Err(api_err(TY, &action, e))
         }
         // Disabling a service that is not enabled is FAILED_PRECONDITION (reference §2.3):
         // the goal is reached.
-        Err(e) if e.status == "FAILED_PRECONDITION" => return Ok(()),
-        Err(e) => return Err(api_err(TY, &action, e)),
-    };
-    operation::wait(
-        g.client(),
-        Api::ServiceUsage,
-        "v1",
-        op,
-        operation::timeout_of(prior, "delete"),
-    )
-    .await
-    .map_err(|e| api_err(TY, &action, e))?;
-    Ok(())
+        Err(e) if e.status == "FAILED_PRECONDITION" => Ok(()),
+        Err(e) => Err(api_err(TY, &action, e)),
+    }
 }
 
 /// FAILED_PRECONDITION on disable means either "not enabled" (fine) or "has dependents"

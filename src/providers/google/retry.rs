@@ -27,6 +27,18 @@ pub fn is_transport_failure(e: &GoogleError) -> bool {
     e.code == 0
 }
 
+/// An operation that finished with INTERNAL (13), UNAVAILABLE (14), ABORTED (10) or
+/// DEADLINE_EXCEEDED (4) in `Operation.error`: the operation-level form of a transient 5xx or a
+/// concurrent modification (reference §1.5 "Retry guidance"), so the original request is sent
+/// again, with backoff, on the transient budget. The operation's own outcome is unknown to the
+/// retry (it may have half-happened): creates that meet 409 afterwards look the object up.
+pub fn is_transient_operation_failure(e: &GoogleError) -> bool {
+    matches!(
+        e.status.as_str(),
+        "INTERNAL" | "UNAVAILABLE" | "ABORTED" | "DEADLINE_EXCEEDED"
+    )
+}
+
 /// `409 ABORTED` from setIamPolicy: "There were concurrent policy changes. Please retry the whole
 /// read-modify-write with exponential backoff" (reference §1.6). The caller must re-read the
 /// policy before retrying, so this predicate is used by the IAM read-modify-write loop, not by
@@ -156,6 +168,18 @@ mod tests {
     fn transport_failures_have_code_zero() {
         assert!(is_transport_failure(&err(0, "", "connection reset")));
         assert!(!is_transport_failure(&err(400, "INVALID_ARGUMENT", "x")));
+    }
+
+    #[test]
+    fn transient_operation_failures_are_the_four_canonical_codes() {
+        for c in [4, 10, 13, 14] {
+            let e = GoogleError::from_status(&serde_json::json!({"code": c, "message": "m"}), None);
+            assert!(is_transient_operation_failure(&e), "{c}");
+        }
+        for c in [3, 5, 6, 7, 9, 12] {
+            let e = GoogleError::from_status(&serde_json::json!({"code": c, "message": "m"}), None);
+            assert!(!is_transient_operation_failure(&e), "{c}");
+        }
     }
 
     #[test]
