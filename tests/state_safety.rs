@@ -146,3 +146,127 @@ fn interrupted_apply_saves_state_and_the_next_run_finishes() {
         n + 1
     );
 }
+
+/// A folder of `n` terraform_data resources hanging off one root, so an apply or destroy takes
+/// long enough to interrupt.
+fn many(n: usize) -> String {
+    let mut text = String::from("resource \"terraform_data\" \"root\" { input = \"r\" }\n");
+    for i in 0..n {
+        text.push_str(&format!("resource \"terraform_data\" \"r{i}\" {{ input = \"${{terraform_data.root.output}}-{i}\" }}\n"));
+    }
+    text
+}
+
+fn interrupt(child: &std::process::Child) {
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+}
+
+#[test]
+fn interrupted_destroy_says_to_run_destroy_again() {
+    let n = 4000;
+    let w = Work::new(&many(n));
+    w.run(&["apply", "-auto-approve"]).ok();
+    let serial = w.state_json()["serial"].as_u64();
+    let child = w
+        .command(&["destroy", "-auto-approve", "-parallelism=2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    // Interrupt once the first deletion is saved: the destroy is then mid-way.
+    while w.state_json()["serial"].as_u64() == serial && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    interrupt(&child);
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let left = w.state_json()["resources"].as_array().map_or(0, Vec::len);
+    assert!(left > 0, "the interrupt came too late to test anything");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Interrupted"), "{stderr}");
+    assert!(stderr.contains("run `keyway destroy` again"), "{stderr}");
+    assert!(!stderr.contains("keyway apply"), "{stderr}");
+    w.run(&["destroy", "-auto-approve"]).ok();
+    assert_eq!(
+        w.state_json()["resources"].as_array().map_or(1, Vec::len),
+        0
+    );
+}
+
+/// A second Ctrl-C does not wait for an operation in flight (here a Google service enablement
+/// the emulator keeps running for a minute): keyway exits at once, says so, names what it
+/// abandoned and keeps in state what completed before.
+#[test]
+fn a_second_interrupt_exits_at_once_and_keeps_what_completed() {
+    use keyway::emulator::{Emulator, FaultConfig, Options};
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let emu = rt
+        .block_on(Emulator::start(Options {
+            faults: FaultConfig {
+                api_operation_delay: [("serviceusage".to_owned(), Duration::from_secs(120))].into(),
+                ..FaultConfig::default()
+            },
+            ..Options::default()
+        }))
+        .expect("emulator");
+    let w = Work::new(
+        r#"provider "google" { project = "kw-interrupt" }
+resource "terraform_data" "quick" { input = 1 }
+resource "google_project_service" "slow" { service = "iam.googleapis.com" }
+"#,
+    );
+    let child = w
+        .command(&["apply", "-auto-approve"])
+        .env("KEYWAY_EMULATOR", emu.base_url())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    let enabling = || {
+        emu.request_log()
+            .iter()
+            .any(|r| r.method == "serviceusage.services.enable")
+    };
+    while !(enabling() && w.state_path().exists()) && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(enabling(), "the enablement never started");
+    interrupt(&child);
+    // The first interrupt waits for the enablement; give it time to be received.
+    std::thread::sleep(Duration::from_millis(500));
+    interrupt(&child);
+    let sent = Instant::now();
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        sent.elapsed() < Duration::from_secs(30),
+        "took {:?}: {stderr}",
+        sent.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Interrupt received"), "{stderr}");
+    assert!(
+        stderr.contains("Two interrupts received. Exiting immediately..."),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("in flight: google_project_service.slow"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("run `keyway apply` again"), "{stderr}");
+    let state = w.state_json();
+    let addrs: Vec<&str> = state["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter_map(|r| r["address"].as_str())
+        .collect();
+    assert!(addrs.contains(&"terraform_data.quick"), "{state}");
+    rt.block_on(emu.shutdown());
+}

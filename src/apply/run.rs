@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::apply::ops::{schedule, Op};
-use crate::apply::Event;
+use crate::apply::{Event, Interrupt};
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
 use crate::graph::{Graph, Node};
@@ -62,7 +62,7 @@ struct Shared {
     limit: Semaphore,
     events: mpsc::UnboundedSender<Event>,
     dirty: Arc<(Mutex<bool>, std::sync::Condvar)>,
-    interrupt: Arc<AtomicBool>,
+    interrupt: Interrupt,
 }
 
 /// Code of the errors of operations that did not start because of an interrupt.
@@ -88,7 +88,7 @@ impl Shared {
             .acquire()
             .await
             .map_err(|_| Diagnostic::error("apply::internal", "semaphore closed"))?;
-        if self.interrupt.load(Ordering::SeqCst) {
+        if self.interrupt.is_stopped() {
             return Err(Diagnostic::error(
                 NOT_STARTED,
                 format!("`{addr}` was not started: interrupted"),
@@ -105,8 +105,8 @@ impl Shared {
     }
 }
 
-/// Applies `plan`. `interrupt` stops new work from starting; in-flight work finishes and
-/// state is saved.
+/// Applies `plan`. A first `interrupt` stops new work from starting (in-flight work finishes
+/// and state is saved); abandoning stops waiting for in-flight work, saving what is known.
 #[allow(clippy::too_many_arguments)]
 pub async fn apply(
     config: Config,
@@ -117,7 +117,7 @@ pub async fn apply(
     parallelism: usize,
     persist: Persist,
     events: mpsc::UnboundedSender<Event>,
-    interrupt: Arc<AtomicBool>,
+    interrupt: Interrupt,
     after_apply: Option<AfterApply>,
 ) -> Outcome {
     let sched = schedule(&graph, &plan);
@@ -157,21 +157,35 @@ pub async fn apply(
         .collect();
     let mut running = tokio::task::JoinSet::new();
     let mut interrupted = false;
+    let mut in_flight: BTreeSet<usize> = BTreeSet::new();
     loop {
         while let Some(i) = ready.pop() {
-            if interrupt.load(Ordering::SeqCst) {
+            if interrupt.is_stopped() {
                 interrupted = true;
                 continue;
             }
             let op = sched.ops[i].clone();
             let s = shared.clone();
+            in_flight.insert(i);
             running.spawn(async move { (i, run_op(&s, &op).await) });
         }
-        let Some(joined) = running.join_next().await else {
+        let joined = tokio::select! {
+            j = running.join_next() => j,
+            () = interrupt.abandoned() => {
+                running.abort_all();
+                errors.push(abandoned(&sched.ops, &in_flight));
+                interrupted = true;
+                break;
+            }
+        };
+        let Some(joined) = joined else {
             break;
         };
         let (i, result) = match joined {
-            Ok(r) => r,
+            Ok(r) => {
+                in_flight.remove(&r.0);
+                r
+            }
             Err(e) => {
                 errors.push(Diagnostic::error(
                     "apply::panic",
@@ -198,7 +212,10 @@ pub async fn apply(
     let before = errors.len();
     errors.retain(|e| e.code != NOT_STARTED);
     if interrupted || errors.len() != before {
-        errors.push(Diagnostic::error("apply::interrupted", "Interrupted: operations in flight finished and state was saved; the rest did not start").help("run `keyway apply` again to finish"));
+        errors.push(interrupted_error(
+            shared.plan.mode,
+            interrupt.is_abandoned(),
+        ));
     }
     if shared.plan.mode == Mode::Destroy && errors.is_empty() {
         shared.update_state(|s| {
@@ -244,6 +261,46 @@ pub async fn apply(
         interrupted,
         warnings,
     }
+}
+
+/// The error closing an interrupted run. Its hint names the command that finishes the job:
+/// after an interrupted destroy, `apply` would recreate what was just destroyed.
+fn interrupted_error(mode: Mode, abandoned: bool) -> Diagnostic {
+    let again = if mode == Mode::Destroy {
+        "run `keyway destroy` again to finish"
+    } else {
+        "run `keyway apply` again to finish"
+    };
+    let what = if abandoned {
+        "Interrupted twice: operations in flight were abandoned and the state known so far was saved"
+    } else {
+        "Interrupted: operations in flight finished and state was saved; the rest did not start"
+    };
+    Diagnostic::error("apply::interrupted", what).help(again)
+}
+
+/// Names the operations abandoned in flight: they may have changed the world without state
+/// knowing, so the user must be told which to look at.
+fn abandoned(ops: &[Op], in_flight: &BTreeSet<usize>) -> Diagnostic {
+    let names: Vec<String> = in_flight
+        .iter()
+        .filter_map(|&i| match &ops[i] {
+            Op::Apply(Node::Resource(a)) => Some(a.clone()),
+            Op::Apply(_) => None,
+            Op::Delete { block, .. } => Some(format!("{block} (destroy)")),
+        })
+        .collect();
+    let msg = if names.is_empty() {
+        "Exited immediately: no operation was in flight".to_owned()
+    } else {
+        format!(
+            "Exited immediately while these were in flight: {}",
+            names.join(", ")
+        )
+    };
+    Diagnostic::error("apply::abandoned", msg).help(
+        "their outcome is not recorded in state: the next plan shows what is missing, and an object created meanwhile may need `keyway import`",
+    )
 }
 
 /// Writes state whenever it changed, coalescing changes that arrive during a write, and
