@@ -270,3 +270,75 @@ resource "google_project_service" "slow" { service = "iam.googleapis.com" }
     assert!(addrs.contains(&"terraform_data.quick"), "{state}");
     rt.block_on(emu.shutdown());
 }
+
+/// `force-unlock` refuses to break the lock of a run still alive on this host (the test
+/// process holds it here), naming the holder, unless `-force` names its pid.
+#[test]
+fn force_unlock_refuses_a_live_holder_unless_forced_by_pid() {
+    let w = Work::new(SMALL);
+    let store = keyway::state::LocalStore::new(w.path());
+    let lock = store.lock("apply").expect("lock");
+    let info = lock.info().clone();
+    let r = w.run(&["force-unlock", &info.id]).code(1);
+    for part in [
+        format!("pid {}", info.pid),
+        info.who.clone(),
+        "`apply`".to_owned(),
+        info.created.clone(),
+        format!("-holder={}", info.pid),
+    ] {
+        assert!(r.stderr.contains(&part), "{part} in\n{}", r.stderr);
+    }
+    assert!(w.path().join(".keyway/state.lock").exists());
+    // `-force` alone, or naming another process, is not enough.
+    let r = w.run(&["force-unlock", "-force", &info.id]).code(1);
+    assert!(r.stderr.contains("--holder"), "{}", r.stderr);
+    let other = format!("-holder={}", info.pid + 1);
+    w.run(&["force-unlock", "-force", &other, &info.id]).code(1);
+    let named = format!("-holder={}", info.pid);
+    w.run(&["force-unlock", "-force", &named, &info.id]).ok();
+    drop(lock);
+}
+
+/// A lock recorded by a process that is gone (the OS lock went with it) is removed without
+/// `-force`.
+#[test]
+fn force_unlock_removes_the_lock_of_a_dead_holder() {
+    let w = Work::new(SMALL);
+    let mut gone = std::process::Command::new("true").spawn().expect("spawn");
+    let pid = gone.id();
+    gone.wait().expect("wait");
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    std::fs::create_dir_all(w.path().join(".keyway")).expect("dir");
+    let info = serde_json::json!({"id": "dead-1", "operation": "apply", "who": format!("u@{host}"),
+        "pid": pid, "created": "2026-01-01T00:00:00Z"});
+    std::fs::write(w.path().join(".keyway/state.lock"), info.to_string()).expect("write");
+    w.run(&["force-unlock", "dead-1"]).ok();
+    assert!(!w.path().join(".keyway/state.lock").exists());
+}
+
+/// A process killed between writing a state temp file and renaming it leaves a whole state
+/// (secrets included) behind: the next run, once it holds the lock, removes it. A temp file
+/// of a process still alive (this test) is left alone.
+#[test]
+fn temp_files_of_killed_writers_are_removed_at_the_next_start() {
+    let w = Work::new(SMALL);
+    w.run(&["apply", "-auto-approve"]).ok();
+    let mut gone = std::process::Command::new("true").spawn().expect("spawn");
+    let dead = gone.id();
+    gone.wait().expect("wait");
+    let dir = w.path().join(".keyway");
+    let stale = [
+        dir.join(format!(".state.json.tmp-{dead}-0123abcd")),
+        dir.join(format!(".state.json.backup.tmp-{dead}-0123abcd")),
+    ];
+    let live = dir.join(format!(".state.json.tmp-{}-0123abcd", std::process::id()));
+    for f in stale.iter().chain([&live]) {
+        std::fs::write(f, "{\"secret\": \"s3cr3t\"}").expect("write");
+    }
+    w.run(&["plan"]).ok();
+    for f in &stale {
+        assert!(!f.exists(), "{} is still there", f.display());
+    }
+    assert!(live.exists());
+}

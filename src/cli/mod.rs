@@ -89,7 +89,7 @@ async fn run(command: Command, st: Style) -> Result<ExitCode, Failure> {
         Command::Import(a) => import::import(a, st).await,
         Command::State(c) => state::state(c),
         Command::Graph(d) => misc::graph(d.dir),
-        Command::ForceUnlock { id, .. } => state::force_unlock(&id),
+        Command::ForceUnlock { id, holder, .. } => state::force_unlock(&id, holder),
         Command::Emulator(a) => emulator::run(a).await,
     }
 }
