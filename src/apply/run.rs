@@ -381,6 +381,7 @@ async fn run_op(s: &Arc<Shared>, op: &Op) -> Result<(), Vec<Diagnostic>> {
         }
         Op::Apply(Node::Output(n)) => {
             let o = &s.config.outputs[n];
+            output_conditions(s, n).map_err(|d| vec![d])?;
             let v = evaluate(s, &o.value, None, None).map_err(|d| vec![d])?;
             let out = Output {
                 value: v.to_json(),
@@ -393,6 +394,28 @@ async fn run_op(s: &Arc<Shared>, op: &Op) -> Result<(), Vec<Diagnostic>> {
         }
         Op::Apply(Node::Resource(addr)) => apply_resource(s, addr).await,
         Op::Delete { block, replaced } => delete_block(s, block, *replaced).await,
+    }
+}
+
+/// An output's preconditions, before its value is recorded.
+fn output_conditions(s: &Shared, name: &str) -> Result<(), Diagnostic> {
+    use crate::plan::conditions::{failures, Kind};
+    let conds = &s.config.outputs[name].preconditions;
+    if conds.is_empty() || s.plan.mode == Mode::RefreshOnly {
+        return Ok(());
+    }
+    let vals = s
+        .values
+        .read()
+        .map_err(|_| Diagnostic::error("apply::internal", "values lock poisoned"))?;
+    let scope = EvalScope::new(&vals, &s.config);
+    let within = format!("output \"{name}\"");
+    let severity = crate::diagnostics::Severity::Error;
+    let mut fails = failures(&scope, conds, Kind::OutputPrecondition, &within, severity);
+    if fails.is_empty() {
+        Ok(())
+    } else {
+        Err(fails.swap_remove(0))
     }
 }
 
@@ -560,7 +583,69 @@ fn conforms(planned: &Value, actual: &Value) -> bool {
     }
 }
 
+/// Applies one instance between its conditions: preconditions first (those unknown at plan
+/// are known now), postconditions on the object applied, which stays in state even when they
+/// fail (it exists), as in Terraform.
 async fn apply_instance(
+    s: &Arc<Shared>,
+    c: &ResourceChange,
+    each: Option<(String, Value)>,
+) -> Result<Value, Diagnostic> {
+    instance_conditions(s, c, &each, None)?;
+    let v = apply_unchecked(s, c, each.clone()).await?;
+    instance_conditions(s, c, &each, Some(&v))?;
+    Ok(v)
+}
+
+/// Checks an instance's preconditions (`self_value` None) or postconditions; the first failure.
+fn instance_conditions(
+    s: &Shared,
+    c: &ResourceChange,
+    each: &Option<(String, Value)>,
+    self_value: Option<&Value>,
+) -> Result<(), Diagnostic> {
+    use crate::plan::conditions::{failures, of, resource_block, Kind, WithSelf};
+    let res = &s.config.resources[&c.resource];
+    let kind = match self_value {
+        None => Kind::Precondition,
+        Some(_) => Kind::Postcondition,
+    };
+    let conds = of(res, kind);
+    if conds.is_empty() || s.plan.mode == Mode::RefreshOnly {
+        return Ok(());
+    }
+    let vals = s
+        .values
+        .read()
+        .map_err(|_| Diagnostic::error("apply::internal", "values lock poisoned"))?;
+    let scope = EvalScope {
+        values: &vals,
+        config: &s.config,
+        count_index: match c.key {
+            InstanceKey::Int(i) => Some(i),
+            _ => None,
+        },
+        each: each.clone(),
+    };
+    let (within, severity) = (resource_block(res), crate::diagnostics::Severity::Error);
+    let mut fails = match self_value {
+        Some(value) => {
+            let scope = WithSelf {
+                inner: &scope,
+                value,
+            };
+            failures(&scope, conds, kind, &within, severity)
+        }
+        None => failures(&scope, conds, kind, &within, severity),
+    };
+    if fails.is_empty() {
+        Ok(())
+    } else {
+        Err(fails.swap_remove(0))
+    }
+}
+
+async fn apply_unchecked(
     s: &Arc<Shared>,
     c: &ResourceChange,
     each: Option<(String, Value)>,

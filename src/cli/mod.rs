@@ -63,7 +63,10 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(Failure(reports)) => {
             for r in reports {
-                eprintln!("{r:?}");
+                match r.downcast_ref::<render::diagnostic::TerraformLayout>() {
+                    Some(t) => eprint!("{}", t.text(err_color)),
+                    None => eprintln!("{r:?}"),
+                }
             }
             ExitCode::from(1)
         }

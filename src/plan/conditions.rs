@@ -1,0 +1,162 @@
+//! `precondition` and `postcondition` blocks, as Terraform 1.11 evaluates them: a resource's or
+//! data source's preconditions before it is planned, applied or read, its postconditions on
+//! the object just planned, applied or read (as `self`), an output's preconditions before its
+//! value. A false condition is an error; a condition not known yet is left for apply. Pure:
+//! the caller passes the scope (with `count`/`each` of the instance) and decides severity.
+
+use std::path::Path;
+
+use crate::config::{Expr, Mode, Resource, Validation};
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::lang::eval::{eval, to_bool, ResolveError, Scope};
+use crate::lang::Value;
+
+/// Which conditions, for Terraform's headline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A resource's or data source's `precondition`.
+    Precondition,
+    /// A resource's or data source's `postcondition`.
+    Postcondition,
+    /// An output's `precondition`.
+    OutputPrecondition,
+}
+
+impl Kind {
+    fn headline(self) -> &'static str {
+        match self {
+            Kind::Precondition => "Resource precondition failed",
+            Kind::Postcondition => "Resource postcondition failed",
+            Kind::OutputPrecondition => "Module output value precondition failed",
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Kind::Precondition => "plan::precondition",
+            Kind::Postcondition => "plan::postcondition",
+            Kind::OutputPrecondition => "plan::output_precondition",
+        }
+    }
+}
+
+/// The block the conditions belong to, as Terraform names it after `in`.
+pub fn resource_block(res: &Resource) -> String {
+    let kind = match res.mode {
+        Mode::Managed => "resource",
+        Mode::Data => "data",
+    };
+    format!("{kind} \"{}\" \"{}\"", res.ty, res.name)
+}
+
+/// The conditions of `kind` that `res` has.
+pub fn of(res: &Resource, kind: Kind) -> &[Validation] {
+    match kind {
+        Kind::Postcondition => &res.lifecycle.postconditions,
+        _ => &res.lifecycle.preconditions,
+    }
+}
+
+/// A scope that adds `self` (the object a postcondition judges) to another.
+pub struct WithSelf<'a> {
+    /// Everything else.
+    pub inner: &'a dyn Scope,
+    /// `self`.
+    pub value: &'a Value,
+}
+
+impl Scope for WithSelf<'_> {
+    fn resolve(&self, names: &[&str]) -> Result<(Value, usize), ResolveError> {
+        match names[0] {
+            "self" => Ok((self.value.clone(), 1)),
+            _ => self.inner.resolve(names),
+        }
+    }
+
+    fn base_dir(&self) -> &Path {
+        self.inner.base_dir()
+    }
+}
+
+/// One diagnostic per condition that is false (or cannot be evaluated); nothing for those that
+/// hold or are not known yet. `within` is the block (`resource "t" "n"`, `output "o"`);
+/// `severity` is an error except in refresh-only plans, where Terraform only warns.
+pub fn failures(
+    scope: &dyn Scope,
+    conds: &[Validation],
+    kind: Kind,
+    within: &str,
+    severity: Severity,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for c in conds {
+        let new = |msg: String| match severity {
+            Severity::Error => Diagnostic::error(kind.code(), msg),
+            Severity::Warning => Diagnostic::warning(kind.code(), msg),
+        };
+        let located = |d: Diagnostic| {
+            d.at(c.condition.file, c.condition.span())
+                .within(within)
+                .with_values(expression_values(scope, &c.condition))
+        };
+        let v = match eval(&c.condition.expr, scope) {
+            Ok(v) => v,
+            Err(e) => {
+                let d = new(e.message).at(c.condition.file, e.span).within(within);
+                out.push(d.maybe_help(e.help));
+                continue;
+            }
+        };
+        if v.has_unknown() {
+            continue;
+        }
+        match to_bool(v.unmarked()) {
+            Some(true) => {}
+            Some(false) => out.push(located(
+                new(kind.headline().to_owned()).help(message(scope, &c.error_message)),
+            )),
+            None => out.push(located(new(format!(
+                "Invalid condition result: a bool is required, got {}",
+                v.unmarked().type_name()
+            )))),
+        }
+    }
+    out
+}
+
+/// The condition's `error_message`, never revealing a secret.
+fn message(scope: &dyn Scope, e: &Expr) -> String {
+    match eval(&e.expr, scope) {
+        Ok(v) if v.has_sensitive() => {
+            "(the error message refers to sensitive values and is not shown)".to_owned()
+        }
+        Ok(v) => match v.as_str() {
+            Some(s) => s.to_owned(),
+            None if v.has_unknown() => "(error message known after apply)".to_owned(),
+            None => v.to_json().to_string(),
+        },
+        Err(err) => format!(
+            "(the error message could not be evaluated: {})",
+            err.message
+        ),
+    }
+}
+
+/// `count.index is 1`, `self.output is "x"`: each distinct reference of the condition with its
+/// value, sorted, as Terraform lists them under the source line.
+fn expression_values(scope: &dyn Scope, e: &Expr) -> Vec<String> {
+    let mut seen = std::collections::BTreeMap::new();
+    for r in crate::lang::refs::references(&e.expr) {
+        if matches!(r.names[0].as_str(), "path" | "terraform") {
+            continue;
+        }
+        let text = r.names.join(".");
+        let Ok(parsed) = text.parse::<hcl_edit::expr::Expression>() else {
+            continue;
+        };
+        if let Ok(v) = eval(&parsed, scope) {
+            seen.insert(text, crate::plan::checks::describe(&v));
+        }
+    }
+    seen.into_iter().map(|(k, d)| format!("{k} {d}")).collect()
+}
