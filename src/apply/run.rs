@@ -399,24 +399,16 @@ async fn run_op(s: &Arc<Shared>, op: &Op) -> Result<(), Vec<Diagnostic>> {
 
 /// An output's preconditions, before its value is recorded.
 fn output_conditions(s: &Shared, name: &str) -> Result<(), Diagnostic> {
-    use crate::plan::conditions::{failures, Kind};
-    let conds = &s.config.outputs[name].preconditions;
-    if conds.is_empty() || s.plan.mode == Mode::RefreshOnly {
+    if s.plan.mode == Mode::RefreshOnly {
         return Ok(());
     }
     let vals = s
         .values
         .read()
         .map_err(|_| Diagnostic::error("apply::internal", "values lock poisoned"))?;
-    let scope = EvalScope::new(&vals, &s.config);
-    let within = format!("output \"{name}\"");
-    let severity = crate::diagnostics::Severity::Error;
-    let mut fails = failures(&scope, conds, Kind::OutputPrecondition, &within, severity);
-    if fails.is_empty() {
-        Ok(())
-    } else {
-        Err(fails.swap_remove(0))
-    }
+    let error = crate::diagnostics::Severity::Error;
+    let fails = crate::plan::conditions::output_failures(&s.config, &vals, name, error);
+    fails.into_iter().next().map_or(Ok(()), Err)
 }
 
 fn evaluate(
@@ -604,45 +596,28 @@ fn instance_conditions(
     each: &Option<(String, Value)>,
     self_value: Option<&Value>,
 ) -> Result<(), Diagnostic> {
-    use crate::plan::conditions::{failures, of, resource_block, Kind, WithSelf};
-    let res = &s.config.resources[&c.resource];
-    let kind = match self_value {
-        None => Kind::Precondition,
-        Some(_) => Kind::Postcondition,
-    };
-    let conds = of(res, kind);
-    if conds.is_empty() || s.plan.mode == Mode::RefreshOnly {
+    if s.plan.mode == Mode::RefreshOnly {
         return Ok(());
     }
     let vals = s
         .values
         .read()
         .map_err(|_| Diagnostic::error("apply::internal", "values lock poisoned"))?;
-    let scope = EvalScope {
-        values: &vals,
-        config: &s.config,
-        count_index: match c.key {
-            InstanceKey::Int(i) => Some(i),
-            _ => None,
-        },
-        each: each.clone(),
+    let res = &s.config.resources[&c.resource];
+    let count = match c.key {
+        InstanceKey::Int(i) => Some(i),
+        _ => None,
     };
-    let (within, severity) = (resource_block(res), crate::diagnostics::Severity::Error);
-    let mut fails = match self_value {
-        Some(value) => {
-            let scope = WithSelf {
-                inner: &scope,
-                value,
-            };
-            failures(&scope, conds, kind, &within, severity)
-        }
-        None => failures(&scope, conds, kind, &within, severity),
-    };
-    if fails.is_empty() {
-        Ok(())
-    } else {
-        Err(fails.swap_remove(0))
-    }
+    let error = crate::diagnostics::Severity::Error;
+    let fails = crate::plan::conditions::instance_failures(
+        &s.config,
+        &vals,
+        res,
+        (count, each.clone()),
+        self_value,
+        error,
+    );
+    fails.into_iter().next().map_or(Ok(()), Err)
 }
 
 async fn apply_unchecked(

@@ -6,10 +6,11 @@
 
 use std::path::Path;
 
-use crate::config::{Expr, Mode, Resource, Validation};
+use crate::config::{Config, Expr, Mode, Resource, Validation};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::lang::eval::{eval, to_bool, ResolveError, Scope};
 use crate::lang::Value;
+use crate::plan::scope::{EvalScope, Values};
 
 /// Which conditions, for Terraform's headline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +56,60 @@ pub fn of(res: &Resource, kind: Kind) -> &[Validation] {
         Kind::Postcondition => &res.lifecycle.postconditions,
         _ => &res.lifecycle.preconditions,
     }
+}
+
+/// One instance's failing `kind` conditions (postconditions judge `self_value`), evaluated
+/// against `values` with the instance's `count.index` / `each`.
+pub fn instance_failures(
+    config: &Config,
+    values: &Values,
+    res: &Resource,
+    instance: (Option<usize>, Option<(String, Value)>),
+    self_value: Option<&Value>,
+    severity: Severity,
+) -> Vec<Diagnostic> {
+    let kind = match self_value {
+        None => Kind::Precondition,
+        Some(_) => Kind::Postcondition,
+    };
+    let conds = of(res, kind);
+    if conds.is_empty() {
+        return Vec::new();
+    }
+    let (count_index, each) = instance;
+    let scope = EvalScope {
+        values,
+        config,
+        count_index,
+        each,
+    };
+    let within = resource_block(res);
+    match self_value {
+        Some(value) => {
+            let scope = WithSelf {
+                inner: &scope,
+                value,
+            };
+            failures(&scope, conds, kind, &within, severity)
+        }
+        None => failures(&scope, conds, kind, &within, severity),
+    }
+}
+
+/// Output `name`'s failing preconditions.
+pub fn output_failures(
+    config: &Config,
+    values: &Values,
+    name: &str,
+    severity: Severity,
+) -> Vec<Diagnostic> {
+    let conds = &config.outputs[name].preconditions;
+    if conds.is_empty() {
+        return Vec::new();
+    }
+    let scope = EvalScope::new(values, config);
+    let within = format!("output \"{name}\"");
+    failures(&scope, conds, Kind::OutputPrecondition, &within, severity)
 }
 
 /// A scope that adds `self` (the object a postcondition judges) to another.

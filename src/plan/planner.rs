@@ -8,7 +8,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::{Graph, Node};
 use crate::lang::eval::{eval, to_bool, EvalError};
 use crate::lang::Value;
-use crate::plan::conditions::{self, Kind};
+use crate::plan::conditions;
 use crate::plan::diff::{diff, DiffInput};
 use crate::plan::scope::{EvalScope, InstanceKey, Instances, Values};
 use crate::plan::values::from_state;
@@ -288,14 +288,8 @@ impl Walk<'_> {
 
     fn output(&mut self, name: &str) -> Option<OutputChange> {
         let o = &self.config.outputs[name];
-        if !o.preconditions.is_empty() {
-            let scope = EvalScope::new(&self.values, self.config);
-            let within = format!("output \"{name}\"");
-            let kind = Kind::OutputPrecondition;
-            let fails =
-                conditions::failures(&scope, &o.preconditions, kind, &within, self.severity());
-            self.diags.extend(fails);
-        }
+        let fails = conditions::output_failures(self.config, &self.values, name, self.severity());
+        self.diags.extend(fails);
         let v = self.eval(&o.value, None, None);
         if v.has_sensitive() && !o.sensitive {
             self.diags.push(
@@ -403,37 +397,24 @@ impl Walk<'_> {
         }
     }
 
-    /// Evaluates one instance's `kind` conditions (postconditions on `self_value`), keeping
+    /// Evaluates one instance's preconditions (or its postconditions on `self_value`), keeping
     /// failures; false if one failed. Conditions not known yet are left to apply.
     fn conditions(
         &mut self,
         res: &Resource,
-        kind: Kind,
         count: Option<usize>,
         each: &Option<(String, Value)>,
         self_value: Option<&Value>,
     ) -> bool {
-        let conds = conditions::of(res, kind);
-        if conds.is_empty() {
-            return true;
-        }
-        let scope = EvalScope {
-            values: &self.values,
-            config: self.config,
-            count_index: count,
-            each: each.clone(),
-        };
-        let within = conditions::resource_block(res);
-        let fails = match self_value {
-            Some(value) => {
-                let scope = conditions::WithSelf {
-                    inner: &scope,
-                    value,
-                };
-                conditions::failures(&scope, conds, kind, &within, self.severity())
-            }
-            None => conditions::failures(&scope, conds, kind, &within, self.severity()),
-        };
+        let instance = (count, each.clone());
+        let fails = conditions::instance_failures(
+            self.config,
+            &self.values,
+            res,
+            instance,
+            self_value,
+            self.severity(),
+        );
         let failed = fails
             .iter()
             .any(|d| d.severity == crate::diagnostics::Severity::Error);
@@ -515,7 +496,7 @@ impl Walk<'_> {
                 _ => None,
             };
             let config_value = self.body_value(&res.body, count, &each);
-            let pre_ok = self.conditions(res, Kind::Precondition, count, &each, None);
+            let pre_ok = self.conditions(res, count, &each, None);
             let prior_inst = self.prior.resources.get(&inst_addr);
             let prior_value = prior_inst.map(from_state);
             let mut forced = triggered.clone();
@@ -533,7 +514,7 @@ impl Walk<'_> {
                 forced,
             });
             if pre_ok {
-                self.conditions(res, Kind::Postcondition, count, &each, Some(&out.planned));
+                self.conditions(res, count, &each, Some(&out.planned));
             }
             let action = match out.action {
                 Action::Replace { reasons, .. } => Action::Replace {
@@ -617,7 +598,7 @@ impl Walk<'_> {
                 _ => None,
             };
             let config_value = self.body_value(&res.body, count, &each);
-            let pre_ok = self.conditions(res, Kind::Precondition, count, &each, None);
+            let pre_ok = self.conditions(res, count, &each, None);
             let value = if !pre_ok {
                 // A failed precondition stops the read, as in Terraform.
                 Value::Unknown
@@ -650,7 +631,7 @@ impl Walk<'_> {
                 }
             };
             if pre_ok {
-                self.conditions(res, Kind::Postcondition, count, &each, Some(&value));
+                self.conditions(res, count, &each, Some(&value));
             }
             match key {
                 InstanceKey::None => single = value.clone(),
