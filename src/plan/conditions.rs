@@ -215,3 +215,68 @@ fn expression_values(scope: &dyn Scope, e: &Expr) -> Vec<String> {
     }
     seen.into_iter().map(|(k, d)| format!("{k} {d}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"
+resource "terraform_data" "a" {
+  count = 2
+  lifecycle {
+    precondition {
+      condition     = count.index == 0
+      error_message = "index ${count.index}"
+    }
+    postcondition {
+      condition     = self.output
+      error_message = "no"
+    }
+  }
+}
+"#;
+
+    fn judge(count: usize, self_value: Option<Value>) -> Vec<Diagnostic> {
+        let config = crate::config::load_str(CONFIG).expect("config");
+        let res = &config.resources["terraform_data.a"];
+        let values = Values::default();
+        let instance = (Some(count), None);
+        let error = Severity::Error;
+        instance_failures(&config, &values, res, instance, self_value.as_ref(), error)
+    }
+
+    fn with_output(v: Value) -> Value {
+        Value::Object([("output".to_owned(), v)].into())
+    }
+
+    #[test]
+    fn a_false_precondition_fails_with_its_message_and_values() {
+        assert!(judge(0, None).is_empty());
+        let d = judge(1, None);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].message, "Resource precondition failed");
+        assert_eq!(d[0].help.as_deref(), Some("index 1"));
+        assert_eq!(d[0].expression_values, vec!["count.index is 1"]);
+        assert_eq!(
+            d[0].within.as_deref(),
+            Some("resource \"terraform_data\" \"a\"")
+        );
+    }
+
+    #[test]
+    fn a_postcondition_judges_self_and_waits_when_it_is_unknown() {
+        assert!(judge(0, Some(with_output(Value::Bool(true)))).is_empty());
+        assert!(judge(0, Some(with_output(Value::Unknown))).is_empty());
+        let d = judge(0, Some(with_output(Value::Bool(false))));
+        assert_eq!(d[0].message, "Resource postcondition failed");
+    }
+
+    #[test]
+    fn a_condition_that_is_not_a_bool_is_an_error() {
+        let d = judge(0, Some(with_output(Value::string("yes please"))));
+        assert!(
+            d[0].message.starts_with("Invalid condition result"),
+            "{d:?}"
+        );
+    }
+}
