@@ -437,38 +437,33 @@ async fn config_ids_collide_only_when_the_user_fixed_them() {
         .expect("api");
     let mut cfg = config("ids", &doc("same"), "");
     cfg["gateway_config"] = json!([]);
-    // A forced replacement of unchanged content: the derived ID is taken, so it counts up.
-    let a = g
-        .create("google_api_gateway_api_config", &v(cfg.clone()))
-        .await
-        .expect("first")
-        .to_json();
-    let b = g
-        .create("google_api_gateway_api_config", &v(cfg.clone()))
-        .await
-        .expect("second")
-        .to_json();
+    // As apply does: the ID is chosen (and recorded) before the create is sent.
+    let ty = "google_api_gateway_api_config";
+    let create = |cfg: serde_json::Value| {
+        let g = &g;
+        async move {
+            let prepared = g.prepare_create(ty, &v(cfg)).await?;
+            g.create(ty, &prepared).await
+        }
+    };
+    // A forced replacement of unchanged content: the derived ID is taken, so the next free
+    // counter is chosen before anything is sent.
+    let a = create(cfg.clone()).await.expect("first").to_json();
+    let b = create(cfg.clone()).await.expect("second").to_json();
     assert_eq!(
         s(&b, "api_config_id"),
         format!("{}-1", s(&a, "api_config_id"))
     );
     // A fixed ID cannot be created first and then swapped: the error says what to do.
     cfg["api_config_id"] = json!("fixed");
-    g.create("google_api_gateway_api_config", &v(cfg.clone()))
-        .await
-        .expect("fixed");
+    create(cfg.clone()).await.expect("fixed");
     cfg["openapi_documents"][0]["document"][0]["contents"] = json!(doc("other"));
-    let e = g
-        .create("google_api_gateway_api_config", &v(cfg.clone()))
-        .await
-        .expect_err("taken");
+    let e = create(cfg.clone()).await.expect_err("taken");
+    assert!(e.already_exists, "a taken name is never adopted: {e:?}");
     assert!(e.message.contains("ALREADY_EXISTS"), "{}", e.message);
     assert!(e.message.contains("api_config_id_prefix"), "{}", e.message);
     cfg["api_config_id_prefix"] = json!("p-");
-    let e = g
-        .create("google_api_gateway_api_config", &v(cfg))
-        .await
-        .expect_err("conflict");
+    let e = create(cfg).await.expect_err("conflict");
     assert!(e.message.contains("conflict"), "{}", e.message);
     emu.shutdown().await;
 }

@@ -194,3 +194,112 @@ async fn a_config_another_gateway_uses_is_reported_kept_and_deleted_once_free() 
     assert_eq!(run(&w, &["state", "list"]).ok().stdout, "");
     emu.shutdown().await;
 }
+
+/// Killed (here: failed) after the new config exists but before the gateway switched to it:
+/// the next apply switches the gateway first and only then deletes the deposed config.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_config_swap_switches_the_gateway_before_deleting_the_old_config() {
+    let faults = FaultConfig {
+        fail_operations: BTreeMap::from([("apigateway.gateways.patch".to_owned(), 1)]),
+        ..FaultConfig::default()
+    };
+    let emu = emulator(faults).await;
+    let (w, run) = stack(&emu);
+    run(&w, &["apply", "-auto-approve"]).ok();
+    w.edit(
+        "openapi.yaml.tftpl",
+        "  /hello:\n",
+        "  /bye:\n    get:\n      operationId: getBye\n      responses:\n        \"200\":\n          description: Goodbye.\n  /hello:\n",
+    );
+    run(&w, &["apply", "-auto-approve"]).code(1);
+    let listed = run(&w, &["state", "list"]).ok().stdout;
+    assert!(
+        listed.contains("google_api_gateway_api_config.config (deposed)"),
+        "{listed}"
+    );
+
+    let again = run(&w, &["apply", "-auto-approve"]).ok();
+    let switched = again
+        .stdout
+        .find("google_api_gateway_gateway.gateway: Modifications complete")
+        .expect("gateway switched");
+    let deleted = again
+        .stdout
+        .find("google_api_gateway_api_config.config (deposed): Destruction complete")
+        .expect("old config deleted");
+    assert!(switched < deleted, "{}", again.stdout);
+    assert!(!run(&w, &["state", "list"])
+        .ok()
+        .stdout
+        .contains("(deposed)"));
+    let api = w.state_json()["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["address"] == "google_api_gateway_api.api")
+        .map(|r| {
+            r["attributes"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .expect("api in state");
+    let configs = list(format!("{}/v1/{api}/configs", emu.base_url()), "apiConfigs").await;
+    assert_eq!(configs.len(), 1, "{configs:?}");
+    run(&w, &["plan", "-detailed-exitcode"]).code(0);
+}
+
+/// An undeleted key whose update then fails is recorded as a pending creation: the next
+/// apply finds it, updates it, and `destroy` deletes it (it is never left live and unknown).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_undeleted_key_whose_update_failed_is_finished_by_the_next_apply() {
+    let faults = FaultConfig {
+        fail_operations: BTreeMap::from([("apikeys.keys.patch".to_owned(), 1)]),
+        ..FaultConfig::default()
+    };
+    let emu = emulator(faults).await;
+    let (w, run) = stack(&emu);
+    run(&w, &["apply", "-auto-approve"]).ok();
+    run(&w, &["destroy", "-auto-approve"]).ok();
+    let failed = run(&w, &["apply", "-auto-approve"]).code(1);
+    assert!(
+        failed.stderr.contains("google_apikeys_key.key"),
+        "{}",
+        failed.stderr
+    );
+    let pending = &w.state_json()["pending_creates"];
+    assert!(
+        pending.to_string().contains("google_apikeys_key.key"),
+        "the undeleted key is recorded: {pending}"
+    );
+
+    let again = run(&w, &["apply", "-auto-approve"]).ok();
+    assert!(
+        again.stderr.contains("now recorded in state"),
+        "{}",
+        again.stderr
+    );
+    run(&w, &["plan", "-detailed-exitcode"]).code(0);
+    let project = w.state_json()["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["address"] == "google_apikeys_key.key")
+        .map(|r| {
+            r["attributes"]["project"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .expect("key in state");
+    run(&w, &["destroy", "-auto-approve"]).ok();
+    let keys = list(
+        format!(
+            "{}/v2/projects/{project}/locations/global/keys",
+            emu.base_url()
+        ),
+        "keys",
+    )
+    .await;
+    assert!(keys.is_empty(), "no live key is left: {keys:?}");
+}

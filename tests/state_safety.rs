@@ -263,6 +263,14 @@ resource "google_project_service" "slow" { service = "iam.googleapis.com" }
         .filter_map(|r| r["address"].as_str())
         .collect();
     assert!(addrs.contains(&"terraform_data.quick"), "{state}");
+    // The abandoned creation was recorded before it was sent: the next run will look for it.
+    let pending = state["pending_creates"]
+        .as_array()
+        .expect("pending creations");
+    assert_eq!(
+        pending[0]["address"], "google_project_service.slow",
+        "{state}"
+    );
     rt.block_on(emu.shutdown());
 }
 

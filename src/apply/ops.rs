@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::graph::{Graph, Node};
+use crate::plan::scope::deposed_block;
 use crate::plan::{Action, Mode, Plan};
 
 /// One schedulable operation.
@@ -106,8 +107,14 @@ pub fn schedule(graph: &Graph, plan: &Plan) -> Schedule {
     }
     for (b, r) in &deletes {
         let Some(i) = del_of(b, *r) else { continue };
+        // An object deposed by an earlier, interrupted run goes like the old half of its
+        // block's replacement: after what depends on the block has switched to the new one.
+        let base = deposed_block(b);
+        if let Some(base) = base {
+            after_switch(graph, &index, base, i, &mut before);
+        }
         for (dependent, ds) in &deps_of {
-            if !ds.contains(b.as_str()) {
+            if !ds.contains(b.as_str()) && !base.is_some_and(|base| ds.contains(base)) {
                 continue;
             }
             for rr in [false, true] {
@@ -133,15 +140,27 @@ pub fn schedule(graph: &Graph, plan: &Plan) -> Schedule {
     }
     for b in &create_first {
         let Some(i) = del_of(b, true) else { continue };
-        if let Some(j) = apply_of(b) {
-            before[i].insert(j);
-        }
-        // Everything that depends on the new object switches to it before the old one goes.
-        for dependent in graph.dependents(&Node::Resource(b.clone())) {
-            if let Some(&j) = index.get(&Op::Apply(dependent)) {
-                before[i].insert(j);
-            }
-        }
+        after_switch(graph, &index, b, i, &mut before);
     }
     Schedule { ops, before }
+}
+
+/// Makes the deletion `i` of an old object of `block` wait for the new object and for
+/// everything that depends on it to switch over.
+fn after_switch(
+    graph: &Graph,
+    index: &BTreeMap<Op, usize>,
+    block: &str,
+    i: usize,
+    before: &mut [BTreeSet<usize>],
+) {
+    let node = Node::Resource(block.to_owned());
+    if let Some(&j) = index.get(&Op::Apply(node.clone())) {
+        before[i].insert(j);
+    }
+    for dependent in graph.dependents(&node) {
+        if let Some(&j) = index.get(&Op::Apply(dependent)) {
+            before[i].insert(j);
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! The concurrent executor behind [`apply`].
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -63,6 +63,17 @@ struct Shared {
     events: mpsc::UnboundedSender<Event>,
     dirty: Arc<(Mutex<bool>, std::sync::Condvar)>,
     interrupt: Interrupt,
+    /// Bumped (under the state lock) by every change to the state.
+    version: AtomicU64,
+    /// What the writer has made durable, for [`Shared::saved`].
+    saved: tokio::sync::watch::Sender<Saved>,
+}
+
+/// The newest state version on disk, and the newest one whose write failed.
+#[derive(Clone, Copy, Default)]
+struct Saved {
+    version: u64,
+    failed: u64,
 }
 
 /// Code of the errors of operations that did not start because of an interrupt.
@@ -97,11 +108,31 @@ impl Shared {
         Ok(permit)
     }
 
-    fn update_state(&self, f: impl FnOnce(&mut State)) {
+    /// Changes the state and wakes the writer; returns the version that holds the change.
+    fn update_state(&self, f: impl FnOnce(&mut State)) -> u64 {
+        let mut version = 0;
         if let Ok(mut s) = self.state.lock() {
             f(&mut s);
+            version = self.version.fetch_add(1, Ordering::SeqCst) + 1;
         }
         self.touch();
+        version
+    }
+
+    /// Waits until state `version` (or a newer one) is on disk. A create is recorded this way
+    /// before its request goes out.
+    async fn saved(&self, version: u64) -> Result<(), String> {
+        let mut rx = self.saved.subscribe();
+        let seen = rx
+            .wait_for(|s| s.version >= version || s.failed >= version)
+            .await
+            .map(|s| *s)
+            .map_err(|_| "the state writer stopped".to_string())?;
+        if seen.version >= version {
+            Ok(())
+        } else {
+            Err("the state could not be written".into())
+        }
     }
 }
 
@@ -140,6 +171,8 @@ pub async fn apply(
         events,
         dirty: dirty.clone(),
         interrupt: interrupt.clone(),
+        version: AtomicU64::new(0),
+        saved: tokio::sync::watch::Sender::new(Saved::default()),
     });
     let done = Arc::new(AtomicBool::new(false));
     let writer = spawn_writer(shared.clone(), done.clone(), persist);
@@ -299,7 +332,7 @@ fn abandoned(ops: &[Op], in_flight: &BTreeSet<usize>) -> Diagnostic {
         )
     };
     Diagnostic::error("apply::abandoned", msg).help(
-        "their outcome is not recorded in state: the next plan shows what is missing, and an object created meanwhile may need `keyway import`",
+        "a creation in flight was recorded in state before it was sent, so the next run finds its object (or drops the record); what an update or deletion in flight did shows in the next plan",
     )
 }
 
@@ -327,11 +360,18 @@ fn spawn_writer(
                 *dirty = false;
                 done.load(Ordering::SeqCst)
             };
-            let encoded = match shared.state.lock() {
-                Ok(mut s) => persist.encode(&mut s),
+            let (encoded, version) = match shared.state.lock() {
+                Ok(mut s) => (
+                    persist.encode(&mut s),
+                    shared.version.load(Ordering::SeqCst),
+                ),
                 Err(_) => return (last_error, Some("state lock poisoned".into())),
             };
             let result = encoded.and_then(|bytes| persist.commit(bytes));
+            shared.saved.send_modify(|s| match result {
+                Ok(()) => s.version = version,
+                Err(_) => s.failed = version,
+            });
             if finished {
                 return (last_error, result.err());
             }
@@ -678,56 +718,23 @@ async fn apply_unchecked(
         _ => ("create", "created"),
     };
     let _permit = s.start(&c.addr).await?;
-    if let Action::Replace {
-        create_first: true, ..
-    } = c.action
-    {
-        // Keep the old object in state under a deposed address until it is deleted, so that
-        // it is never forgotten whatever happens in between.
-        s.update_state(|st| {
-            if let Some(old) = st.resources.remove(&c.addr) {
-                st.resources.insert(deposed(&c.addr), old);
-            }
-        });
-    }
     s.emit(Event::Started {
         addr: c.addr.clone(),
         action: verb,
     });
     let start = Instant::now();
     let unmarked = planned.clone().deep_unmark();
-    let call = async {
-        match c.action {
-            Action::Update => {
-                provider
-                    .update(
-                        &c.ty,
-                        &c.before.clone().unwrap_or(Value::Null).deep_unmark(),
-                        &unmarked,
-                    )
-                    .await
-            }
-            // The plan said what this creation really is (an undelete): the provider may go
-            // straight to it.
-            _ => match &c.note {
-                Some(note) => provider.create_as_noted(&c.ty, &unmarked, note).await,
-                None => provider.create(&c.ty, &unmarked).await,
-            },
+    let result = match c.action {
+        Action::Update => {
+            let prior = c.before.clone().unwrap_or(Value::Null).deep_unmark();
+            let call = provider.update(&c.ty, &prior, &unmarked);
+            with_progress(s, &c.addr, verb, start, call).await
         }
+        _ => create(s, c, &*provider, &planned, unmarked, start).await,
     };
-    let result = with_progress(s, &c.addr, verb, start, call).await;
     let new = match result {
         Ok(v) => v,
-        Err(e) => {
-            s.emit(Event::Failed {
-                addr: c.addr.clone(),
-                message: e.message.clone(),
-            });
-            return Err(Diagnostic::error(
-                "apply::provider",
-                format!("`{}` could not be {past}: {}", c.addr, e.message),
-            ));
-        }
+        Err(e) => return Err(failed(s, c, past, e)),
     };
     let new = remark(schema, &planned, new);
     let id = new.unmarked().as_object_id();
@@ -737,16 +744,11 @@ async fn apply_unchecked(
         attributes: new.to_json(),
         sensitive_paths: sensitive_paths(&new),
         dependencies: c.dependencies.clone(),
-        create_before_destroy: matches!(
-            c.action,
-            Action::Replace {
-                create_first: true,
-                ..
-            }
-        ),
+        create_before_destroy: creates_first(c),
         tainted: false,
     };
     s.update_state(|st| {
+        st.pending.remove(&c.addr);
         st.resources.insert(c.addr.clone(), inst);
     });
     s.emit(Event::Finished {
@@ -756,6 +758,108 @@ async fn apply_unchecked(
         id,
     });
     Ok(new)
+}
+
+fn creates_first(c: &ResourceChange) -> bool {
+    matches!(
+        c.action,
+        Action::Replace {
+            create_first: true,
+            ..
+        }
+    )
+}
+
+/// Creates the object of `c`, recording the creation in state durably before the request is
+/// sent: whatever kills keyway after that, the next run finds the object (`plan::intents`).
+async fn create(
+    s: &Arc<Shared>,
+    c: &ResourceChange,
+    provider: &dyn crate::providers::Provider,
+    planned: &Value,
+    unmarked: Value,
+    start: Instant,
+) -> crate::providers::Result<Value> {
+    // Objects that exist only in state (terraform_data) cannot be orphaned.
+    let record = !provider.state_only(&c.ty);
+    let unmarked = if record {
+        provider.prepare_create(&c.ty, &unmarked).await?
+    } else {
+        unmarked
+    };
+    let pending = ResourceInstance {
+        resource_type: c.ty.clone(),
+        provider: c.provider.clone(),
+        attributes: unmarked.to_json(),
+        sensitive_paths: sensitive_paths(planned),
+        dependencies: c.dependencies.clone(),
+        create_before_destroy: creates_first(c),
+        tainted: false,
+    };
+    let version = s.update_state(|st| {
+        if creates_first(c) {
+            // Keep the old object in state under a deposed address until it is deleted, so
+            // that it is never forgotten whatever happens in between.
+            if let Some(old) = st.resources.remove(&c.addr) {
+                st.resources.insert(deposed(&c.addr), old);
+            }
+        }
+        if record {
+            st.pending.insert(c.addr.clone(), pending);
+        }
+    });
+    if record {
+        s.saved(version).await.map_err(|e| {
+            crate::providers::ProviderError::new(format!(
+                "not sent: the creation could not be recorded in state first ({e})"
+            ))
+        })?;
+    }
+    // The plan said what this creation really is (an undelete): the provider may go
+    // straight to it.
+    let call = async {
+        match &c.note {
+            Some(note) => provider.create_as_noted(&c.ty, &unmarked, note).await,
+            None => provider.create(&c.ty, &unmarked).await,
+        }
+    };
+    let result = with_progress(s, &c.addr, "create", start, call).await;
+    if let Err(e) = &result {
+        if e.already_exists {
+            // The name belongs to an object this run did not make: nothing to look up later.
+            s.update_state(|st| {
+                st.pending.remove(&c.addr);
+            });
+        }
+    }
+    result
+}
+
+/// Reports a failed create or update. Any other failure keeps the pending creation in
+/// state: the request may have created the object (or part of it, such as an undeleted key
+/// whose update failed), and the next run looks.
+fn failed(
+    s: &Shared,
+    c: &ResourceChange,
+    past: &str,
+    e: crate::providers::ProviderError,
+) -> Diagnostic {
+    s.emit(Event::Failed {
+        addr: c.addr.clone(),
+        message: e.message.clone(),
+    });
+    let d = Diagnostic::error(
+        "apply::provider",
+        format!("`{}` could not be {past}: {}", c.addr, e.message),
+    );
+    if e.already_exists {
+        return d.help(format!(
+            "an object of that name exists but keyway has no record of creating it; to manage \
+             it here, run `keyway import {} ID`, or give this resource another name",
+            c.addr
+        ));
+    }
+    d
 }
 
 async fn with_progress<T>(
@@ -794,7 +898,7 @@ fn remark(schema: &crate::schema::ResourceSchema, planned: &Value, new: Value) -
 
 /// The state address of an old object waiting for deletion after its replacement exists.
 pub fn deposed(addr: &str) -> String {
-    format!("{addr} (deposed)")
+    format!("{addr}{}", crate::plan::scope::DEPOSED)
 }
 
 async fn delete_block(s: &Arc<Shared>, block: &str, replaced: bool) -> Result<(), Vec<Diagnostic>> {

@@ -32,6 +32,9 @@ pub struct Workspace {
     pub store: Arc<LocalStore>,
     /// Providers.
     pub providers: Registry,
+    /// Which cloud Google resources go to when it is not Google itself (the embedded
+    /// emulator, or a `KEYWAY_EMULATOR` address), so no user is ever unsure what they touched.
+    pub cloud: Option<String>,
 }
 
 /// Failure of a command, already rendered into reports.
@@ -86,6 +89,7 @@ impl Workspace {
             graph,
             store,
             providers: Registry::builtin(),
+            cloud: None,
         })
     }
 
@@ -225,12 +229,15 @@ impl Workspace {
                 .map_err(|e| Report::msg(format!("Cannot start the embedded emulator: {e}")))?;
             let url = emu.base_url();
             self.emulator = Some(emu);
+            self.cloud =
+                Some("keyway's embedded emulator, its cloud saved in .keyway/emulator.json".into());
             Endpoint::Emulator(url)
         } else if let Some(url) = args
             .get("emulator")
             .cloned()
             .or_else(|| std::env::var("KEYWAY_EMULATOR").ok())
         {
+            self.cloud = Some(format!("the keyway emulator at {url}"));
             Endpoint::Emulator(url)
         } else if !custom.is_empty() {
             Endpoint::Custom(custom)

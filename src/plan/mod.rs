@@ -6,6 +6,7 @@ pub mod checks;
 pub mod conditions;
 pub mod diff;
 pub mod file;
+pub mod intents;
 pub mod notes;
 pub mod planner;
 pub mod refresh;

@@ -19,6 +19,16 @@ pub enum InstanceKey {
     Str(String),
 }
 
+/// The suffix of the state address of an old object whose replacement was created first; it
+/// stays in state under that address until it is deleted.
+pub const DEPOSED: &str = " (deposed)";
+
+/// The resource block whose replacement deposed the object at `addr`, if `addr` is deposed.
+pub fn deposed_block(addr: &str) -> Option<&str> {
+    addr.strip_suffix(DEPOSED)
+        .map(|instance| InstanceKey::split(instance).0)
+}
+
 impl InstanceKey {
     /// The address suffix: ``, `[0]`, `["a"]`.
     pub fn suffix(&self) -> String {
@@ -29,8 +39,12 @@ impl InstanceKey {
         }
     }
 
-    /// Splits an instance address into its resource address and key.
+    /// Splits an instance address into its resource address and key. A deposed object's
+    /// address (`a.b["k"] (deposed)`) is a block of its own, which no configuration declares.
     pub fn split(addr: &str) -> (&str, InstanceKey) {
+        if addr.ends_with(DEPOSED) {
+            return (addr, InstanceKey::None);
+        }
         let Some(pos) = addr.find('[') else {
             return (addr, InstanceKey::None);
         };

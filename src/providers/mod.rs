@@ -21,6 +21,9 @@ use crate::lang::Value;
 pub struct ProviderError {
     /// What went wrong, with the remote API's own message where there is one.
     pub message: String,
+    /// A create was refused because the name is taken (`409 ALREADY_EXISTS`): the object
+    /// there is not one this call made, so apply must not adopt it behind the user's back.
+    pub already_exists: bool,
 }
 
 impl ProviderError {
@@ -28,7 +31,14 @@ impl ProviderError {
     pub fn new(message: impl Into<String>) -> ProviderError {
         ProviderError {
             message: message.into(),
+            already_exists: false,
         }
+    }
+
+    /// Marks the error as a refused create of a name that is taken.
+    pub fn already_exists(mut self) -> ProviderError {
+        self.already_exists = true;
+        self
     }
 }
 
@@ -47,6 +57,16 @@ pub trait Provider: Send + Sync {
     fn state_only(&self, ty: &str) -> bool {
         let _ = ty;
         false
+    }
+
+    /// The object exactly as [`Provider::create`] will create it, with every part of its name
+    /// filled in (an ID the provider derives from the content). Apply records this in state
+    /// before sending the create, so that a run killed before the answer leaves enough for
+    /// the next run to find the object with [`Provider::refresh`]. May read the cloud (a
+    /// derived ID already taken by the object being replaced).
+    async fn prepare_create(&self, ty: &str, planned: &Value) -> Result<Value> {
+        let _ = ty;
+        Ok(planned.clone())
     }
 
     /// Creates an object; returns its full attributes.

@@ -45,6 +45,9 @@ struct StateFileIn {
     outputs: BTreeMap<String, OutputIn>,
     #[serde(default)]
     check_results: Vec<CheckIn>,
+    /// Creations sent but not confirmed (absent from older files and when there are none).
+    #[serde(default)]
+    pending_creates: Vec<ResourceIn>,
 }
 
 /// A `check` block's result after the last apply (absent from older files).
@@ -130,27 +133,8 @@ pub fn parse(path: &Path, text: &str) -> Result<State, Error> {
     if file.lineage.is_empty() {
         return Err(corrupt("`lineage` is empty".to_string()));
     }
-    let mut resources = BTreeMap::new();
-    for r in file.resources {
-        if !r.attributes.is_object() {
-            return Err(corrupt(format!(
-                "attributes of `{}` are not a JSON object",
-                r.address
-            )));
-        }
-        let instance = ResourceInstance {
-            resource_type: r.resource_type,
-            provider: r.provider,
-            attributes: r.attributes,
-            sensitive_paths: r.sensitive_paths,
-            dependencies: r.dependencies,
-            create_before_destroy: r.create_before_destroy,
-            tainted: r.tainted,
-        };
-        if resources.insert(r.address.clone(), instance).is_some() {
-            return Err(corrupt(format!("resource `{}` appears twice", r.address)));
-        }
-    }
+    let resources = instances(file.resources, "resource", &corrupt)?;
+    let pending = instances(file.pending_creates, "pending creation", &corrupt)?;
     let outputs = file
         .outputs
         .into_iter()
@@ -184,7 +168,38 @@ pub fn parse(path: &Path, text: &str) -> Result<State, Error> {
         resources,
         outputs,
         checks,
+        pending,
     })
+}
+
+/// The instances of one list, keyed by address; `what` names the list in errors.
+fn instances(
+    list: Vec<ResourceIn>,
+    what: &str,
+    corrupt: &dyn Fn(String) -> Error,
+) -> Result<BTreeMap<String, ResourceInstance>, Error> {
+    let mut out = BTreeMap::new();
+    for r in list {
+        if !r.attributes.is_object() {
+            return Err(corrupt(format!(
+                "attributes of {what} `{}` are not a JSON object",
+                r.address
+            )));
+        }
+        let instance = ResourceInstance {
+            resource_type: r.resource_type,
+            provider: r.provider,
+            attributes: r.attributes,
+            sensitive_paths: r.sensitive_paths,
+            dependencies: r.dependencies,
+            create_before_destroy: r.create_before_destroy,
+            tainted: r.tainted,
+        };
+        if out.insert(r.address.clone(), instance).is_some() {
+            return Err(corrupt(format!("{what} `{}` appears twice", r.address)));
+        }
+    }
+    Ok(out)
 }
 
 // ---- writing --------------------------------------------------------------------------------
@@ -204,6 +219,8 @@ struct StateFileOut<'a> {
     // Omitted when empty, so states without checks keep their exact bytes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     check_results: Vec<CheckOut<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pending_creates: Vec<ResourceOut<'a>>,
 }
 
 #[derive(Serialize)]
@@ -230,6 +247,19 @@ struct ResourceOut<'a> {
 struct OutputOut<'a> {
     value: Canonical<'a>,
     sensitive: bool,
+}
+
+fn resource_out<'a>((address, r): (&'a String, &'a ResourceInstance)) -> ResourceOut<'a> {
+    ResourceOut {
+        address,
+        resource_type: &r.resource_type,
+        provider: &r.provider,
+        attributes: Canonical(&r.attributes),
+        sensitive_paths: &r.sensitive_paths,
+        dependencies: &r.dependencies,
+        create_before_destroy: r.create_before_destroy,
+        tainted: r.tainted,
+    }
 }
 
 /// Serializes a JSON value with object keys sorted at every level, whatever map type
@@ -269,20 +299,7 @@ pub fn to_bytes(state: &State) -> Result<Vec<u8>, Error> {
         lineage: &state.lineage,
         serial: state.serial,
         // `resources` is a BTreeMap, so this list is already sorted by address.
-        resources: state
-            .resources
-            .iter()
-            .map(|(address, r)| ResourceOut {
-                address,
-                resource_type: &r.resource_type,
-                provider: &r.provider,
-                attributes: Canonical(&r.attributes),
-                sensitive_paths: &r.sensitive_paths,
-                dependencies: &r.dependencies,
-                create_before_destroy: r.create_before_destroy,
-                tainted: r.tainted,
-            })
-            .collect(),
+        resources: state.resources.iter().map(resource_out).collect(),
         outputs: state
             .outputs
             .iter()
@@ -305,6 +322,7 @@ pub fn to_bytes(state: &State) -> Result<Vec<u8>, Error> {
                 problems: &c.problems,
             })
             .collect(),
+        pending_creates: state.pending.iter().map(resource_out).collect(),
     };
     // Rough pre-size to avoid repeated reallocation on large states.
     let mut buf = Vec::with_capacity(256 + state.resources.len() * 512);
@@ -350,7 +368,24 @@ mod tests {
                 sensitive: true,
             },
         );
+        s.pending.insert(
+            "google_apikeys_key.k".to_string(),
+            ResourceInstance {
+                resource_type: "google_apikeys_key".into(),
+                provider: "google".into(),
+                attributes: json!({"name": "k", "key_string": null}),
+                ..Default::default()
+            },
+        );
         s
+    }
+
+    #[test]
+    fn states_without_pending_creations_keep_their_bytes() {
+        let mut s = sample();
+        s.pending.clear();
+        let text = String::from_utf8(to_bytes(&s).expect("serialize")).expect("utf8");
+        assert!(!text.contains("pending_creates"), "{text}");
     }
 
     fn p() -> &'static Path {

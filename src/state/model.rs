@@ -15,6 +15,12 @@ pub struct State {
     pub outputs: BTreeMap<String, Output>,
     /// Results of the `check` blocks after the last apply, sorted by name.
     pub checks: Vec<CheckResult>,
+    /// Creations asked of a provider whose outcome is not recorded yet, keyed by instance
+    /// address: the object as it was to be created (its name included), written durably
+    /// before the request is sent. A run killed between the request and the result leaves
+    /// one here; the next run looks the object up and adopts it or drops the entry
+    /// (`plan::intents`), so no created object is ever forgotten.
+    pub pending: BTreeMap<String, ResourceInstance>,
 }
 
 /// How a `check` block came out.
@@ -93,6 +99,7 @@ impl State {
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
             checks: Vec::new(),
+            pending: BTreeMap::new(),
         }
     }
 }

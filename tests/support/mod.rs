@@ -19,7 +19,8 @@ impl Work {
         Work { dir }
     }
 
-    /// A copy of a folder, with its sub-folders.
+    /// A copy of a folder, with its sub-folders, but without what a user's runs left there
+    /// (`.keyway/` state and emulator data, `.terraform/`): a test never depends on them.
     pub fn copy_of(src: &Path) -> Work {
         let dir = tempfile::tempdir().expect("temp dir");
         copy_tree(src, dir.path());
@@ -128,7 +129,11 @@ pub fn root() -> PathBuf {
 fn copy_tree(src: &Path, dst: &Path) {
     for e in std::fs::read_dir(src).expect("read folder") {
         let p = e.expect("entry").path();
-        let target = dst.join(p.file_name().expect("name"));
+        let name = p.file_name().expect("name");
+        if [".keyway", ".terraform", "terraform.tfstate"].contains(&name.to_str().unwrap_or("")) {
+            continue;
+        }
+        let target = dst.join(name);
         if p.is_dir() {
             std::fs::create_dir_all(&target).expect("mkdir");
             copy_tree(&p, &target);

@@ -69,6 +69,9 @@ pub async fn make_plan(
     opts: &Options,
     refresh: bool,
 ) -> Result<Plan, Failure> {
+    let (state, pending_notes) = crate::plan::intents::resolve(state, &ws.providers)
+        .await
+        .map_err(|d| Failure(reports(&d, &ws.config.sources)))?;
     let (prior, drift) = if refresh && opts.mode != Mode::Destroy || opts.mode == Mode::RefreshOnly
     {
         crate::plan::refresh::refresh(state, &ws.providers)
@@ -90,7 +93,34 @@ pub async fn make_plan(
     if !opts.skip_checks_and_notes {
         crate::plan::notes::annotate(&mut plan, &ws.providers).await;
     }
+    plan.warnings.splice(0..0, pending_notes);
     Ok(plan)
+}
+
+/// Settles the creations an interrupted run left pending and records the outcome in state
+/// at once, whatever is planned next: an adopted object must not depend on this run
+/// finishing to be remembered.
+async fn settle_pending(ws: &Workspace, state: State) -> Result<State, Failure> {
+    if state.pending.is_empty() {
+        return Ok(state);
+    }
+    let (mut state, notes) = crate::plan::intents::resolve(state, &ws.providers)
+        .await
+        .map_err(|d| Failure(reports(&d, &ws.config.sources)))?;
+    for n in &notes {
+        eprintln!("{:?}", n.to_report(&ws.config.sources));
+    }
+    ws.store
+        .write(&mut state)
+        .map_err(|e| Failure(vec![Report::new(e)]))?;
+    Ok(state)
+}
+
+/// Says which cloud this run talks to when it is not Google itself.
+fn print_cloud(ws: &Workspace) {
+    if let Some(cloud) = &ws.cloud {
+        println!("Google Cloud here is {cloud}.\n");
+    }
 }
 
 /// Prints the warnings that come before the plan (deprecations, ...) on stderr.
@@ -168,6 +198,7 @@ pub async fn plan(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
     if args.json {
         println!("{}", plan_json(&plan));
     } else {
+        print_cloud(&ws);
         print_warnings(&plan, &ws);
         print!("{}", render_plan(&plan, &st));
         print_check_warnings(&plan.warnings, &ws.config.sources, &st);
@@ -250,6 +281,7 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
     let (mut ws, _lock, state) = open(op, args.flags.lock_timeout.as_deref()).await?;
     let (mut vars, _) = ws.vars(&args.flags)?;
     ws.configure_providers(&vars, &state).await?;
+    let state = settle_pending(&ws, state).await?;
     let plan = match &saved {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -276,6 +308,7 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
             let mode = if destroy { Mode::Destroy } else { Mode::Normal };
             let opts = options(&args.flags, mode);
             let plan = make_plan(&ws, vars.clone(), state, &opts, args.flags.refresh).await?;
+            print_cloud(&ws);
             print_warnings(&plan, &ws);
             print!("{}", render_plan(&plan, &st));
             if !plan.has_changes() {
@@ -389,6 +422,7 @@ async fn run_apply(
     let destroying = plan.mode == Mode::Destroy;
     let persist: crate::apply::Persist = Box::new(StoreWriter(ws.store.clone()));
     let sources = ws.config.sources.clone();
+    let cloud = ws.cloud.clone();
     let after = (!ws.config.checks.is_empty()).then(|| check_hook(ws.providers.clone()));
     let outcome = crate::apply::apply(
         ws.config,
@@ -427,6 +461,9 @@ async fn run_apply(
         print_check_warnings(&outcome.warnings, &sources, &st);
         print_check_summary(&outcome.state.checks);
         crate::cli::commands::output::print_outputs(&outcome.state);
+    }
+    if let Some(cloud) = cloud {
+        println!("\n(Applied to {cloud}, not to Google.)");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -12,27 +12,10 @@ use crate::lang::functions::encoding::json_encode;
 use crate::lang::types::literal;
 use crate::lang::Value;
 
-/// A folder laid out like the one the expected values were checked in; created once, as
-/// tests run in parallel.
+/// A folder laid out like the one the expected values were checked in, kept in the
+/// repository (`tests/fixtures/functions`) so no run leaves a copy in the temp folder.
 fn fixture_dir() -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(make_fixture_dir).clone()
-}
-
-fn make_fixture_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("keyway-fn-tests-{}", std::process::id()));
-    let files = [
-        ("d/a.txt", "hi\n"),
-        ("d/sub/b.txt", "x\n"),
-        ("d/sub/c.md", "y\n"),
-        ("tpl.txt", "Hello, ${name}!"),
-    ];
-    for (name, body) in files {
-        let path = dir.join(name);
-        std::fs::create_dir_all(path.parent().unwrap_or(&dir)).expect("create fixture folder");
-        std::fs::write(path, body).expect("write fixture file");
-    }
-    dir
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/functions")
 }
 
 /// Substitutes `${name}` only: enough to show that templatefile passes source and vars.

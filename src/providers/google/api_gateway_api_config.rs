@@ -69,8 +69,8 @@ fn backend_account(obj: &Map<String, Json>) -> Option<String> {
 
 /// A config ID derived from what makes a config immutable (documents and backend account):
 /// `<prefix>-<8 hex digits of a SHA-256>`, the prefix cut so the whole fits in 63 characters.
-/// `attempt` > 0 adds a counter, for when the derived ID is taken (a forced replacement of an
-/// unchanged config).
+/// `attempt` > 0 adds a counter, for when the derived ID is taken by the config being replaced
+/// (a forced replacement of unchanged content; see [`prepare`]).
 pub fn derived_id(prefix: &str, docs: &[(String, String)], account: &str, attempt: u32) -> String {
     let mut h = Sha256::new();
     for (path, contents) in docs {
@@ -176,18 +176,58 @@ pub async fn with_documents(g: &Google, found: Map<String, Json>) -> Result<Map<
     Ok(finish(found, &project, &cfg))
 }
 
+/// The config exactly as it will be created, its ID chosen before anything is sent (apply
+/// records it in state first): the user's `api_config_id`, or one derived from the content.
+/// A derived ID that is already taken belongs to the config being replaced (a forced
+/// replacement of unchanged content), so the next free counter is taken instead — decided
+/// here by a read, never by answering a refused create with another ID.
+pub async fn prepare(g: &Google, planned: &Map<String, Json>) -> Result<Map<String, Json>> {
+    if str_attr(planned, "api_config_id").is_some() {
+        if str_attr(planned, "api_config_id_prefix").is_some() {
+            return Err(ProviderError::new(format!(
+                "{TY}: `api_config_id` and `api_config_id_prefix` conflict: set at most one"
+            )));
+        }
+        return Ok(planned.clone());
+    }
+    let project = g.project_of(TY, planned)?;
+    let api = api_id(planned)?;
+    let parent = parent(&project, &api);
+    let docs = documents(planned);
+    let account = backend_account(planned).unwrap_or_default();
+    let prefix = str_attr(planned, "api_config_id_prefix").unwrap_or_else(|| api.clone());
+    for attempt in 0..20 {
+        let id = derived_id(&prefix, &docs, &account, attempt);
+        let path = format!("v1/{parent}/configs/{id}");
+        match g.client().get(Api::ApiGateway, &path).await {
+            Err(e) if e.code == 404 => {
+                let mut out = planned.clone();
+                out.insert("api_config_id".into(), json!(id));
+                return Ok(out);
+            }
+            Ok(_) => continue,
+            Err(e) => return Err(api_err(TY, &format!("read {parent}/configs/{id}"), e)),
+        }
+    }
+    Err(ProviderError::new(format!(
+        "{TY}: 20 configs with the content of this one already exist under {parent}: delete \
+         the ones no gateway uses, or set `api_config_id`"
+    )))
+}
+
 pub async fn create(g: &Google, planned: &Map<String, Json>) -> Result<Map<String, Json>> {
+    let prepared;
+    let planned = if str_attr(planned, "api_config_id").is_some() {
+        planned
+    } else {
+        prepared = prepare(g, planned).await?;
+        &prepared
+    };
     let project = g.project_of(TY, planned)?;
     let api = api_id(planned)?;
     let docs = documents(planned);
     let account = backend_account(planned);
-    let explicit = str_attr(planned, "api_config_id");
-    if explicit.is_some() && str_attr(planned, "api_config_id_prefix").is_some() {
-        return Err(ProviderError::new(format!(
-            "{TY}: `api_config_id` and `api_config_id_prefix` conflict: set at most one"
-        )));
-    }
-    let prefix = str_attr(planned, "api_config_id_prefix").unwrap_or_else(|| api.clone());
+    let id = required(planned, TY, "api_config_id")?;
     let mut body = Map::new();
     if let Some(d) = str_attr(planned, "display_name") {
         body.insert("displayName".into(), json!(d));
@@ -209,28 +249,17 @@ pub async fn create(g: &Google, planned: &Map<String, Json>) -> Result<Map<Strin
     );
     let body = Json::Object(body);
     let parent = parent(&project, &api);
-    let mut attempt = 0u32;
-    loop {
-        let id = match &explicit {
-            Some(id) => id.clone(),
-            None => derived_id(&prefix, &docs, account.as_deref().unwrap_or(""), attempt),
-        };
-        let path = format!("v1/{parent}/configs?apiConfigId={}", encode_query(&id));
-        match call_lro(g, reqwest::Method::POST, &path, Some(&body)).await {
-            Ok(cfg) => return Ok(finish(planned.clone(), &project, &cfg)),
-            // A derived ID can be taken by the config being replaced (a forced replacement of
-            // unchanged content): count up instead of failing.
-            Err(e) if explicit.is_none() && e.status == "ALREADY_EXISTS" && attempt < 20 => {
-                attempt += 1;
-            }
-            Err(e) => return Err(create_err(&id, &parent, explicit.is_some(), e)),
-        }
+    let path = format!("v1/{parent}/configs?apiConfigId={}", encode_query(&id));
+    match call_lro(g, reqwest::Method::POST, &path, Some(&body)).await {
+        Ok(cfg) => Ok(finish(planned.clone(), &project, &cfg)),
+        Err(e) => Err(create_err(&id, &parent, e)),
     }
 }
 
-fn create_err(id: &str, parent: &str, explicit: bool, e: GoogleError) -> ProviderError {
-    let mut err = api_err(TY, &format!("create {id} under {parent}"), e.clone());
-    if explicit && e.status == "ALREADY_EXISTS" {
+fn create_err(id: &str, parent: &str, e: GoogleError) -> ProviderError {
+    let taken = e.status == "ALREADY_EXISTS";
+    let mut err = api_err(TY, &format!("create {id} under {parent}"), e);
+    if taken {
         // A replacement is created before the old config is deleted, so a fixed ID collides.
         err.message.push_str(
             "\nA changed config is created before the old one is deleted, so it needs a new ID: \

@@ -473,7 +473,8 @@ async fn undelete_and_update(
             "{TY}: create {key_id} in {project}: a key with this ID already exists ({}) and is not \
              managed by this state; delete it or choose another name. Google said: {conflict}",
             key_path(project, key_id)
-        )));
+        ))
+        .already_exists());
     }
     let timeout = operation::timeout_of(planned, "create");
     call_lro(

@@ -243,7 +243,11 @@ pub(crate) fn api_err(ty: &str, action: &str, e: GoogleError) -> ProviderError {
             service.split('.').next().unwrap_or("api"),
         ));
     }
-    ProviderError::new(format!("{ty}: {action}: {e}"))
+    let err = ProviderError::new(format!("{ty}: {action}: {e}"));
+    if e.status == "ALREADY_EXISTS" {
+        return err.already_exists();
+    }
+    err
 }
 
 /// Resource types this provider implements.
@@ -308,6 +312,17 @@ impl Provider for Google {
             _ => return Err(unsupported(ty)),
         };
         Ok(to_values(out))
+    }
+
+    async fn prepare_create(&self, ty: &str, planned: &Value) -> Result<Value> {
+        match ty {
+            "google_api_gateway_api_config" => {
+                let p = object(ty, planned)?;
+                Ok(to_value(api_gateway_api_config::prepare(self, &p).await?))
+            }
+            // Every other type is created under a name the configuration gives.
+            _ => Ok(planned.clone()),
+        }
     }
 
     async fn create(&self, ty: &str, planned: &Value) -> Result<Value> {
