@@ -421,7 +421,7 @@ async fn run_op(s: &Arc<Shared>, op: &Op) -> Result<(), Vec<Diagnostic>> {
         }
         Op::Apply(Node::Output(n)) => {
             let o = &s.config.outputs[n];
-            output_conditions(s, n).map_err(|d| vec![d])?;
+            output_conditions(s, n)?;
             let v = evaluate(s, &o.value, None, None).map_err(|d| vec![d])?;
             let out = Output {
                 value: v.to_json(),
@@ -438,17 +438,21 @@ async fn run_op(s: &Arc<Shared>, op: &Op) -> Result<(), Vec<Diagnostic>> {
 }
 
 /// An output's preconditions, before its value is recorded.
-fn output_conditions(s: &Shared, name: &str) -> Result<(), Diagnostic> {
+fn output_conditions(s: &Shared, name: &str) -> Result<(), Vec<Diagnostic>> {
     if s.plan.mode == Mode::RefreshOnly {
         return Ok(());
     }
     let vals = s
         .values
         .read()
-        .map_err(|_| Diagnostic::error("apply::internal", "values lock poisoned"))?;
+        .map_err(|_| vec![Diagnostic::error("apply::internal", "values lock poisoned")])?;
     let error = crate::diagnostics::Severity::Error;
     let fails = crate::plan::conditions::output_failures(&s.config, &vals, name, error);
-    fails.into_iter().next().map_or(Ok(()), Err)
+    if fails.is_empty() {
+        Ok(())
+    } else {
+        Err(fails)
+    }
 }
 
 fn evaluate(
@@ -523,7 +527,7 @@ async fn apply_resource(s: &Arc<Shared>, addr: &str) -> Result<(), Vec<Diagnosti
             Ok((k, Ok(v))) => {
                 results.insert(k, v);
             }
-            Ok((_, Err(d))) => errors.push(d),
+            Ok((_, Err(mut d))) => errors.append(&mut d),
             Err(e) => errors.push(Diagnostic::error(
                 "apply::panic",
                 format!("An internal task failed: {e}"),
@@ -622,27 +626,29 @@ async fn apply_instance(
     s: &Arc<Shared>,
     c: &ResourceChange,
     each: Option<(String, Value)>,
-) -> Result<Value, Diagnostic> {
+) -> Result<Value, Vec<Diagnostic>> {
     instance_conditions(s, c, &each, None)?;
-    let v = apply_unchecked(s, c, each.clone()).await?;
+    let v = apply_unchecked(s, c, each.clone())
+        .await
+        .map_err(|d| vec![d])?;
     instance_conditions(s, c, &each, Some(&v))?;
     Ok(v)
 }
 
-/// Checks an instance's preconditions (`self_value` None) or postconditions; the first failure.
+/// Checks an instance's preconditions (`self_value` None) or postconditions: every failure.
 fn instance_conditions(
     s: &Shared,
     c: &ResourceChange,
     each: &Option<(String, Value)>,
     self_value: Option<&Value>,
-) -> Result<(), Diagnostic> {
+) -> Result<(), Vec<Diagnostic>> {
     if s.plan.mode == Mode::RefreshOnly {
         return Ok(());
     }
     let vals = s
         .values
         .read()
-        .map_err(|_| Diagnostic::error("apply::internal", "values lock poisoned"))?;
+        .map_err(|_| vec![Diagnostic::error("apply::internal", "values lock poisoned")])?;
     let res = &s.config.resources[&c.resource];
     let count = match c.key {
         InstanceKey::Int(i) => Some(i),
@@ -657,7 +663,11 @@ fn instance_conditions(
         self_value,
         error,
     );
-    fails.into_iter().next().map_or(Ok(()), Err)
+    if fails.is_empty() {
+        Ok(())
+    } else {
+        Err(fails)
+    }
 }
 
 async fn apply_unchecked(
