@@ -143,40 +143,49 @@ pub fn failures(
     within: &str,
     severity: Severity,
 ) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for c in conds {
-        let new = |msg: String| match severity {
-            Severity::Error => Diagnostic::error(kind.code(), msg),
-            Severity::Warning => Diagnostic::warning(kind.code(), msg),
-        };
-        let located = |d: Diagnostic| {
-            d.at(c.condition.file, c.condition.span())
-                .within(within)
-                .with_values(expression_values(scope, &c.condition))
-        };
-        let v = match eval(&c.condition.expr, scope) {
-            Ok(v) => v,
-            Err(e) => {
-                let d = new(e.message).at(c.condition.file, e.span).within(within);
-                out.push(d.maybe_help(e.help));
-                continue;
-            }
-        };
-        if v.has_unknown() {
-            continue;
+    let new = |msg: String| match severity {
+        Severity::Error => Diagnostic::error(kind.code(), msg),
+        Severity::Warning => Diagnostic::warning(kind.code(), msg),
+    };
+    conds
+        .iter()
+        .filter_map(|c| judge(scope, c, kind, &new))
+        .map(|d| d.within(within))
+        .collect()
+}
+
+/// One condition's failure, if it fails now.
+fn judge(
+    scope: &dyn Scope,
+    c: &Validation,
+    kind: Kind,
+    new: &dyn Fn(String) -> Diagnostic,
+) -> Option<Diagnostic> {
+    let v = match eval(&c.condition.expr, scope) {
+        Ok(v) => v,
+        Err(e) => {
+            return Some(
+                new(e.message)
+                    .at(c.condition.file, e.span)
+                    .maybe_help(e.help),
+            )
         }
-        match to_bool(v.unmarked()) {
-            Some(true) => {}
-            Some(false) => out.push(located(
-                new(kind.headline().to_owned()).help(message(scope, &c.error_message)),
-            )),
-            None => out.push(located(new(format!(
-                "Invalid condition result: a bool is required, got {}",
-                v.unmarked().type_name()
-            )))),
-        }
+    };
+    if v.has_unknown() {
+        return None;
     }
-    out
+    let d = match to_bool(v.unmarked()) {
+        Some(true) => return None,
+        Some(false) => new(kind.headline().to_owned()).help(message(scope, &c.error_message)),
+        None => new(format!(
+            "Invalid condition result: a bool is required, got {}",
+            v.unmarked().type_name()
+        )),
+    };
+    Some(
+        d.at(c.condition.file, c.condition.span())
+            .with_values(expression_values(scope, &c.condition)),
+    )
 }
 
 /// The condition's `error_message`, never revealing a secret.
