@@ -295,7 +295,9 @@ fn force_unlock_refuses_a_live_holder_unless_forced_by_pid() {
     assert!(w.path().join(".keyway/state.lock").exists());
     // `-force` alone, or naming another process, is not enough.
     let r = w.run(&["force-unlock", "-force", &info.id]).code(1);
-    assert!(r.stderr.contains("--holder"), "{}", r.stderr);
+    assert!(r.stderr.contains("still running"), "{}", r.stderr);
+    let r = w.run(&["force-unlock", &format!("-holder={}", info.pid), &info.id]);
+    assert!(r.code(1).stderr.contains("--force"));
     let other = format!("-holder={}", info.pid + 1);
     w.run(&["force-unlock", "-force", &other, &info.id]).code(1);
     let named = format!("-holder={}", info.pid);
