@@ -120,6 +120,16 @@ fn resource_exprs(r: &Resource) -> Vec<&Expr> {
     v.extend(r.lifecycle.replace_triggered_by.iter());
     v.extend(r.lifecycle.create_before_destroy.iter());
     v.extend(r.lifecycle.prevent_destroy.iter());
+    // What a condition reads must be planned and applied before it is judged.
+    for c in r
+        .lifecycle
+        .preconditions
+        .iter()
+        .chain(&r.lifecycle.postconditions)
+    {
+        v.push(&c.condition);
+        v.push(&c.error_message);
+    }
     fn body<'a>(b: &'a crate::config::Body, v: &mut Vec<&'a Expr>) {
         v.extend(b.attrs.values());
         for nb in &b.blocks {
@@ -146,7 +156,10 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
         );
     }
     for (name, o) in &config.outputs {
-        let exprs = std::iter::once(&o.value).chain(o.depends_on.iter());
+        let conds = o.preconditions.iter();
+        let exprs = std::iter::once(&o.value)
+            .chain(o.depends_on.iter())
+            .chain(conds.flat_map(|c| [&c.condition, &c.error_message]));
         deps.insert(Node::Output(name.clone()), refs_of(exprs));
     }
     // References to undeclared things were reported by validation; drop them here.

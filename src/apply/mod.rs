@@ -54,3 +54,57 @@ pub enum Event {
         reason: String,
     },
 }
+
+/// Ctrl-C as apply sees it, shared between the cli (which raises it) and the executor. The
+/// first interrupt stops new operations from starting while those in flight finish; the
+/// second (or the cli's grace period running out) abandons those in flight, so the run saves
+/// the state it has and returns at once.
+#[derive(Clone, Debug, Default)]
+pub struct Interrupt(std::sync::Arc<InterruptInner>);
+
+#[derive(Debug, Default)]
+struct InterruptInner {
+    stop: std::sync::atomic::AtomicBool,
+    now: std::sync::atomic::AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl Interrupt {
+    /// No interrupt yet.
+    pub fn new() -> Interrupt {
+        Interrupt::default()
+    }
+
+    /// Start nothing new; let in-flight operations finish.
+    pub fn stop(&self) {
+        self.0.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Stop waiting for in-flight operations: save what is known and return.
+    pub fn abandon(&self) {
+        self.stop();
+        self.0.now.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.0.wake.notify_waiters();
+    }
+
+    /// True once [`Interrupt::stop`] (or [`Interrupt::abandon`]) was called.
+    pub fn is_stopped(&self) -> bool {
+        self.0.stop.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// True once [`Interrupt::abandon`] was called.
+    pub fn is_abandoned(&self) -> bool {
+        self.0.now.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Resolves when [`Interrupt::abandon`] is called (at once if it already was).
+    pub async fn abandoned(&self) {
+        loop {
+            let notified = self.0.wake.notified();
+            if self.is_abandoned() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::apply::ops::{schedule, Op};
-use crate::apply::Event;
+use crate::apply::{Event, Interrupt};
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
 use crate::graph::{Graph, Node};
@@ -62,7 +62,7 @@ struct Shared {
     limit: Semaphore,
     events: mpsc::UnboundedSender<Event>,
     dirty: Arc<(Mutex<bool>, std::sync::Condvar)>,
-    interrupt: Arc<AtomicBool>,
+    interrupt: Interrupt,
     /// Bumped (under the state lock) by every change to the state.
     version: AtomicU64,
     /// What the writer has made durable, for [`Shared::saved`].
@@ -99,7 +99,7 @@ impl Shared {
             .acquire()
             .await
             .map_err(|_| Diagnostic::error("apply::internal", "semaphore closed"))?;
-        if self.interrupt.load(Ordering::SeqCst) {
+        if self.interrupt.is_stopped() {
             return Err(Diagnostic::error(
                 NOT_STARTED,
                 format!("`{addr}` was not started: interrupted"),
@@ -136,8 +136,8 @@ impl Shared {
     }
 }
 
-/// Applies `plan`. `interrupt` stops new work from starting; in-flight work finishes and
-/// state is saved.
+/// Applies `plan`. A first `interrupt` stops new work from starting (in-flight work finishes
+/// and state is saved); abandoning stops waiting for in-flight work, saving what is known.
 #[allow(clippy::too_many_arguments)]
 pub async fn apply(
     config: Config,
@@ -148,7 +148,7 @@ pub async fn apply(
     parallelism: usize,
     persist: Persist,
     events: mpsc::UnboundedSender<Event>,
-    interrupt: Arc<AtomicBool>,
+    interrupt: Interrupt,
     after_apply: Option<AfterApply>,
 ) -> Outcome {
     let sched = schedule(&graph, &plan);
@@ -190,21 +190,35 @@ pub async fn apply(
         .collect();
     let mut running = tokio::task::JoinSet::new();
     let mut interrupted = false;
+    let mut in_flight: BTreeSet<usize> = BTreeSet::new();
     loop {
         while let Some(i) = ready.pop() {
-            if interrupt.load(Ordering::SeqCst) {
+            if interrupt.is_stopped() {
                 interrupted = true;
                 continue;
             }
             let op = sched.ops[i].clone();
             let s = shared.clone();
+            in_flight.insert(i);
             running.spawn(async move { (i, run_op(&s, &op).await) });
         }
-        let Some(joined) = running.join_next().await else {
+        let joined = tokio::select! {
+            j = running.join_next() => j,
+            () = interrupt.abandoned() => {
+                running.abort_all();
+                errors.push(abandoned(&sched.ops, &in_flight));
+                interrupted = true;
+                break;
+            }
+        };
+        let Some(joined) = joined else {
             break;
         };
         let (i, result) = match joined {
-            Ok(r) => r,
+            Ok(r) => {
+                in_flight.remove(&r.0);
+                r
+            }
             Err(e) => {
                 errors.push(Diagnostic::error(
                     "apply::panic",
@@ -231,7 +245,10 @@ pub async fn apply(
     let before = errors.len();
     errors.retain(|e| e.code != NOT_STARTED);
     if interrupted || errors.len() != before {
-        errors.push(Diagnostic::error("apply::interrupted", "Interrupted: operations in flight finished and state was saved; the rest did not start").help("run `keyway apply` again to finish"));
+        errors.push(interrupted_error(
+            shared.plan.mode,
+            interrupt.is_abandoned(),
+        ));
     }
     if shared.plan.mode == Mode::Destroy && errors.is_empty() {
         shared.update_state(|s| {
@@ -277,6 +294,46 @@ pub async fn apply(
         interrupted,
         warnings,
     }
+}
+
+/// The error closing an interrupted run. Its hint names the command that finishes the job:
+/// after an interrupted destroy, `apply` would recreate what was just destroyed.
+fn interrupted_error(mode: Mode, abandoned: bool) -> Diagnostic {
+    let again = if mode == Mode::Destroy {
+        "run `keyway destroy` again to finish"
+    } else {
+        "run `keyway apply` again to finish"
+    };
+    let what = if abandoned {
+        "Interrupted twice: operations in flight were abandoned and the state known so far was saved"
+    } else {
+        "Interrupted: operations in flight finished and state was saved; the rest did not start"
+    };
+    Diagnostic::error("apply::interrupted", what).help(again)
+}
+
+/// Names the operations abandoned in flight: they may have changed the world without state
+/// knowing, so the user must be told which to look at.
+fn abandoned(ops: &[Op], in_flight: &BTreeSet<usize>) -> Diagnostic {
+    let names: Vec<String> = in_flight
+        .iter()
+        .filter_map(|&i| match &ops[i] {
+            Op::Apply(Node::Resource(a)) => Some(a.clone()),
+            Op::Apply(_) => None,
+            Op::Delete { block, .. } => Some(format!("{block} (destroy)")),
+        })
+        .collect();
+    let msg = if names.is_empty() {
+        "Exited immediately: no operation was in flight".to_owned()
+    } else {
+        format!(
+            "Exited immediately while these were in flight: {}",
+            names.join(", ")
+        )
+    };
+    Diagnostic::error("apply::abandoned", msg).help(
+        "a creation in flight was recorded in state before it was sent, so the next run finds its object (or drops the record); what an update or deletion in flight did shows in the next plan",
+    )
 }
 
 /// Writes state whenever it changed, coalescing changes that arrive during a write, and
@@ -364,6 +421,7 @@ async fn run_op(s: &Arc<Shared>, op: &Op) -> Result<(), Vec<Diagnostic>> {
         }
         Op::Apply(Node::Output(n)) => {
             let o = &s.config.outputs[n];
+            output_conditions(s, n)?;
             let v = evaluate(s, &o.value, None, None).map_err(|d| vec![d])?;
             let out = Output {
                 value: v.to_json(),
@@ -376,6 +434,24 @@ async fn run_op(s: &Arc<Shared>, op: &Op) -> Result<(), Vec<Diagnostic>> {
         }
         Op::Apply(Node::Resource(addr)) => apply_resource(s, addr).await,
         Op::Delete { block, replaced } => delete_block(s, block, *replaced).await,
+    }
+}
+
+/// An output's preconditions, before its value is recorded.
+fn output_conditions(s: &Shared, name: &str) -> Result<(), Vec<Diagnostic>> {
+    if s.plan.mode == Mode::RefreshOnly {
+        return Ok(());
+    }
+    let vals = s
+        .values
+        .read()
+        .map_err(|_| vec![Diagnostic::error("apply::internal", "values lock poisoned")])?;
+    let error = crate::diagnostics::Severity::Error;
+    let fails = crate::plan::conditions::output_failures(&s.config, &vals, name, error);
+    if fails.is_empty() {
+        Ok(())
+    } else {
+        Err(fails)
     }
 }
 
@@ -451,7 +527,7 @@ async fn apply_resource(s: &Arc<Shared>, addr: &str) -> Result<(), Vec<Diagnosti
             Ok((k, Ok(v))) => {
                 results.insert(k, v);
             }
-            Ok((_, Err(d))) => errors.push(d),
+            Ok((_, Err(mut d))) => errors.append(&mut d),
             Err(e) => errors.push(Diagnostic::error(
                 "apply::panic",
                 format!("An internal task failed: {e}"),
@@ -543,7 +619,58 @@ fn conforms(planned: &Value, actual: &Value) -> bool {
     }
 }
 
+/// Applies one instance between its conditions: preconditions first (those unknown at plan
+/// are known now), postconditions on the object applied, which stays in state even when they
+/// fail (it exists), as in Terraform.
 async fn apply_instance(
+    s: &Arc<Shared>,
+    c: &ResourceChange,
+    each: Option<(String, Value)>,
+) -> Result<Value, Vec<Diagnostic>> {
+    instance_conditions(s, c, &each, None)?;
+    let v = apply_unchecked(s, c, each.clone())
+        .await
+        .map_err(|d| vec![d])?;
+    instance_conditions(s, c, &each, Some(&v))?;
+    Ok(v)
+}
+
+/// Checks an instance's preconditions (`self_value` None) or postconditions: every failure.
+fn instance_conditions(
+    s: &Shared,
+    c: &ResourceChange,
+    each: &Option<(String, Value)>,
+    self_value: Option<&Value>,
+) -> Result<(), Vec<Diagnostic>> {
+    if s.plan.mode == Mode::RefreshOnly {
+        return Ok(());
+    }
+    let vals = s
+        .values
+        .read()
+        .map_err(|_| vec![Diagnostic::error("apply::internal", "values lock poisoned")])?;
+    let res = &s.config.resources[&c.resource];
+    let count = match c.key {
+        InstanceKey::Int(i) => Some(i),
+        _ => None,
+    };
+    let error = crate::diagnostics::Severity::Error;
+    let fails = crate::plan::conditions::instance_failures(
+        &s.config,
+        &vals,
+        res,
+        (count, each.clone()),
+        self_value,
+        error,
+    );
+    if fails.is_empty() {
+        Ok(())
+    } else {
+        Err(fails)
+    }
+}
+
+async fn apply_unchecked(
     s: &Arc<Shared>,
     c: &ResourceChange,
     each: Option<(String, Value)>,

@@ -90,9 +90,13 @@ pub enum Command {
     ForceUnlock {
         /// The lock ID, as the lock error printed it.
         id: String,
-        /// Do not ask for confirmation.
+        /// Do not ask for confirmation (keyway never asks; accepted as Terraform's is). With
+        /// `-holder`: remove the lock even though its holder is still running.
         #[arg(long)]
         force: bool,
+        /// The pid of the live holder being overridden (as the refusal names it).
+        #[arg(long, requires = "force")]
+        holder: Option<u32>,
     },
 }
 

@@ -63,7 +63,10 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(Failure(reports)) => {
             for r in reports {
-                eprintln!("{r:?}");
+                match r.downcast_ref::<render::diagnostic::TerraformLayout>() {
+                    Some(t) => eprint!("{}", t.text(err_color)),
+                    None => eprintln!("{r:?}"),
+                }
             }
             ExitCode::from(1)
         }
@@ -89,7 +92,7 @@ async fn run(command: Command, st: Style) -> Result<ExitCode, Failure> {
         Command::Import(a) => import::import(a, st).await,
         Command::State(c) => state::state(c),
         Command::Graph(d) => misc::graph(d.dir),
-        Command::ForceUnlock { id, .. } => state::force_unlock(&id),
+        Command::ForceUnlock { id, holder, .. } => state::force_unlock(&id, holder),
         Command::Emulator(a) => emulator::run(a).await,
     }
 }

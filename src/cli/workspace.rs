@@ -48,7 +48,15 @@ impl From<Report> for Failure {
 
 /// Reports for diagnostics.
 pub fn reports(diags: &[Diagnostic], sources: &Sources) -> Vec<Report> {
-    diags.iter().map(|d| d.to_report(sources)).collect()
+    use crate::cli::render::diagnostic::TerraformLayout;
+    diags
+        .iter()
+        .map(|d| match d.within {
+            // Block-scoped diagnostics (failed conditions) keep Terraform's layout.
+            Some(_) => Report::new(TerraformLayout::new(d, sources)),
+            None => d.to_report(sources),
+        })
+        .collect()
 }
 
 /// Changes into the folder (`-chdir`, or a folder argument), as Terraform does, so that

@@ -54,6 +54,7 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
         for d in &out.depends_on {
             check_refs(config, d, NONE, diags);
         }
+        check_conditions(config, &out.preconditions, NONE, false, diags);
     }
     for var in config.variables.values() {
         if let Some(d) = &var.default {
@@ -95,6 +96,8 @@ fn check_resource(
     for e in &lc.replace_triggered_by {
         check_refs(config, e, cx, diags);
     }
+    check_conditions(config, &lc.preconditions, cx, false, diags);
+    check_conditions(config, &lc.postconditions, cx, true, diags);
     check_body_refs(config, &res.body, cx, diags);
     match schema::lookup(&res.ty) {
         Some(s) if s.data_source == (res.mode == Mode::Data) => check_body_schema(
@@ -227,6 +230,32 @@ fn check_body_schema(
                 )
                 .at(file, span.clone()),
             );
+        }
+    }
+}
+
+/// References in `precondition`/`postcondition` blocks; `self` (the object judged) exists only
+/// in postconditions.
+fn check_conditions(
+    config: &Config,
+    conds: &[Validation],
+    cx: Context<'_>,
+    self_allowed: bool,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for c in conds {
+        for e in [&c.condition, &c.error_message] {
+            check_refs(config, e, cx, diags);
+            if self_allowed {
+                continue;
+            }
+            for r in references(&e.expr).iter().filter(|r| r.names[0] == "self") {
+                diags.push(
+                    Diagnostic::error("config::self", "Invalid \"self\" reference")
+                        .at(e.file, r.span.clone())
+                        .help("The \"self\" object is not available in this context. This object can be used only in resource provisioner, connection, and postcondition blocks."),
+                );
+            }
         }
     }
 }

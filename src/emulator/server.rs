@@ -55,17 +55,40 @@ impl Shared {
         }
     }
 
-    /// Persists the world (temp file + rename, so a reader never sees half a file).
+    /// Persists the world (temp file + rename, so a reader never sees half a file). The file
+    /// holds API key strings: it is created readable by its owner only. The temp name is
+    /// unique because two emulators may share one data file.
     pub fn persist(&self, world: &World) -> std::io::Result<()> {
         let Some(path) = &self.data_file else {
             return Ok(());
         };
         // Compact JSON: the file is rewritten after every write request, so size is time.
         let text = serde_json::to_vec(world).map_err(std::io::Error::other)?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, path)
+        let tmp = path.with_extension(format!(
+            "tmp-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let written = write_private(&tmp, &text).and_then(|()| std::fs::rename(&tmp, path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
     }
+}
+
+/// Writes a new file that only its owner may read (the mode is set at creation, so the
+/// contents are never readable by others, even for a moment).
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(bytes)
 }
 
 /// Locks, recovering from a poisoned lock: the world is plain data, so a panic elsewhere leaves

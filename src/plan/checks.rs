@@ -246,7 +246,8 @@ fn expression_values(config: &Config, values: &Values, e: &Expr) -> Vec<String> 
     seen.into_iter().map(|(k, d)| format!("{k} {d}")).collect()
 }
 
-fn describe(v: &Value) -> String {
+/// How Terraform describes a value under a diagnostic's source line.
+pub(crate) fn describe(v: &Value) -> String {
     match v {
         Value::Sensitive(_) => "has a sensitive value".to_owned(),
         Value::Unknown => "will be known only after apply".to_owned(),

@@ -3,6 +3,7 @@
 //! it is the cli's job.
 
 pub mod checks;
+pub mod conditions;
 pub mod diff;
 pub mod file;
 pub mod intents;

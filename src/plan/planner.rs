@@ -8,6 +8,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::{Graph, Node};
 use crate::lang::eval::{eval, to_bool, EvalError};
 use crate::lang::Value;
+use crate::plan::conditions;
 use crate::plan::diff::{diff, DiffInput};
 use crate::plan::scope::{EvalScope, InstanceKey, Instances, Values};
 use crate::plan::values::from_state;
@@ -287,6 +288,8 @@ impl Walk<'_> {
 
     fn output(&mut self, name: &str) -> Option<OutputChange> {
         let o = &self.config.outputs[name];
+        let fails = conditions::output_failures(self.config, &self.values, name, self.severity());
+        self.diags.extend(fails);
         let v = self.eval(&o.value, None, None);
         if v.has_sensitive() && !o.sensitive {
             self.diags.push(
@@ -385,6 +388,40 @@ impl Walk<'_> {
         }
     }
 
+    /// Condition failures are errors, except in a refresh-only plan, which only reports what
+    /// it found (Terraform warns there).
+    fn severity(&self) -> crate::diagnostics::Severity {
+        match self.opts.mode {
+            Mode::RefreshOnly => crate::diagnostics::Severity::Warning,
+            _ => crate::diagnostics::Severity::Error,
+        }
+    }
+
+    /// Evaluates one instance's preconditions (or its postconditions on `self_value`), keeping
+    /// failures; false if one failed. Conditions not known yet are left to apply.
+    fn conditions(
+        &mut self,
+        res: &Resource,
+        count: Option<usize>,
+        each: &Option<(String, Value)>,
+        self_value: Option<&Value>,
+    ) -> bool {
+        let instance = (count, each.clone());
+        let fails = conditions::instance_failures(
+            self.config,
+            &self.values,
+            res,
+            instance,
+            self_value,
+            self.severity(),
+        );
+        let failed = fails
+            .iter()
+            .any(|d| d.severity == crate::diagnostics::Severity::Error);
+        self.diags.extend(fails);
+        !failed
+    }
+
     fn flag(&mut self, e: Option<&Expr>) -> bool {
         let Some(e) = e else { return false };
         let v = self.eval(e, None, None);
@@ -459,6 +496,7 @@ impl Walk<'_> {
                 _ => None,
             };
             let config_value = self.body_value(&res.body, count, &each);
+            let pre_ok = self.conditions(res, count, &each, None);
             let prior_inst = self.prior.resources.get(&inst_addr);
             let prior_value = prior_inst.map(from_state);
             let mut forced = triggered.clone();
@@ -475,6 +513,9 @@ impl Walk<'_> {
                 ignore: &res.lifecycle.ignore_changes,
                 forced,
             });
+            if pre_ok {
+                self.conditions(res, count, &each, Some(&out.planned));
+            }
             let action = match out.action {
                 Action::Replace { reasons, .. } => Action::Replace {
                     reasons,
@@ -557,7 +598,11 @@ impl Walk<'_> {
                 _ => None,
             };
             let config_value = self.body_value(&res.body, count, &each);
-            let value = if config_value.has_unknown() {
+            let pre_ok = self.conditions(res, count, &each, None);
+            let value = if !pre_ok {
+                // A failed precondition stops the read, as in Terraform.
+                Value::Unknown
+            } else if config_value.has_unknown() {
                 diff(DiffInput {
                     schema,
                     prior: None,
@@ -585,6 +630,9 @@ impl Walk<'_> {
                     }
                 }
             };
+            if pre_ok {
+                self.conditions(res, count, &each, Some(&value));
+            }
             match key {
                 InstanceKey::None => single = value.clone(),
                 InstanceKey::Int(_) => list.push(value.clone()),

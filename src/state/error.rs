@@ -75,6 +75,21 @@ pub enum Error {
     )]
     LockedUnknown { path: PathBuf },
 
+    #[error(
+        "the lock holder is still running: pid {} on this host ({}), `{}` since {}",
+        info.pid, info.who, info.operation, info.created
+    )]
+    #[diagnostic(
+        code(state::holder_alive),
+        help(
+            "removing the lock of a live run lets two runs overwrite each other's state. Wait \
+             for it to finish, or stop it (`kill {}`). If it is hung, override with \
+             `keyway force-unlock -force -holder={} {}`",
+            info.pid, info.pid, info.id
+        )
+    )]
+    HolderAlive { info: Box<LockInfo> },
+
     #[error("state is not locked (no lock recorded in {})", path.display())]
     #[diagnostic(code(state::not_locked))]
     NotLocked { path: PathBuf },

@@ -305,6 +305,7 @@ impl LocalStore {
                 .and_then(|_| f.write_all(b"\n"))
                 .and_then(|_| f.sync_data())
                 .map_err(|e| Error::io("write", &path, e))?;
+            self.remove_stale_temp_files();
             return Ok(Lock {
                 file: f,
                 path,
@@ -312,6 +313,25 @@ impl LocalStore {
             });
         }
         Err(Error::LockedUnknown { path })
+    }
+
+    /// Removes the temp files of writes that never finished (the process was killed between
+    /// creating and renaming them): each holds a whole state, secrets included. Called with the
+    /// lock held, so no other run is writing; a file whose process still lives is left alone
+    /// all the same (a holder that was force-unlocked may still finish its write).
+    fn remove_stale_temp_files(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(pid) = name.to_str().and_then(temp_file_pid) else {
+                continue;
+            };
+            if pid == std::process::id() || !process_exists(pid) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
     }
 
     /// Removes a lock whose holder is gone or stuck, after checking `id` matches the recorded
@@ -324,7 +344,12 @@ impl LocalStore {
     /// holder still alive on the old, now unlinked file. So this is only safe when the holder
     /// is hung or truly not writing any more (or the OS lock did not work, e.g. on some
     /// network filesystems).
-    pub fn force_unlock(&self, id: &str) -> Result<(), Error> {
+    ///
+    /// A holder still running on this host (the recorded pid exists) is refused, naming it:
+    /// breaking its lock lets two runs write state over each other. `holder` overrides that
+    /// for a hung process, and only when it names the recorded pid, so the override is
+    /// deliberate and about the process the user looked at.
+    pub fn force_unlock(&self, id: &str, holder: Option<u32>) -> Result<(), Error> {
         let path = self.lock_path();
         let mut f = match File::open(&path) {
             Ok(f) => f,
@@ -340,6 +365,11 @@ impl LocalStore {
             return Err(Error::LockIdMismatch {
                 given: id.to_string(),
                 recorded: info.id,
+            });
+        }
+        if holder != Some(info.pid) && holder_alive(&info) {
+            return Err(Error::HolderAlive {
+                info: Box::new(info),
             });
         }
         fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))
@@ -421,6 +451,43 @@ fn sync_dir(dir: &Path) -> Result<(), Error> {
         let _ = dir;
         Ok(())
     }
+}
+
+/// The pid in the name of a temp file made by `persist` or `backup`
+/// (`.state.json.tmp-PID-UUID`, `.state.json.backup.tmp-PID-UUID`).
+fn temp_file_pid(name: &str) -> Option<u32> {
+    let rest = [STATE_FILE, BACKUP_FILE]
+        .iter()
+        .find_map(|f| name.strip_prefix(&format!(".{f}.tmp-")))?;
+    rest.split('-').next()?.parse().ok()
+}
+
+/// Whether the process recorded in a lock is still running. Only a holder on this host can be
+/// checked; one elsewhere (a shared filesystem) is taken as gone, as before this check.
+fn holder_alive(info: &LockInfo) -> bool {
+    let host = info.who.rsplit('@').next().unwrap_or_default();
+    host == gethostname::gethostname().to_string_lossy() && process_exists(info.pid)
+}
+
+#[cfg(target_os = "linux")]
+fn process_exists(pid: u32) -> bool {
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn process_exists(pid: u32) -> bool {
+    // `kill -0` asks the OS whether the process exists without signalling it.
+    std::process::Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[cfg(not(unix))]
+fn process_exists(_pid: u32) -> bool {
+    // Cannot tell: refuse rather than break a live lock.
+    true
 }
 
 fn who() -> String {

@@ -98,7 +98,7 @@ async fn run(fail: bool, state: State) -> keyway::apply::Outcome {
         4,
         persist,
         tx,
-        Arc::new(AtomicBool::new(false)),
+        keyway::apply::Interrupt::new(),
         None,
     )
     .await;

@@ -877,3 +877,56 @@ fn apply_with_nothing_to_do_keeps_the_check_results_in_state() {
     w.run(&["apply", "-auto-approve"]).ok();
     assert_eq!(w.state_json()["serial"], serial);
 }
+
+/// A data source's postcondition judges what was read (`self`), its precondition comes before
+/// the read: a false one fails the plan and stops the read.
+#[test]
+fn data_source_conditions_judge_the_read() {
+    let srv = Server::start();
+    let w = Work::new(&format!(
+        r#"variable "read" {{
+  default = true
+}}
+data "http" "probe" {{
+  url = "{url}"
+  lifecycle {{
+    precondition {{
+      condition     = var.read
+      error_message = "Reading is off."
+    }}
+    postcondition {{
+      condition     = self.status_code == 200
+      error_message = "Status ${{self.status_code}}."
+    }}
+  }}
+}}
+"#,
+        url = srv.url("/status/404"),
+    ));
+    let r = w.run(&["plan"]).code(1);
+    let failure = r#"
+Error: Resource postcondition failed
+
+  on main.tf line 12, in data "http" "probe":
+  12:       condition     = self.status_code == 200
+    ├────────────────
+    │ self.status_code is 404
+
+Status 404.
+"#;
+    assert!(r.stderr.contains(failure), "{}", r.stderr);
+    assert_eq!(srv.hits("/status/404"), 1);
+    let r = w.run(&["plan", "-var", "read=false"]).code(1);
+    assert!(
+        r.stderr.contains("Error: Resource precondition failed")
+            && r.stderr.contains("Reading is off.")
+            && !r.stderr.contains("postcondition"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        srv.hits("/status/404"),
+        1,
+        "a failed precondition stops the read"
+    );
+}

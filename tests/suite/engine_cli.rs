@@ -473,3 +473,225 @@ fn plan_json_is_machine_readable_and_redacted() {
     );
     assert_eq!(v["summary"]["add"], 4);
 }
+
+/// Preconditions are judged before planning each instance, with `count.index` in scope, and an
+/// output's before its value: a false one fails the plan (exit 1) in Terraform's layout, and
+/// apply creates nothing.
+#[test]
+fn false_preconditions_fail_the_plan_in_terraforms_layout() {
+    let w = Work::new(
+        r#"variable "n" {
+  default = 2
+}
+resource "terraform_data" "a" {
+  count = var.n
+  input = "x${count.index}"
+  lifecycle {
+    precondition {
+      condition     = count.index < 1
+      error_message = "Index ${count.index} too big."
+    }
+  }
+}
+output "o" {
+  value = var.n
+  precondition {
+    condition     = var.n > 5
+    error_message = "n too small."
+  }
+}
+"#,
+    );
+    let r = w.run(&["plan"]).code(1);
+    let resource = r#"
+Error: Resource precondition failed
+
+  on main.tf line 9, in resource "terraform_data" "a":
+   9:       condition     = count.index < 1
+    ├────────────────
+    │ count.index is 1
+
+Index 1 too big.
+"#;
+    let output = r#"
+Error: Module output value precondition failed
+
+  on main.tf line 17, in output "o":
+  17:     condition     = var.n > 5
+    ├────────────────
+    │ var.n is 2
+
+n too small.
+"#;
+    assert!(r.stderr.contains(resource), "{}", r.stderr);
+    assert!(r.stderr.contains(output), "{}", r.stderr);
+    assert_eq!(r.stderr.matches("Error:").count(), 2, "{}", r.stderr);
+    w.run(&["apply", "-auto-approve"]).code(1);
+    assert!(!w.state_path().exists() || w.state_json()["resources"] == serde_json::json!([]));
+    // Conditions hold: the same folder plans and applies.
+    w.run(&["apply", "-auto-approve", "-var", "n=1"]).code(1);
+    w.edit("main.tf", "var.n > 5", "var.n > 0");
+    w.run(&["apply", "-auto-approve", "-var", "n=1"]).ok();
+}
+
+/// A precondition that depends on what apply will make is not known at plan time: the plan
+/// succeeds and apply judges it before the instance is made (which then is not).
+#[test]
+fn a_precondition_unknown_at_plan_is_judged_at_apply() {
+    let w = Work::new(
+        r#"resource "terraform_data" "a" {
+  input = "x"
+}
+resource "terraform_data" "b" {
+  input = "y"
+  lifecycle {
+    precondition {
+      condition     = terraform_data.a.output == "y"
+      error_message = "a says ${terraform_data.a.output}."
+    }
+  }
+}
+"#,
+    );
+    w.run(&["plan"]).ok();
+    let r = w.run(&["apply", "-auto-approve"]).code(1);
+    assert!(
+        r.stderr.contains("Error: Resource precondition failed")
+            && r.stderr.contains("terraform_data.a.output is \"x\"")
+            && r.stderr.contains("\na says x.\n"),
+        "{}",
+        r.stderr
+    );
+    let state = w.run(&["state", "list"]).ok().stdout;
+    assert_eq!(state.trim(), "terraform_data.a");
+}
+
+/// A postcondition judges the object applied (`self`): when it fails, the object stays in state
+/// (it exists), what depends on it is skipped, the run fails, and so does the next plan, which
+/// judges the object it would keep.
+#[test]
+fn a_failed_postcondition_keeps_the_object_and_fails_the_next_plan() {
+    let w = Work::new(
+        r#"resource "terraform_data" "b" {
+  input = "hello"
+  lifecycle {
+    postcondition {
+      condition     = self.output == "nope"
+      error_message = "Output is ${self.output}."
+    }
+  }
+}
+resource "terraform_data" "after" {
+  input = terraform_data.b.output
+}
+"#,
+    );
+    // `self.output` is known only after apply: the plan cannot judge it.
+    w.run(&["plan"]).ok();
+    let r = w.run(&["apply", "-auto-approve"]).code(1);
+    let failure = r#"
+Error: Resource postcondition failed
+
+  on main.tf line 5, in resource "terraform_data" "b":
+   5:       condition     = self.output == "nope"
+    ├────────────────
+    │ self.output is "hello"
+
+Output is hello.
+"#;
+    assert!(r.stderr.contains(failure), "{}", r.stderr);
+    assert_eq!(
+        w.run(&["state", "list"]).ok().stdout.trim(),
+        "terraform_data.b"
+    );
+    let r = w.run(&["plan"]).code(1);
+    assert!(r.stderr.contains(failure), "{}", r.stderr);
+    // Destroying judges no condition.
+    w.run(&["destroy", "-auto-approve"]).ok();
+}
+
+/// Conditions that hold change nothing; `each.key`/`each.value` and `self` are in scope.
+#[test]
+fn conditions_that_hold_pass_with_for_each() {
+    let w = Work::new(
+        r#"resource "terraform_data" "m" {
+  for_each = { a = "1", b = "2" }
+  input    = each.value
+  lifecycle {
+    precondition {
+      condition     = length(each.key) == 1
+      error_message = "bad key ${each.key}"
+    }
+    postcondition {
+      condition     = self.output == each.value
+      error_message = "bad output"
+    }
+  }
+}
+output "keys" {
+  value = keys(terraform_data.m)
+  precondition {
+    condition     = length(terraform_data.m) == 2
+    error_message = "two expected"
+  }
+}
+"#,
+    );
+    w.run(&["apply", "-auto-approve"]).ok();
+    w.run(&["plan", "-detailed-exitcode"]).code(0);
+}
+
+/// `self` is the object a postcondition judges: a precondition cannot use it.
+#[test]
+fn self_in_a_precondition_is_refused() {
+    let w = Work::new(
+        r#"resource "terraform_data" "a" {
+  input = "x"
+  lifecycle {
+    precondition {
+      condition     = self.input == "x"
+      error_message = "bad"
+    }
+  }
+}
+"#,
+    );
+    let r = w.run(&["validate"]).code(1);
+    assert!(
+        r.stderr.contains("Invalid \"self\" reference")
+            && r.stderr
+                .contains("only in resource provisioner, connection, and postcondition blocks"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A refresh-only plan reports what it found: a failing condition is a warning there, as in
+/// Terraform.
+#[test]
+fn refresh_only_warns_about_a_failing_condition() {
+    let w = Work::new(
+        r#"variable "v" {
+  default = "a"
+}
+resource "terraform_data" "a" {
+  input = "a"
+  lifecycle {
+    precondition {
+      condition     = var.v != "b"
+      error_message = "v is b"
+    }
+  }
+}
+"#,
+    );
+    w.run(&["apply", "-auto-approve"]).ok();
+    let r = w.run(&["plan", "-refresh-only", "-var", "v=b"]).ok();
+    assert!(
+        r.stdout.contains("Warning: Resource precondition failed") && r.stdout.contains("v is b"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    w.run(&["plan", "-var", "v=b"]).code(1);
+}

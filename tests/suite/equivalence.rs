@@ -262,3 +262,86 @@ fn checks_match_terraform() {
         "checks after apply differ from Terraform's"
     );
 }
+
+/// Terraform's run expected to fail: its stderr.
+fn terraform_failing(dir: &Path, args: &[&str]) -> String {
+    let rc = dir.join(".terraformrc");
+    std::fs::write(&rc, "disable_checkpoint = true\n").expect("terraformrc");
+    let out = Command::new("terraform")
+        .args(args)
+        .current_dir(dir)
+        .env("TF_CLI_CONFIG_FILE", &rc)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .output()
+        .expect("terraform");
+    assert_eq!(out.status.code(), Some(1), "terraform {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Each `Error:` block of a run's stderr (headline, location, source line, values, message),
+/// without the lines a tool adds around them.
+fn error_blocks(text: &str) -> Vec<String> {
+    let mut blocks: Vec<Vec<&str>> = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("Error:") {
+            blocks.push(Vec::new());
+        } else if line.starts_with("  x ") || line.starts_with("Planning failed") {
+            break;
+        }
+        if let Some(b) = blocks.last_mut() {
+            b.push(line);
+        }
+    }
+    blocks
+        .into_iter()
+        .map(|b| b.join("\n").trim_end().to_owned())
+        .collect()
+}
+
+/// The failing runs of the conditions fixture: plan (preconditions, one with `count.index`, one
+/// of an output), apply (a postcondition on the object made), plan again (the same
+/// postcondition, judged on the object kept).
+fn conditions_runs(run: &dyn Fn(&[&str]) -> String) -> Vec<Vec<String>> {
+    vec![
+        error_blocks(&run(&["plan", "-no-color"])),
+        error_blocks(&run(&["apply", "-auto-approve", "-no-color", "-var=n=1"])),
+        error_blocks(&run(&["plan", "-no-color", "-var=n=1"])),
+    ]
+}
+
+/// Failed `precondition`/`postcondition` blocks fail the same runs as in Terraform, with the
+/// same diagnostics (headline, location, values, message).
+#[test]
+fn conditions_match_terraform() {
+    let dir = root().join("tests/fixtures/conditions");
+    let expected_path = dir.join("expected_terraform.json");
+    let have_terraform = Command::new("terraform")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let expected: Vec<Vec<String>> = if have_terraform {
+        let w = Work::copy_of(&dir);
+        terraform(w.path(), &["init", "-input=false", "-no-color"]).expect("init");
+        let tf = conditions_runs(&|args| {
+            let args: Vec<&str> = args.iter().copied().chain(["-input=false"]).collect();
+            terraform_failing(w.path(), &args)
+        });
+        if std::env::var_os("KEYWAY_BLESS").is_some() {
+            let text = serde_json::to_string_pretty(&tf).expect("json") + "\n";
+            std::fs::write(&expected_path, text).expect("write");
+        } else {
+            assert_eq!(
+                read_json::<Vec<Vec<String>>>(&expected_path).as_ref(),
+                Some(&tf),
+                "expected_terraform.json is stale; rerun with KEYWAY_BLESS=1"
+            );
+        }
+        tf
+    } else {
+        read_json(&expected_path).expect("expected_terraform.json")
+    };
+    let w = Work::copy_of(&dir);
+    let ours = conditions_runs(&|args| w.run(args).code(1).stderr);
+    assert_eq!(ours, expected, "condition failures differ from Terraform's");
+}

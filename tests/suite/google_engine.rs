@@ -3,7 +3,6 @@
 //! refresh's request count read from the emulator's counters.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use keyway::emulator::{Emulator, Options};
@@ -84,7 +83,7 @@ async fn apply(
         4,
         Box::new(Discard),
         tx,
-        Arc::new(AtomicBool::new(false)),
+        keyway::apply::Interrupt::new(),
         None,
     )
     .await;

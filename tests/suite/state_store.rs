@@ -266,16 +266,27 @@ fn force_unlock_checks_the_id() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = LocalStore::new(dir.path());
     assert!(matches!(
-        store.force_unlock("nope"),
+        store.force_unlock("nope", None),
         Err(Error::NotLocked { .. })
     ));
     let lock = store.lock("apply").expect("lock");
     let id = lock.info().id.clone();
     assert!(matches!(
-        store.force_unlock("wrong"),
+        store.force_unlock("wrong", None),
         Err(Error::LockIdMismatch { .. })
     ));
-    store.force_unlock(&id).expect("force unlock");
+    // The holder (this process) is alive: refused unless it is named.
+    assert!(matches!(
+        store.force_unlock(&id, None),
+        Err(Error::HolderAlive { .. })
+    ));
+    assert!(matches!(
+        store.force_unlock(&id, Some(lock.info().pid + 1)),
+        Err(Error::HolderAlive { .. })
+    ));
+    store
+        .force_unlock(&id, Some(lock.info().pid))
+        .expect("force unlock");
     // The orphaned holder no longer excludes a new run.
     let newer = store.lock("apply").expect("lock after force-unlock");
     assert_ne!(newer.info().id, id);

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -404,16 +403,8 @@ async fn run_apply(
     parallelism: usize,
     st: Style,
 ) -> Result<ExitCode, Failure> {
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let flag = interrupt.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "\nInterrupt received: letting operations in flight finish and saving state..."
-            );
-            flag.store(true, Ordering::SeqCst);
-        }
-    });
+    let interrupt = crate::apply::Interrupt::new();
+    tokio::spawn(watch_interrupts(interrupt.clone()));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let printer = tokio::task::spawn_blocking(move || {
         let stdout = std::io::stdout();
@@ -442,11 +433,16 @@ async fn run_apply(
         parallelism,
         persist,
         tx,
-        interrupt,
+        interrupt.clone(),
         after,
     )
     .await;
-    let _ = printer.await;
+    if interrupt.is_abandoned() {
+        // An abandoned operation may still hold an event sender for a moment: do not wait on it.
+        let _ = tokio::time::timeout(Duration::from_secs(1), printer).await;
+    } else {
+        let _ = printer.await;
+    }
     if !outcome.errors.is_empty() {
         let mut r = reports(&outcome.errors, &sources);
         r.push(Report::msg(format!("{} failed: state holds everything that completed; fix the errors above and run it again", if destroying { "Destroy" } else { "Apply" })));
@@ -470,6 +466,34 @@ async fn run_apply(
         println!("\n(Applied to {cloud}, not to Google.)");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How long in-flight operations may run after the first Ctrl-C before they are abandoned as
+/// if Ctrl-C were pressed again: long enough for the slowest Google operation (an API
+/// Gateway's creation), bounded so an operation that hangs cannot hold the run forever.
+const INTERRUPT_GRACE: Duration = Duration::from_secs(600);
+
+/// Turns Ctrl-C into `interrupt`, as Terraform does: the first stops new work and lets what is
+/// in flight finish; the second (or the grace period running out) exits at once, saving the
+/// state known so far.
+async fn watch_interrupts(interrupt: crate::apply::Interrupt) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    eprintln!("\nInterrupt received: letting operations in flight finish and saving state...\nPress Ctrl-C again to exit immediately.");
+    interrupt.stop();
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => {
+            if r.is_err() {
+                return;
+            }
+            eprintln!("\nTwo interrupts received. Exiting immediately... (saving the state known so far)");
+        }
+        () = tokio::time::sleep(INTERRUPT_GRACE) => {
+            eprintln!("\nOperations in flight did not finish within {} minutes: exiting, saving the state known so far...", INTERRUPT_GRACE.as_secs() / 60);
+        }
+    }
+    interrupt.abandon();
 }
 
 /// Evaluates the check blocks after apply, reading their data sources through the providers.

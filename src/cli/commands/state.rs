@@ -109,10 +109,10 @@ pub fn state(cmd: StateCommand) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `keyway force-unlock ID`.
-pub fn force_unlock(id: &str) -> Result<ExitCode, Failure> {
+/// `keyway force-unlock [-force -holder=PID] ID`.
+pub fn force_unlock(id: &str, holder: Option<u32>) -> Result<ExitCode, Failure> {
     LocalStore::new(Path::new("."))
-        .force_unlock(id)
+        .force_unlock(id, holder)
         .map_err(Report::new)?;
     println!("keyway state has been successfully unlocked!");
     Ok(ExitCode::SUCCESS)

@@ -49,3 +49,43 @@ pub fn terraform_style(d: &Diagnostic, sources: &Sources, boxed: bool) -> String
     }
     out
 }
+
+/// A diagnostic Terraform users know by its layout (a failed condition), carried as a miette
+/// report so it travels with the other errors, and printed in Terraform's layout instead of
+/// miette's: boxed when stderr has colour, plain otherwise.
+#[derive(Debug)]
+pub struct TerraformLayout {
+    plain: String,
+    boxed: String,
+    summary: String,
+}
+
+impl TerraformLayout {
+    /// Renders `d` both ways; the printer picks one.
+    pub fn new(d: &Diagnostic, sources: &Sources) -> TerraformLayout {
+        TerraformLayout {
+            plain: terraform_style(d, sources, false),
+            boxed: terraform_style(d, sources, true),
+            summary: d.message.clone(),
+        }
+    }
+
+    /// The text to print.
+    pub fn text(&self, boxed: bool) -> &str {
+        if boxed {
+            &self.boxed
+        } else {
+            &self.plain
+        }
+    }
+}
+
+impl std::fmt::Display for TerraformLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.summary)
+    }
+}
+
+impl std::error::Error for TerraformLayout {}
+
+impl miette::Diagnostic for TerraformLayout {}

@@ -275,6 +275,21 @@ async fn world_persists_to_the_data_file() {
         Some(json!({})),
     )
     .await;
+    // The file holds key strings: owner-only, and no temp file is left beside it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file)
+            .expect("data file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("world.json")]);
     // A second emulator (as a separate process would) sees the world written after the request.
     let b = Env::with(opts.clone()).await;
     b.ok(
