@@ -162,6 +162,7 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
             .chain(conds.flat_map(|c| [&c.condition, &c.error_message]));
         deps.insert(Node::Output(name.clone()), refs_of(exprs));
     }
+    add_implicit(config, &mut deps);
     // References to undeclared things were reported by validation; drop them here.
     let known: BTreeSet<Node> = deps.keys().cloned().collect();
     for set in deps.values_mut() {
@@ -184,6 +185,35 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
         order: stable_order(&deps),
         deps,
     })
+}
+
+/// Resources wait for the enablement of the API they call (`config::enablement`), unless
+/// that enablement itself depends on them (then the folder's own edges decide).
+fn add_implicit(config: &Config, deps: &mut BTreeMap<Node, BTreeSet<Node>>) {
+    for (addr, blocks) in crate::config::enablement::implicit_deps(config) {
+        let node = Node::Resource(addr);
+        for block in blocks {
+            let service = Node::Resource(block);
+            if service != node && !reaches(deps, &service, &node) {
+                deps.entry(node.clone()).or_default().insert(service);
+            }
+        }
+    }
+}
+
+/// True if `from` depends on `to`, directly or not.
+fn reaches(deps: &BTreeMap<Node, BTreeSet<Node>>, from: &Node, to: &Node) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![from];
+    while let Some(n) = stack.pop() {
+        if n == to {
+            return true;
+        }
+        if seen.insert(n) {
+            stack.extend(deps.get(n).into_iter().flatten());
+        }
+    }
+    false
 }
 
 /// Kahn's algorithm with a sorted ready set, so the order is deterministic.

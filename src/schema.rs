@@ -28,6 +28,11 @@ pub struct ResourceSchema {
     /// be switched to while the old one still serves (API Gateway configs).
     #[serde(default)]
     pub create_before_destroy: bool,
+    /// The Google API this type's calls go to (`iam.googleapis.com`): a
+    /// `google_project_service` of the same configuration that enables it is applied first,
+    /// without a `depends_on` (`config::enablement`).
+    #[serde(default)]
+    pub service: Option<String>,
     /// Top-level attributes.
     #[serde(default)]
     pub attributes: BTreeMap<String, Attribute>,

@@ -157,3 +157,47 @@ fn plan_without_credentials_fails_once_before_planning() {
     assert!(all.contains("--emulator"), "{all}");
     assert!(!all.contains("will be created"), "no plan is shown: {all}");
 }
+
+/// Services, a service account and a key declared side by side with no `depends_on`: each
+/// waits for the enablement of the API it calls (read through a local and a `for_each`), so
+/// the first apply succeeds on the embedded emulator, which refuses calls to disabled APIs.
+#[test]
+fn resources_wait_for_the_enablement_of_their_api_without_depends_on() {
+    let w = Work::new(
+        r#"
+variable "project" {
+  default = "order-demo"
+}
+
+locals {
+  apis = ["iam.googleapis.com", "apikeys.googleapis.com"]
+}
+
+resource "google_project_service" "apis" {
+  for_each           = toset(local.apis)
+  project            = var.project
+  service            = each.value
+  disable_on_destroy = false
+}
+
+resource "google_service_account" "sa" {
+  project    = var.project
+  account_id = "order-sa"
+}
+
+resource "google_apikeys_key" "key" {
+  project = var.project
+  name    = "order-key"
+}
+"#,
+    );
+    let graph = w.run(&["graph"]).ok().stdout;
+    assert!(
+        graph.contains("\"google_service_account.sa\" -> \"google_project_service.apis\"")
+            || graph.contains("\"google_project_service.apis\" -> \"google_service_account.sa\""),
+        "{graph}"
+    );
+    w.run(&["--emulator", "apply", "-auto-approve"]).ok();
+    w.run(&["--emulator", "plan", "-detailed-exitcode"]).code(0);
+    w.run(&["--emulator", "destroy", "-auto-approve"]).ok();
+}
