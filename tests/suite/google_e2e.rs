@@ -201,3 +201,42 @@ resource "google_apikeys_key" "key" {
     w.run(&["--emulator", "plan", "-detailed-exitcode"]).code(0);
     w.run(&["--emulator", "destroy", "-auto-approve"]).ok();
 }
+
+/// A user must never be unsure whether they touched real Google: the plan's first line and
+/// the apply summary name the embedded emulator, or the address `KEYWAY_EMULATOR` gave.
+#[tokio::test(flavor = "multi_thread")]
+async fn plans_and_applies_say_which_emulator_they_talk_to() {
+    let w = Work::copy_of(&root().join("examples/google-project-basics"));
+    let embedded = w.run(&["--emulator", "plan"]).ok().stdout;
+    assert!(
+        embedded
+            .lines()
+            .next()
+            .is_some_and(|l| l.starts_with("Google Cloud here is keyway's embedded emulator")),
+        "{embedded}"
+    );
+    let applied = w.run(&["--emulator", "apply", "-auto-approve"]).ok().stdout;
+    assert!(
+        applied.contains("(Applied to keyway's embedded emulator, its cloud saved in .keyway/emulator.json, not to Google.)"),
+        "{applied}"
+    );
+
+    let emu = Emulator::start(Options::default()).await.expect("emulator");
+    let other = Work::copy_of(&root().join("examples/google-project-basics"));
+    let out = other
+        .command(&["plan"])
+        .env("KEYWAY_EMULATOR", emu.base_url())
+        .output()
+        .expect("run keyway");
+    let plan = crate::support::Run::from(out).ok().stdout;
+    let first = plan.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        format!(
+            "Google Cloud here is the keyway emulator at {}.",
+            emu.base_url()
+        ),
+        "{plan}"
+    );
+    emu.shutdown().await;
+}
