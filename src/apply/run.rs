@@ -67,6 +67,9 @@ struct Shared {
     version: AtomicU64,
     /// What the writer has made durable, for [`Shared::saved`].
     saved: tokio::sync::watch::Sender<Saved>,
+    /// Where this run parked each object it replaced create-first (instance address →
+    /// deposed address), for the deletion that follows.
+    deposed: Mutex<BTreeMap<String, String>>,
 }
 
 /// The newest state version on disk, and the newest one whose write failed.
@@ -85,11 +88,9 @@ impl Shared {
     }
 
     fn touch(&self) {
-        let (lock, cv) = &*self.dirty;
-        if let Ok(mut d) = lock.lock() {
-            *d = true;
-            cv.notify_one();
-        }
+        let (m, cv) = &*self.dirty;
+        *lock(m) = true;
+        cv.notify_one();
     }
 
     /// Waits for a parallelism slot; refuses to start once interrupted.
@@ -110,11 +111,13 @@ impl Shared {
 
     /// Changes the state and wakes the writer; returns the version that holds the change.
     fn update_state(&self, f: impl FnOnce(&mut State)) -> u64 {
-        let mut version = 0;
-        if let Ok(mut s) = self.state.lock() {
-            f(&mut s);
-            version = self.version.fetch_add(1, Ordering::SeqCst) + 1;
-        }
+        // A task that panicked while holding the lock left the state as it was between two
+        // whole changes (every change is one closure): keep using it rather than dropping
+        // the change, which could let a creation go out unrecorded.
+        let mut s = lock(&self.state);
+        f(&mut s);
+        let version = self.version.fetch_add(1, Ordering::SeqCst) + 1;
+        drop(s);
         self.touch();
         version
     }
@@ -173,6 +176,7 @@ pub async fn apply(
         interrupt: interrupt.clone(),
         version: AtomicU64::new(0),
         saved: tokio::sync::watch::Sender::new(Saved::default()),
+        deposed: Mutex::new(BTreeMap::new()),
     });
     let done = Arc::new(AtomicBool::new(false));
     let writer = spawn_writer(shared.clone(), done.clone(), persist);
@@ -191,6 +195,7 @@ pub async fn apply(
     let mut running = tokio::task::JoinSet::new();
     let mut interrupted = false;
     let mut in_flight: BTreeSet<usize> = BTreeSet::new();
+    let mut finished: BTreeSet<usize> = BTreeSet::new();
     loop {
         while let Some(i) = ready.pop() {
             if interrupt.is_stopped() {
@@ -229,6 +234,7 @@ pub async fn apply(
         };
         match result {
             Ok(()) => {
+                finished.insert(i);
                 for &j in &after[i] {
                     remaining[j] -= 1;
                     if remaining[j] == 0 && !failed.contains(&j) {
@@ -238,9 +244,13 @@ pub async fn apply(
             }
             Err(mut errs) => {
                 errors.append(&mut errs);
+                failed.insert(i);
                 skip_dependents(&shared, &sched.ops, &after, i, &mut failed);
             }
         }
+    }
+    if !interrupted {
+        errors.extend(never_ran(&sched.ops, &finished, &failed));
     }
     let before = errors.len();
     errors.retain(|e| e.code != NOT_STARTED);
@@ -272,11 +282,7 @@ pub async fn apply(
         .await
         .unwrap_or((None, Some("the state writer stopped unexpectedly".into())));
     // The writer is done: move the state out rather than copying it at its largest.
-    let state = shared
-        .state
-        .lock()
-        .map(|mut s| std::mem::take(&mut *s))
-        .unwrap_or_default();
+    let state = std::mem::take(&mut *lock(&shared.state));
     if let Some(e) = final_error {
         errors.push(Diagnostic::error(
             "apply::state",
@@ -314,6 +320,33 @@ fn interrupted_error(mode: Mode, abandoned: bool) -> Diagnostic {
 
 /// Names the operations abandoned in flight: they may have changed the world without state
 /// knowing, so the user must be told which to look at.
+/// An error naming the operations that neither ran nor were skipped for a failure: their
+/// order could not be satisfied (a cycle in the schedule, which planning should have
+/// prevented). Saying so is the point: a silent gap would look like a finished apply.
+fn never_ran(
+    ops: &[Op],
+    finished: &BTreeSet<usize>,
+    failed: &BTreeSet<usize>,
+) -> Option<Diagnostic> {
+    let names: Vec<String> = (0..ops.len())
+        .filter(|i| !finished.contains(i) && !failed.contains(i))
+        .map(|i| match &ops[i] {
+            Op::Apply(n) => n.to_string(),
+            Op::Delete { block, .. } => format!("{block} (destroy)"),
+        })
+        .collect();
+    (!names.is_empty()).then(|| {
+        Diagnostic::error(
+            "apply::unordered",
+            format!(
+                "These changes were not made because their order could not be worked out: {}",
+                names.join(", ")
+            ),
+        )
+        .help("this is a bug in keyway; please report it with the configuration (state is saved, and the next plan shows what is left)")
+    })
+}
+
 fn abandoned(ops: &[Op], in_flight: &BTreeSet<usize>) -> Diagnostic {
     let names: Vec<String> = in_flight
         .iter()
@@ -345,27 +378,22 @@ fn spawn_writer(
 ) -> tokio::task::JoinHandle<(Option<String>, Option<String>)> {
     tokio::task::spawn_blocking(move || {
         let mut last_error = None;
-        let (lock, cv) = &*shared.dirty;
+        let (m, cv) = &*shared.dirty;
         loop {
             let finished = {
-                let Ok(mut dirty) = lock.lock() else {
-                    return (last_error, Some("state lock poisoned".into()));
-                };
+                let mut dirty = lock(m);
                 while !*dirty && !done.load(Ordering::SeqCst) {
-                    dirty = match cv.wait(dirty) {
-                        Ok(d) => d,
-                        Err(_) => return (last_error, Some("state lock poisoned".into())),
-                    };
+                    dirty = cv.wait(dirty).unwrap_or_else(|p| p.into_inner());
                 }
                 *dirty = false;
                 done.load(Ordering::SeqCst)
             };
-            let (encoded, version) = match shared.state.lock() {
-                Ok(mut s) => (
+            let (encoded, version) = {
+                let mut s = lock(&shared.state);
+                (
                     persist.encode(&mut s),
                     shared.version.load(Ordering::SeqCst),
-                ),
-                Err(_) => return (last_error, Some("state lock poisoned".into())),
+                )
             };
             let result = encoded.and_then(|bytes| persist.commit(bytes));
             shared.saved.send_modify(|s| match result {
@@ -813,7 +841,9 @@ async fn create(
             // Keep the old object in state under a deposed address until it is deleted, so
             // that it is never forgotten whatever happens in between.
             if let Some(old) = st.resources.remove(&c.addr) {
-                st.resources.insert(deposed(&c.addr), old);
+                let slot = free_deposed_slot(st, &c.addr);
+                lock(&s.deposed).insert(c.addr.clone(), slot.clone());
+                st.resources.insert(slot, old);
             }
         }
         if record {
@@ -836,13 +866,14 @@ async fn create(
         }
     };
     let result = with_progress(s, &c.addr, "create", start, call).await;
-    if let Err(e) = &result {
-        if e.already_exists {
-            // The name belongs to an object this run did not make: nothing to look up later.
-            s.update_state(|st| {
-                st.pending.remove(&c.addr);
-            });
-        }
+    if record && result.as_ref().is_err_and(|e| e.already_exists) {
+        // The name belongs to an object this run did not make: nothing to look up later,
+        // and adopting it then would take someone else's object. Saved before the error is
+        // reported, so a kill right after cannot leave the entry behind.
+        let version = s.update_state(|st| {
+            st.pending.remove(&c.addr);
+        });
+        let _ = s.saved(version).await;
     }
     result
 }
@@ -908,9 +939,17 @@ fn remark(schema: &crate::schema::ResourceSchema, planned: &Value, new: Value) -
     mark(schema, mark_copies(from_state(&inst), &secrets))
 }
 
-/// The state address of an old object waiting for deletion after its replacement exists.
-pub fn deposed(addr: &str) -> String {
-    format!("{addr}{}", crate::plan::scope::DEPOSED)
+/// The first deposed address of `addr` that state does not hold yet: an object deposed by
+/// an earlier, interrupted run keeps its own.
+fn free_deposed_slot(st: &State, addr: &str) -> String {
+    (1..)
+        .map(|n| crate::plan::scope::deposed_addr(addr, n))
+        .find(|a| !st.resources.contains_key(a))
+        .unwrap_or_else(|| crate::plan::scope::deposed_addr(addr, 1))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 async fn delete_block(s: &Arc<Shared>, block: &str, replaced: bool) -> Result<(), Vec<Diagnostic>> {
@@ -950,15 +989,15 @@ async fn delete_instance(s: &Arc<Shared>, c: &ResourceChange) -> Result<(), Diag
     let state_addr = match c.action {
         Action::Replace {
             create_first: true, ..
-        } => deposed(&c.addr),
+        } => match lock(&s.deposed).get(&c.addr) {
+            Some(slot) => slot.clone(),
+            // Not replaced by this run (its creation failed or never started).
+            None => return Ok(()),
+        },
         _ => c.addr.clone(),
     };
-    let prior = match s
-        .state
-        .lock()
-        .ok()
-        .and_then(|st| st.resources.get(&state_addr).cloned())
-    {
+    let prior = lock(&s.state).resources.get(&state_addr).cloned();
+    let prior = match prior {
         Some(p) => p,
         None => return Ok(()),
     };

@@ -144,6 +144,10 @@ pub struct EmulatorArgs {
     /// transiently failed operation 8 times, so 9 make a failure in the middle of an apply).
     #[arg(long = "fail-operation", value_name = "METHOD")]
     pub fail_operation: Vec<String>,
+    /// The first request of this method is carried out, then answered 503 as if the answer
+    /// were lost, e.g. `apikeys.keys.create` (repeatable, one more each time).
+    #[arg(long = "lose-response", value_name = "METHOD")]
+    pub lose_response: Vec<String>,
     /// Seed of the fault generator (same seed, same faults).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

@@ -129,7 +129,11 @@ impl Workspace {
             .values()
             .chain(self.config.checks.values().flat_map(|c| c.data.iter()))
             .any(|r| crate::schema::lookup(&r.ty).is_some_and(|s| s.provider == "google"))
-            || state.resources.values().any(|r| r.provider == "google");
+            || state
+                .resources
+                .values()
+                .chain(state.pending.values())
+                .any(|r| r.provider == "google");
         if !uses_google {
             if let Ok(url) = std::env::var("KEYWAY_EMULATOR") {
                 self.route_http_to_emulator(&url);

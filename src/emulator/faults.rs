@@ -45,6 +45,10 @@ pub struct FaultConfig {
     /// The first N long-running operations started by each named method (`apigateway.gateways.create`)
     /// finish with an error: a targeted failure in the middle of an apply.
     pub fail_operations: BTreeMap<String, u32>,
+    /// The first N requests of each named method are carried out, then answered
+    /// `503 UNAVAILABLE` as if the answer were lost on the way: the client cannot tell
+    /// whether its request took effect.
+    pub lose_responses: BTreeMap<String, u32>,
 }
 
 #[derive(Debug)]
@@ -100,6 +104,18 @@ impl Faults {
             ));
         }
         None
+    }
+
+    /// True if the answer to this call of `method` is to be lost (see
+    /// [`FaultConfig::lose_responses`]).
+    pub fn response_lost(&mut self, method: &str) -> bool {
+        match self.config.lose_responses.get_mut(method) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                true
+            }
+            _ => false,
+        }
     }
 
     pub fn operation_fails(&mut self, method: &str) -> bool {

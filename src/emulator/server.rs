@@ -309,7 +309,16 @@ async fn handle(
                             eprintln!("keyway emulator: cannot persist world: {e}");
                         }
                     }
-                    result
+                    drop(world);
+                    if result.is_ok() && lock(&shared.faults).response_lost(route.method) {
+                        Err(ApiError::new(
+                            503,
+                            "UNAVAILABLE",
+                            "The answer was lost (injected by the keyway emulator); the request was carried out.",
+                        ))
+                    } else {
+                        result
+                    }
                 }
             };
             (route.method, result)

@@ -88,7 +88,15 @@ fn settle(
         ));
         return;
     };
-    if state.resources.contains_key(&addr) {
+    if let Some(recorded) = state.resources.get(&addr) {
+        if recorded
+            .attributes
+            .get("id")
+            .is_some_and(|id| v.to_json().get("id") == Some(id))
+        {
+            // The creation did finish and was recorded (by an import, say): nothing is lost.
+            return;
+        }
         errors.push(
             Diagnostic::error(
                 "plan::pending_conflict",
@@ -111,7 +119,6 @@ fn settle(
         ResourceInstance {
             attributes,
             sensitive_paths,
-            tainted: false,
             ..pending
         },
     );

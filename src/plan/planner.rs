@@ -10,7 +10,7 @@ use crate::lang::eval::{eval, to_bool, EvalError};
 use crate::lang::Value;
 use crate::plan::conditions;
 use crate::plan::diff::{diff, DiffInput};
-use crate::plan::scope::{EvalScope, InstanceKey, Instances, Values};
+use crate::plan::scope::{deposed_block, EvalScope, InstanceKey, Instances, Values};
 use crate::plan::values::from_state;
 use crate::plan::{Action, Mode, OutputChange, Plan, ResourceChange};
 use crate::schema;
@@ -249,6 +249,16 @@ fn selection(
             }
         }
         sel.remove(&e);
+    }
+    // An object deposed by an interrupted replacement goes with its block: targeted with
+    // it, excluded with it.
+    for d in all.iter().filter(|a| deposed_block(a).is_some()) {
+        let base = deposed_block(d).unwrap_or_default();
+        if sel.contains(base) {
+            sel.insert(d.clone());
+        } else if all.contains(base) {
+            sel.remove(d);
+        }
     }
     Some(sel)
 }

@@ -23,10 +23,29 @@ pub enum InstanceKey {
 /// stays in state under that address until it is deleted.
 pub const DEPOSED: &str = " (deposed)";
 
+/// The state address of the `n`th object deposed from `instance` (1-based): `x (deposed)`,
+/// then `x (deposed 2)`, ... A second replacement before the first deposed object is gone
+/// must not overwrite it, or that object would be forgotten.
+pub fn deposed_addr(instance: &str, n: u32) -> String {
+    if n <= 1 {
+        format!("{instance}{DEPOSED}")
+    } else {
+        format!("{instance} (deposed {n})")
+    }
+}
+
+/// The instance address a deposed object was deposed from, if `addr` is deposed.
+pub fn deposed_instance(addr: &str) -> Option<&str> {
+    if let Some(instance) = addr.strip_suffix(DEPOSED) {
+        return Some(instance);
+    }
+    let (instance, n) = addr.strip_suffix(')')?.rsplit_once(" (deposed ")?;
+    n.parse::<u32>().ok().map(|_| instance)
+}
+
 /// The resource block whose replacement deposed the object at `addr`, if `addr` is deposed.
 pub fn deposed_block(addr: &str) -> Option<&str> {
-    addr.strip_suffix(DEPOSED)
-        .map(|instance| InstanceKey::split(instance).0)
+    deposed_instance(addr).map(|instance| InstanceKey::split(instance).0)
 }
 
 impl InstanceKey {
@@ -42,7 +61,7 @@ impl InstanceKey {
     /// Splits an instance address into its resource address and key. A deposed object's
     /// address (`a.b["k"] (deposed)`) is a block of its own, which no configuration declares.
     pub fn split(addr: &str) -> (&str, InstanceKey) {
-        if addr.ends_with(DEPOSED) {
+        if deposed_instance(addr).is_some() {
             return (addr, InstanceKey::None);
         }
         let Some(pos) = addr.find('[') else {

@@ -308,6 +308,86 @@ resource "terraform_data" "user" { input = terraform_data.cfg.id }
         .code(0);
 }
 
+const CREATE_FIRST: &str = r#"
+variable "v" {
+  default = "1"
+}
+resource "terraform_data" "cfg" {
+  triggers_replace = var.v
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+"#;
+
+/// Leaves in state an object deposed by an interrupted create-first replacement of
+/// `terraform_data.cfg`, as a run killed between its creation and the deletion would.
+fn with_leftover_deposed(w: &Work) {
+    w.run(&["apply", "-auto-approve"]).ok();
+    let mut s = w.state_json();
+    let resources = s["resources"].as_array_mut().expect("resources");
+    let mut old = resources[0].clone();
+    old["address"] = serde_json::json!("terraform_data.cfg (deposed)");
+    old["attributes"]["id"] = serde_json::json!("left-over");
+    resources.insert(0, old);
+    std::fs::write(w.state_path(), serde_json::to_string(&s).expect("json")).expect("write");
+}
+
+#[test]
+fn a_second_create_first_replacement_keeps_the_first_deposed_object() {
+    let w = Work::new(CREATE_FIRST);
+    with_leftover_deposed(&w);
+    let r = w
+        .run(&["apply", "-auto-approve", "-var", "v=2", "-parallelism=1"])
+        .ok();
+    // Both old objects are deleted, each under its own address; before, the second
+    // replacement overwrote the first deposed entry and that object was forgotten.
+    for gone in [
+        "terraform_data.cfg (deposed)",
+        "terraform_data.cfg (deposed 2)",
+    ] {
+        assert!(
+            r.stdout.contains(&format!("{gone}: Destruction complete")),
+            "{gone}\n{}",
+            r.stdout
+        );
+    }
+    let left: Vec<String> = w.state_json()["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| r["address"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(left, ["terraform_data.cfg"]);
+    w.run(&["plan", "-var", "v=2", "-detailed-exitcode"])
+        .code(0);
+}
+
+#[test]
+fn excluding_a_block_excludes_its_deposed_objects() {
+    let w = Work::new(CREATE_FIRST);
+    with_leftover_deposed(&w);
+    let r = w
+        .run(&["apply", "-auto-approve", "-exclude=terraform_data.cfg"])
+        .ok();
+    assert!(!r.stdout.contains("Destruction complete"), "{}", r.stdout);
+    let listed = w.run(&["state", "list"]).ok();
+    assert!(
+        listed.stdout.contains("terraform_data.cfg (deposed)"),
+        "{}",
+        listed.stdout
+    );
+    let r = w
+        .run(&["apply", "-auto-approve", "-target=terraform_data.cfg"])
+        .ok();
+    assert!(
+        r.stdout
+            .contains("terraform_data.cfg (deposed): Destruction complete"),
+        "{}",
+        r.stdout
+    );
+}
+
 #[test]
 fn ignore_changes_keeps_prior_value() {
     let w = Work::new("variable \"v\" {\n  default = \"a\"\n}\nresource \"terraform_data\" \"x\" {\n  input = var.v\n  lifecycle {\n    ignore_changes = [input]\n  }\n}\n");

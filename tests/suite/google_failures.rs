@@ -80,7 +80,14 @@ async fn an_operation_failing_mid_apply_keeps_what_was_made_and_the_next_apply_f
             && listed.contains("google_cloud_run_v2_service.backend"),
         "what was created is in state:\n{listed}"
     );
-    assert!(!listed.contains("google_api_gateway_gateway.gateway"));
+    // The failed gateway is not a recorded object, only a creation the next run looks up.
+    assert!(
+        !listed
+            .lines()
+            .any(|l| l == "google_api_gateway_gateway.gateway")
+            && listed.contains("google_api_gateway_gateway.gateway (pending creation)"),
+        "{listed}"
+    );
 
     let second = run(&w, &["apply", "-auto-approve"]).ok();
     assert!(
@@ -451,4 +458,71 @@ async fn convergence_figure_under_ten_percent_faults() {
     );
     println!("converged: {converged} of {cycles} cycles");
     emu.shutdown().await;
+}
+
+/// A create whose answer is lost (the key is made, the client sees a 503) is sent again and
+/// meets 409: that conflict is with keyway's own first attempt, so the creation stays
+/// recorded and the next apply adopts the key instead of calling it someone else's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_whose_answer_was_lost_is_adopted_not_disowned() {
+    let faults = FaultConfig {
+        lose_responses: BTreeMap::from([("apikeys.keys.create".to_owned(), 1)]),
+        ..FaultConfig::default()
+    };
+    let emu = emulator(faults).await;
+    let (w, run) = stack(&emu);
+    let failed = run(&w, &["apply", "-auto-approve"]).code(1);
+    assert!(
+        failed.stderr.contains("next run looks it up"),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        !failed.stderr.contains("keyway import"),
+        "not called someone else's: {}",
+        failed.stderr
+    );
+    let pending = w.state_json()["pending_creates"].to_string();
+    assert!(pending.contains("google_apikeys_key.key"), "{pending}");
+
+    let again = run(&w, &["apply", "-auto-approve"]).ok();
+    assert!(
+        again.stderr.contains(
+            "An earlier run stopped while creating `google_apikeys_key.key`; the object exists"
+        ),
+        "{}",
+        again.stderr
+    );
+    run(&w, &["plan", "-detailed-exitcode"]).code(0);
+    let project = w.state_json()["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["address"] == "google_apikeys_key.key")
+        .map(|r| {
+            r["attributes"]["project"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .expect("key in state");
+    let keys = list(
+        format!(
+            "{}/v2/projects/{project}/locations/global/keys",
+            emu.base_url()
+        ),
+        "keys",
+    )
+    .await;
+    assert_eq!(keys.len(), 1, "one key, adopted: {keys:?}");
+    run(&w, &["destroy", "-auto-approve"]).ok();
+    let keys = list(
+        format!(
+            "{}/v2/projects/{project}/locations/global/keys",
+            emu.base_url()
+        ),
+        "keys",
+    )
+    .await;
+    assert!(keys.is_empty(), "{keys:?}");
 }

@@ -345,3 +345,36 @@ fn temp_files_of_killed_writers_are_removed_at_the_next_start() {
     }
     assert!(live.exists());
 }
+
+/// A pending creation the next run cannot settle would block every run: `state list` shows
+/// it and `state rm` removes it, like any recorded object.
+#[test]
+fn pending_creations_are_listed_and_removable() {
+    let w = Work::new(SMALL);
+    w.run(&["apply", "-auto-approve"]).ok();
+    let mut s = w.state_json();
+    s["pending_creates"] = serde_json::json!([{
+        "address": "google_service_account.sa",
+        "type": "google_service_account",
+        "provider": "google",
+        "attributes": {"account_id": "sa", "project": "p"}
+    }]);
+    std::fs::write(w.state_path(), serde_json::to_string(&s).expect("json")).expect("write");
+    let listed = w.run(&["state", "list"]).ok();
+    assert!(
+        listed
+            .stdout
+            .contains("google_service_account.sa (pending creation)"),
+        "{}",
+        listed.stdout
+    );
+    let removed = w.run(&["state", "rm", "google_service_account.sa"]).ok();
+    assert!(
+        removed
+            .stdout
+            .contains("Removed google_service_account.sa (pending creation)"),
+        "{}",
+        removed.stdout
+    );
+    assert!(w.state_json().get("pending_creates").is_none());
+}

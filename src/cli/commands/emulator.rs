@@ -32,13 +32,8 @@ pub async fn run(a: EmulatorArgs) -> Result<ExitCode, Failure> {
         enable_propagation: Duration::from_millis(a.enable_propagation_ms),
         service_account_propagation: Duration::from_millis(a.account_propagation_ms),
         iam_propagation: Duration::from_millis(a.iam_propagation_ms),
-        fail_operations: a
-            .fail_operation
-            .iter()
-            .fold(Default::default(), |mut m, method| {
-                *m.entry(method.clone()).or_insert(0) += 1;
-                m
-            }),
+        fail_operations: counts(&a.fail_operation),
+        lose_responses: counts(&a.lose_response),
         ..FaultConfig::default()
     };
     let opts = Options {
@@ -67,4 +62,12 @@ pub async fn run(a: EmulatorArgs) -> Result<ExitCode, Failure> {
     emu.shutdown().await;
     println!("Emulator stopped.");
     Ok(ExitCode::SUCCESS)
+}
+
+/// How many times each method is named.
+fn counts(methods: &[String]) -> std::collections::BTreeMap<String, u32> {
+    methods.iter().fold(Default::default(), |mut m, method| {
+        *m.entry(method.clone()).or_insert(0) += 1;
+        m
+    })
 }

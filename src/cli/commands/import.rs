@@ -17,7 +17,7 @@ use crate::state::ResourceInstance;
 
 /// Runs `keyway import`.
 pub async fn import(args: ImportArgs, st: Style) -> Result<ExitCode, Failure> {
-    let (mut ws, _lock, mut state) = open("import", args.lock_timeout.as_deref()).await?;
+    let (mut ws, _lock, state) = open("import", args.lock_timeout.as_deref()).await?;
     let flags = PlanFlags {
         vars: args.vars.clone(),
         var_files: args.var_files.clone(),
@@ -33,6 +33,10 @@ pub async fn import(args: ImportArgs, st: Style) -> Result<ExitCode, Failure> {
     if !declared {
         return Err(unknown_resource(&args.addr, block, &ws.config).into());
     }
+    ws.configure_providers(&vars, &state).await?;
+    // A creation an interrupted run left pending may be this very object: settle it first,
+    // so it is either in state (and refused below) or known not to exist.
+    let mut state = crate::cli::commands::plan::settle_pending(&ws, state).await?;
     if state.resources.contains_key(&args.addr) {
         return Err(Report::msg(format!(
             "Resource already managed by keyway: `{}` is already in state. To import to this \
@@ -42,7 +46,6 @@ pub async fn import(args: ImportArgs, st: Style) -> Result<ExitCode, Failure> {
         ))
         .into());
     }
-    ws.configure_providers(&vars, &state).await?;
     // The configured values of the instance (what a plan would create) fill what the ID leaves
     // out; no refresh, since only this one object is read, and no checks or creation notes,
     // whose calls would only be thrown away.

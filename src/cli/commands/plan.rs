@@ -100,7 +100,7 @@ pub async fn make_plan(
 /// Settles the creations an interrupted run left pending and records the outcome in state
 /// at once, whatever is planned next: an adopted object must not depend on this run
 /// finishing to be remembered.
-async fn settle_pending(ws: &Workspace, state: State) -> Result<State, Failure> {
+pub(crate) async fn settle_pending(ws: &Workspace, state: State) -> Result<State, Failure> {
     if state.pending.is_empty() {
         return Ok(state);
     }
@@ -192,6 +192,13 @@ pub async fn plan(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
         Mode::Normal
     };
     let opts = options(&args.flags, mode);
+    // Apply settles pending creations in state before it checks a saved plan's serial: do
+    // it here first, or every plan saved from such a state would be stale.
+    let state = if args.out.is_some() {
+        settle_pending(&ws, state).await?
+    } else {
+        state
+    };
     // The saved plan records which state it was made against; the state itself moves on.
     let made_against = (state.lineage.clone(), state.serial);
     let plan = make_plan(&ws, vars.clone(), state, &opts, args.flags.refresh).await?;

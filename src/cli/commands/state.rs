@@ -12,6 +12,9 @@ use crate::plan::values::from_state;
 use crate::plan::InstanceKey;
 use crate::state::LocalStore;
 
+/// How `state list` and `state rm` show a creation an interrupted run left pending.
+const PENDING: &str = " (pending creation)";
+
 fn matches(addr: &str, filter: &str) -> bool {
     addr == filter || InstanceKey::split(addr).0 == filter
 }
@@ -28,6 +31,13 @@ pub fn state(cmd: StateCommand) -> Result<ExitCode, Failure> {
                 .filter(|a| addrs.is_empty() || addrs.iter().any(|f| matches(a, f)))
             {
                 println!("{a}");
+            }
+            for a in state
+                .pending
+                .keys()
+                .filter(|a| addrs.is_empty() || addrs.iter().any(|f| matches(a, f)))
+            {
+                println!("{a}{PENDING}");
             }
         }
         StateCommand::Show { addr } => {
@@ -78,21 +88,32 @@ pub fn state(cmd: StateCommand) -> Result<ExitCode, Failure> {
         StateCommand::Rm { addrs } => {
             let _lock = store.lock("state rm").map_err(Report::new)?;
             let mut state = store.read().map_err(Report::new)?.unwrap_or_default();
-            let gone: Vec<String> = state
-                .resources
-                .keys()
-                .filter(|a| addrs.iter().any(|f| matches(a, f)))
-                .cloned()
-                .collect();
-            if gone.is_empty() {
+            let picked = |m: &std::collections::BTreeMap<String, _>| -> Vec<String> {
+                m.keys()
+                    .filter(|a| addrs.iter().any(|f| matches(a, f)))
+                    .cloned()
+                    .collect()
+            };
+            let gone = picked(&state.resources);
+            // A pending creation the next run cannot settle (its lookup keeps failing) would
+            // block every run: removing it is the way out, as for any recorded object.
+            let gone_pending = picked(&state.pending);
+            if gone.is_empty() && gone_pending.is_empty() {
                 return Err(Report::msg("No matching instances in state").into());
             }
             for a in &gone {
                 state.resources.remove(a);
                 println!("Removed {a}");
             }
+            for a in &gone_pending {
+                state.pending.remove(a);
+                println!("Removed {a}{PENDING}");
+            }
             store.write(&mut state).map_err(Report::new)?;
-            println!("Successfully removed {} resource instance(s).", gone.len());
+            println!(
+                "Successfully removed {} resource instance(s).",
+                gone.len() + gone_pending.len()
+            );
         }
         StateCommand::Pull => {
             if let Some(text) = store.read_raw().map_err(Report::new)? {

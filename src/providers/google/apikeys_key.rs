@@ -512,6 +512,14 @@ pub async fn create(g: &Google, planned: &Map<String, Json>) -> Result<Map<Strin
 }
 
 fn taken(project: &str, key_id: &str, conflict: &GoogleError) -> ProviderError {
+    if conflict.resent {
+        // Perhaps our own first attempt: the pending creation stays for the next run.
+        return api_err(
+            TY,
+            &format!("create {key_id} in {project}"),
+            conflict.clone(),
+        );
+    }
     ProviderError::new(format!(
         "{TY}: create {key_id} in {project}: a key with this ID already exists ({}) and is not \
          managed by this state; delete it or choose another name. Google said: {conflict}",

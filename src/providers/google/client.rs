@@ -61,6 +61,10 @@ pub struct GoogleError {
     pub metadata: BTreeMap<String, String>,
     /// `google.rpc.RetryInfo.retryDelay`, when the server suggests a wait.
     pub retry_delay: Option<Duration>,
+    /// A request that changes something was sent again after an attempt whose outcome is
+    /// unknown (no answer, a server error, a failed operation): a conflict may be with what
+    /// that attempt made, so it proves nothing about whose the object is.
+    pub resent: bool,
 }
 
 impl fmt::Display for GoogleError {
@@ -88,6 +92,7 @@ impl GoogleError {
             domain: None,
             metadata: BTreeMap::new(),
             retry_delay: None,
+            resent: false,
         }
     }
 
@@ -354,15 +359,21 @@ impl Client {
         // Separate budgets: waiting out a propagation (bounded by its window) must not use up
         // the retries a rate limit or an outage in the same call may still need.
         let (mut transient, mut waits) = (0u32, 0u32);
+        let mut unknown_outcome = false;
         loop {
             match self.send_once(api, method.clone(), path, body).await {
                 Ok(v) => return Ok(v),
-                Err(e) => {
+                Err(mut e) => {
                     let n = match self.retry_kind(&e, transient) {
                         Some(RetryKind::Transient) => &mut transient,
                         Some(RetryKind::Propagation) => &mut waits,
-                        None => return Err(e),
+                        None => {
+                            e.resent = unknown_outcome && method != reqwest::Method::GET;
+                            return Err(e);
+                        }
                     };
+                    // No answer or a server error: the server may have done it anyway.
+                    unknown_outcome |= e.code == 0 || e.code >= 500;
                     // Cap the exponent so propagation waits stay short.
                     let d = self.backoff.delay((*n).min(5), e.retry_delay);
                     *n += 1;

@@ -254,6 +254,13 @@ pub(crate) fn api_err(ty: &str, action: &str, e: GoogleError) -> ProviderError {
             service.split('.').next().unwrap_or("api"),
         ));
     }
+    if e.status == "ALREADY_EXISTS" && e.resent {
+        return ProviderError::new(format!(
+            "{ty}: {action}: {e}. The request had to be sent again, so the object there may \
+             be what the first attempt made: it stays recorded as a pending creation, and the \
+             next run looks it up and adopts it"
+        ));
+    }
     let err = ProviderError::new(format!("{ty}: {action}: {e}"));
     if e.status == "ALREADY_EXISTS" {
         return err.already_exists();

@@ -104,10 +104,14 @@ async fn adopt(
     r: &Request<'_>,
     conflict: GoogleError,
 ) -> Result<Json, GoogleError> {
+    let conflict = GoogleError {
+        resent: true,
+        ..conflict
+    };
     let Some(name) = created_name(r.path) else {
         return Err(conflict);
     };
-    let Ok(found) = client.get(r.api, &name).await else {
+    let Ok(found) = client.get(r.api, &full_view(&name)).await else {
         return Err(conflict);
     };
     let asked = r.body.cloned().unwrap_or_default();
@@ -115,6 +119,16 @@ async fn adopt(
         Ok(found)
     } else {
         Err(conflict)
+    }
+}
+
+/// The GET path that returns everything a create could have asked for: API Gateway
+/// configs leave their documents out unless `view=FULL` is asked.
+fn full_view(name: &str) -> String {
+    if name.contains("/configs/") {
+        format!("{name}?view=FULL")
+    } else {
+        name.to_owned()
     }
 }
 

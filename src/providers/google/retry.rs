@@ -145,6 +145,7 @@ mod tests {
             domain: None,
             metadata: BTreeMap::new(),
             retry_delay: None,
+            resent: false,
         }
     }
 
