@@ -847,7 +847,8 @@ async fn create(
             }
         }
         if record {
-            st.pending.insert(c.addr.clone(), pending);
+            st.pending
+                .insert(c.addr.clone(), crate::state::PendingCreate::now(pending));
         }
     });
     if record {

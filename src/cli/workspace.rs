@@ -132,7 +132,7 @@ impl Workspace {
             || state
                 .resources
                 .values()
-                .chain(state.pending.values())
+                .chain(state.pending.values().map(|p| &p.instance))
                 .any(|r| r.provider == "google");
         if !uses_google {
             if let Ok(url) = std::env::var("KEYWAY_EMULATOR") {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use crate::diagnostics::Diagnostic;
 use crate::plan::values::from_state;
 use crate::providers::Registry;
-use crate::state::{ResourceInstance, State};
+use crate::state::{PendingCreate, ResourceInstance, State};
 
 /// Resolves every pending creation of `state`. Returns the state without pending entries and
 /// one warning per entry saying what became of it.
@@ -17,12 +17,13 @@ pub async fn resolve(
     providers: &Registry,
 ) -> Result<(State, Vec<Diagnostic>), Vec<Diagnostic>> {
     let pending = std::mem::take(&mut state.pending);
-    let mut by_type: BTreeMap<(String, String), Vec<(String, ResourceInstance)>> = BTreeMap::new();
-    for (addr, inst) in pending {
-        by_type
-            .entry((inst.provider.clone(), inst.resource_type.clone()))
-            .or_default()
-            .push((addr, inst));
+    let mut by_type: BTreeMap<(String, String), Vec<(String, PendingCreate)>> = BTreeMap::new();
+    for (addr, p) in pending {
+        let key = (
+            p.instance.provider.clone(),
+            p.instance.resource_type.clone(),
+        );
+        by_type.entry(key).or_default().push((addr, p));
     }
     let mut notes = Vec::new();
     let mut errors = Vec::new();
@@ -37,8 +38,12 @@ pub async fn resolve(
         }
         let planned: Vec<_> = entries
             .iter()
-            .map(|(_, i)| from_state(i).deep_unmark())
+            .map(|(_, p)| from_state(&p.instance).deep_unmark())
             .collect();
+        for ((_, entry), v) in entries.iter().zip(&planned) {
+            // Lets the lookup wait out Google's listing lag for an object made moments ago.
+            p.note_recent_creation(&ty, v, entry.age());
+        }
         match p.refresh(&ty, &planned).await {
             Ok(found) => {
                 for ((addr, inst), v) in entries.into_iter().zip(found) {
@@ -46,13 +51,19 @@ pub async fn resolve(
                 }
             }
             Err(e) => {
-                errors.push(Diagnostic::error(
-                    "plan::pending",
-                    format!(
-                        "Looking up `{}` (an earlier run stopped while creating it) failed: {e}",
+                errors.push(
+                    Diagnostic::error(
+                        "plan::pending",
+                        format!(
+                            "Looking up `{}` (an earlier run stopped while creating it) failed: {e}",
+                            entries[0].0
+                        ),
+                    )
+                    .help(format!(
+                        "run again once the lookup can succeed; to give up on it instead, check the cloud for the object and run `keyway state rm {}`",
                         entries[0].0
-                    ),
-                ));
+                    )),
+                );
                 // Kept: the next run looks again.
                 state.pending.extend(entries);
             }
@@ -76,7 +87,7 @@ fn unconfigured(addr: &str, provider: &str) -> Diagnostic {
 fn settle(
     state: &mut State,
     addr: String,
-    pending: ResourceInstance,
+    pending: PendingCreate,
     found: Option<crate::lang::Value>,
     notes: &mut Vec<Diagnostic>,
     errors: &mut Vec<Diagnostic>,
@@ -108,6 +119,7 @@ fn settle(
         return;
     }
     let attributes = v.to_json();
+    let pending = pending.instance;
     let mut sensitive_paths = pending.sensitive_paths;
     sensitive_paths.retain(|p| attributes.pointer(p).is_some());
     notes.push(Diagnostic::warning(

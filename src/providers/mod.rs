@@ -80,6 +80,13 @@ pub trait Provider: Send + Sync {
         Ok(planned.clone())
     }
 
+    /// Tells the provider that an object like `planned` may have been created `age` ago by
+    /// a run that stopped before it heard back, so a lookup that misses it should allow for
+    /// the time the cloud takes to list new objects.
+    fn note_recent_creation(&self, ty: &str, planned: &Value, age: std::time::Duration) {
+        let _ = (ty, planned, age);
+    }
+
     /// Creates an object; returns its full attributes.
     async fn create(&self, ty: &str, planned: &Value) -> Result<Value>;
 

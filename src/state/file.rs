@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::error::Error;
-use super::model::{CheckResult, CheckStatus, Output, ResourceInstance, State};
+use super::model::{CheckResult, CheckStatus, Output, PendingCreate, ResourceInstance, State};
 
 /// Value of the `format` field identifying a keyway state file.
 pub const FORMAT: &str = "keyway-state";
@@ -76,6 +76,9 @@ struct ResourceIn {
     create_before_destroy: bool,
     #[serde(default)]
     tainted: bool,
+    /// Pending creations only: when the creation was recorded (Unix seconds).
+    #[serde(default)]
+    recorded_at: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -133,8 +136,29 @@ pub fn parse(path: &Path, text: &str) -> Result<State, Error> {
     if file.lineage.is_empty() {
         return Err(corrupt("`lineage` is empty".to_string()));
     }
-    let resources = instances(file.resources, "resource", &corrupt)?;
-    let pending = instances(file.pending_creates, "pending creation", &corrupt)?;
+    if let Some(r) = file.resources.iter().find(|r| r.recorded_at.is_some()) {
+        return Err(corrupt(format!(
+            "resource `{}` has `recorded_at`, which only pending creations have",
+            r.address
+        )));
+    }
+    let resources = instances(file.resources, "resource", &corrupt)?
+        .into_iter()
+        .map(|(a, (r, _))| (a, r))
+        .collect();
+    let pending = instances(file.pending_creates, "pending creation", &corrupt)?
+        .into_iter()
+        .map(|(a, (instance, at))| {
+            let recorded_at = at.unwrap_or(0);
+            (
+                a,
+                PendingCreate {
+                    instance,
+                    recorded_at,
+                },
+            )
+        })
+        .collect();
     let outputs = file
         .outputs
         .into_iter()
@@ -177,7 +201,7 @@ fn instances(
     list: Vec<ResourceIn>,
     what: &str,
     corrupt: &dyn Fn(String) -> Error,
-) -> Result<BTreeMap<String, ResourceInstance>, Error> {
+) -> Result<BTreeMap<String, (ResourceInstance, Option<u64>)>, Error> {
     let mut out = BTreeMap::new();
     for r in list {
         if !r.attributes.is_object() {
@@ -195,7 +219,10 @@ fn instances(
             create_before_destroy: r.create_before_destroy,
             tainted: r.tainted,
         };
-        if out.insert(r.address.clone(), instance).is_some() {
+        if out
+            .insert(r.address.clone(), (instance, r.recorded_at))
+            .is_some()
+        {
             return Err(corrupt(format!("{what} `{}` appears twice", r.address)));
         }
     }
@@ -241,6 +268,8 @@ struct ResourceOut<'a> {
     dependencies: &'a [String],
     create_before_destroy: bool,
     tainted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recorded_at: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -259,6 +288,14 @@ fn resource_out<'a>((address, r): (&'a String, &'a ResourceInstance)) -> Resourc
         dependencies: &r.dependencies,
         create_before_destroy: r.create_before_destroy,
         tainted: r.tainted,
+        recorded_at: None,
+    }
+}
+
+fn pending_out<'a>((address, p): (&'a String, &'a PendingCreate)) -> ResourceOut<'a> {
+    ResourceOut {
+        recorded_at: Some(p.recorded_at),
+        ..resource_out((address, &p.instance))
     }
 }
 
@@ -322,7 +359,7 @@ pub fn to_bytes(state: &State) -> Result<Vec<u8>, Error> {
                 problems: &c.problems,
             })
             .collect(),
-        pending_creates: state.pending.iter().map(resource_out).collect(),
+        pending_creates: state.pending.iter().map(pending_out).collect(),
     };
     // Rough pre-size to avoid repeated reallocation on large states.
     let mut buf = Vec::with_capacity(256 + state.resources.len() * 512);
@@ -370,11 +407,14 @@ mod tests {
         );
         s.pending.insert(
             "google_apikeys_key.k".to_string(),
-            ResourceInstance {
-                resource_type: "google_apikeys_key".into(),
-                provider: "google".into(),
-                attributes: json!({"name": "k", "key_string": null}),
-                ..Default::default()
+            PendingCreate {
+                instance: ResourceInstance {
+                    resource_type: "google_apikeys_key".into(),
+                    provider: "google".into(),
+                    attributes: json!({"name": "k", "key_string": null}),
+                    ..Default::default()
+                },
+                recorded_at: 1_796_000_000,
             },
         );
         s

@@ -10,5 +10,5 @@ pub mod model;
 pub mod store;
 
 pub use error::{Error, LockInfo};
-pub use model::{CheckResult, CheckStatus, Output, ResourceInstance, State};
+pub use model::{CheckResult, CheckStatus, Output, PendingCreate, ResourceInstance, State};
 pub use store::{LocalStore, Lock};

@@ -20,7 +20,38 @@ pub struct State {
     /// before the request is sent. A run killed between the request and the result leaves
     /// one here; the next run looks the object up and adopts it or drops the entry
     /// (`plan::intents`), so no created object is ever forgotten.
-    pub pending: BTreeMap<String, ResourceInstance>,
+    pub pending: BTreeMap<String, PendingCreate>,
+}
+
+/// A creation sent (or about to be sent) whose outcome is not recorded yet.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PendingCreate {
+    /// The object as it was to be created.
+    pub instance: ResourceInstance,
+    /// When it was recorded (Unix seconds): Google lists some new objects only after a while
+    /// (a new service account), so an object missing soon after is looked for longer.
+    pub recorded_at: u64,
+}
+
+impl PendingCreate {
+    /// A creation recorded now.
+    pub fn now(instance: ResourceInstance) -> PendingCreate {
+        PendingCreate {
+            instance,
+            recorded_at: unix_now(),
+        }
+    }
+
+    /// How long ago it was recorded (zero if the clock went back).
+    pub fn age(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(unix_now().saturating_sub(self.recorded_at))
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// How a `check` block came out.

@@ -88,16 +88,15 @@ pub fn state(cmd: StateCommand) -> Result<ExitCode, Failure> {
         StateCommand::Rm { addrs } => {
             let _lock = store.lock("state rm").map_err(Report::new)?;
             let mut state = store.read().map_err(Report::new)?.unwrap_or_default();
-            let picked = |m: &std::collections::BTreeMap<String, _>| -> Vec<String> {
-                m.keys()
-                    .filter(|a| addrs.iter().any(|f| matches(a, f)))
+            let picked = |keys: &mut dyn Iterator<Item = &String>| -> Vec<String> {
+                keys.filter(|a| addrs.iter().any(|f| matches(a, f)))
                     .cloned()
                     .collect()
             };
-            let gone = picked(&state.resources);
+            let gone = picked(&mut state.resources.keys());
             // A pending creation the next run cannot settle (its lookup keeps failing) would
             // block every run: removing it is the way out, as for any recorded object.
-            let gone_pending = picked(&state.pending);
+            let gone_pending = picked(&mut state.pending.keys());
             if gone.is_empty() && gone_pending.is_empty() {
                 return Err(Report::msg("No matching instances in state").into());
             }

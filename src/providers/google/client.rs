@@ -308,6 +308,14 @@ impl Client {
         lock(&self.created_accounts).insert(email.to_owned(), Instant::now());
     }
 
+    /// Remembers that keyway created the account `email` `age` ago (in an earlier run).
+    pub fn note_account_created_at(&self, email: &str, age: Duration) {
+        // An age beyond what `Instant` can go back is far past the window anyway.
+        if let Some(at) = Instant::now().checked_sub(age) {
+            lock(&self.created_accounts).insert(email.to_owned(), at);
+        }
+    }
+
     /// Forgets a created account (keyway deleted it: a 404 is then the truth, not lag).
     pub fn forget_account(&self, email: &str) {
         lock(&self.created_accounts).remove(email);
@@ -469,6 +477,21 @@ mod tests {
         let e = GoogleError::from_response(502, "<html>Bad Gateway</html>");
         assert_eq!(e.code, 502);
         assert!(e.message.contains("Bad Gateway"));
+    }
+
+    #[test]
+    fn an_account_an_earlier_run_created_is_recent_only_within_the_window() {
+        let c = Client::new(
+            super::super::Endpoint::Emulator("http://127.0.0.1:1".into()),
+            crate::providers::google::auth::Auth::None,
+            None,
+            crate::providers::google::retry::Backoff::local(),
+        )
+        .expect("client");
+        c.note_account_created_at("a@p.iam.gserviceaccount.com", Duration::from_secs(5));
+        c.note_account_created_at("b@p.iam.gserviceaccount.com", Duration::from_secs(3600));
+        assert!(c.recently_created_account("a@p.iam.gserviceaccount.com"));
+        assert!(!c.recently_created_account("b@p.iam.gserviceaccount.com"));
     }
 
     #[test]

@@ -310,6 +310,14 @@ fn to_value(m: Map<String, Json>) -> Value {
 
 #[async_trait]
 impl Provider for Google {
+    fn note_recent_creation(&self, ty: &str, planned: &Value, age: std::time::Duration) {
+        if ty == "google_service_account" {
+            if let Ok(p) = object(ty, planned) {
+                service_account::note_recent(self, &p, age);
+            }
+        }
+    }
+
     async fn refresh(&self, ty: &str, priors: &[Value]) -> Result<Vec<Option<Value>>> {
         let objs = priors
             .iter()

@@ -135,6 +135,17 @@ async fn get_recent(g: &Google, project: &str, email: &str) -> Result<Option<Jso
     }
 }
 
+/// Remembers an account a stopped run may have created `age` ago, so that a lookup missing
+/// it waits out the listing lag as it does for accounts this run created.
+pub fn note_recent(g: &Google, planned: &Map<String, Json>, age: std::time::Duration) {
+    let (Ok(project), Some(id)) = (g.project_of(TY, planned), str_attr(planned, "account_id"))
+    else {
+        return;
+    };
+    g.client()
+        .note_account_created_at(&email_of(&project, &id), age);
+}
+
 /// One list per project.
 pub async fn refresh(
     g: &Google,
