@@ -123,8 +123,17 @@ impl Lower<'_> {
             "provider" => self.provider(config, block),
             "check" => self.check(config, block),
             "moved" => self.moved(config, block),
-            // Accepted as Terraform accepts them; keyway's own settings live in `keyway`.
-            "terraform" | "keyway" | "removed" => {}
+            "terraform" => self.terraform(block),
+            // keyway's own settings.
+            "keyway" => {}
+            // Ignoring it would destroy the object it tells Terraform to forget.
+            "removed" => self.error(
+                "config::unsupported",
+                "`removed` blocks are not supported yet: to stop managing an object without \
+                 destroying it, run `keyway state rm ADDRESS` and delete its block"
+                    .into(),
+                block.ident.span(),
+            ),
             // Silently ignoring it would leave the object unmanaged while the plan proposes to
             // create a second one; `keyway import ADDR ID` does the same job today.
             "import" => self.error(
@@ -163,6 +172,40 @@ impl Lower<'_> {
                     .maybe_help(help.map(|h| format!("did you mean `{h}`?"))),
                 );
             }
+        }
+    }
+
+    /// The `terraform` block: version and provider requirements are accepted as Terraform
+    /// accepts them; a remote backend is refused, because planning against this folder's
+    /// local state instead would propose creating everything the backend's state manages.
+    fn terraform(&mut self, block: &Block) {
+        for inner in block.body.blocks() {
+            let kind = inner.ident.as_str();
+            let backend = match kind {
+                "backend" => labels(inner).into_iter().next().unwrap_or_default(),
+                "cloud" => "cloud".to_owned(),
+                _ => continue,
+            };
+            if backend == "local" && inner.body.attributes().next().is_none() {
+                // Terraform's default, which is where keyway keeps state too.
+                continue;
+            }
+            self.diags.push(
+                Diagnostic::error(
+                    "config::backend",
+                    format!(
+                        "State backend `{backend}` is not supported yet: keyway keeps state only \
+                         in this folder's `.keyway/`"
+                    ),
+                )
+                .at(self.file, inner.ident.span())
+                .help(
+                    "refused rather than ignored: against an empty local state the plan would \
+                     create a second copy of everything the backend's state manages. Remove \
+                     the block to use local state (for a new stack), or keep using Terraform \
+                     for this one until backends land",
+                ),
+            );
         }
     }
 

@@ -775,3 +775,53 @@ resource "terraform_data" "a" {
     );
     w.run(&["plan", "-var", "v=b"]).code(1);
 }
+
+/// A folder whose state lives in a backend keyway cannot read yet must not be planned
+/// against an empty local state: that plan would create everything a second time.
+#[test]
+fn a_remote_backend_is_refused_not_replaced_by_local_state() {
+    for (block, name) in [
+        ("backend \"gcs\" {\n    bucket = \"tf-state\"\n  }", "gcs"),
+        (
+            "backend \"s3\" {\n    bucket = \"b\"\n    key = \"k\"\n  }",
+            "s3",
+        ),
+        ("cloud {\n    organization = \"o\"\n  }", "cloud"),
+        (
+            "backend \"local\" {\n    path = \"other.tfstate\"\n  }",
+            "local",
+        ),
+    ] {
+        let w = Work::new(&format!(
+            "terraform {{\n  {block}\n}}\nresource \"terraform_data\" \"a\" {{}}\n"
+        ));
+        for cmd in [
+            &["validate"][..],
+            &["plan"][..],
+            &["apply", "-auto-approve"][..],
+        ] {
+            let r = w.run(cmd).code(1);
+            assert!(
+                r.stderr
+                    .contains(&format!("State backend `{name}` is not supported yet")),
+                "{cmd:?} {name}: {}",
+                r.stderr
+            );
+        }
+        assert!(!w.state_path().exists(), "{name}: no local state written");
+    }
+    let w = Work::new(
+        "terraform {\n  required_version = \">= 1.5\"\n  backend \"local\" {}\n}\nresource \"terraform_data\" \"a\" {}\n",
+    );
+    w.run(&["apply", "-auto-approve"]).ok();
+}
+
+/// Ignoring a `removed` block would destroy the object it asks to forget.
+#[test]
+fn removed_blocks_are_refused_with_the_way_to_forget_an_object() {
+    let w = Work::new(
+        "removed {\n  from = terraform_data.old\n  lifecycle {\n    destroy = false\n  }\n}\n",
+    );
+    let r = w.run(&["plan"]).code(1);
+    assert!(r.stderr.contains("keyway state rm"), "{}", r.stderr);
+}
