@@ -94,7 +94,10 @@ fn finish(mut config: Config, mut diags: Vec<Diagnostic>) -> Result<Config, Diag
 fn parse_into(config: &mut Config, id: FileId, diags: &mut Vec<Diagnostic>) {
     let text = config.sources.get(id).text.clone();
     match hcl_edit::parser::parse_body(&text) {
-        Ok(mut body) => lower_file(config, id, &mut body, diags),
+        Ok(mut body) => {
+            crate::lang::template::restore_flush_heredocs(&mut body, &text);
+            lower_file(config, id, &mut body, diags)
+        }
         Err(e) => {
             let offset = e.location().offset();
             diags.push(

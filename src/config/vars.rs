@@ -145,7 +145,10 @@ fn read_file(
     }
     let id = sources.add(path.to_path_buf(), path.display().to_string(), text.clone());
     let body = match hcl_edit::parser::parse_body(&text) {
-        Ok(b) => b,
+        Ok(mut b) => {
+            crate::lang::template::restore_flush_heredocs(&mut b, &text);
+            b
+        }
         Err(e) => {
             let o = e.location().offset();
             diags.push(

@@ -11,10 +11,11 @@ use std::path::Path;
 use hcl_edit::expr::{
     BinaryOperator, Expression, ForExpr, ObjectKey, TraversalOperator, UnaryOperator,
 };
-use hcl_edit::template::{Directive, Element, Strip, Template};
+use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span;
 
 use crate::lang::functions::{self, FuncContext};
+use crate::lang::template::Kind as TemplateKind;
 use crate::lang::Value;
 
 /// An evaluation error, located at the span of the expression that failed.
@@ -110,7 +111,7 @@ pub fn eval_template(template: &Template, scope: &dyn Scope) -> Result<Value> {
         scope,
         locals: Vec::new(),
     }
-    .template(template, false)
+    .template(template, TemplateKind::Lines)
 }
 
 /// Renders a template source with variables, as `templatefile` does.
@@ -184,8 +185,15 @@ impl Evaluator<'_> {
                 }
                 Ok(Value::Object(out))
             }
-            Expression::StringTemplate(t) => self.template(t, true),
-            Expression::HeredocTemplate(h) => self.template(&h.template, false),
+            Expression::StringTemplate(t) => self.template(t, TemplateKind::Quoted),
+            Expression::HeredocTemplate(h) => {
+                // `restore_flush_heredocs` marks `<<-` heredocs with an indent.
+                let kind = match h.indent() {
+                    Some(_) => TemplateKind::FlushLines,
+                    None => TemplateKind::Lines,
+                };
+                self.template(&h.template, kind)
+            }
             Expression::Parenthesis(p) => self.expr(p.inner()),
             Expression::Variable(_) | Expression::Traversal(_) => self.traversal(expr),
             Expression::Conditional(c) => {
@@ -593,58 +601,36 @@ impl Evaluator<'_> {
         Ok(None)
     }
 
-    fn template(&mut self, template: &Template, quoted: bool) -> Result<Value> {
-        let elements: Vec<&Element> = template.iter().collect();
+    fn template(&mut self, template: &Template, kind: TemplateKind) -> Result<Value> {
         // "${expr}" alone yields the expression's value unconverted, as in Terraform.
-        if quoted && elements.len() == 1 {
-            if let Element::Interpolation(i) = elements[0] {
+        if kind == TemplateKind::Quoted && template.len() == 1 {
+            if let Some(Element::Interpolation(i)) = template.iter().next() {
                 return self.expr(&i.expr);
             }
         }
+        let normalized = crate::lang::template::normalize(template, kind);
+        let template = normalized.as_ref().unwrap_or(template);
         let mut out = String::new();
         let mut marked = false;
         let mut unknown = false;
-        self.render_elements(
-            &elements,
-            (false, false),
-            &mut out,
-            &mut marked,
-            &mut unknown,
-        )?;
+        self.render_elements(template, &mut out, &mut marked, &mut unknown)?;
         if unknown {
             return Ok(Value::Unknown);
         }
         Ok(carry_mark(Value::String(out), marked))
     }
 
-    /// Renders elements; `trim` strips the whitespace at the start of the first and the end of
-    /// the last literal, for `~` markers on the enclosing directive.
+    /// Renders elements whose whitespace `template::normalize` has already settled.
     fn render_elements(
         &mut self,
-        elements: &[&Element],
-        trim: (bool, bool),
+        elements: &Template,
         out: &mut String,
         marked: &mut bool,
         unknown: &mut bool,
     ) -> Result<()> {
-        for (i, el) in elements.iter().enumerate() {
-            let strip_next = elements
-                .get(i + 1)
-                .map(|n| strips_before(n))
-                .unwrap_or(false);
-            let strip_prev = (i > 0 && strips_after(elements[i - 1])) || (i == 0 && trim.0);
-            let strip_next = strip_next || (i + 1 == elements.len() && trim.1);
+        for el in elements.iter() {
             match el {
-                Element::Literal(lit) => {
-                    let mut s: &str = lit.value();
-                    if strip_prev {
-                        s = s.trim_start();
-                    }
-                    if strip_next {
-                        s = s.trim_end();
-                    }
-                    out.push_str(s);
-                }
+                Element::Literal(lit) => out.push_str(lit.value()),
                 Element::Interpolation(interp) => {
                     let v = self.expr(&interp.expr)?;
                     *marked |= v.has_sensitive();
@@ -683,23 +669,13 @@ impl Evaluator<'_> {
                         )
                     })?,
                 };
-                let ends = |s: Strip| matches!(s, Strip::End | Strip::Both);
-                let starts = |s: Strip| matches!(s, Strip::Start | Strip::Both);
-                let endif_trims = starts(ifd.endif_expr.strip);
                 let tpl = if branch {
-                    let trail = ifd
-                        .else_expr
-                        .as_ref()
-                        .map_or(endif_trims, |e| starts(e.strip));
-                    Some((&ifd.if_expr.template, (ends(ifd.if_expr.strip), trail)))
+                    Some(&ifd.if_expr.template)
                 } else {
-                    ifd.else_expr
-                        .as_ref()
-                        .map(|e| (&e.template, (ends(e.strip), endif_trims)))
+                    ifd.else_expr.as_ref().map(|e| &e.template)
                 };
-                if let Some((tpl, trim)) = tpl {
-                    let els: Vec<&Element> = tpl.iter().collect();
-                    self.render_elements(&els, trim, out, marked, unknown)?;
+                if let Some(tpl) = tpl {
+                    self.render_elements(tpl, out, marked, unknown)?;
                 }
                 Ok(())
             }
@@ -715,18 +691,13 @@ impl Evaluator<'_> {
                     }
                     Err(msg) => return Err(EvalError::new(msg, span_of(&f.collection_expr))),
                 };
-                let els: Vec<&Element> = f.template.iter().collect();
-                let trim = (
-                    matches!(f.strip, Strip::End | Strip::Both),
-                    matches!(ford.endfor_expr.strip, Strip::Start | Strip::Both),
-                );
                 for (k, v) in pairs {
                     let depth = self.locals.len();
                     if let Some(kv) = &f.key_var {
                         self.locals.push((kv.as_str().to_owned(), k));
                     }
                     self.locals.push((f.value_var.as_str().to_owned(), v));
-                    let r = self.render_elements(&els, trim, out, marked, unknown);
+                    let r = self.render_elements(&f.template, out, marked, unknown);
                     self.locals.truncate(depth);
                     r?;
                 }
@@ -752,31 +723,6 @@ fn iteration_pairs(coll: &Value) -> std::result::Result<Option<Vec<(Value, Value
             ))
         }
     }))
-}
-
-fn strip_of(el: &Element) -> Strip {
-    match el {
-        Element::Interpolation(i) => i.strip,
-        Element::Directive(d) => match d.as_ref() {
-            Directive::If(i) => i.if_expr.strip,
-            Directive::For(f) => f.for_expr.strip,
-        },
-        Element::Literal(_) => Strip::None,
-    }
-}
-
-fn strips_before(el: &Element) -> bool {
-    matches!(strip_of(el), Strip::Start | Strip::Both)
-}
-
-fn strips_after(el: &Element) -> bool {
-    match el {
-        Element::Directive(d) => match d.as_ref() {
-            Directive::If(i) => matches!(i.endif_expr.strip, Strip::End | Strip::Both),
-            Directive::For(f) => matches!(f.endfor_expr.strip, Strip::End | Strip::Both),
-        },
-        other => matches!(strip_of(other), Strip::End | Strip::Both),
-    }
 }
 
 fn key_span(key: &ObjectKey) -> Option<Range<usize>> {

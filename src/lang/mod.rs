@@ -4,6 +4,7 @@
 pub mod eval;
 pub mod functions;
 pub mod refs;
+pub mod template;
 pub mod types;
 pub mod value;
 pub mod withhold;

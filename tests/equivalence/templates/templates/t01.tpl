@@ -1,0 +1,5 @@
+a
+%{ for p in ["x","y"] ~}
+  ${p}:
+%{ endfor ~}
+z

@@ -1,0 +1,3 @@
+A %{ for p in ["x","y"] ~}   
+
+  ${p} %{~ endfor } B

@@ -1,0 +1,7 @@
+start
+%{ if on ~}
+  yes
+%{ else ~}
+  no
+%{ endif ~}
+end

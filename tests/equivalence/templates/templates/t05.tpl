@@ -1,0 +1,1 @@
+a  %{~ if on ~}  b  %{~ endif ~}  c

@@ -1,0 +1,7 @@
+paths:
+  %{~ for p in items ~}
+  /${p}:
+    get:
+      operationId: get-${p}
+  %{~ endfor ~}
+done

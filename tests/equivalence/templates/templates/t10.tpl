@@ -1,0 +1,4 @@
+a 	
+	
+%{ for i in items ~}	 ${i}
+%{~ endfor }

@@ -1,0 +1,2 @@
+%{ if off }x%{ else ~}   
+   y %{~ endif }
