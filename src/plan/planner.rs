@@ -465,7 +465,7 @@ impl Walk<'_> {
                 .insert(addr.to_owned(), Instances::Single(Value::Unknown));
             return;
         };
-        let Some(schema) = schema::lookup(&res.ty) else {
+        let Some(schema) = schema::lookup_in(&res.ty, res.mode == ResourceMode::Data) else {
             return;
         };
         if res.mode == ResourceMode::Data {
@@ -602,7 +602,7 @@ impl Walk<'_> {
             let value = if !pre_ok {
                 // A failed precondition stops the read, as in Terraform.
                 Value::Unknown
-            } else if config_value.has_unknown() {
+            } else if config_value.has_unknown() || self.changes_pending(&deps) {
                 diff(DiffInput {
                     schema,
                     prior: None,
@@ -662,6 +662,17 @@ impl Walk<'_> {
             Instances::Single(single)
         };
         self.values.resources.insert(addr.to_owned(), inst);
+    }
+
+    /// True when a resource among `deps` has changes planned, or is a data source whose read
+    /// waits for apply: Terraform then defers a data source's read to apply too, since read
+    /// now it would see the world before those changes (an `archive_file` of a `local_file`
+    /// not written yet).
+    fn changes_pending(&self, deps: &[String]) -> bool {
+        self.changes.iter().any(|c| {
+            deps.contains(&c.resource)
+                && (c.action.is_change() || c.after.as_ref().is_some_and(Value::has_unknown))
+        })
     }
 
     /// `replace_triggered_by`: any planned change of a referenced resource.

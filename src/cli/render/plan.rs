@@ -170,7 +170,7 @@ fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
     };
     let (bo, ao) = (obj(before), obj(after));
     let keys: BTreeSet<&String> = bo.keys().chain(ao.keys()).collect();
-    let sens = schema::lookup(&c.ty);
+    let sens = schema::lookup_in(&c.ty, c.mode == crate::config::Mode::Data);
     let pairs: Vec<(&String, Value, Value)> = keys
         .into_iter()
         .map(|k| {
