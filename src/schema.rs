@@ -33,6 +33,13 @@ pub struct ResourceSchema {
     /// without a `depends_on` (`config::enablement`).
     #[serde(default)]
     pub service: Option<String>,
+    /// Groups of arguments (or block types) of which exactly one must be set (`local_file`'s
+    /// content arguments), checked at plan time with the configuration's values.
+    #[serde(default)]
+    pub exactly_one_of: Vec<Vec<String>>,
+    /// Groups of arguments of which at least one must be set (`time_offset`'s offsets).
+    #[serde(default)]
+    pub at_least_one_of: Vec<Vec<String>>,
     /// Top-level attributes.
     #[serde(default)]
     pub attributes: BTreeMap<String, Attribute>,
@@ -58,6 +65,12 @@ pub struct Attribute {
     /// A change replaces the resource.
     #[serde(default)]
     pub forces_replacement: bool,
+    /// The smallest number allowed (checked at plan time when the value is known).
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// The only strings allowed (checked at plan time when the value is known).
+    #[serde(default)]
+    pub one_of: Vec<String>,
     /// Never shown in clear.
     #[serde(default)]
     pub sensitive: bool,

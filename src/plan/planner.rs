@@ -496,6 +496,7 @@ impl Walk<'_> {
                 _ => None,
             };
             let config_value = self.body_value(&res.body, count, &each);
+            self.constrain(res, schema, &config_value);
             let pre_ok = self.conditions(res, count, &each, None);
             let prior_inst = self.prior.resources.get(&inst_addr);
             let prior_value = prior_inst.map(from_state);
@@ -598,8 +599,9 @@ impl Walk<'_> {
                 _ => None,
             };
             let config_value = self.body_value(&res.body, count, &each);
+            let valid = self.constrain(res, schema, &config_value);
             let pre_ok = self.conditions(res, count, &each, None);
-            let value = if !pre_ok {
+            let value = if !pre_ok || !valid {
                 // A failed precondition stops the read, as in Terraform.
                 Value::Unknown
             } else if config_value.has_unknown() || self.changes_pending(&deps) {
@@ -662,6 +664,33 @@ impl Walk<'_> {
             Instances::Single(single)
         };
         self.values.resources.insert(addr.to_owned(), inst);
+    }
+
+    /// Reports the schema's argument constraints `config` breaks, at the argument to blame
+    /// (or the block); true when there are none.
+    fn constrain(
+        &mut self,
+        res: &Resource,
+        schema: &crate::schema::ResourceSchema,
+        config: &Value,
+    ) -> bool {
+        let found = crate::plan::constraints::check(schema, config);
+        for v in &found {
+            let span = v
+                .attr
+                .as_deref()
+                .and_then(|a| res.body.attrs.get(a))
+                .and_then(|e| e.span())
+                .or_else(|| res.span.clone());
+            self.diags.push(
+                Diagnostic::error(
+                    "plan::argument",
+                    format!("Invalid arguments of `{}`: {}", res.address(), v.message),
+                )
+                .at(res.file, span),
+            );
+        }
+        found.is_empty()
     }
 
     /// True when a resource among `deps` has changes planned, or is a data source whose read

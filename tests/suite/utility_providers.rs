@@ -545,3 +545,36 @@ output "sha" {
         );
     }
 }
+
+#[test]
+fn bad_arguments_fail_the_plan_at_their_source() {
+    let w = Work::new(
+        r#"
+resource "random_password" "short" {
+  length = 0
+}
+
+resource "local_file" "both" {
+  filename = "out.txt"
+  content  = "a"
+  source   = "b.txt"
+}
+
+data "archive_file" "tarball" {
+  type        = "tar.gz"
+  source_file = "main.tf"
+  output_path = "out.tgz"
+}
+"#,
+    );
+    let plan = w.run(&["plan"]).code(1);
+    let err = &plan.stderr;
+    assert!(err.contains("`length` must be at least 1"), "{err}");
+    assert!(err.contains("main.tf:3:12"), "{err}");
+    assert!(
+        err.contains("exactly one of `content`, `sensitive_content`, `content_base64`, `source`"),
+        "{err}"
+    );
+    assert!(err.contains("`type` must be one of `zip`"), "{err}");
+    assert!(!w.path().join("out.tgz").exists());
+}

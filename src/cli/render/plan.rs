@@ -180,7 +180,8 @@ fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
             let b = bo.get(k).cloned().unwrap_or(Value::Null);
             let a = ao.get(k).cloned().unwrap_or(Value::Null);
             if is_sensitive {
-                (k, hide(b), hide(a))
+                let changed = b != a;
+                (k, hide(b, false), hide(a, changed))
             } else {
                 (k, b, a)
             }
@@ -220,11 +221,14 @@ fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
     out.push_str("    }\n");
 }
 
-fn hide(v: Value) -> Value {
+/// A schema-sensitive attribute's value as the renderer may see it: a placeholder that is
+/// never the value, shown as `(sensitive value)` as Terraform shows it (also when only apply
+/// will know it), and different from the `before` placeholder only when the value changes.
+fn hide(v: Value, changed: bool) -> Value {
     if v.is_null() {
         v
     } else {
-        Value::Sensitive(Box::new(Value::Null))
+        Value::Sensitive(Box::new(Value::Bool(changed)))
     }
 }
 
