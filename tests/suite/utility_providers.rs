@@ -289,7 +289,17 @@ fn example_applies_replans_clean_and_keeps_secrets() {
         "{}",
         plan.stdout
     );
-    assert!(plan.stdout.contains("(sensitive value)"), "{}", plan.stdout);
+    // Sensitive attributes are announced, as Terraform announces them, never shown.
+    for attr in ["result", "bcrypt_hash", "content"] {
+        assert!(
+            plan.stdout.lines().any(|l| {
+                let l = l.trim_start();
+                l.starts_with(&format!("+ {attr} ")) && l.ends_with("= (sensitive value)")
+            }),
+            "{attr}: {}",
+            plan.stdout
+        );
+    }
     let apply = w.run(&["apply", "-auto-approve"]).ok();
 
     let password = text(&attrs(&w, "random_password.db")["result"]);
@@ -577,4 +587,35 @@ data "archive_file" "tarball" {
     );
     assert!(err.contains("`type` must be one of `zip`"), "{err}");
     assert!(!w.path().join("out.tgz").exists());
+}
+
+#[test]
+fn a_data_source_reads_after_the_resource_it_depends_on_is_applied() {
+    let w = Work::new(
+        r#"
+resource "local_file" "note" {
+  filename = "${path.module}/note.txt"
+  content  = "written by apply"
+}
+
+data "local_file" "note" {
+  filename = local_file.note.filename
+}
+
+output "read_back" {
+  value = data.local_file.note.content
+}
+"#,
+    );
+    // Read at plan time, the file would not exist yet: the read waits for apply.
+    let plan = w.run(&["plan"]).ok();
+    assert!(
+        plan.stdout.contains("read_back = (known after apply)"),
+        "{}",
+        plan.stdout
+    );
+    w.run(&["apply", "-auto-approve"]).ok();
+    let out = w.run(&["output", "-raw", "read_back"]).ok();
+    assert_eq!(out.stdout, "written by apply");
+    w.run(&["plan", "-detailed-exitcode"]).code(0);
 }
