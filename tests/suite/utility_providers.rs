@@ -619,3 +619,71 @@ output "read_back" {
     assert_eq!(out.stdout, "written by apply");
     w.run(&["plan", "-detailed-exitcode"]).code(0);
 }
+
+#[test]
+fn archives_of_content_and_ids_in_every_encoding() {
+    let w = Work::new(
+        r#"
+data "archive_file" "blocks" {
+  type        = "zip"
+  output_path = "blocks.zip"
+  source {
+    filename = "b.txt"
+    content  = "second"
+  }
+  source {
+    filename = "a.txt"
+    content  = "first"
+  }
+}
+
+data "archive_file" "one" {
+  type                    = "zip"
+  output_path             = "one.zip"
+  source_content          = "hello"
+  source_content_filename = "hello.txt"
+}
+
+resource "random_id" "x" {
+  byte_length = 8
+  prefix      = "p-"
+}
+
+data "null_data_source" "n" {
+  inputs = {
+    size = data.archive_file.one.output_size
+  }
+}
+
+output "size" {
+  value = data.null_data_source.n.outputs.size
+}
+"#,
+    );
+    w.run(&["apply", "-auto-approve"]).ok();
+    assert_eq!(
+        w.run(&["output", "-raw", "size"]).ok().stdout,
+        std::fs::metadata(w.path().join("one.zip"))
+            .expect("zip")
+            .len()
+            .to_string()
+    );
+    if let Ok(l) = std::process::Command::new("unzip")
+        .args(["-Z1", "blocks.zip"])
+        .current_dir(w.path())
+        .output()
+    {
+        assert_eq!(String::from_utf8_lossy(&l.stdout), "a.txt\nb.txt\n");
+    }
+    let id = attrs(&w, "random_id.x");
+    let hex = text(&id["hex"]);
+    let bytes: Vec<u8> = (0..8)
+        .map(|i| u8::from_str_radix(&hex[2 + 2 * i..4 + 2 * i], 16).expect("hex"))
+        .collect();
+    assert!(hex.starts_with("p-") && hex.len() == 18, "{hex}");
+    let dec = u64::from_be_bytes(bytes.clone().try_into().expect("8 bytes"));
+    assert_eq!(text(&id["dec"]), format!("p-{dec}"));
+    assert!(text(&id["b64_url"]).starts_with("p-"));
+    assert_eq!(format!("p-{}", text(&id["id"])), text(&id["b64_url"]));
+    w.run(&["plan", "-detailed-exitcode"]).code(0);
+}
