@@ -610,6 +610,15 @@ output "read_back" {
     // Read at plan time, the file would not exist yet: the read waits for apply.
     let plan = w.run(&["plan"]).ok();
     assert!(
+        plan.stdout.contains(
+            "# data.local_file.note will be read during apply\n  \
+             # (depends on a resource or a module with changes pending)\n \
+             <= data \"local_file\" \"note\" {"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
         plan.stdout.contains("read_back = (known after apply)"),
         "{}",
         plan.stdout

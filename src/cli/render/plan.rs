@@ -43,7 +43,12 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
     }
     if !changed.is_empty() {
         out.push_str("keyway will perform the following actions:\n\n");
-        for c in changed {
+        // Data sources read during apply are listed with the changes, in plan order.
+        let shown = plan
+            .changes
+            .iter()
+            .filter(|c| c.action.is_change() || read_during_apply(c));
+        for c in shown {
             render_change(&mut out, c, st);
             out.push('\n');
         }
@@ -117,7 +122,32 @@ fn header(c: &ResourceChange) -> String {
         ),
         Action::Delete { reason } if reason == "destroy" => "will be destroyed".into(),
         Action::Delete { reason } => format!("will be destroyed\n  # (because {reason})"),
-        Action::NoOp | Action::Read => String::new(),
+        Action::Read => format!("will be read during apply\n  # ({})", read_reason(c)),
+        Action::NoOp => String::new(),
+    }
+}
+
+/// A data source whose read waits for apply: its planned result is not known yet.
+fn read_during_apply(c: &ResourceChange) -> bool {
+    c.action == Action::Read && c.after.as_ref().is_some_and(Value::has_unknown)
+}
+
+/// Terraform's reason for a deferred read: an argument not known yet, or else a dependency
+/// with changes planned.
+fn read_reason(c: &ResourceChange) -> &'static str {
+    let schema = schema::lookup_in(&c.ty, true);
+    let args_unknown = obj(c.after.as_ref().unwrap_or(&Value::Null))
+        .iter()
+        .any(|(k, v)| {
+            v.has_unknown()
+                && schema
+                    .and_then(|s| s.attributes.get(k))
+                    .is_none_or(|a| !a.computed || a.optional)
+        });
+    if args_unknown {
+        "config refers to values not yet known"
+    } else {
+        "depends on a resource or a module with changes pending"
     }
 }
 
@@ -155,8 +185,11 @@ fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
         "resource"
     };
     let sym = symbol(&c.action, st);
+    // The symbols line up on their last character, as in Terraform (`-/+`, ` <=`, `  +`).
     let pad = if matches!(c.action, Action::Replace { .. }) {
         ""
+    } else if c.action == Action::Read {
+        " "
     } else {
         "  "
     };
