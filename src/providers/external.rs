@@ -57,7 +57,14 @@ impl Provider for External {
         };
         let query = a.string_map("query")?;
         let dir = a.string("working_dir")?.filter(|d| !d.is_empty());
-        let stdout = run(&a, exe, rest, dir.as_deref(), &query)?;
+        let input = serde_json::to_vec(&query).map_err(|e| a.error("query", e))?;
+        // The program may take its time: run it off the async workers.
+        let (exe_owned, args) = (exe.clone(), rest.to_vec());
+        let stdout =
+            tokio::task::spawn_blocking(move || run(&exe_owned, &args, dir.as_deref(), &input))
+                .await
+                .map_err(|e| a.error("program", format!("`{exe}` was abandoned: {e}")))?
+                .map_err(|e| a.error("program", e))?;
         let result = parse(&a, exe, &stdout)?;
         Ok(a.finish([
             ("result", Value::Object(result)),
@@ -67,13 +74,11 @@ impl Provider for External {
 }
 
 fn run(
-    a: &Args,
     exe: &str,
     args: &[String],
     dir: Option<&str>,
-    query: &BTreeMap<String, String>,
-) -> Result<Vec<u8>> {
-    let input = serde_json::to_vec(query).map_err(|e| a.error("query", e))?;
+    input: &[u8],
+) -> std::result::Result<Vec<u8>, String> {
     let mut cmd = Command::new(exe);
     cmd.args(args)
         .stdin(Stdio::piped())
@@ -84,14 +89,14 @@ fn run(
     }
     let mut child = cmd
         .spawn()
-        .map_err(|e| a.error("program", format!("`{exe}` cannot be run: {e}")))?;
+        .map_err(|e| format!("`{exe}` cannot be run: {e}"))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A program that exits without reading its input is not an error.
-        let _ = stdin.write_all(&input);
+        let _ = stdin.write_all(input);
     }
     let out = child
         .wait_with_output()
-        .map_err(|e| a.error("program", format!("`{exe}`: {e}")))?;
+        .map_err(|e| format!("`{exe}`: {e}"))?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let stderr = stderr.trim_end();
@@ -100,10 +105,7 @@ fn run(
         } else {
             format!(":\n{stderr}")
         };
-        return Err(a.error(
-            "program",
-            format!("`{exe}` failed ({}){detail}", out.status),
-        ));
+        return Err(format!("`{exe}` failed ({}){detail}", out.status));
     }
     Ok(out.stdout)
 }

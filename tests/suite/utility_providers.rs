@@ -491,6 +491,37 @@ resource "time_rotating" "key" {
 }
 
 #[test]
+fn external_program_gets_the_query_and_runs_in_working_dir() {
+    let w = Work::new(
+        r#"
+data "external" "echo" {
+  program = ["sh", "-c", "cat"]
+  query = {
+    greeting = "hi"
+  }
+}
+
+data "external" "where" {
+  program     = ["sh", "-c", "cat >/dev/null; printf '{\"dir\":\"%s\"}' \"$(basename \"$PWD\")\""]
+  working_dir = "sub"
+}
+
+output "greeting" {
+  value = data.external.echo.result.greeting
+}
+
+output "dir" {
+  value = data.external.where.result.dir
+}
+"#,
+    );
+    std::fs::create_dir(w.path().join("sub")).expect("mkdir");
+    w.run(&["apply", "-auto-approve"]).ok();
+    assert_eq!(w.run(&["output", "-raw", "greeting"]).ok().stdout, "hi");
+    assert_eq!(w.run(&["output", "-raw", "dir"]).ok().stdout, "sub");
+}
+
+#[test]
 fn external_program_errors_carry_its_stderr() {
     let w = Work::new(
         r#"
