@@ -24,9 +24,9 @@ pub struct Local;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-/// The content hashes hashicorp/local exports, named `{prefix}_md5` and so on (`content`
-/// for files, `output` for archives use their own names), plus `id` (SHA-1, hex).
-pub fn content_hashes(bytes: &[u8]) -> Vec<(&'static str, Value)> {
+/// The content hashes hashicorp/local exports (`content_md5` ... `content_base64sha512`),
+/// plus `id` (SHA-1, hex).
+fn content_hashes(bytes: &[u8]) -> Vec<(&'static str, Value)> {
     vec![
         ("id", Value::string(hex::encode(Sha1::digest(bytes)))),
         (
@@ -176,12 +176,10 @@ fn reread(ty: &str, prior: &Value) -> Result<Option<Value>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(a.error("filename", format!("`{filename}` cannot be read: {e}"))),
     };
-    let hashes = content_hashes(&bytes);
-    let id = a.string("id")?;
-    if hashes.first().and_then(|(_, v)| v.as_str()) == id.as_deref() {
+    if a.string("id")? == Some(hex::encode(Sha1::digest(&bytes))) {
         return Ok(Some(prior.clone()));
     }
-    let mut changed = hashes;
+    let mut changed = content_hashes(&bytes);
     // Report what is there in the argument that held the content (`content` when the file
     // came from `source`), so that argument differs from the configuration.
     let holder = ["content_base64", "sensitive_content"]
