@@ -33,6 +33,13 @@ pub struct ResourceSchema {
     /// without a `depends_on` (`config::enablement`).
     #[serde(default)]
     pub service: Option<String>,
+    /// Groups of arguments (or block types) of which exactly one must be set (`local_file`'s
+    /// content arguments), checked at plan time with the configuration's values.
+    #[serde(default)]
+    pub exactly_one_of: Vec<Vec<String>>,
+    /// Groups of arguments of which at least one must be set (`time_offset`'s offsets).
+    #[serde(default)]
+    pub at_least_one_of: Vec<Vec<String>>,
     /// Top-level attributes.
     #[serde(default)]
     pub attributes: BTreeMap<String, Attribute>,
@@ -58,6 +65,12 @@ pub struct Attribute {
     /// A change replaces the resource.
     #[serde(default)]
     pub forces_replacement: bool,
+    /// The smallest number allowed (checked at plan time when the value is known).
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// The only strings allowed (checked at plan time when the value is known).
+    #[serde(default)]
+    pub one_of: Vec<String>,
     /// Never shown in clear.
     #[serde(default)]
     pub sensitive: bool,
@@ -66,6 +79,10 @@ pub struct Attribute {
     /// with an API key in its URL) must not show it in clear.
     #[serde(default)]
     pub sensitive_with: Vec<String>,
+    /// The value an unset optional argument takes, as the provider documents it (JSON): the
+    /// plan shows it, and a prior object holding it is not drift.
+    #[serde(default)]
+    pub default: Option<serde_json::Value>,
     /// A computed attribute that changes whenever the resource is updated (unknown in the
     /// plan of an update).
     #[serde(default)]
@@ -105,6 +122,82 @@ const SOURCES: &[(&str, &str)] = &[
     (
         "http/http.json",
         include_str!("../schemas/resources/http/http.json"),
+    ),
+    (
+        "archive/archive_file.json",
+        include_str!("../schemas/resources/archive/archive_file.json"),
+    ),
+    (
+        "external/external.json",
+        include_str!("../schemas/resources/external/external.json"),
+    ),
+    (
+        "local/data_local_file.json",
+        include_str!("../schemas/resources/local/data_local_file.json"),
+    ),
+    (
+        "local/data_local_sensitive_file.json",
+        include_str!("../schemas/resources/local/data_local_sensitive_file.json"),
+    ),
+    (
+        "local/local_file.json",
+        include_str!("../schemas/resources/local/local_file.json"),
+    ),
+    (
+        "local/local_sensitive_file.json",
+        include_str!("../schemas/resources/local/local_sensitive_file.json"),
+    ),
+    (
+        "null/null_data_source.json",
+        include_str!("../schemas/resources/null/null_data_source.json"),
+    ),
+    (
+        "null/null_resource.json",
+        include_str!("../schemas/resources/null/null_resource.json"),
+    ),
+    (
+        "random/random_id.json",
+        include_str!("../schemas/resources/random/random_id.json"),
+    ),
+    (
+        "random/random_integer.json",
+        include_str!("../schemas/resources/random/random_integer.json"),
+    ),
+    (
+        "random/random_password.json",
+        include_str!("../schemas/resources/random/random_password.json"),
+    ),
+    (
+        "random/random_pet.json",
+        include_str!("../schemas/resources/random/random_pet.json"),
+    ),
+    (
+        "random/random_shuffle.json",
+        include_str!("../schemas/resources/random/random_shuffle.json"),
+    ),
+    (
+        "random/random_string.json",
+        include_str!("../schemas/resources/random/random_string.json"),
+    ),
+    (
+        "random/random_uuid.json",
+        include_str!("../schemas/resources/random/random_uuid.json"),
+    ),
+    (
+        "time/time_offset.json",
+        include_str!("../schemas/resources/time/time_offset.json"),
+    ),
+    (
+        "time/time_rotating.json",
+        include_str!("../schemas/resources/time/time_rotating.json"),
+    ),
+    (
+        "time/time_sleep.json",
+        include_str!("../schemas/resources/time/time_sleep.json"),
+    ),
+    (
+        "time/time_static.json",
+        include_str!("../schemas/resources/time/time_static.json"),
     ),
     (
         "google/apigateway/google_api_gateway_api.json",
@@ -152,8 +245,10 @@ const SOURCES: &[(&str, &str)] = &[
     ),
 ];
 
-fn registry() -> &'static BTreeMap<String, ResourceSchema> {
-    static REGISTRY: OnceLock<BTreeMap<String, ResourceSchema>> = OnceLock::new();
+/// Schemas by (is a data source, type name): a provider may use one name for a resource and
+/// a data source (`local_file`).
+fn registry() -> &'static BTreeMap<(bool, String), ResourceSchema> {
+    static REGISTRY: OnceLock<BTreeMap<(bool, String), ResourceSchema>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         SOURCES
             .iter()
@@ -162,20 +257,27 @@ fn registry() -> &'static BTreeMap<String, ResourceSchema> {
                 // file is a build defect, never user input.
                 let schema: ResourceSchema = serde_json::from_str(text)
                     .unwrap_or_else(|e| panic!("invariant: schema {path} is valid: {e}"));
-                (schema.ty.clone(), schema)
+                ((schema.data_source, schema.ty.clone()), schema)
             })
             .collect()
     })
 }
 
-/// The schema of a resource type.
+/// The schema of a type: the managed resource of that name, else the data source.
 pub fn lookup(ty: &str) -> Option<&'static ResourceSchema> {
-    registry().get(ty)
+    lookup_in(ty, false).or_else(|| lookup_in(ty, true))
 }
 
-/// Every known resource type, sorted.
+/// The schema of a data source (`data_source` true) or a managed resource type.
+pub fn lookup_in(ty: &str, data_source: bool) -> Option<&'static ResourceSchema> {
+    registry().get(&(data_source, ty.to_owned()))
+}
+
+/// Every known type name (resources and data sources), sorted, without repeats.
 pub fn types() -> impl Iterator<Item = &'static str> {
-    registry().keys().map(String::as_str)
+    let names: std::collections::BTreeSet<&'static str> =
+        registry().keys().map(|(_, t)| t.as_str()).collect();
+    names.into_iter()
 }
 
 #[cfg(test)]
@@ -186,5 +288,28 @@ mod tests {
             let parsed: Result<super::ResourceSchema, _> = serde_json::from_str(text);
             assert!(parsed.is_ok(), "{path}: {parsed:?}");
         }
+    }
+
+    #[test]
+    fn no_two_schemas_share_a_kind_and_name() {
+        assert_eq!(super::registry().len(), super::SOURCES.len());
+    }
+
+    #[test]
+    fn every_schema_file_is_compiled_in() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/resources");
+        let mut files = 0;
+        let mut stack = vec![std::path::PathBuf::from(root)];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).expect("schema folder").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "json") {
+                    files += 1;
+                }
+            }
+        }
+        assert_eq!(files, super::SOURCES.len());
     }
 }

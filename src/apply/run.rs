@@ -626,7 +626,7 @@ async fn read_data(
                 format!("Reading `{}` failed: {}", c.addr, e.message),
             )
         })?;
-    let schema = schema::lookup(&c.ty)
+    let schema = schema::lookup_in(&c.ty, true)
         .ok_or_else(|| Diagnostic::error("apply::schema", format!("No schema for `{}`", c.ty)))?;
     Ok(mark_read(schema, &config_value, v))
 }
@@ -704,7 +704,7 @@ async fn apply_unchecked(
     each: Option<(String, Value)>,
 ) -> Result<Value, Diagnostic> {
     let res = &s.config.resources[&c.resource];
-    let schema = schema::lookup(&c.ty)
+    let schema = schema::lookup_in(&c.ty, c.mode == crate::config::Mode::Data)
         .ok_or_else(|| Diagnostic::error("apply::schema", format!("No schema for `{}`", c.ty)))?;
     if c.action == Action::Read {
         return read_data(s, c, each).await;

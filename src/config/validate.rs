@@ -99,8 +99,8 @@ fn check_resource(
     check_conditions(config, &lc.preconditions, cx, false, diags);
     check_conditions(config, &lc.postconditions, cx, true, diags);
     check_body_refs(config, &res.body, cx, diags);
-    match schema::lookup(&res.ty) {
-        Some(s) if s.data_source == (res.mode == Mode::Data) => check_body_schema(
+    match schema::lookup_in(&res.ty, res.mode == Mode::Data) {
+        Some(s) => check_body_schema(
             &res.body,
             &s.attributes,
             &s.blocks,

@@ -109,7 +109,7 @@ fn scoped_read(
     read: &mut Reader<'_>,
 ) -> Result<Value, Diagnostic> {
     let addr = res.address();
-    let schema = crate::schema::lookup(&res.ty).ok_or_else(|| {
+    let schema = crate::schema::lookup_in(&res.ty, true).ok_or_else(|| {
         Diagnostic::warning(
             "check::data_source",
             format!("Unknown data source type `{}`", res.ty),

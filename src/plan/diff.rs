@@ -117,7 +117,15 @@ fn propose(
 ) -> Value {
     let mut out = BTreeMap::new();
     for (name, a) in attrs {
-        let c = config.get(name).cloned().unwrap_or(Value::Null);
+        let c = match config.get(name) {
+            Some(v) if !v.is_null() => v.clone(),
+            // A documented default is what the provider will use: the plan shows it.
+            _ => a
+                .default
+                .as_ref()
+                .map(Value::from_json)
+                .unwrap_or(Value::Null),
+        };
         let p = prior.and_then(|p| p.get(name));
         let v = if a.computed && c.is_null() {
             match p {

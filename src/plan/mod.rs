@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod conditions;
+pub mod constraints;
 pub mod diff;
 pub mod file;
 pub mod intents;

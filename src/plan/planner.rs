@@ -475,7 +475,7 @@ impl Walk<'_> {
                 .insert(addr.to_owned(), Instances::Single(Value::Unknown));
             return;
         };
-        let Some(schema) = schema::lookup(&res.ty) else {
+        let Some(schema) = schema::lookup_in(&res.ty, res.mode == ResourceMode::Data) else {
             return;
         };
         if res.mode == ResourceMode::Data {
@@ -506,6 +506,7 @@ impl Walk<'_> {
                 _ => None,
             };
             let config_value = self.body_value(&res.body, count, &each);
+            self.constrain(res, schema, &config_value);
             let pre_ok = self.conditions(res, count, &each, None);
             let prior_inst = self.prior.resources.get(&inst_addr);
             let prior_value = prior_inst.map(from_state);
@@ -608,11 +609,12 @@ impl Walk<'_> {
                 _ => None,
             };
             let config_value = self.body_value(&res.body, count, &each);
+            let valid = self.constrain(res, schema, &config_value);
             let pre_ok = self.conditions(res, count, &each, None);
-            let value = if !pre_ok {
+            let value = if !pre_ok || !valid {
                 // A failed precondition stops the read, as in Terraform.
                 Value::Unknown
-            } else if config_value.has_unknown() {
+            } else if config_value.has_unknown() || self.changes_pending(&deps) {
                 diff(DiffInput {
                     schema,
                     prior: None,
@@ -672,6 +674,44 @@ impl Walk<'_> {
             Instances::Single(single)
         };
         self.values.resources.insert(addr.to_owned(), inst);
+    }
+
+    /// Reports the schema's argument constraints `config` breaks, at the argument to blame
+    /// (or the block); true when there are none.
+    fn constrain(
+        &mut self,
+        res: &Resource,
+        schema: &crate::schema::ResourceSchema,
+        config: &Value,
+    ) -> bool {
+        let found = crate::plan::constraints::check(schema, config);
+        for v in &found {
+            let span = v
+                .attr
+                .as_deref()
+                .and_then(|a| res.body.attrs.get(a))
+                .and_then(|e| e.span())
+                .or_else(|| res.span.clone());
+            self.diags.push(
+                Diagnostic::error(
+                    "plan::argument",
+                    format!("Invalid arguments of `{}`: {}", res.address(), v.message),
+                )
+                .at(res.file, span),
+            );
+        }
+        found.is_empty()
+    }
+
+    /// True when a resource among `deps` has changes planned, or is a data source whose read
+    /// waits for apply: Terraform then defers a data source's read to apply too, since read
+    /// now it would see the world before those changes (an `archive_file` of a `local_file`
+    /// not written yet).
+    fn changes_pending(&self, deps: &[String]) -> bool {
+        self.changes.iter().any(|c| {
+            deps.contains(&c.resource)
+                && (c.action.is_change() || c.after.as_ref().is_some_and(Value::has_unknown))
+        })
     }
 
     /// `replace_triggered_by`: any planned change of a referenced resource.

@@ -4,9 +4,16 @@
 //! Values crossing this boundary are whole attribute objects without sensitive marks (the
 //! schema says what is sensitive).
 
+pub mod archive;
+pub mod args;
 pub mod builtin;
+pub mod external;
 pub mod google;
 pub mod http;
+pub mod local;
+pub mod null;
+pub mod random;
+pub mod time;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -140,11 +147,19 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The registry with every provider that needs no configuration.
+    /// The registry with every provider that needs no configuration: `terraform_data`, and
+    /// the utility providers real folders pull in (http, random, null, time, local, archive,
+    /// external), built in so that no download or `provider` block is needed.
     pub fn builtin() -> Registry {
         let mut r = Registry::default();
         r.insert("builtin", Arc::new(builtin::Builtin));
         r.insert("http", Arc::new(http::Http::default()));
+        r.insert("random", Arc::new(random::Random));
+        r.insert("null", Arc::new(null::Null));
+        r.insert("time", Arc::new(time::Time));
+        r.insert("local", Arc::new(local::Local));
+        r.insert("archive", Arc::new(archive::Archive));
+        r.insert("external", Arc::new(external::External));
         r
     }
 

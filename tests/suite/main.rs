@@ -26,3 +26,4 @@ mod kill_points;
 mod render_snapshots;
 mod state_safety;
 mod state_store;
+mod utility_providers;

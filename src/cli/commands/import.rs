@@ -162,7 +162,7 @@ fn mark(ty: &str, configured: &Value, read: Value) -> Value {
         ..Default::default()
     };
     let v = from_state(&inst);
-    match crate::schema::lookup(ty) {
+    match crate::schema::lookup_in(ty, false) {
         Some(schema) => crate::plan::diff::mark(schema, v),
         None => v,
     }

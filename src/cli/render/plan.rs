@@ -43,7 +43,12 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
     }
     if !changed.is_empty() {
         out.push_str("keyway will perform the following actions:\n\n");
-        for c in changed {
+        // Data sources read during apply are listed with the changes, in plan order.
+        let shown = plan
+            .changes
+            .iter()
+            .filter(|c| c.action.is_change() || read_during_apply(c));
+        for c in shown {
             render_change(&mut out, c, st);
             out.push('\n');
         }
@@ -117,7 +122,32 @@ fn header(c: &ResourceChange) -> String {
         ),
         Action::Delete { reason } if reason == "destroy" => "will be destroyed".into(),
         Action::Delete { reason } => format!("will be destroyed\n  # (because {reason})"),
-        Action::NoOp | Action::Read => String::new(),
+        Action::Read => format!("will be read during apply\n  # ({})", read_reason(c)),
+        Action::NoOp => String::new(),
+    }
+}
+
+/// A data source whose read waits for apply: its planned result is not known yet.
+fn read_during_apply(c: &ResourceChange) -> bool {
+    c.action == Action::Read && c.after.as_ref().is_some_and(Value::has_unknown)
+}
+
+/// Terraform's reason for a deferred read: an argument not known yet, or else a dependency
+/// with changes planned.
+fn read_reason(c: &ResourceChange) -> &'static str {
+    let schema = schema::lookup_in(&c.ty, true);
+    let args_unknown = obj(c.after.as_ref().unwrap_or(&Value::Null))
+        .iter()
+        .any(|(k, v)| {
+            v.has_unknown()
+                && schema
+                    .and_then(|s| s.attributes.get(k))
+                    .is_none_or(|a| !a.computed || a.optional)
+        });
+    if args_unknown {
+        "config refers to values not yet known"
+    } else {
+        "depends on a resource or a module with changes pending"
     }
 }
 
@@ -155,8 +185,11 @@ fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
         "resource"
     };
     let sym = symbol(&c.action, st);
+    // The symbols line up on their last character, as in Terraform (`-/+`, ` <=`, `  +`).
     let pad = if matches!(c.action, Action::Replace { .. }) {
         ""
+    } else if c.action == Action::Read {
+        " "
     } else {
         "  "
     };
@@ -170,7 +203,7 @@ fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
     };
     let (bo, ao) = (obj(before), obj(after));
     let keys: BTreeSet<&String> = bo.keys().chain(ao.keys()).collect();
-    let sens = schema::lookup(&c.ty);
+    let sens = schema::lookup_in(&c.ty, c.mode == crate::config::Mode::Data);
     let pairs: Vec<(&String, Value, Value)> = keys
         .into_iter()
         .map(|k| {
@@ -180,7 +213,8 @@ fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
             let b = bo.get(k).cloned().unwrap_or(Value::Null);
             let a = ao.get(k).cloned().unwrap_or(Value::Null);
             if is_sensitive {
-                (k, hide(b), hide(a))
+                let changed = b != a;
+                (k, hide(b, false), hide(a, changed))
             } else {
                 (k, b, a)
             }
@@ -220,11 +254,14 @@ fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
     out.push_str("    }\n");
 }
 
-fn hide(v: Value) -> Value {
+/// A schema-sensitive attribute's value as the renderer may see it: a placeholder that is
+/// never the value, shown as `(sensitive value)` as Terraform shows it (also when only apply
+/// will know it), and different from the `before` placeholder only when the value changes.
+fn hide(v: Value, changed: bool) -> Value {
     if v.is_null() {
         v
     } else {
-        Value::Sensitive(Box::new(Value::Null))
+        Value::Sensitive(Box::new(Value::Bool(changed)))
     }
 }
 

@@ -33,7 +33,7 @@ fn parse(a: &Args, i: usize) -> Result<OffsetDateTime, String> {
 }
 
 /// Go's RFC 3339 layout: whole seconds, `Z` for UTC, otherwise `+hh:mm`.
-fn rfc3339(t: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}",
         t.year(),
@@ -82,7 +82,7 @@ fn timecmp(a: &Args) -> Result<Value, String> {
 
 /// Go's time.ParseDuration: a signed sequence of decimal numbers with units
 /// (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`).
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let bad = || format!("time: invalid duration {text:?}");
     let (negative, mut rest) = match text.strip_prefix('-') {
         Some(r) => (true, r),

@@ -22,6 +22,9 @@ mod string;
 mod tests;
 mod yaml;
 
+// Go duration and RFC 3339 rules, shared with the `time` provider's resources.
+pub(crate) use datetime::{parse_duration, rfc3339};
+
 /// What a function may need from its caller besides its arguments.
 pub struct FuncContext<'a> {
     /// `path.module`: the folder relative paths in `file()` and friends resolve against.
