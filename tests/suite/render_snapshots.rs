@@ -68,3 +68,41 @@ fn plan_for_update_replace_and_delete() {
         .ok();
     insta::assert_snapshot!("update_replace_delete", stable(&r.stdout));
 }
+
+/// The lines of the block that starts with `header` (its own line up to its closing brace at
+/// the same indentation).
+fn block_of(text: &str, header: &str) -> String {
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with(header));
+    let Some(first) = lines.next() else {
+        panic!("no `{header}` in:\n{text}");
+    };
+    let indent = first.len() - first.trim_start().len() + 2;
+    let mut out = vec![first];
+    for l in lines {
+        out.push(l);
+        if l.len() - l.trim_start().len() == indent && l.trim() == "}" {
+            break;
+        }
+    }
+    out.join("\n")
+}
+
+/// Nested blocks of the stack's own types render as blocks (`+ template {`), not as lists of
+/// objects; a creation leaves out nulls and empty blocks; an update hides what is unchanged.
+#[test]
+fn nested_blocks_render_as_blocks() {
+    let w = Work::copy_of(&crate::support::root().join("examples/api-gateway-keys"));
+    let plan = w.run(&["--emulator", "plan"]).ok().stdout;
+    insta::assert_snapshot!(
+        "nested_create",
+        block_of(&plan, "+ resource \"google_cloud_run_v2_service\"")
+    );
+    w.run(&["--emulator", "apply", "-auto-approve"]).ok();
+    let plan = w
+        .run(&["--emulator", "plan", "-var", "image=example.com/hello:v2"])
+        .ok()
+        .stdout;
+    insta::assert_snapshot!("nested_update", block_of(&plan, "~ template {"));
+}

@@ -1,5 +1,6 @@
 //! Rendering of engine values for people and machines. The only module that uses `similar`.
 
+mod body;
 pub mod diagnostic;
 pub mod json;
 pub mod plan;

@@ -1,11 +1,12 @@
 //! Renders a [`Plan`] for people, in Terraform's layout: one block per changed instance with
 //! per-attribute changes, the reason for replacements and deletions, and a summary line.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use similar::{ChangeTag, TextDiff};
 
+use crate::cli::render::body::{render_body, Level};
 use crate::cli::render::style::Style;
 use crate::cli::render::value::{quote, render};
 use crate::lang::Value;
@@ -201,67 +202,41 @@ fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
         Action::Replace { reasons, .. } => reasons.iter().map(String::as_str).collect(),
         _ => BTreeSet::new(),
     };
-    let (bo, ao) = (obj(before), obj(after));
-    let keys: BTreeSet<&String> = bo.keys().chain(ao.keys()).collect();
-    let sens = schema::lookup_in(&c.ty, c.mode == crate::config::Mode::Data);
-    let pairs: Vec<(&String, Value, Value)> = keys
-        .into_iter()
-        .map(|k| {
-            let is_sensitive = sens
-                .and_then(|s| s.attributes.get(k.as_str()))
-                .is_some_and(|a| a.sensitive);
-            let b = bo.get(k).cloned().unwrap_or(Value::Null);
-            let a = ao.get(k).cloned().unwrap_or(Value::Null);
-            if is_sensitive {
-                let changed = b != a;
-                (k, hide(b, false), hide(a, changed))
-            } else {
-                (k, b, a)
-            }
-        })
-        .collect();
-    // Align `=` over the lines actually shown, as Terraform does.
-    let width = pairs
-        .iter()
-        .filter(|(k, b, a)| attr_line(k, 0, b, a, &c.action, st).is_some())
-        .map(|(k, _, _)| k.len())
-        .max()
-        .unwrap_or(0);
-    let mut unchanged = 0;
-    for (k, b, a) in pairs {
-        let line = attr_line(k, width, &b, &a, &c.action, st);
-        match line {
-            Some(l) => {
-                out.push_str(&l);
-                if forces.contains(k.as_str()) {
-                    out.push_str(&st.red(" # forces replacement"));
-                }
-                out.push('\n');
-            }
-            None => unchanged += 1,
-        }
-    }
-    if unchanged > 0 && matches!(c.action, Action::Update | Action::Replace { .. }) {
-        let _ = writeln!(
-            out,
-            "        # ({unchanged} unchanged attribute{} hidden)",
-            if unchanged == 1 { "" } else { "s" }
-        );
-    }
+    let none = (BTreeMap::new(), BTreeMap::new());
+    let level = match schema::lookup_in(&c.ty, c.mode == crate::config::Mode::Data) {
+        Some(s) => Level {
+            attributes: &s.attributes,
+            blocks: &s.blocks,
+        },
+        None => Level {
+            attributes: &none.0,
+            blocks: &none.1,
+        },
+    };
+    let scope = Scope {
+        st,
+        forces: Some(&forces),
+    };
+    render_body(out, level, before, after, &c.action, 6, &scope);
+    let ao = obj(after);
     for r in forces.iter().filter(|r| !ao.contains_key(**r)) {
         let _ = writeln!(out, "        # (replacement forced by {r})");
     }
     out.push_str("    }\n");
 }
 
-/// A schema-sensitive attribute's value as the renderer may see it: a placeholder that is
-/// never the value, shown as `(sensitive value)` as Terraform shows it (also when only apply
-/// will know it), and different from the `before` placeholder only when the value changes.
-fn hide(v: Value, changed: bool) -> Value {
-    if v.is_null() {
-        v
-    } else {
-        Value::Sensitive(Box::new(Value::Bool(changed)))
+/// What nested renderers need: the style, and the top-level arguments forcing replacement.
+pub struct Scope<'a> {
+    pub st: &'a Style,
+    pub forces: Option<&'a BTreeSet<&'a str>>,
+}
+
+impl Scope<'_> {
+    /// Appends Terraform's `# forces replacement` to the line of argument `k` if it does.
+    pub fn mark_forced(&self, out: &mut String, k: &str) {
+        if self.forces.is_some_and(|f| f.contains(k)) {
+            out.push_str(&self.st.red(" # forces replacement"));
+        }
     }
 }
 
@@ -272,20 +247,9 @@ fn obj(v: &Value) -> std::collections::BTreeMap<String, Value> {
     }
 }
 
-/// One attribute's line (or lines) in a resource block; `col` is the column of the symbol.
-/// `None` when the attribute does not change.
-fn attr_line(
-    k: &str,
-    width: usize,
-    b: &Value,
-    a: &Value,
-    action: &Action,
-    st: &Style,
-) -> Option<String> {
-    attr_line_at(k, width, b, a, action, st, 6)
-}
-
-fn attr_line_at(
+/// One attribute's line (or lines) in a block whose symbols sit at column `col`. `None`
+/// when the attribute does not change (or, on create, is null).
+pub fn attr_line_at(
     k: &str,
     width: usize,
     b: &Value,
