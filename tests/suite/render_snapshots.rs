@@ -106,3 +106,27 @@ fn nested_blocks_render_as_blocks() {
         .stdout;
     insta::assert_snapshot!("nested_update", block_of(&plan, "~ template {"));
 }
+
+/// An OpenAPI document held as base64 is diffed as the text it encodes, with unchanged lines
+/// counted; a destroy plan summarises it instead of printing it as one long line.
+#[test]
+fn base64_documents_diff_as_text_and_are_summarised_when_destroyed() {
+    let w = Work::copy_of(&crate::support::root().join("examples/api-gateway-keys"));
+    w.run(&["--emulator", "apply", "-auto-approve"]).ok();
+    w.edit(
+        "openapi.yaml.tftpl",
+        "title: ${title}",
+        "title: ${title} (v2)",
+    );
+    let plan = w.run(&["--emulator", "plan"]).ok().stdout;
+    insta::assert_snapshot!("base64_document_diff", block_of(&plan, "~ document {"));
+    let destroy = w.run(&["--emulator", "plan", "-destroy"]).ok().stdout;
+    let line = destroy
+        .lines()
+        .find(|l| l.contains("- contents"))
+        .expect("contents line");
+    assert!(
+        line.ends_with("= (base64 of 736 bytes of text, not shown) -> null"),
+        "{line}"
+    );
+}

@@ -261,6 +261,13 @@ pub fn attr_line_at(
     let key = format!("{k:width$}");
     let pad = " ".repeat(col);
     let inner = col + 2;
+    if let (Action::Delete { .. }, Some(summary)) = (action, summary(b)) {
+        return Some(format!("{pad}{} {key} = {summary} -> null", st.red("-")));
+    }
+    if let Some((b, a)) = decoded(b, a) {
+        let line = attr_line_at(k, width, &b, &a, action, st, col)?;
+        return Some(line.replacen(" = ", " = (base64-decoded) ", 1));
+    }
     match action {
         Action::Create => {
             (!a.is_null()).then(|| format!("{pad}{} {key} = {}", st.green("+"), render(a, inner)))
@@ -302,6 +309,52 @@ pub fn attr_line_at(
             })
         }
     }
+}
+
+/// Values longer than this are summarised in a deletion rather than printed whole.
+const LONG: usize = 200;
+
+/// A deleted string too long to be worth reading (an OpenAPI document, base64 or not).
+fn summary(v: &Value) -> Option<String> {
+    let Value::String(s) = v else { return None };
+    if s.len() <= LONG && !s.contains('\n') {
+        return None;
+    }
+    Some(match base64_text(s) {
+        Some(text) => format!("(base64 of {} bytes of text, not shown)", text.len()),
+        None => format!("({} bytes, not shown)", s.len()),
+    })
+}
+
+/// Both sides with base64 text replaced by the text, when either side is base64 of text (the
+/// other being the same kind, or null or unknown): a document is diffed as what it says.
+fn decoded(b: &Value, a: &Value) -> Option<(Value, Value)> {
+    let text = |v: &Value| match v {
+        Value::String(s) => base64_text(s).map(Value::String),
+        _ => None,
+    };
+    let other = |v: &Value| matches!(v, Value::Null | Value::Unknown);
+    match (text(b), text(a)) {
+        (Some(x), Some(y)) => Some((x, y)),
+        (Some(x), None) if other(a) => Some((x, a.clone())),
+        (None, Some(y)) if other(b) => Some((b.clone(), y)),
+        _ => None,
+    }
+}
+
+/// The text `s` encodes, if `s` is standard base64 of printable UTF-8 text with at least one
+/// space or newline (so that keys, hashes and IDs are never taken for text).
+fn base64_text(s: &str) -> Option<String> {
+    use base64::Engine;
+    if s.len() < 24 || !s.len().is_multiple_of(4) {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let printable = text
+        .chars()
+        .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'));
+    (printable && text.contains([' ', '\n'])).then_some(text)
 }
 
 /// A change inside an object, key by key, as Terraform shows nested changes.
@@ -354,14 +407,34 @@ fn line_diff(old: &str, new: &str, st: &Style, col: usize) -> String {
     let pad = " ".repeat(col + 4);
     let mut s = String::from("<<-EOT\n");
     let diff = TextDiff::from_lines(old, new);
-    for change in diff.iter_all_changes() {
-        let line = change.value().trim_end_matches('\n');
-        let _ = match change.tag() {
-            ChangeTag::Delete => writeln!(s, "{pad}{} {line}", st.red("-")),
-            ChangeTag::Insert => writeln!(s, "{pad}{} {line}", st.green("+")),
-            ChangeTag::Equal => writeln!(s, "{pad}  {line}"),
+    // Three lines of context around each change, as Terraform shows a long document; the
+    // unchanged lines between are counted.
+    let hidden = |s: &mut String, n: usize| {
+        if n > 0 {
+            let _ = writeln!(
+                s,
+                "{pad}  # ({n} unchanged line{} hidden)",
+                if n == 1 { "" } else { "s" }
+            );
+        }
+    };
+    let mut seen = 0;
+    for group in diff.grouped_ops(3) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            continue;
         };
+        hidden(&mut s, first.old_range().start - seen);
+        seen = last.old_range().end;
+        for change in group.iter().flat_map(|op| diff.iter_changes(op)) {
+            let line = change.value().trim_end_matches('\n');
+            let _ = match change.tag() {
+                ChangeTag::Delete => writeln!(s, "{pad}{} {line}", st.red("-")),
+                ChangeTag::Insert => writeln!(s, "{pad}{} {line}", st.green("+")),
+                ChangeTag::Equal => writeln!(s, "{pad}  {line}"),
+            };
+        }
     }
+    hidden(&mut s, diff.old_slices().len().saturating_sub(seen));
     let _ = write!(s, "{}EOT", " ".repeat(col + 2));
     s
 }
