@@ -344,7 +344,8 @@ fn unified_sets(a: &Args) -> Result<Vec<Vec<Value>>, String> {
 fn setintersection(a: &Args) -> Result<Value, String> {
     let mut all = unified_sets(a)?.into_iter();
     let first = all.next().unwrap_or_default();
-    let rest: Vec<Vec<Value>> = all.collect();
+    // Membership by sort key, so that large sets are not compared pairwise.
+    let rest: Vec<Members> = all.map(Members::new).collect();
     Ok(Value::set(
         first
             .into_iter()
@@ -359,9 +360,29 @@ fn setsubtract(a: &Args) -> Result<Value, String> {
         all.next().unwrap_or_default(),
         all.next().unwrap_or_default(),
     );
+    let second = Members::new(second);
     Ok(Value::set(
         first.into_iter().filter(|v| !second.contains(v)).collect(),
     ))
+}
+
+/// A set's elements bucketed by sort key, so that membership of large sets is not a
+/// pairwise comparison. Equal values have equal keys; a key may be shared by unequal
+/// numbers (it keeps ten decimals), hence the buckets.
+struct Members(BTreeMap<String, Vec<Value>>);
+
+impl Members {
+    fn new(items: Vec<Value>) -> Members {
+        let mut buckets: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for item in items {
+            buckets.entry(item.sort_key()).or_default().push(item);
+        }
+        Members(buckets)
+    }
+
+    fn contains(&self, v: &Value) -> bool {
+        self.0.get(&v.sort_key()).is_some_and(|b| b.contains(v))
+    }
 }
 
 fn setunion(a: &Args) -> Result<Value, String> {
@@ -377,6 +398,11 @@ fn setproduct(a: &Args) -> Result<Value, String> {
         return Err(a.fail("at least two arguments are required"));
     }
     let inputs = sets(a)?;
+    let rows = inputs
+        .iter()
+        .try_fold(1usize, |n, input| n.checked_mul(input.len()))
+        .unwrap_or(usize::MAX);
+    crate::limits::check_elements(rows).map_err(|e| a.fail(e))?;
     let mut combos: Vec<Vec<Value>> = vec![vec![]];
     for input in &inputs {
         combos = combos

@@ -94,6 +94,8 @@ pub(super) fn sprintf(format: &str, args: &[Value]) -> Result<String, String> {
             'd' | 'b' | 'o' | 'x' | 'X' | 'f' | 'F' | 'e' | 'E' | 'g' | 'G'
         ) || (verb == 'v' && matches!(arg, Value::Number(_)));
         out.push_str(&pad(text, &spec, verb, numeric));
+        // Each directive may pad to 65536 characters; many of them must not exhaust memory.
+        crate::lang::functions::limit_string(out.len())?;
     }
     Ok(out)
 }
