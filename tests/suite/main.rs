@@ -12,6 +12,7 @@ mod emulator;
 mod engine_cli;
 mod equivalence;
 mod examples;
+mod first_run;
 mod fmt_fixtures;
 mod fuzz;
 mod gateway_traffic;
