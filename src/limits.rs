@@ -15,6 +15,10 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// operators; `serde_json` stops at 128 levels too.)
 pub const MAX_DEPTH: usize = 128;
 
+/// Deepest nesting of a value. One expression nests at most [`MAX_DEPTH`] levels, but each
+/// local may wrap the one before (`l2 = [local.l1]`), and every walk of a value recurses.
+pub const MAX_VALUE_DEPTH: usize = 2 * MAX_DEPTH;
+
 /// Most instances one resource block may expand to through `count` or `for_each`.
 pub const MAX_INSTANCES: usize = 100_000;
 

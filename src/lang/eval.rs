@@ -102,7 +102,25 @@ impl Scope for VarScope<'_> {
 pub fn eval(expr: &Expression, scope: &dyn Scope) -> Result<Value> {
     Evaluator::new(scope)
         .expr(expr)
+        .and_then(|v| shallow_enough(v, expr))
         .map_err(|e| crate::lang::withhold::error(e, expr, scope))
+}
+
+/// A value nested deeper than [`limits::MAX_VALUE_DEPTH`] is an error at its expression:
+/// values built from values (locals wrapping locals) would otherwise grow until a walk of
+/// one overflowed the stack. Checked once per evaluation, so the walk itself stays shallow.
+fn shallow_enough(v: Value, expr: &Expression) -> Result<Value> {
+    let depth = v.depth();
+    if depth > limits::MAX_VALUE_DEPTH {
+        return Err(EvalError::new(
+            format!(
+                "The value nests {depth} levels deep, more than keyway's limit of {}",
+                limits::MAX_VALUE_DEPTH
+            ),
+            span_of(expr),
+        ));
+    }
+    Ok(v)
 }
 
 /// Evaluates a parsed template (used by `templatefile`).

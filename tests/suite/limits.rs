@@ -223,3 +223,19 @@ fn format_with_a_huge_width_is_capped_not_a_capacity_overflow() {
     let run = plan(&work, Duration::from_secs(30)).ok();
     assert!(run.stdout.contains("o = 65536"), "{}", run.stdout);
 }
+
+#[test]
+fn locals_wrapping_locals_20000_deep_are_refused_not_a_stack_overflow() {
+    let mut text = "locals {\n  l0 = 1\n".to_owned();
+    for i in 1..20_000 {
+        text += &format!("  l{i} = [local.l{}]\n", i - 1);
+    }
+    text += "}\n\noutput \"o\" {\n  value = length(local.l19999)\n}\n";
+    let work = Work::new(&text);
+    // The first local past the limit is l257, on line 259.
+    refused(
+        &work,
+        "The value nests 257 levels deep, more than keyway's limit of 256",
+        259,
+    );
+}
