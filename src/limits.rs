@@ -33,6 +33,10 @@ pub const MAX_ELEMENTS: usize = 1_000_000;
 /// Longest string a function or template may produce: 64 MiB.
 pub const MAX_STRING_BYTES: usize = 64 * 1024 * 1024;
 
+/// Widest width or precision a `format` verb takes (`%999999999999d` is padded to this):
+/// Rust's formatter accepts no more than `u16::MAX`.
+pub const MAX_FORMAT_WIDTH: usize = u16::MAX as usize;
+
 /// Most folder entries `fileset` visits before giving up.
 pub const MAX_FILESET_ENTRIES: usize = 100_000;
 

@@ -221,7 +221,15 @@ fn expressions_nested_deeper_than_128_are_refused_at_evaluation() {
 fn format_with_a_huge_width_is_capped_not_a_capacity_overflow() {
     let work = Work::new(&output("length(format(\"%999999999999d\", 1))"));
     let run = plan(&work, Duration::from_secs(30)).ok();
-    assert!(run.stdout.contains("o = 65536"), "{}", run.stdout);
+    assert!(run.stdout.contains("o = 65535"), "{}", run.stdout);
+}
+
+#[test]
+fn format_with_a_huge_precision_is_capped_not_a_panic() {
+    let work = Work::new(&output("length(format(\"%.65536f\", 1))"));
+    let run = plan(&work, Duration::from_secs(30)).ok();
+    // "1." and 65535 zeros.
+    assert!(run.stdout.contains("o = 65537"), "{}", run.stdout);
 }
 
 #[test]
