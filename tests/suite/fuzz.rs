@@ -78,6 +78,7 @@ const STRINGS: &[&str] = &[
     "\"%v %s\"",
     "\"%[3]d\"",
     "\"%.999999f\"",
+    "\"%.65536f\"",
     "\"10.0.0.0/8\"",
     "\"2024-01-01T00:00:00Z\"",
     "\"1h\"",
@@ -483,5 +484,49 @@ fn inputs_at_the_depth_limits_fit_a_worker_stack() {
             .join()
             .expect("no panic");
         assert!(stage >= Stage::PlanFailed, "{value}: {stage:?}");
+    }
+}
+
+/// Calls per function in `every_function_with_edge_arguments`.
+const CALLS_PER_FUNCTION: usize = 60;
+
+/// Every function, called with zero to three arguments drawn from the edge values (and
+/// lists of them), each call an output of its own inside `try` so one error stops nothing.
+#[test]
+fn every_function_with_edge_arguments() {
+    let mut rng = Rng(0x6564_6765);
+    let work = tempfile::tempdir().expect("temp dir");
+    std::fs::write(work.path().join("a.txt"), "hello\n").expect("write");
+    let mut calls = 0;
+    for name in keyway::lang::functions::names() {
+        if SKIPPED.contains(name) {
+            continue;
+        }
+        let mut text = String::new();
+        for i in 0..CALLS_PER_FUNCTION {
+            let args: Vec<String> = (0..rng.below(4)).map(|_| edge_argument(&mut rng)).collect();
+            text += &format!(
+                "output \"o{i}\" {{\n  value = try({name}({}), null)\n}}\n",
+                args.join(", ")
+            );
+            calls += 1;
+        }
+        match run_one(work.path(), &text) {
+            Outcome::Done(stage) => {
+                assert!(stage >= Stage::PlanFailed, "{name}: {stage:?}\n{text}")
+            }
+            Outcome::Panicked(message) => panic!("{name} panicked: {message}\n{text}"),
+            Outcome::Hung => panic!("{name} hung\n{text}"),
+        }
+    }
+    eprintln!("fuzz: {calls} calls with edge arguments: 0 panics, 0 hangs");
+}
+
+fn edge_argument(rng: &mut Rng) -> String {
+    match rng.below(5) {
+        0 | 1 => rng.pick(NUMBERS).to_owned(),
+        2 => rng.pick(STRINGS).to_owned(),
+        3 => format!("[{}, {}]", rng.pick(NUMBERS), rng.pick(STRINGS)),
+        _ => format!("{{ a = {} }}", rng.pick(STRINGS)),
     }
 }

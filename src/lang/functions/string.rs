@@ -181,7 +181,9 @@ fn replace(a: &Args) -> Result<Value, String> {
     match pattern {
         Some(p) if substr.len() > 1 => {
             let re = Regex::new(p).map_err(|e| a.err(1, format!("invalid regexp pattern: {e}")))?;
-            Ok(re.replace_all(&s, with.as_str()).into_owned().into())
+            replace_all(&re, &s, &with)
+                .map(Value::String)
+                .map_err(|e| a.fail(e))
         }
         _ if substr.is_empty() => {
             let inserted = (s.chars().count() + 1).saturating_mul(with.len());
@@ -190,6 +192,22 @@ fn replace(a: &Args) -> Result<Value, String> {
         }
         _ => Ok(s.replace(&substr, &with).into()),
     }
+}
+
+/// `Regex::replace_all`, stopping as soon as the result passes the string limit: a short
+/// text with many matches and a long replacement (or `$0$0$0...`) grows without bound.
+fn replace_all(re: &Regex, s: &str, with: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut last = 0;
+    for caps in re.captures_iter(s) {
+        let Some(m) = caps.get(0) else { continue };
+        out.push_str(&s[last..m.start()]);
+        caps.expand(with, &mut out);
+        last = m.end();
+        super::limit_string(out.len())?;
+    }
+    out.push_str(&s[last..]);
+    Ok(out)
 }
 
 /// Go's strings.Replace with an empty needle inserts the replacement around every character.

@@ -273,6 +273,7 @@ fn limits_and_edges() {
             "!end index must not be greater",
         ),
         ("replace(\"abc\", \"\", \"x\")", "\"xaxbxcx\""),
+        ("replace(\"abcb\", \"/(b)/\", \"[$1$0]\")", "\"a[bb]c[bb]\""),
         (
             "fileset(\"d\", \"{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}\")",
             "!expand to more than 1024 names",
