@@ -160,8 +160,9 @@ fn distinct(a: &Args) -> Result<Value, String> {
     let Value::List(items) = list else {
         return Err(a.err(0, "list required"));
     };
+    let mut seen = Members::new(Vec::new());
     for item in items {
-        if !out.contains(&item) {
+        if seen.insert(&item) {
             out.push(item);
         }
     }
@@ -243,6 +244,7 @@ fn matchkeys(a: &Args) -> Result<Value, String> {
         both.next().unwrap_or_default(),
         both.next().unwrap_or_default(),
     );
+    let search = Members::new(search);
     let kept = values
         .into_iter()
         .zip(keys)
@@ -382,6 +384,16 @@ impl Members {
 
     fn contains(&self, v: &Value) -> bool {
         self.0.get(&v.sort_key()).is_some_and(|b| b.contains(v))
+    }
+
+    /// Adds `v`; false if it was there already.
+    fn insert(&mut self, v: &Value) -> bool {
+        let bucket = self.0.entry(v.sort_key()).or_default();
+        if bucket.contains(v) {
+            return false;
+        }
+        bucket.push(v.clone());
+        true
     }
 }
 
