@@ -336,8 +336,12 @@ fn why(stage: &str, diags: &[keyway::diagnostics::Diagnostic]) {
     }
 }
 
-/// Loads and plans the folder as `keyway plan` does, in-process.
+/// Formats `main.tf` as `keyway fmt` does (its own scanner), then loads and plans the
+/// folder as `keyway plan` does, in-process.
 fn plan_folder(dir: &Path) -> Stage {
+    if let Ok(text) = std::fs::read_to_string(dir.join("main.tf")) {
+        let _ = keyway::config::format::format(&text);
+    }
     let config = match keyway::config::load(dir) {
         Ok(c) => c,
         Err(e) => {
