@@ -1,9 +1,9 @@
-//! Every resource limit keyway puts on configuration input, so that no input panics, aborts or hangs.
-//!
-//! Terraform has few such limits: Go grows its stacks and most of its hangs are merely slow.
-//! keyway's stack is fixed, so recursion is bounded, and work that grows with a number in
-//! the configuration is bounded too. Each limit is far above anything a real configuration
-//! of keyway's stack needs; each error names the limit, at the expression that crossed it.
+//! Every limit keyway puts on configuration input, so that no input panics, aborts or hangs.
+
+// Terraform has few such limits: Go grows its stacks, and most of its hangs are merely slow.
+// keyway's stack is fixed, so recursion is bounded, and so is work that grows with a number in
+// the configuration. Each limit is far above what a real configuration of keyway's stack
+// needs; each error names the limit, at the expression that crossed it.
 
 /// Largest file the file functions (`file`, `templatefile`, `filebase64`, the file hashes)
 /// read: 64 MiB. Only regular files are read, so `/dev/zero` or a FIFO cannot hang a plan.
@@ -12,7 +12,7 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// Deepest nesting of a decoded document (`jsondecode`, `yamldecode`), and of expressions
 /// inside one another when evaluated, templates that `templatefile` renders included. (The
 /// source itself is bounded by hcl-edit's parser: 64 nested levels, 128 chained binary
-/// operators; `serde_json` stops at 128 levels too.)
+/// operators; `serde_json` stops at 128 levels too, and yaml-rust2's scanner at 256.)
 pub const MAX_DEPTH: usize = 128;
 
 /// Deepest nesting of a value. One expression nests at most [`MAX_DEPTH`] levels, but each
@@ -23,7 +23,7 @@ pub const MAX_VALUE_DEPTH: usize = 2 * MAX_DEPTH;
 pub const MAX_INSTANCES: usize = 100_000;
 
 /// Highest bcrypt cost `bcrypt()` accepts. Go's library accepts up to 31, which takes days;
-/// each step doubles the time, and 16 is about five seconds.
+/// each step doubles the time, and 16 already takes seconds.
 pub const MAX_BCRYPT_COST: i64 = 16;
 
 /// Most elements a collection function may produce, and most iterations of the `for`
