@@ -63,6 +63,28 @@ impl Sources {
     }
 }
 
+/// The text of a file that is not all UTF-8, each invalid byte replaced by `?`: one byte for
+/// one, so that byte offsets, lines and columns stay those of the file.
+pub fn lossy(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                out.push_str(valid);
+                return out;
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(after.len());
+                out.extend(std::iter::repeat_n('?', bad));
+                rest = &after[bad..];
+            }
+        }
+    }
+}
+
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;
@@ -99,6 +121,8 @@ pub struct Diagnostic {
     pub within: Option<String>,
     /// Values of the expression's references, Terraform's way (`var.want is "blue"`).
     pub expression_values: Vec<String>,
+    /// Further labelled spans in the same file (the other members of a cycle).
+    pub also: Vec<(Range<usize>, String)>,
 }
 
 impl Diagnostic {
@@ -113,6 +137,7 @@ impl Diagnostic {
             help: None,
             within: None,
             expression_values: Vec::new(),
+            also: Vec::new(),
         }
     }
 
@@ -151,6 +176,12 @@ impl Diagnostic {
     /// Attaches the values of the expression's references.
     pub fn with_values(mut self, values: Vec<String>) -> Diagnostic {
         self.expression_values = values;
+        self
+    }
+
+    /// Labels another span in the file of the location.
+    pub fn also(mut self, span: Range<usize>, label: impl Into<String>) -> Diagnostic {
+        self.also.push((span, label.into()));
         self
     }
 
@@ -214,7 +245,12 @@ impl miette::Diagnostic for Rendered {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let (_, span) = self.diag.location.as_ref()?;
         let label = LabeledSpan::new(self.diag.label.clone(), span.start, span.len());
-        Some(Box::new(std::iter::once(label)))
+        let also = self
+            .diag
+            .also
+            .iter()
+            .map(|(span, text)| LabeledSpan::new(Some(text.clone()), span.start, span.len()));
+        Some(Box::new(std::iter::once(label).chain(also)))
     }
 }
 

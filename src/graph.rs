@@ -252,20 +252,68 @@ fn cycle_error(config: &Config, g: &DiGraph<Node, ()>) -> Diagnostics {
         if !is_cycle {
             continue;
         }
-        let mut names: Vec<String> = scc.iter().map(|i| g[*i].to_string()).collect();
-        names.sort();
-        let mut d = Diagnostic::error("graph::cycle", format!("Cycle: {}", names.join(", ")))
-            .help("each of these refers to the next, directly or through locals; break the loop");
-        if let Some(Node::Resource(a)) = scc
-            .iter()
-            .map(|i| &g[*i])
-            .find(|n| matches!(n, Node::Resource(_)))
-        {
-            if let Some(r) = config.resources.get(a) {
-                d = d.at(r.file, r.span.clone()).label("part of the cycle");
-            }
-        }
-        diags.push(d);
+        let mut members: Vec<&Node> = scc.iter().map(|i| &g[*i]).collect();
+        members.sort_by_key(|n| n.to_string());
+        diags.push(cycle_diagnostic(config, &members));
     }
     Diagnostics(diags)
+}
+
+/// One cycle's error: at its first member with a place, every other member in the same
+/// file labelled too, and all of them listed with their lines in the help.
+fn cycle_diagnostic(config: &Config, members: &[&Node]) -> Diagnostic {
+    let names: Vec<String> = members.iter().map(|n| n.to_string()).collect();
+    let places: Vec<_> = members.iter().map(|n| place(config, n)).collect();
+    let listed: Vec<String> = names
+        .iter()
+        .zip(&places)
+        .map(|(name, at)| match at {
+            Some((file, span)) => {
+                let (line, _) = config.sources.line_col(*file, span.start);
+                format!("`{name}` ({} line {line})", config.sources.get(*file).name)
+            }
+            None => format!("`{name}`"),
+        })
+        .collect();
+    let mut d =
+        Diagnostic::error("graph::cycle", format!("Cycle: {}", names.join(", "))).help(format!(
+            "each of these refers to the next, directly or through locals; break the loop: {}",
+            listed.join(", ")
+        ));
+    let mut located = places
+        .iter()
+        .zip(&names)
+        .filter_map(|(p, n)| p.clone().map(|p| (p, n)));
+    if let Some(((file, span), _)) = located.next() {
+        d = d.at(file, Some(span)).label("part of the cycle");
+        for ((_, span), name) in located.filter(|((f, _), _)| *f == file) {
+            d = d.also(span, format!("`{name}`, part of the cycle"));
+        }
+    }
+    d
+}
+
+/// Where a node is written: a resource's header, a local's `name = value`, an output's block.
+fn place(
+    config: &Config,
+    node: &Node,
+) -> Option<(crate::diagnostics::FileId, std::ops::Range<usize>)> {
+    match node {
+        Node::Resource(a) => config
+            .resources
+            .get(a)
+            .and_then(|r| Some((r.file, r.span.clone()?))),
+        Node::Local(name) => config.locals.get(name).and_then(|l| {
+            let value = l.value.span()?;
+            let start = l
+                .value
+                .argument_name_span(&config.sources, name)
+                .map_or(value.start, |s| s.start);
+            Some((l.value.file, start..value.end))
+        }),
+        Node::Output(name) => config
+            .outputs
+            .get(name)
+            .and_then(|o| Some((o.file, o.span.clone()?))),
+    }
 }

@@ -9,6 +9,7 @@ pub mod diagnostics;
 pub mod emulator;
 pub mod graph;
 pub mod lang;
+pub mod limits;
 pub mod plan;
 pub mod providers;
 pub mod schema;

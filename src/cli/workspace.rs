@@ -275,8 +275,9 @@ async fn check_credentials(google: &crate::providers::google::Google) -> Result<
     Err(Failure(reports(&[d], &Sources::default())))
 }
 
-/// The sources of a failed load: re-read so the diagnostics can show their lines.
-fn loaded_sources() -> Sources {
+/// The sources of a failed load, re-read as `config::load` read them so that the
+/// diagnostics can show their lines.
+pub fn loaded_sources() -> Sources {
     let mut s = Sources::default();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(".")
         .into_iter()
@@ -295,8 +296,9 @@ fn loaded_sources() -> Sources {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if let Ok(text) = std::fs::read_to_string(&p) {
-            s.add(p.clone(), name, text);
+        // Lossy, as `config::load` keeps a file that is not UTF-8, so that ids agree.
+        if let Ok(bytes) = std::fs::read(&p) {
+            s.add(p.clone(), name, crate::diagnostics::lossy(&bytes));
         }
     }
     s

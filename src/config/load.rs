@@ -52,11 +52,19 @@ pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let id = config.sources.add(path.clone(), name, text);
-                parse_into(&mut config, id, &mut diags);
-            }
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => {
+                    let id = config.sources.add(path.clone(), name, text);
+                    parse_into(&mut config, id, &mut diags);
+                }
+                Err(e) => {
+                    let at = e.utf8_error().valid_up_to();
+                    let text = crate::diagnostics::lossy(e.as_bytes());
+                    let id = config.sources.add(path.clone(), name, text);
+                    diags.push(invalid_encoding(id, at));
+                }
+            },
             Err(e) => diags.push(Diagnostic::error(
                 "config::read",
                 format!("Cannot read `{}`: {e}", path.display()),
@@ -100,6 +108,12 @@ fn parse_into(config: &mut Config, id: FileId, diags: &mut Vec<Diagnostic>) {
         }
         Err(e) => {
             let offset = e.location().offset();
+            // Only when the parser ran out of file: an error inside the block comes first.
+            let at_end = offset >= text.trim_end().len();
+            if let Some(brace) = crate::config::braces::unclosed(&text).filter(|_| at_end) {
+                diags.push(unclosed_block(id, brace));
+                return;
+            }
             diags.push(
                 Diagnostic::error(
                     "config::syntax",
@@ -110,6 +124,24 @@ fn parse_into(config: &mut Config, id: FileId, diags: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// Terraform's error for a block whose `{` is never closed, at that brace: the parser stops
+/// at the end of the file, which says nothing of which block is open.
+fn unclosed_block(id: FileId, brace: usize) -> Diagnostic {
+    Diagnostic::error("config::unclosed_block", "Unclosed configuration block")
+        .at(id, Some(brace..brace + 1))
+        .label("this block is never closed")
+        .help("There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.")
+}
+
+/// Terraform's error for a file that is not UTF-8, at the first offending byte (the file is
+/// kept with `?` in its place so that the error can show the line).
+fn invalid_encoding(id: FileId, at: usize) -> Diagnostic {
+    Diagnostic::error("config::encoding", "Invalid character encoding")
+        .at(id, Some(at..at + 1))
+        .label("not UTF-8")
+        .help("All input files must be UTF-8 encoded. Ensure that UTF-8 encoding is selected in your editor.")
 }
 
 fn first_line(s: &str) -> String {

@@ -25,6 +25,21 @@ impl Expr {
     pub fn span(&self) -> Option<Range<usize>> {
         self.expr.span()
     }
+
+    /// Where the name of the argument `name = <this expression>` is: the model keeps only
+    /// the value's span, and the name ends before the `=` however far the `=` is aligned.
+    /// `None` when the text before the value is not `name =`.
+    pub fn argument_name_span(&self, sources: &Sources, name: &str) -> Option<Range<usize>> {
+        let value = self.span()?;
+        let text = &sources.get(self.file).text;
+        let before = text.get(..value.start)?.trim_end_matches([' ', '\t']);
+        let end = before
+            .strip_suffix('=')?
+            .trim_end_matches([' ', '\t'])
+            .len();
+        let start = end.checked_sub(name.len())?;
+        (text.get(start..end) == Some(name)).then_some(start..end)
+    }
 }
 
 /// A whole configuration folder.

@@ -2,7 +2,7 @@
 //! resource type does not have, missing required arguments. All problems are collected.
 
 use crate::config::model::*;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Sources};
 use crate::lang::eval::suggest;
 use crate::lang::refs::references;
 use crate::schema::{self, BlockSchema};
@@ -104,9 +104,9 @@ fn check_resource(
             &res.body,
             &s.attributes,
             &s.blocks,
-            res.file,
-            res.span.clone(),
+            (res.file, res.span.clone()),
             &res.address(),
+            &config.sources,
             diags,
         ),
         _ => {
@@ -146,9 +146,9 @@ fn check_body_schema(
     body: &Body,
     attrs: &std::collections::BTreeMap<String, schema::Attribute>,
     blocks: &std::collections::BTreeMap<String, BlockSchema>,
-    file: crate::diagnostics::FileId,
-    span: Option<std::ops::Range<usize>>,
+    (file, span): (crate::diagnostics::FileId, Option<std::ops::Range<usize>>),
     what: &str,
+    sources: &Sources,
     diags: &mut Vec<Diagnostic>,
 ) {
     for (name, e) in &body.attrs {
@@ -174,8 +174,7 @@ fn check_body_schema(
                     )
                     .at(
                         e.file,
-                        e.span()
-                            .map(|s| s.start.saturating_sub(name.len() + 3)..s.start),
+                        e.argument_name_span(sources, name).or_else(|| e.span()),
                     )
                     .label("unsupported argument")
                     .maybe_help(help),
@@ -197,9 +196,9 @@ fn check_body_schema(
                 &b.body,
                 &bs.attributes,
                 &bs.blocks,
-                b.file,
-                b.span.clone(),
+                (b.file, b.span.clone()),
                 &format!("{what} {}", b.ty),
+                sources,
                 diags,
             ),
             None => {

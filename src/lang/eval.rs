@@ -17,6 +17,7 @@ use hcl_edit::Span;
 use crate::lang::functions::{self, FuncContext};
 use crate::lang::template::Kind as TemplateKind;
 use crate::lang::Value;
+use crate::limits;
 
 /// An evaluation error, located at the span of the expression that failed.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,6 +41,9 @@ impl EvalError {
 }
 
 type Result<T> = std::result::Result<T, EvalError>;
+
+/// The prefix of a failed function call's message.
+const CALL_FAILED: &str = "Error in function call: ";
 
 /// Resolves references for the evaluator.
 pub trait Scope {
@@ -97,21 +101,32 @@ impl Scope for VarScope<'_> {
 /// Evaluates an expression in a scope. An error never quotes a sensitive value: when the
 /// expression reads one, the error's detail is withheld (see [`crate::lang::withhold`]).
 pub fn eval(expr: &Expression, scope: &dyn Scope) -> Result<Value> {
-    Evaluator {
-        scope,
-        locals: Vec::new(),
+    Evaluator::new(scope)
+        .expr(expr)
+        .and_then(|v| shallow_enough(v, expr))
+        .map_err(|e| crate::lang::withhold::error(e, expr, scope))
+}
+
+/// A value nested deeper than [`limits::MAX_VALUE_DEPTH`] is an error at its expression:
+/// values built from values (locals wrapping locals) would otherwise grow until a walk of
+/// one overflowed the stack. Checked once per evaluation, so the walk itself stays shallow.
+fn shallow_enough(v: Value, expr: &Expression) -> Result<Value> {
+    let depth = v.depth();
+    if depth > limits::MAX_VALUE_DEPTH {
+        return Err(EvalError::new(
+            format!(
+                "The value nests {depth} levels deep, more than keyway's limit of {}",
+                limits::MAX_VALUE_DEPTH
+            ),
+            span_of(expr),
+        ));
     }
-    .expr(expr)
-    .map_err(|e| crate::lang::withhold::error(e, expr, scope))
+    Ok(v)
 }
 
 /// Evaluates a parsed template (used by `templatefile`).
 pub fn eval_template(template: &Template, scope: &dyn Scope) -> Result<Value> {
-    Evaluator {
-        scope,
-        locals: Vec::new(),
-    }
-    .template(template, TemplateKind::Lines)
+    Evaluator::new(scope).template(template, TemplateKind::Lines)
 }
 
 /// Renders a template source with variables, as `templatefile` does.
@@ -120,16 +135,46 @@ pub fn render_template(
     vars: &BTreeMap<String, Value>,
     base_dir: &Path,
 ) -> std::result::Result<Value, String> {
+    render_nested(source, vars, base_dir, Budget::default())
+}
+
+/// Renders a template inside an evaluation that has already spent `budget`: a template that
+/// renders itself through `templatefile` recurses, and the depth limit must see it.
+fn render_nested(
+    source: &str,
+    vars: &BTreeMap<String, Value>,
+    base_dir: &Path,
+    budget: Budget,
+) -> std::result::Result<Value, String> {
     let template = hcl_edit::parser::parse_template(source)
         .map_err(|e| format!("Invalid template: {}", e.message()))?;
     let scope = VarScope { vars, base_dir };
-    eval_template(&template, &scope).map_err(|e| e.message)
+    let mut evaluator = Evaluator::new(&scope);
+    evaluator.budget = Budget {
+        templates: budget.templates + 1,
+        ..budget
+    };
+    evaluator
+        .template(&template, TemplateKind::Lines)
+        .map_err(|e| e.message)
+}
+
+/// What one evaluation has spent of keyway's limits (see [`crate::limits`]).
+#[derive(Clone, Copy, Default)]
+struct Budget {
+    /// Expressions being evaluated inside one another, templates included.
+    depth: usize,
+    /// Templates (`templatefile`) being rendered inside one another.
+    templates: usize,
+    /// Iterations of `for` expressions and template `for` directives so far.
+    iterations: usize,
 }
 
 struct Evaluator<'s> {
     scope: &'s dyn Scope,
     /// Variables bound by `for` expressions and template `for` directives, innermost last.
     locals: Vec<(String, Value)>,
+    budget: Budget,
 }
 
 fn span_of(expr: &Expression) -> Option<Range<usize>> {
@@ -145,8 +190,52 @@ fn carry_mark(v: Value, marked: bool) -> Value {
     }
 }
 
-impl Evaluator<'_> {
+impl<'s> Evaluator<'s> {
+    fn new(scope: &'s dyn Scope) -> Evaluator<'s> {
+        Evaluator {
+            scope,
+            locals: Vec::new(),
+            budget: Budget::default(),
+        }
+    }
+
+    /// Evaluates a nested expression, one level deeper: keyway's stack is fixed, so the
+    /// depth is bounded (see [`crate::limits::MAX_DEPTH`]).
     fn expr(&mut self, expr: &Expression) -> Result<Value> {
+        if let Err(msg) = limits::check_depth(self.budget.depth + 1, "Expressions") {
+            let hint = if self.budget.templates > 0 {
+                " (templates rendered by templatefile count: does a template render itself?)"
+            } else {
+                ""
+            };
+            return Err(EvalError::new(format!("{msg}{hint}"), span_of(expr)));
+        }
+        self.budget.depth += 1;
+        let result = self.expr_here(expr);
+        self.budget.depth -= 1;
+        // An error found below without a place of its own is at this expression.
+        result.map_err(|mut e| {
+            e.span = e.span.or_else(|| span_of(expr));
+            e
+        })
+    }
+
+    /// Counts one iteration of a `for`; errors past [`crate::limits::MAX_ELEMENTS`].
+    fn iterate(&mut self, span: Option<Range<usize>>) -> Result<()> {
+        self.budget.iterations += 1;
+        if self.budget.iterations > limits::MAX_ELEMENTS {
+            return Err(EvalError::new(
+                format!(
+                    "The `for` expressions of this expression iterate more than {} times, keyway's limit",
+                    limits::MAX_ELEMENTS
+                ),
+                span,
+            ));
+        }
+        Ok(())
+    }
+
+    fn expr_here(&mut self, expr: &Expression) -> Result<Value> {
         match expr {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
@@ -399,8 +488,9 @@ impl Evaluator<'_> {
             }
         }
         let base_dir = self.scope.base_dir().to_path_buf();
+        let budget = self.budget;
         let render =
-            |src: &str, vars: &BTreeMap<String, Value>| render_template(src, vars, &base_dir);
+            |src: &str, vars: &BTreeMap<String, Value>| render_nested(src, vars, &base_dir, budget);
         let ctx = FuncContext {
             base_dir: &base_dir,
             render_template: &render,
@@ -412,8 +502,14 @@ impl Evaluator<'_> {
             } else {
                 None
             };
+            // A call failing inside a template another call renders says so once.
+            let prefix = if message.starts_with(CALL_FAILED) {
+                ""
+            } else {
+                CALL_FAILED
+            };
             EvalError {
-                message: format!("Error in function call: {message}"),
+                message: format!("{prefix}{message}"),
                 span,
                 help,
             }
@@ -520,6 +616,7 @@ impl Evaluator<'_> {
         let mut object: BTreeMap<String, Value> = BTreeMap::new();
         let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for (k, v) in pairs {
+            self.iterate(span_of(&f.intro.collection_expr))?;
             let depth = self.locals.len();
             if let Some(kv) = &key_var {
                 self.locals.push((kv.clone(), k));
@@ -642,6 +739,8 @@ impl Evaluator<'_> {
                 }
                 Element::Directive(d) => self.directive(d, out, marked, unknown)?,
             }
+            limits::check_string_bytes(out.len())
+                .map_err(|msg| EvalError::new(format!("Template too long: {msg}"), None))?;
         }
         Ok(())
     }
@@ -692,6 +791,7 @@ impl Evaluator<'_> {
                     Err(msg) => return Err(EvalError::new(msg, span_of(&f.collection_expr))),
                 };
                 for (k, v) in pairs {
+                    self.iterate(span_of(&f.collection_expr))?;
                     let depth = self.locals.len();
                     if let Some(kv) = &f.key_var {
                         self.locals.push((kv.as_str().to_owned(), k));

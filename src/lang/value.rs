@@ -92,6 +92,16 @@ impl Value {
         matches!(self.unmarked(), Value::Null)
     }
 
+    /// How deeply collections nest in this value: 0 for a scalar, 1 for a list of scalars.
+    pub fn depth(&self) -> usize {
+        match self {
+            Value::List(v) | Value::Set(v) => 1 + v.iter().map(Value::depth).max().unwrap_or(0),
+            Value::Object(m) => 1 + m.values().map(Value::depth).max().unwrap_or(0),
+            Value::Sensitive(v) => v.depth(),
+            _ => 0,
+        }
+    }
+
     /// True if this value, or anything inside it, is unknown.
     pub fn has_unknown(&self) -> bool {
         match self {

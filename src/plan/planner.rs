@@ -8,6 +8,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::{Graph, Node};
 use crate::lang::eval::{eval, to_bool, EvalError};
 use crate::lang::Value;
+use crate::limits::MAX_INSTANCES;
 use crate::plan::conditions;
 use crate::plan::diff::{diff, DiffInput};
 use crate::plan::scope::{deposed_block, EvalScope, InstanceKey, Instances, Values};
@@ -329,6 +330,11 @@ impl Walk<'_> {
             let v = self.eval(c, None, None);
             let n = crate::lang::eval::to_number(&v);
             return match v.unmarked() {
+                _ if n.is_some_and(|n| n > MAX_INSTANCES as f64 && n.fract() == 0.0) => {
+                    self.diags
+                        .push(too_many_instances("count", n.unwrap_or(0.0)).at(c.file, c.span()));
+                    None
+                }
                 _ if n.is_some_and(|n| n >= 0.0 && n.fract() == 0.0) => Some(
                     (0..n.unwrap_or(0.0) as usize)
                         .map(|i| (InstanceKey::Int(i), None))
@@ -354,6 +360,16 @@ impl Walk<'_> {
             }
             if matches!(v, Value::Sensitive(_)) {
                 self.diags.push(Diagnostic::error("plan::for_each_sensitive", "Invalid for_each argument: sensitive values cannot be used as for_each, since the keys would be shown in addresses").at(f.file, f.span()));
+                return None;
+            }
+            let size = match &v {
+                Value::Object(m) => m.len(),
+                Value::Set(items) => items.len(),
+                _ => 0,
+            };
+            if size > MAX_INSTANCES {
+                self.diags
+                    .push(too_many_instances("for_each", size as f64).at(f.file, f.span()));
                 return None;
             }
             return match v {
@@ -840,4 +856,13 @@ impl Walk<'_> {
         self.changes = changes;
         self.diags.extend(errs);
     }
+}
+
+/// The error for a `count` or `for_each` asking for more than [`MAX_INSTANCES`] instances.
+fn too_many_instances(argument: &str, n: f64) -> Diagnostic {
+    Diagnostic::error(
+        "plan::too_many_instances",
+        format!("Invalid {argument} argument: {n} instances is more than keyway's limit of {MAX_INSTANCES} instances per resource"),
+    )
+    .help("split the resource into several blocks, or manage that many objects with another tool")
 }

@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use miette::Report;
 
-use crate::cli::render::json::plan_json;
+use crate::cli::render::json::{diagnostic as diagnostic_json, plan_json};
 use crate::cli::render::plan::render_plan;
 use crate::cli::render::style::Style;
 use crate::cli::render::value::render;
-use crate::cli::workspace::{enter, Failure, Workspace};
+use crate::cli::workspace::{enter, loaded_sources, Failure, Workspace};
+use crate::diagnostics::{Diagnostics, Severity};
 use crate::graph::Node;
 use crate::plan::values::from_state;
 
@@ -28,47 +29,41 @@ pub fn init(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
 /// `keyway validate`.
 pub fn validate(dir: Option<PathBuf>, json: bool) -> Result<ExitCode, Failure> {
     enter(dir.as_deref())?;
-    match Workspace::load() {
-        Ok(ws) if json => {
-            let warnings: Vec<_> = ws
-                .config
-                .warnings
-                .iter()
-                .map(|d| {
-                    let report = d.to_report(&ws.config.sources);
-                    serde_json::json!({
-                        "severity": "warning",
-                        "summary": report.to_string(),
-                        "detail": report.help().map(|h| h.to_string()).unwrap_or_default(),
-                    })
-                })
-                .collect();
-            println!(
-                "{}",
-                serde_json::json!({ "valid": true, "error_count": 0,
-                    "warning_count": warnings.len(), "diagnostics": warnings })
-            )
-        }
-        Ok(ws) => {
-            for w in &ws.config.warnings {
-                eprintln!("{:?}", w.to_report(&ws.config.sources));
-            }
-            println!("Success! The configuration is valid.");
-        }
-        Err(f) if json => {
-            let diags: Vec<_> =
-                f.0.iter()
-                    .map(|r| serde_json::json!({ "severity": "error", "summary": r.to_string() }))
-                    .collect();
-            println!(
-                "{}",
-                serde_json::json!({ "valid": false, "error_count": diags.len(), "diagnostics": diags })
-            );
-            return Ok(ExitCode::from(1));
-        }
-        Err(f) => return Err(f),
+    if json {
+        return Ok(validate_json());
     }
+    let ws = Workspace::load()?;
+    for w in &ws.config.warnings {
+        eprintln!("{:?}", w.to_report(&ws.config.sources));
+    }
+    println!("Success! The configuration is valid.");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `keyway validate -json`: Terraform's document, each diagnostic with its source range.
+fn validate_json() -> ExitCode {
+    let (diags, sources) = match crate::config::load(Path::new(".")) {
+        Ok(config) => match crate::graph::build(&config) {
+            Ok(_) => (config.warnings.clone(), config.sources),
+            Err(Diagnostics(d)) => (d, config.sources),
+        },
+        Err(Diagnostics(d)) => (d, loaded_sources()),
+    };
+    let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
+    let errors = count(Severity::Error);
+    let doc = serde_json::json!({
+        "format_version": "1.0",
+        "valid": errors == 0,
+        "error_count": errors,
+        "warning_count": count(Severity::Warning),
+        "diagnostics": diags.iter().map(|d| diagnostic_json(d, &sources)).collect::<Vec<_>>(),
+    });
+    println!("{doc:#}");
+    if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn hcl_files(path: &Path, recursive: bool, out: &mut Vec<PathBuf>) {

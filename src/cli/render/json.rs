@@ -4,6 +4,7 @@
 
 use serde_json::{json, Map, Value as J};
 
+use crate::diagnostics::{Diagnostic, FileId, Severity, Sources};
 use crate::lang::Value;
 use crate::plan::values::sensitive_paths;
 use crate::plan::{Action, Plan};
@@ -163,4 +164,75 @@ pub fn checks_json(checks: &[crate::state::CheckResult]) -> J {
             })
             .collect(),
     )
+}
+
+/// A diagnostic as `terraform validate -json` writes it: `range` (1-based line and column,
+/// 0-based byte) and `snippet` when it has a place.
+pub fn diagnostic(d: &Diagnostic, sources: &Sources) -> J {
+    let severity = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut out = json!({
+        "severity": severity,
+        "summary": d.message,
+        "detail": d.help.clone().unwrap_or_default(),
+    });
+    if let Some((file, span)) = &d.location {
+        out["range"] = range(sources, *file, span);
+        out["snippet"] = snippet(sources, *file, span);
+    }
+    out
+}
+
+fn position(sources: &Sources, file: FileId, byte: usize) -> J {
+    let byte = byte.min(sources.get(file).text.len());
+    let (line, column) = sources.line_col(file, byte);
+    json!({ "line": line, "column": column, "byte": byte })
+}
+
+fn range(sources: &Sources, file: FileId, span: &std::ops::Range<usize>) -> J {
+    json!({
+        "filename": sources.get(file).name,
+        "start": position(sources, file, span.start),
+        "end": position(sources, file, span.end),
+    })
+}
+
+/// The source lines the span covers, and where in them it is.
+fn snippet(sources: &Sources, file: FileId, span: &std::ops::Range<usize>) -> J {
+    let text = &sources.get(file).text;
+    let start = floor_boundary(text, span.start.min(text.len()));
+    let end = floor_boundary(text, span.end.clamp(start, text.len()));
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    let code = &text[line_start..line_end];
+    json!({
+        "context": context(&text[..line_end]),
+        "code": code,
+        "start_line": sources.line_col(file, start).0,
+        "highlight_start_offset": start - line_start,
+        "highlight_end_offset": end - line_start,
+        "values": [],
+    })
+}
+
+/// The header of the top-level block the text before a span ends in, as Terraform's
+/// `context` names it (`resource "terraform_data" "x"`): the last line starting in the first
+/// column and ending with `{`.
+fn context(before: &str) -> J {
+    before
+        .lines()
+        .rev()
+        .find(|l| !l.starts_with([' ', '\t', '}', '#', '/']) && l.trim_end().ends_with('{'))
+        .map_or(J::Null, |l| {
+            J::String(l.trim_end().trim_end_matches('{').trim_end().to_owned())
+        })
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }

@@ -160,8 +160,9 @@ fn distinct(a: &Args) -> Result<Value, String> {
     let Value::List(items) = list else {
         return Err(a.err(0, "list required"));
     };
+    let mut seen = Members::new(Vec::new());
     for item in items {
-        if !out.contains(&item) {
+        if seen.insert(&item) {
             out.push(item);
         }
     }
@@ -243,6 +244,7 @@ fn matchkeys(a: &Args) -> Result<Value, String> {
         both.next().unwrap_or_default(),
         both.next().unwrap_or_default(),
     );
+    let search = Members::new(search);
     let kept = values
         .into_iter()
         .zip(keys)
@@ -344,7 +346,8 @@ fn unified_sets(a: &Args) -> Result<Vec<Vec<Value>>, String> {
 fn setintersection(a: &Args) -> Result<Value, String> {
     let mut all = unified_sets(a)?.into_iter();
     let first = all.next().unwrap_or_default();
-    let rest: Vec<Vec<Value>> = all.collect();
+    // Membership by sort key, so that large sets are not compared pairwise.
+    let rest: Vec<Members> = all.map(Members::new).collect();
     Ok(Value::set(
         first
             .into_iter()
@@ -359,9 +362,39 @@ fn setsubtract(a: &Args) -> Result<Value, String> {
         all.next().unwrap_or_default(),
         all.next().unwrap_or_default(),
     );
+    let second = Members::new(second);
     Ok(Value::set(
         first.into_iter().filter(|v| !second.contains(v)).collect(),
     ))
+}
+
+/// A set's elements bucketed by sort key, so that membership of large sets is not a
+/// pairwise comparison. Equal values have equal keys; a key may be shared by unequal
+/// numbers (it keeps ten decimals), hence the buckets.
+struct Members(BTreeMap<String, Vec<Value>>);
+
+impl Members {
+    fn new(items: Vec<Value>) -> Members {
+        let mut buckets: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for item in items {
+            buckets.entry(item.sort_key()).or_default().push(item);
+        }
+        Members(buckets)
+    }
+
+    fn contains(&self, v: &Value) -> bool {
+        self.0.get(&v.sort_key()).is_some_and(|b| b.contains(v))
+    }
+
+    /// Adds `v`; false if it was there already.
+    fn insert(&mut self, v: &Value) -> bool {
+        let bucket = self.0.entry(v.sort_key()).or_default();
+        if bucket.contains(v) {
+            return false;
+        }
+        bucket.push(v.clone());
+        true
+    }
 }
 
 fn setunion(a: &Args) -> Result<Value, String> {
@@ -377,6 +410,11 @@ fn setproduct(a: &Args) -> Result<Value, String> {
         return Err(a.fail("at least two arguments are required"));
     }
     let inputs = sets(a)?;
+    let rows = inputs
+        .iter()
+        .try_fold(1usize, |n, input| n.checked_mul(input.len()))
+        .unwrap_or(usize::MAX);
+    crate::limits::check_elements(rows).map_err(|e| a.fail(e))?;
     let mut combos: Vec<Vec<Value>> = vec![vec![]];
     for input in &inputs {
         combos = combos

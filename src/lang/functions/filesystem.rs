@@ -8,6 +8,7 @@ use base64::Engine;
 
 use super::{f, Args, Func};
 use crate::lang::Value;
+use crate::limits::{FILESET_SKIPPED, MAX_FILESET_ENTRIES, MAX_FILE_BYTES};
 
 pub(super) const FUNCS: &[Func] = &[
     f("abspath", &["path"], abspath),
@@ -35,12 +36,44 @@ fn resolve(a: &Args, path: &str) -> PathBuf {
 /// Reads argument `i`'s file, with Terraform's message for a missing file.
 pub(super) fn read_file(a: &Args, i: usize) -> Result<Vec<u8>, String> {
     let name = a.str(i)?;
-    std::fs::read(resolve(a, &name)).map_err(|e| match e.kind() {
+    read_limited(&resolve(a, &name)).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => a.err(i, format!(
             "no file exists at {name:?}; this function works only with files that are distributed as part of the configuration source code, so if this file will be created by a resource in this configuration you must instead obtain this result from an attribute of that resource"
         )),
         _ => a.err(i, format!("failed to read file {name:?}: {e}")),
     })
+}
+
+/// Reads a regular file of at most [`MAX_FILE_BYTES`]: a device such as `/dev/zero` or a
+/// FIFO would otherwise never end, and a huge file would exhaust memory.
+fn read_limited(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
+        return Err(Error::new(ErrorKind::InvalidInput, format!("it is {what}")));
+    }
+    let too_big = || {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("it is larger than keyway's limit of {MAX_FILE_BYTES} bytes (64 MiB)"),
+        )
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    // The file may grow between the check and the read: never read past the limit.
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    Ok(bytes)
 }
 
 fn read_text(a: &Args, i: usize) -> Result<String, String> {
@@ -134,13 +167,16 @@ fn basename(path: &str) -> String {
 fn fileset(a: &Args) -> Result<Value, String> {
     let (root, pattern) = (a.str(0)?, a.str(1)?);
     let base = resolve(a, &root);
-    let pattern: Vec<&str> = pattern
-        .split('/')
-        .filter(|s| !s.is_empty() && *s != ".")
-        .collect();
-    let mut found = Vec::new();
-    walk(&base, String::new(), &mut found);
-    let matched = found
+    let pattern = compile_pattern(&pattern).map_err(|e| a.err(1, e))?;
+    let mut walk = Walk::default();
+    walk.folder(&base, String::new());
+    if walk.visited > MAX_FILESET_ENTRIES {
+        return Err(a.fail(format!(
+            "more than {MAX_FILESET_ENTRIES} entries under {root:?}, keyway's limit; give a folder holding only the files wanted"
+        )));
+    }
+    let matched = walk
+        .found
         .into_iter()
         .filter(|rel| {
             let segs: Vec<&str> = rel.split('/').collect();
@@ -151,69 +187,174 @@ fn fileset(a: &Args) -> Result<Value, String> {
     Ok(Value::set(matched))
 }
 
-fn walk(dir: &Path, prefix: String, out: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() {
-            name
-        } else {
-            format!("{prefix}/{name}")
+/// A bounded walk of a folder tree for `fileset`.
+#[derive(Default)]
+struct Walk {
+    /// Files found, relative to the root, slash-separated.
+    found: Vec<String>,
+    /// Entries seen so far; the walk stops past [`MAX_FILESET_ENTRIES`].
+    visited: usize,
+}
+
+impl Walk {
+    fn folder(&mut self, dir: &Path, prefix: String) {
+        if FILESET_SKIPPED.iter().any(|skip| dir == Path::new(skip)) {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
         };
-        match entry.metadata() {
-            Ok(meta) if meta.is_dir() => walk(&entry.path(), rel, out),
-            Ok(_) => out.push(rel),
-            Err(_) => {}
+        for entry in entries.flatten() {
+            self.visited += 1;
+            if self.visited > MAX_FILESET_ENTRIES {
+                return;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
+            // `DirEntry::metadata` does not follow symbolic links, so a link loop is no loop.
+            match entry.metadata() {
+                Ok(meta) if meta.is_dir() => self.folder(&entry.path(), rel),
+                Ok(_) => self.found.push(rel),
+                Err(_) => {}
+            }
         }
     }
 }
 
-fn match_path(pattern: &[&str], segs: &[&str]) -> bool {
-    match pattern.split_first() {
-        None => segs.is_empty(),
-        Some((&"**", rest)) => (0..=segs.len()).any(|skip| match_path(rest, &segs[skip..])),
-        Some((first, rest)) => match segs.split_first() {
-            Some((seg, more)) => match_segment(first, seg) && match_path(rest, more),
-            None => false,
-        },
-    }
+/// One segment of a `fileset` pattern: `**`, or the alternatives its `{a,b}` expand to.
+enum Segment {
+    AnyFolders,
+    Name(Vec<Vec<Tok>>),
 }
 
-/// Matches one path segment, expanding `{a,b}` alternatives first.
-fn match_segment(pattern: &str, name: &str) -> bool {
+/// One element of a name pattern.
+enum Tok {
+    Star,
+    AnyChar,
+    /// `[...]`: the class's characters (ranges included), `^`/`!` negation handled inside.
+    Class(Vec<char>),
+    Char(char),
+    /// An unclosed `[`: matches nothing.
+    Never,
+}
+
+/// Most names one segment's `{a,b}` alternatives may expand to: each `{...}` multiplies them.
+const MAX_ALTERNATIVES: usize = 1024;
+
+fn compile_pattern(pattern: &str) -> Result<Vec<Segment>, String> {
+    pattern
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .map(|seg| match seg {
+            "**" => Ok(Segment::AnyFolders),
+            _ => {
+                let mut names = Vec::new();
+                expand(seg, &mut names)?;
+                Ok(Segment::Name(names.iter().map(|n| tokens(n)).collect()))
+            }
+        })
+        .collect()
+}
+
+/// Expands `{a,b}` alternatives, first brace first.
+fn expand(pattern: &str, out: &mut Vec<String>) -> Result<(), String> {
     if let Some(open) = pattern.find('{') {
         if let Some(len) = pattern[open..].find('}') {
             let (head, tail) = (&pattern[..open], &pattern[open + len + 1..]);
-            return pattern[open + 1..open + len]
-                .split(',')
-                .any(|alt| match_segment(&format!("{head}{alt}{tail}"), name));
+            for alt in pattern[open + 1..open + len].split(',') {
+                expand(&format!("{head}{alt}{tail}"), out)?;
+            }
+            return Ok(());
         }
     }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    match_chars(&p, &n)
+    if out.len() >= MAX_ALTERNATIVES {
+        return Err(format!(
+            "the pattern's {{a,b}} alternatives expand to more than {MAX_ALTERNATIVES} names"
+        ));
+    }
+    out.push(pattern.to_owned());
+    Ok(())
 }
 
-fn match_chars(p: &[char], n: &[char]) -> bool {
-    match p.split_first() {
-        None => n.is_empty(),
-        // Runs of stars are one star; collapsing them keeps matching polynomial.
-        Some(('*', rest)) if rest.first() == Some(&'*') => match_chars(rest, n),
-        Some(('*', rest)) => (0..=n.len()).any(|i| match_chars(rest, &n[i..])),
-        Some(('?', rest)) => !n.is_empty() && match_chars(rest, &n[1..]),
-        Some(('[', rest)) => match (rest.iter().position(|c| *c == ']'), n.first()) {
-            (Some(end), Some(c)) => {
-                class_matches(&rest[..end], *c) && match_chars(&rest[end + 1..], &n[1..])
-            }
-            _ => false,
-        },
-        Some(('\\', rest)) if !rest.is_empty() => {
-            n.first() == rest.first() && match_chars(&rest[1..], &n[1..])
-        }
-        Some((c, rest)) => n.first() == Some(c) && match_chars(rest, &n[1..]),
+fn tokens(pattern: &str) -> Vec<Tok> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let (tok, width) = match chars[i] {
+            '*' => (Tok::Star, 1),
+            '?' => (Tok::AnyChar, 1),
+            '[' => match chars[i + 1..].iter().position(|c| *c == ']') {
+                Some(end) => (Tok::Class(chars[i + 1..i + 1 + end].to_vec()), end + 2),
+                None => (Tok::Never, chars.len() - i),
+            },
+            '\\' if i + 1 < chars.len() => (Tok::Char(chars[i + 1]), 2),
+            c => (Tok::Char(c), 1),
+        };
+        out.push(tok);
+        i += width;
     }
+    out
+}
+
+fn match_path(pattern: &[Segment], segs: &[&str]) -> bool {
+    wildcard(
+        pattern,
+        segs,
+        |p| matches!(p, Segment::AnyFolders),
+        |p, seg| match p {
+            Segment::Name(alts) => alts.iter().any(|alt| match_name(alt, seg)),
+            Segment::AnyFolders => false,
+        },
+    )
+}
+
+fn match_name(pattern: &[Tok], name: &str) -> bool {
+    let chars: Vec<char> = name.chars().collect();
+    wildcard(
+        pattern,
+        &chars,
+        |t| matches!(t, Tok::Star),
+        |t, c| match t {
+            Tok::AnyChar => true,
+            Tok::Class(class) => class_matches(class, *c),
+            Tok::Char(want) => want == c,
+            Tok::Star | Tok::Never => false,
+        },
+    )
+}
+
+/// Matches `items` against `pattern`, whose `star` elements match any run of items and
+/// whose other elements match one item each. Greedy, backtracking only to the last star:
+/// at most pattern × items steps, where recursion on each star would be exponential.
+fn wildcard<P, I>(
+    pattern: &[P],
+    items: &[I],
+    star: impl Fn(&P) -> bool,
+    one: impl Fn(&P, &I) -> bool,
+) -> bool {
+    let (mut p, mut i) = (0, 0);
+    let mut back: Option<(usize, usize)> = None;
+    while i < items.len() {
+        if p < pattern.len() && star(&pattern[p]) {
+            back = Some((p, i));
+            p += 1;
+        } else if p < pattern.len() && one(&pattern[p], &items[i]) {
+            p += 1;
+            i += 1;
+        } else if let Some((star_at, from)) = back {
+            back = Some((star_at, from + 1));
+            p = star_at + 1;
+            i = from + 1;
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(star)
 }
 
 fn class_matches(class: &[char], c: char) -> bool {

@@ -94,10 +94,14 @@ pub(super) fn sprintf(format: &str, args: &[Value]) -> Result<String, String> {
             'd' | 'b' | 'o' | 'x' | 'X' | 'f' | 'F' | 'e' | 'E' | 'g' | 'G'
         ) || (verb == 'v' && matches!(arg, Value::Number(_)));
         out.push_str(&pad(text, &spec, verb, numeric));
+        // Each directive may pad to 65536 characters; many of them must not exhaust memory.
+        crate::lang::functions::limit_string(out.len())?;
     }
     Ok(out)
 }
 
+/// A width or precision, capped at [`crate::limits::MAX_FORMAT_WIDTH`]: Rust's formatter
+/// panics on a precision above it (`format("%.65536f", 1)` did).
 fn digits(chars: &mut std::iter::Peekable<std::str::CharIndices>) -> Option<usize> {
     let mut n: Option<usize> = None;
     while let Some(&(_, c)) = chars.peek() {
@@ -106,7 +110,7 @@ fn digits(chars: &mut std::iter::Peekable<std::str::CharIndices>) -> Option<usiz
             n.unwrap_or(0)
                 .saturating_mul(10)
                 .saturating_add(d as usize)
-                .min(1 << 16),
+                .min(crate::limits::MAX_FORMAT_WIDTH),
         );
         chars.next();
     }

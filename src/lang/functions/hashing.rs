@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256, Sha512};
 use super::filesystem::read_file;
 use super::{f, v, Args, Func};
 use crate::lang::Value;
+use crate::limits::MAX_BCRYPT_COST;
 
 pub(super) const FUNCS: &[Func] = &[
     v("bcrypt", &["str"], "cost", bcrypt),
@@ -89,6 +90,12 @@ fn bcrypt(a: &Args) -> Result<Value, String> {
         return Err(fail(format!(
             "crypto/bcrypt: cost {cost} is outside allowed range (4,31)"
         )));
+    }
+    if cost > MAX_BCRYPT_COST {
+        return Err(a.err(
+            1,
+            format!("cost {cost} is above keyway's limit of {MAX_BCRYPT_COST}; each step doubles the time, and 16 already takes seconds"),
+        ));
     }
     if password.len() > 72 {
         return Err(fail("bcrypt: password length exceeds 72 bytes".into()));

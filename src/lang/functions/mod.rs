@@ -150,7 +150,16 @@ pub fn call(name: &str, args: Vec<Value>, ctx: &FuncContext<'_>) -> Result<Value
     }
     let vals = args.into_iter().map(Value::deep_unmark).collect();
     let result = (func.imp)(&Args { func, vals, ctx })?;
+    // A backstop: the functions that can build long strings check before building them.
+    if let Value::String(s) = &result {
+        limit_string(s.len()).map_err(|e| format!("Call to function \"{name}\" failed: {e}."))?;
+    }
     Ok(mark(result, sensitive))
+}
+
+/// [`crate::limits::check_string_bytes`], for the functions of this module.
+pub(crate) fn limit_string(bytes: usize) -> Result<(), String> {
+    crate::limits::check_string_bytes(bytes)
 }
 
 fn mark(value: Value, sensitive: bool) -> Value {

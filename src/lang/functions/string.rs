@@ -92,6 +92,7 @@ fn formatlist(a: &Args) -> Result<Value, String> {
     }
     let count = len.map_or(1, |(n, _)| n);
     let mut out = Vec::with_capacity(count);
+    let mut total = 0usize;
     for row in 0..count {
         let args: Vec<Value> = rest
             .iter()
@@ -102,7 +103,10 @@ fn formatlist(a: &Args) -> Result<Value, String> {
                 other => other.clone(),
             })
             .collect();
-        out.push(Value::String(sprintf(&spec, &args).map_err(|e| a.fail(e))?));
+        let text = sprintf(&spec, &args).map_err(|e| a.fail(e))?;
+        total += text.len();
+        super::limit_string(total).map_err(|e| a.fail(e))?;
+        out.push(Value::String(text));
     }
     Ok(Value::List(out))
 }
@@ -110,7 +114,11 @@ fn formatlist(a: &Args) -> Result<Value, String> {
 fn indent(a: &Args) -> Result<Value, String> {
     let spaces = a.int(0)?;
     let pad = " ".repeat(usize::try_from(spaces).unwrap_or(0).min(1 << 16));
-    Ok(a.str(1)?.replace('\n', &format!("\n{pad}")).into())
+    let text = a.str(1)?;
+    let lines = text.matches('\n').count();
+    super::limit_string(text.len().saturating_add(lines.saturating_mul(pad.len())))
+        .map_err(|e| a.fail(e))?;
+    Ok(text.replace('\n', &format!("\n{pad}")).into())
 }
 
 fn join(a: &Args) -> Result<Value, String> {
@@ -173,11 +181,33 @@ fn replace(a: &Args) -> Result<Value, String> {
     match pattern {
         Some(p) if substr.len() > 1 => {
             let re = Regex::new(p).map_err(|e| a.err(1, format!("invalid regexp pattern: {e}")))?;
-            Ok(re.replace_all(&s, with.as_str()).into_owned().into())
+            replace_all(&re, &s, &with)
+                .map(Value::String)
+                .map_err(|e| a.fail(e))
         }
-        _ if substr.is_empty() => Ok(go_replace_empty(&s, &with).into()),
+        _ if substr.is_empty() => {
+            let inserted = (s.chars().count() + 1).saturating_mul(with.len());
+            super::limit_string(s.len().saturating_add(inserted)).map_err(|e| a.fail(e))?;
+            Ok(go_replace_empty(&s, &with).into())
+        }
         _ => Ok(s.replace(&substr, &with).into()),
     }
+}
+
+/// `Regex::replace_all`, stopping as soon as the result passes the string limit: a short
+/// text with many matches and a long replacement (or `$0$0$0...`) grows without bound.
+fn replace_all(re: &Regex, s: &str, with: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut last = 0;
+    for caps in re.captures_iter(s) {
+        let Some(m) = caps.get(0) else { continue };
+        out.push_str(&s[last..m.start()]);
+        caps.expand(with, &mut out);
+        last = m.end();
+        super::limit_string(out.len())?;
+    }
+    out.push_str(&s[last..]);
+    Ok(out)
 }
 
 /// Go's strings.Replace with an empty needle inserts the replacement around every character.

@@ -244,3 +244,68 @@ fn no_function_panics_on_odd_arguments() {
         }
     }
 }
+
+/// keyway's limits (`crate::limits`) and edge arguments that once panicked or hung.
+#[test]
+fn limits_and_edges() {
+    check(&[
+        (
+            "setproduct(range(1000), range(1000), range(2))",
+            "!2000000 elements, more than keyway's limit of 1000000",
+        ),
+        (
+            "bcrypt(\"x\", 17)",
+            "!cost 17 is above keyway's limit of 16",
+        ),
+        ("file(\"/dev/zero\")", "!it is not a regular file"),
+        ("filebase64(\"d\")", "!it is a directory"),
+        ("length(format(\"%999999999999d\", 1))", "65535"),
+        ("length(format(\"%.999999f\", 1e308))", "65845"),
+        ("range(9007199254740991)", "!more than 1024 values"),
+        (
+            "substr(\"abc\", -9007199254740991, 9007199254740991)",
+            "\"abc\"",
+        ),
+        ("substr(\"abc\", 9007199254740991, -1)", "\"\""),
+        ("chunklist([\"a\"], 9007199254740991)", "[[\"a\"]]"),
+        (
+            "slice([1, 2], 9007199254740991, 9007199254740991)",
+            "!end index must not be greater",
+        ),
+        ("replace(\"abc\", \"\", \"x\")", "\"xaxbxcx\""),
+        ("replace(\"abcb\", \"/(b)/\", \"[$1$0]\")", "\"a[bb]c[bb]\""),
+        (
+            "fileset(\"d\", \"{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}\")",
+            "!expand to more than 1024 names",
+        ),
+        (
+            "fileset(\"d\", \"*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*t\")",
+            "[]",
+        ),
+        ("fileset(\"d\", \"**/**/**/**/*.md\")", "[\"sub/c.md\"]"),
+        ("setintersection([1, 2, 3], [3, 2], [2])", "[2]"),
+        ("setsubtract([1, 2, 3], [2])", "[1,3]"),
+    ]);
+}
+
+/// Functions over large collections finish in time: none compares every pair.
+#[test]
+fn large_collections_are_not_compared_pairwise() {
+    let started = std::time::Instant::now();
+    check(&[
+        (
+            "length(distinct(concat(range(1024), range(1024), range(1024))))",
+            "1024",
+        ),
+        (
+            "length(setintersection(setproduct(range(500), range(100)), setproduct(range(500), range(100))))",
+            "50000",
+        ),
+        (
+            "length(setsubtract(setproduct(range(500), range(100)), setproduct(range(500), range(99))))",
+            "500",
+        ),
+    ]);
+    // Pairwise, the intersection alone is 2.5 * 10^9 comparisons: many minutes in debug.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}

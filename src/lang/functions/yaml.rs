@@ -156,6 +156,7 @@ pub(super) fn decode(src: &str) -> Result<Value, String> {
         parser: Parser::new_from_str(src),
         anchors: HashMap::new(),
         nodes: 0,
+        depth: 0,
     };
     if loader.next()? != Event::StreamStart {
         return Err("on line 1, column 1: missing start of document".into());
@@ -183,6 +184,9 @@ struct Loader<'a> {
     anchors: HashMap<usize, (Value, usize)>,
     /// Nodes produced so far, aliases counted at their expanded size.
     nodes: usize,
+    /// Sequences and mappings open around the current node; bounded because `node`
+    /// recurses once per level.
+    depth: usize,
 }
 
 impl Loader<'_> {
@@ -226,20 +230,13 @@ impl Loader<'_> {
             }
             Event::SequenceStart(anchor, tag) => {
                 check_tag(tag.as_ref(), "seq")?;
-                let mut items = Vec::new();
-                loop {
-                    match self.next()? {
-                        Event::SequenceEnd => break,
-                        ev => items.push(self.node(ev)?),
-                    }
-                }
-                let value = Value::List(items);
+                let value = Value::List(self.nested(Self::sequence)?);
                 self.remember(anchor, &value, first);
                 Ok(value)
             }
             Event::MappingStart(anchor, tag) => {
                 check_tag(tag.as_ref(), "map")?;
-                let value = Value::Object(self.mapping()?);
+                let value = Value::Object(self.nested(Self::mapping)?);
                 self.remember(anchor, &value, first);
                 Ok(value)
             }
@@ -253,6 +250,25 @@ impl Loader<'_> {
                 Ok(value)
             }
             _ => Err("unexpected YAML event".into()),
+        }
+    }
+
+    /// Reads a collection one level deeper, within [`crate::limits::MAX_DEPTH`].
+    fn nested<T>(&mut self, read: fn(&mut Self) -> Result<T, String>) -> Result<T, String> {
+        self.depth += 1;
+        crate::limits::check_depth(self.depth, "the document's sequences and mappings")?;
+        let result = read(self);
+        self.depth -= 1;
+        result
+    }
+
+    fn sequence(&mut self) -> Result<Vec<Value>, String> {
+        let mut items = Vec::new();
+        loop {
+            match self.next()? {
+                Event::SequenceEnd => return Ok(items),
+                ev => items.push(self.node(ev)?),
+            }
         }
     }
 
