@@ -130,3 +130,19 @@ fn base64_documents_diff_as_text_and_are_summarised_when_destroyed() {
         "{line}"
     );
 }
+
+/// "Changes to Outputs" lines up `=` like the outputs after apply, and a blank line parts the
+/// plan from the first progress line.
+#[test]
+fn output_changes_are_aligned_and_progress_starts_after_a_blank_line() {
+    let w = Work::new(
+        "resource \"terraform_data\" \"a\" { input = \"x\" }\noutput \"short\" { value = 1 }\noutput \"a_much_longer_name\" { value = terraform_data.a.output }\n",
+    );
+    let out = w.run(&["apply", "-auto-approve"]).ok().stdout;
+    assert!(
+        out.contains(
+            "  + a_much_longer_name = (known after apply)\n  + short              = 1\n\nterraform_data.a: Creating..."
+        ),
+        "{out}"
+    );
+}

@@ -329,6 +329,8 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
                 println!("\n{} cancelled.", if destroy { "Destroy" } else { "Apply" });
                 return Ok(ExitCode::from(1));
             }
+            // A blank line between the plan (or the answer) and the first progress line.
+            println!();
             plan
         }
     };

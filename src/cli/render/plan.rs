@@ -10,7 +10,7 @@ use crate::cli::render::body::{render_body, Level};
 use crate::cli::render::style::Style;
 use crate::cli::render::value::{quote, render};
 use crate::lang::Value;
-use crate::plan::{Action, Mode, Plan, ResourceChange};
+use crate::plan::{Action, Mode, OutputChange, Plan, ResourceChange};
 use crate::schema;
 
 /// Renders the plan.
@@ -62,7 +62,16 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
     }
     if outputs_change(plan) {
         out.push_str("\nChanges to Outputs:\n");
+        // `=` aligned over the outputs that change, as after apply.
+        let width = plan
+            .outputs
+            .iter()
+            .filter(|(_, o)| output_changes(o))
+            .map(|(n, _)| n.len())
+            .max()
+            .unwrap_or(0);
         for (name, o) in &plan.outputs {
+            let name = format!("{name:width$}");
             let (b, a) = (o.before.as_ref(), o.after.as_ref());
             let redact = |v: &Value| {
                 if o.sensitive {
@@ -100,11 +109,15 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
 }
 
 fn outputs_change(plan: &Plan) -> bool {
-    plan.outputs.values().any(|o| match (&o.before, &o.after) {
+    plan.outputs.values().any(output_changes)
+}
+
+fn output_changes(o: &OutputChange) -> bool {
+    match (&o.before, &o.after) {
         (Some(b), Some(a)) => b.to_json() != a.to_json() || a.has_unknown(),
         (None, None) => false,
         _ => true,
-    })
+    }
 }
 
 fn header(c: &ResourceChange) -> String {
