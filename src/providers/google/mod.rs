@@ -14,6 +14,7 @@ pub mod client;
 pub mod cloud_run_service;
 pub mod cloud_run_service_iam_member;
 pub mod data_sources;
+pub mod generic;
 pub mod iam_policy;
 pub mod import_id;
 pub mod operation;
@@ -335,6 +336,7 @@ impl Provider for Google {
             "google_cloud_run_v2_service_iam_member" => {
                 cloud_run_service_iam_member::refresh(self, &objs).await?
             }
+            _ if crate::schema::is_generated(ty) => generic::refresh(self, ty, &objs).await?,
             _ => return Err(unsupported(ty)),
         };
         Ok(to_values(out))
@@ -369,6 +371,7 @@ impl Provider for Google {
             "google_cloud_run_v2_service_iam_member" => {
                 cloud_run_service_iam_member::create(self, &p).await?
             }
+            _ if crate::schema::is_generated(ty) => generic::create(self, ty, &p).await?,
             _ => return Err(unsupported(ty)),
         };
         Ok(to_value(out))
@@ -390,6 +393,7 @@ impl Provider for Google {
             "google_cloud_run_v2_service_iam_member" => {
                 cloud_run_service_iam_member::update(self, &prior, &p).await?
             }
+            _ if crate::schema::is_generated(ty) => generic::update(self, ty, &prior, &p).await?,
             _ => return Err(unsupported(ty)),
         };
         Ok(to_value(out))
@@ -409,11 +413,19 @@ impl Provider for Google {
             "google_cloud_run_v2_service_iam_member" => {
                 cloud_run_service_iam_member::delete(self, &prior).await
             }
+            _ if crate::schema::is_generated(ty) => generic::delete(self, ty, &prior).await,
             _ => Err(unsupported(ty)),
         }
     }
 
     async fn import(&self, ty: &str, id: &str, config: &Value) -> Result<Value> {
+        if crate::schema::is_generated(ty) {
+            let config = match config.to_json() {
+                Json::Object(m) => m,
+                _ => Map::new(),
+            };
+            return Ok(to_value(generic::import(self, ty, id, &config).await?));
+        }
         let named = import_id::parse(ty, id)?;
         let mut prior = match config.to_json() {
             Json::Object(m) => m,
@@ -484,11 +496,7 @@ impl Provider for Google {
         let out = match ty {
             "google_project" => data_sources::project(self, &c).await?,
             "google_client_config" => data_sources::client_config(self, &c).await?,
-            _ => {
-                return Err(ProviderError::new(format!(
-                    "data source `{ty}` is not supported by the google provider yet"
-                )))
-            }
+            _ => generic::read_data(self, ty, &c).await?,
         };
         Ok(to_value(out))
     }
