@@ -24,6 +24,7 @@ mod google_failures;
 mod google_import;
 mod google_provider;
 mod google_run;
+mod google_types;
 mod kill_points;
 mod limits;
 mod render_snapshots;
