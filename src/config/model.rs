@@ -142,6 +142,24 @@ pub struct Resource {
     pub lifecycle: Lifecycle,
     /// The resource's own arguments and nested blocks.
     pub body: Body,
+    /// `provisioner "local-exec"` blocks, in source order.
+    pub provisioners: Vec<Provisioner>,
+}
+
+/// A `provisioner "local-exec"` block: a command run on this machine after the object is
+/// created (or, with `when = destroy`, before it is destroyed).
+#[derive(Clone, Debug)]
+pub struct Provisioner {
+    /// Runs before the object is destroyed instead of after it is created.
+    pub when_destroy: bool,
+    /// `on_failure = continue`: a failure is a warning, not an error.
+    pub on_failure_continue: bool,
+    /// Where the block is.
+    pub file: FileId,
+    /// The block header's span.
+    pub span: Option<Range<usize>>,
+    /// `command`, `interpreter`, `environment`, `working_dir`, `quiet`.
+    pub body: Body,
 }
 
 impl Resource {

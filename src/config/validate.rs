@@ -99,6 +99,9 @@ fn check_resource(
     check_conditions(config, &lc.preconditions, cx, false, diags);
     check_conditions(config, &lc.postconditions, cx, true, diags);
     check_body_refs(config, &res.body, cx, diags);
+    for p in &res.provisioners {
+        check_provisioner(config, p, cx, diags);
+    }
     match schema::lookup_in(&res.ty, res.mode == Mode::Data) {
         Some(s) => check_body_schema(
             &res.body,
@@ -253,6 +256,36 @@ fn check_conditions(
                     Diagnostic::error("config::self", "Invalid \"self\" reference")
                         .at(e.file, r.span.clone())
                         .help("The \"self\" object is not available in this context. This object can be used only in resource provisioner, connection, and postcondition blocks."),
+                );
+            }
+        }
+    }
+}
+
+/// References in a provisioner: `self` is the object; a destroy-time one may read nothing
+/// else but `count.index` and `each.key` (the rest of the configuration may be gone by then).
+fn check_provisioner(
+    config: &Config,
+    p: &Provisioner,
+    cx: Context<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for e in p.body.attrs.values() {
+        check_refs(config, e, cx, diags);
+        if !p.when_destroy {
+            continue;
+        }
+        for r in references(&e.expr) {
+            let names: Vec<&str> = r.names.iter().map(String::as_str).collect();
+            let ok = matches!(
+                names.as_slice(),
+                ["self", ..] | ["count", "index", ..] | ["each", "key", ..]
+            );
+            if !ok {
+                diags.push(
+                    Diagnostic::error("config::destroy_reference", "Invalid reference from destroy provisioner")
+                        .at(e.file, r.span.clone())
+                        .help("Destroy-time provisioners may only reference attributes of the related resource, via `self`, `count.index`, or `each.key`."),
                 );
             }
         }

@@ -27,6 +27,7 @@ mod google_run;
 mod google_types;
 mod kill_points;
 mod limits;
+mod provisioners;
 mod render_snapshots;
 mod state_safety;
 mod state_store;

@@ -568,6 +568,7 @@ fn event_line(e: &Event) -> String {
         }
         Event::Failed { addr, message } => format!("{addr}: failed: {message}"),
         Event::Skipped { addr, reason } => format!("{addr}: skipped ({reason})"),
+        Event::Output { addr, line } => format!("{addr}{line}"),
     }
 }
 
