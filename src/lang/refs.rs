@@ -13,23 +13,43 @@ use hcl_edit::Span;
 pub struct Reference {
     /// `["var", "region"]`, `["terraform_data", "a", "output"]`.
     pub names: Vec<String>,
+    /// The whole static traversal after the root, as HCL sees one: attribute names and literal
+    /// indices, up to the first splat or computed index (`a[0].b` is `[.a, [0], .b]`).
+    pub steps: Vec<Step>,
     /// Where it is.
     pub span: Option<Range<usize>>,
 }
 
+/// One step of a static traversal.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// `.name`.
+    Attr(String),
+    /// `[0]` or `["key"]`: a literal index.
+    Index(serde_json::Value),
+}
+
 /// Every reference in `expr`, in source order.
 pub fn references(expr: &Expression) -> Vec<Reference> {
+    analyse(expr).0
+}
+
+/// Every reference in `expr`, and whether it calls any function: an expression with neither
+/// is a constant, as Terraform's JSON configuration tells them apart (`constant_value`).
+pub fn analyse(expr: &Expression) -> (Vec<Reference>, bool) {
     let mut w = Walker {
         bound: Vec::new(),
         out: Vec::new(),
+        calls: false,
     };
     w.expr(expr);
-    w.out
+    (w.out, w.calls)
 }
 
 struct Walker {
     bound: Vec<String>,
     out: Vec<Reference>,
+    calls: bool,
 }
 
 impl Walker {
@@ -71,7 +91,10 @@ impl Walker {
                 self.expr(&c.true_expr);
                 self.expr(&c.false_expr);
             }
-            Expression::FuncCall(f) => f.args.iter().for_each(|a| self.expr(a)),
+            Expression::FuncCall(f) => {
+                self.calls = true;
+                f.args.iter().for_each(|a| self.expr(a));
+            }
             Expression::UnaryOp(u) => self.expr(&u.expr),
             Expression::BinaryOp(b) => {
                 self.expr(&b.lhs_expr);
@@ -141,7 +164,22 @@ impl Walker {
                 _ => break,
             }
         }
-        self.out.push(Reference { names, span });
+        let mut steps = Vec::new();
+        for op in ops {
+            steps.push(match op.value() {
+                TraversalOperator::GetAttr(id) => Step::Attr(id.as_str().to_owned()),
+                TraversalOperator::LegacyIndex(n) => Step::Index(serde_json::json!(*n.value())),
+                TraversalOperator::Index(Expression::Number(n)) => match n.value().as_u64() {
+                    Some(i) => Step::Index(serde_json::json!(i)),
+                    None => break,
+                },
+                TraversalOperator::Index(Expression::String(s)) => {
+                    Step::Index(serde_json::json!(s.value().as_str()))
+                }
+                _ => break,
+            });
+        }
+        self.out.push(Reference { names, steps, span });
     }
 }
 

@@ -170,6 +170,24 @@ pub fn saved_vars(vars: &BTreeMap<String, Value>, salt: &str) -> BTreeMap<String
         .collect()
 }
 
+/// A saved (non-sensitive) variable value back in memory, converted to the variable's
+/// declared type again: JSON has no sets, so a `set(string)` would come back a list.
+pub fn loaded_var(config: &crate::config::Config, name: &str, json: &serde_json::Value) -> Value {
+    let v = Value::from_json(json);
+    let Some(decl) = config.variables.get(name) else {
+        return v;
+    };
+    let v = match &decl.ty {
+        Some(ty) => crate::lang::types::convert(v.clone(), ty).unwrap_or(v),
+        None => v,
+    };
+    if decl.sensitive {
+        v.sensitive()
+    } else {
+        v
+    }
+}
+
 /// Parses a plan file, refusing other formats and versions.
 pub fn parse(text: &str) -> Result<PlanFile, String> {
     let probe: serde_json::Value =

@@ -149,14 +149,21 @@ fn json_of(text: &str) -> J {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
 }
 
-/// The planned object of `addr` in `plan -json` output.
+/// The plan as `show -json` of a saved plan writes it (Terraform's plan representation).
+fn shown_plan(w: &Work) -> J {
+    w.run(&["plan", "-out=shown.plan"]).ok();
+    json_of(&w.run(&["show", "-json", "shown.plan"]).ok().stdout)
+}
+
+/// The planned object of `addr` (a data source read while planning) in `show -json`:
+/// its entry in `planned_values`, with `values` and `sensitive_values`.
 fn after(plan: &J, addr: &str) -> J {
-    plan["resource_changes"]
+    plan["planned_values"]["root_module"]["resources"]
         .as_array()
-        .expect("resource_changes")
+        .expect("planned resources")
         .iter()
         .find(|c| c["address"] == addr)
-        .unwrap_or_else(|| panic!("{addr} not in plan"))["change"]
+        .unwrap_or_else(|| panic!("{addr} not in plan"))
         .clone()
 }
 
@@ -248,13 +255,18 @@ output "status" {{
 "#,
         srv.url("/flaky/2")
     ));
-    let plan = json_of(&w.run(&["plan", "-json"]).ok().stdout);
-    assert_eq!(after(&plan, "data.http.flaky")["after"]["status_code"], 200);
+    w.run(&["plan", "-json"]).ok();
+    assert_eq!(srv.hits("/flaky/2"), 3, "two 503s, then the answer");
+    // `show -json` of a saved plan reads it again (the answer by now).
+    let plan = shown_plan(&w);
     assert_eq!(
-        after(&plan, "data.http.flaky")["after"]["response_body"],
+        after(&plan, "data.http.flaky")["values"]["status_code"],
+        200
+    );
+    assert_eq!(
+        after(&plan, "data.http.flaky")["values"]["response_body"],
         "recovered"
     );
-    assert_eq!(srv.hits("/flaky/2"), 3, "two 503s, then the answer");
 }
 
 #[test]
@@ -264,9 +276,10 @@ fn http_without_retry_returns_a_5xx_status_as_is() {
         "data \"http\" \"once\" {{\n  url = \"{}\"\n}}\n",
         srv.url("/flaky/5")
     ));
-    let plan = json_of(&w.run(&["plan", "-json"]).ok().stdout);
-    assert_eq!(after(&plan, "data.http.once")["after"]["status_code"], 503);
+    w.run(&["plan", "-json"]).ok();
     assert_eq!(srv.hits("/flaky/5"), 1, "no retry block: one request");
+    let plan = shown_plan(&w);
+    assert_eq!(after(&plan, "data.http.once")["values"]["status_code"], 503);
 }
 
 #[test]
@@ -378,7 +391,7 @@ fn checks_warn_on_plan_and_apply_without_failing_the_run() {
     // -detailed-exitcode: 2 for changes, failed checks do not turn it into an error.
     w.run(&["plan", "-detailed-exitcode"]).code(2);
 
-    let doc = json_of(&w.run(&["plan", "-json"]).ok().stdout);
+    let doc = shown_plan(&w);
     assert_eq!(check_status(&doc, "health"), ("pass".into(), vec![]));
     assert_eq!(
         check_status(&doc, "missing"),
@@ -481,25 +494,22 @@ output "body" {{
         echo = srv.url("/echo"),
     ));
     let plan = w.run(&["plan", "-json"]).ok();
-    let doc = json_of(&plan.stdout);
+    let doc = shown_plan(&w);
     let ch = after(&doc, "data.http.keyed");
-    let marked: Vec<&str> = ch["after_sensitive"]
-        .as_array()
-        .expect("paths")
-        .iter()
-        .filter_map(J::as_str)
-        .collect();
+    let marks = &ch["sensitive_values"];
     for p in [
-        "/body",
-        "/id",
-        "/response_body",
-        "/response_body_base64",
-        "/response_headers",
-        "/url",
+        "body",
+        "id",
+        "response_body",
+        "response_body_base64",
+        "response_headers",
+        "url",
     ] {
-        assert!(marked.contains(&p), "{p} not sensitive: {marked:?}");
+        assert_eq!(marks[p], json!(true), "{p} not sensitive: {marks}");
+        assert_eq!(ch["values"][p], J::Null, "{p} in clear");
     }
-    assert_eq!(ch["after"]["status_code"], 200, "status stays visible");
+    assert_eq!(ch["values"]["status_code"], 200, "status stays visible");
+    assert!(!doc.to_string().contains(secret), "secret in show -json");
     // The check's message would echo the secret: withheld.
     assert_eq!(check_status(&doc, "keyed"), ("fail".into(), vec![]));
     let runs = [
@@ -700,7 +710,7 @@ check "message" {{
         plan.stdout
     );
     let json = w.run(&["plan", "-json"]).ok();
-    let doc = json_of(&json.stdout);
+    let doc = shown_plan(&w);
     for name in ["convert", "lookup", "message"] {
         assert_eq!(check_status(&doc, name).0, "fail", "{name}");
     }
@@ -798,7 +808,7 @@ check "down" {{
         );
         assert!(!r.stdout.contains("gone is down"), "{}", r.stdout);
     }
-    let doc = json_of(&w.run(&["plan", "-json"]).ok().stdout);
+    let doc = shown_plan(&w);
     let (status, problems) = check_status(&doc, "down");
     assert_eq!(status, "fail");
     assert_eq!(problems.len(), 1, "{problems:?}");

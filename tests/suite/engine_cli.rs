@@ -537,8 +537,36 @@ fn fmt_check_reports_files_that_would_change() {
 #[test]
 fn plan_json_is_machine_readable_and_redacted() {
     let w = Work::new(CHAIN);
+    // `plan -json`: Terraform's streamed UI, one object per line.
     let r = w.run(&["plan", "-json"]).ok();
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let lines: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines[0]["type"], "version");
+    let planned: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["type"] == "planned_change")
+        .collect();
+    assert_eq!(planned.len(), 4);
+    assert!(planned
+        .iter()
+        .all(|l| l["change"]["action"] == "create" && l["@module"] == "terraform.ui"));
+    let summary = lines
+        .iter()
+        .find(|l| l["type"] == "change_summary")
+        .expect("summary");
+    assert_eq!(summary["changes"]["add"], 4);
+    assert_eq!(
+        summary["@message"],
+        "Plan: 4 to add, 0 to change, 0 to destroy."
+    );
+    // `show -json PLANFILE`: Terraform's plan representation, secrets as null.
+    w.run(&["plan", "-out=p"]).ok();
+    let v: serde_json::Value =
+        serde_json::from_str(&w.run(&["show", "-json", "p"]).ok().stdout).expect("json");
+    assert_eq!(v["format_version"], "1.2");
     let changes = v["resource_changes"].as_array().expect("changes");
     assert_eq!(changes.len(), 4);
     let secret = changes
@@ -546,12 +574,12 @@ fn plan_json_is_machine_readable_and_redacted() {
         .find(|c| c["address"] == "terraform_data.secret")
         .expect("secret");
     assert_eq!(secret["change"]["actions"], serde_json::json!(["create"]));
+    assert_eq!(secret["provider_name"], "terraform.io/builtin/terraform");
     assert_eq!(secret["change"]["after"]["input"], serde_json::Value::Null);
     assert_eq!(
-        secret["change"]["after_sensitive"],
-        serde_json::json!(["/input"])
+        secret["change"]["after_sensitive"]["input"],
+        serde_json::json!(true)
     );
-    assert_eq!(v["summary"]["add"], 4);
 }
 
 /// Preconditions are judged before planning each instance, with `count.index` in scope, and an

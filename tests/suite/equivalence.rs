@@ -13,7 +13,7 @@ use std::process::Command;
 use crate::support::{root, Work};
 use serde_json::Value as J;
 
-fn terraform(dir: &Path, args: &[&str]) -> Option<String> {
+pub(crate) fn terraform(dir: &Path, args: &[&str]) -> Option<String> {
     let rc = dir.join(".terraformrc");
     std::fs::write(&rc, "disable_checkpoint = true\n").ok()?;
     let out = Command::new("terraform")
@@ -63,11 +63,9 @@ fn keyway_results(dir: &Path) -> Results {
     w.run(&["apply", "-auto-approve"]).ok();
     let outputs = output_values(&w.run(&["output", "-json"]).ok().stdout);
     let acts = dir.join("change.tfvars").is_file().then(|| {
-        actions(
-            &w.run(&["plan", "-json", "-var-file=change.tfvars"])
-                .ok()
-                .stdout,
-        )
+        w.run(&["plan", "-var-file=change.tfvars", "-out=changed.plan"])
+            .ok();
+        actions(&w.run(&["show", "-json", "changed.plan"]).ok().stdout)
     });
     (outputs, acts)
 }
@@ -98,7 +96,7 @@ fn terraform_results(dir: &Path) -> Option<Results> {
     Some((outputs, acts))
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(p: &Path) -> Option<T> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(p: &Path) -> Option<T> {
     serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()
 }
 

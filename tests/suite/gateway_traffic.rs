@@ -50,7 +50,11 @@ fn the_tutorials_calls_pass_after_apply_and_on_the_next_plan() {
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
     let said = format!("{}{}", plan.stdout, plan.stderr);
     assert!(!said.contains("Warning"), "{said}");
-    let json = w.run(&["--emulator", "plan", "-json"]).ok().stdout;
+    w.run(&["--emulator", "plan", "-out=checked.plan"]).ok();
+    let json = w
+        .run(&["--emulator", "show", "-json", "checked.plan"])
+        .ok()
+        .stdout;
     let v: serde_json::Value = serde_json::from_str(&json).expect("plan json");
     let statuses: Vec<&str> = v["checks"]
         .as_array()

@@ -400,7 +400,9 @@ async fn a_destroyed_key_is_planned_as_undeleted_and_applied_without_a_create() 
         "{}",
         plan.stdout
     );
-    let json: Json = serde_json::from_str(&run(&["plan", "-json"]).ok().stdout).expect("json");
+    run(&["plan", "-out=noted.plan"]).ok();
+    let json: Json =
+        serde_json::from_str(&run(&["show", "-json", "noted.plan"]).ok().stdout).expect("json");
     let key = json["resource_changes"]
         .as_array()
         .and_then(|cs| {

@@ -6,6 +6,7 @@ mod support;
 
 mod api_gateway_keys;
 mod apply_failures;
+mod checkov;
 mod checks_http;
 mod conformance;
 mod emulator;
@@ -25,6 +26,7 @@ mod google_import;
 mod google_provider;
 mod google_run;
 mod google_types;
+mod json_equivalence;
 mod kill_points;
 mod limits;
 mod provisioners;

@@ -5,9 +5,10 @@ use std::process::ExitCode;
 
 use miette::Report;
 
-use crate::cli::render::json::{diagnostic as diagnostic_json, plan_json};
+use crate::cli::render::json::diagnostic as diagnostic_json;
 use crate::cli::render::plan::render_plan;
 use crate::cli::render::style::Style;
+use crate::cli::render::tfjson;
 use crate::cli::render::value::render;
 use crate::cli::workspace::{enter, loaded_sources, Failure, Workspace};
 use crate::diagnostics::{Diagnostics, Severity};
@@ -141,22 +142,13 @@ pub fn fmt(
     })
 }
 
-/// `keyway show [PLANFILE] [-json]`.
+/// `keyway show [PLANFILE] [-json]`; `-json` writes Terraform's plan or state representation.
 pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCode, Failure> {
     let Some(path) = path else {
         let ws = Workspace::load()?;
         let state = ws.state()?;
         if json {
-            let resources: Vec<_> = state
-                .resources
-                .iter()
-                .map(|(a, i)| serde_json::json!({ "address": a, "type": i.resource_type, "provider_name": i.provider, "values": crate::cli::render::json::redacted(&from_state(i)), "sensitive_values": i.sensitive_paths }))
-                .collect();
-            let mut doc = serde_json::json!({ "format_version": "1.0", "values": { "root_module": { "resources": resources } } });
-            if !state.checks.is_empty() {
-                doc["checks"] = crate::cli::render::json::checks_json(&state.checks);
-            }
-            println!("{doc}");
+            println!("{}", tfjson::state::document(&state, Some(&ws.config)));
         } else if state.resources.is_empty() {
             println!("The state is empty.");
         } else {
@@ -181,7 +173,7 @@ pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCo
     let mut vars = ws.vars(&Default::default())?.0;
     for (k, v) in &file.variables {
         if let crate::plan::file::SavedVar::Value(v) = v {
-            vars.insert(k.clone(), crate::lang::Value::from_json(v));
+            vars.insert(k.clone(), crate::plan::file::loaded_var(&ws.config, k, v));
         }
     }
     let state = ws.state()?;
@@ -193,11 +185,12 @@ pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCo
         replace: file.replace.clone(),
         skip_checks_and_notes: false,
     };
-    let mut plan = crate::cli::commands::plan::make_plan(&ws, vars, state, &opts, false).await?;
+    let mut plan =
+        crate::cli::commands::plan::make_plan(&ws, vars.clone(), state, &opts, false).await?;
     // The saved results, not a new evaluation: `show` reports what the plan found.
     plan.checks = crate::plan::file::loaded_checks(&file.checks);
     if json {
-        println!("{}", plan_json(&plan));
+        println!("{}", tfjson::plan::document(&plan, &ws.config, &vars));
     } else {
         print!("{}", render_plan(&plan, &st));
     }

@@ -11,9 +11,10 @@ use miette::Report;
 
 use crate::apply::Event;
 use crate::cli::args::{ApplyArgs, PlanArgs, PlanFlags};
-use crate::cli::render::json::plan_json;
+use crate::cli::render::json::digest_json;
 use crate::cli::render::plan::render_plan;
 use crate::cli::render::style::Style;
+use crate::cli::render::tfjson;
 use crate::cli::workspace::{enter, reports, Failure, Workspace};
 use crate::diagnostics::Diagnostics;
 use crate::lang::Value;
@@ -149,7 +150,7 @@ fn print_check_warnings(
 /// every second), and whatever a changed read would change in managed resources still shows
 /// in their planned values.
 fn digest(plan: &Plan) -> String {
-    let mut j = plan_json(plan);
+    let mut j = digest_json(plan);
     if let Some(m) = j.as_object_mut() {
         m.remove("checks");
         if let Some(serde_json::Value::Array(changes)) = m.get_mut("resource_changes") {
@@ -180,8 +181,25 @@ pub(crate) async fn open(
     Ok((ws, held, state))
 }
 
-/// `keyway plan`.
+/// `keyway plan`. With `-json`, Terraform's streamed machine-readable UI: a `version` line
+/// first, and errors as `diagnostic` lines (exit 1) rather than reports on stderr.
 pub async fn plan(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
+    if !args.json {
+        return plan_run(args, st).await;
+    }
+    println!("{}", tfjson::stream::version());
+    match plan_run(args, st).await {
+        Ok(code) => Ok(code),
+        Err(Failure(reports)) => {
+            for r in &reports {
+                println!("{}", tfjson::stream::error(&format!("{r}")));
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+async fn plan_run(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
     enter(args.dir.as_deref())?;
     let (mut ws, _lock, state) = open("plan", args.flags.lock_timeout.as_deref()).await?;
     let (vars, _) = ws.vars(&args.flags)?;
@@ -203,7 +221,11 @@ pub async fn plan(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
     let made_against = (state.lineage.clone(), state.serial);
     let plan = make_plan(&ws, vars.clone(), state, &opts, args.flags.refresh).await?;
     if args.json {
-        println!("{}", plan_json(&plan));
+        let refreshed =
+            args.flags.refresh && mode != Mode::Destroy || opts.mode == Mode::RefreshOnly;
+        for line in tfjson::stream::lines(&plan, &ws.config, &ws.config.sources, refreshed) {
+            println!("{line}");
+        }
     } else {
         print_cloud(&ws);
         print_warnings(&plan, &ws);
@@ -376,9 +398,7 @@ fn check_saved(
     for (name, saved) in &file.variables {
         match saved {
             SavedVar::Value(v) => {
-                let is_sensitive = ws.config.variables.get(name).is_some_and(|d| d.sensitive);
-                let v = Value::from_json(v);
-                vars.insert(name.clone(), if is_sensitive { v.sensitive() } else { v });
+                vars.insert(name.clone(), planfile::loaded_var(&ws.config, name, v));
             }
             SavedVar::Sha256(digest) => {
                 let given = vars.get(name).cloned().unwrap_or(Value::Null).deep_unmark();

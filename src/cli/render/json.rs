@@ -1,6 +1,7 @@
-//! Machine-readable plan and state output (`-json`). Sensitive values are never written in
-//! clear: they become `null` with their paths listed under `*_sensitive`; unknown values
-//! become `null` with `after_unknown` paths.
+//! JSON pieces shared by the `-json` outputs: diagnostics as `validate -json` writes them,
+//! Terraform's `checks` array, and the plan's digest form (keyway's own shape, never printed:
+//! saved plans are checked against its digest, so it stays stable while the printed formats
+//! follow Terraform's, in `tfjson`). Sensitive values are never written in clear.
 
 use serde_json::{json, Map, Value as J};
 
@@ -61,8 +62,9 @@ fn actions(a: &Action) -> J {
     }
 }
 
-/// The plan as JSON.
-pub fn plan_json(plan: &Plan) -> J {
+/// The plan in the form its saved-plan digest covers: every change with its actions and
+/// redacted values, outputs, drift and counts. Never printed.
+pub fn digest_json(plan: &Plan) -> J {
     let mut changes = Vec::new();
     for c in &plan.changes {
         let mut unknown = Vec::new();

@@ -5,4 +5,5 @@ pub mod diagnostic;
 pub mod json;
 pub mod plan;
 pub mod style;
+pub mod tfjson;
 pub mod value;

@@ -1,0 +1,3 @@
+trigger = "t2"
+enabled = false
+payload = "p2"
