@@ -12,7 +12,7 @@ use crate::apply::{Event, Interrupt};
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
 use crate::graph::{Graph, Node};
-use crate::lang::eval::eval;
+use crate::lang::eval::eval_bound;
 use crate::lang::Value;
 use crate::plan::diff::{diff, mark, DiffInput};
 use crate::plan::scope::{EvalScope, InstanceKey, Instances, Values};
@@ -489,6 +489,17 @@ fn evaluate(
     count: Option<usize>,
     each: Option<(String, Value)>,
 ) -> Result<Value, Diagnostic> {
+    evaluate_bound(s, e, count, each, &[])
+}
+
+/// Evaluates with a `dynamic` block's iterators bound.
+fn evaluate_bound(
+    s: &Shared,
+    e: &crate::config::Expr,
+    count: Option<usize>,
+    each: Option<(String, Value)>,
+    bound: &crate::plan::body::Bound,
+) -> Result<Value, Diagnostic> {
     let vals = s
         .values
         .read()
@@ -499,7 +510,7 @@ fn evaluate(
         count_index: count,
         each,
     };
-    eval(&e.expr, &scope).map_err(|err| {
+    eval_bound(&e.expr, &scope, bound).map_err(|err| {
         Diagnostic::error("apply::eval", err.message)
             .at(e.file, err.span)
             .maybe_help(err.help)
@@ -593,7 +604,9 @@ fn body_value(
     count: Option<usize>,
     each: &Option<(String, Value)>,
 ) -> Result<Value, Diagnostic> {
-    crate::plan::scope::body_value(body, &mut |e| evaluate(s, e, count, each.clone()))
+    crate::plan::body::body_value(body, &mut |e, bound| {
+        evaluate_bound(s, e, count, each.clone(), bound)
+    })
 }
 
 /// A data source read deferred from planning because its arguments were unknown then.

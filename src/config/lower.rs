@@ -11,6 +11,8 @@ use crate::config::model::*;
 use crate::diagnostics::{Diagnostic, FileId};
 use crate::lang::types::Type;
 
+mod dynamic;
+
 /// Lowers one parsed file into `config`.
 pub fn lower_file(
     config: &mut Config,
@@ -427,7 +429,7 @@ impl Lower<'_> {
                         b.ident.span(),
                     )
                 }
-                Structure::Block(b) => res.body.blocks.push(self.nested(b)),
+                Structure::Block(b) => res.body.blocks.extend(self.nested_or_dynamic(b)),
             }
         }
         if res.count.is_some() && res.for_each.is_some() {
@@ -448,7 +450,7 @@ impl Lower<'_> {
                     body.attrs
                         .insert(a.key.as_str().to_owned(), self.take(&mut a.value));
                 }
-                Structure::Block(inner) => body.blocks.push(self.nested(inner)),
+                Structure::Block(inner) => body.blocks.extend(self.nested_or_dynamic(inner)),
             }
         }
         NestedBlock {
@@ -456,6 +458,16 @@ impl Lower<'_> {
             file: self.file,
             span: b.ident.span(),
             body,
+            dynamic: None,
+        }
+    }
+
+    /// A nested block, or the blocks a `dynamic` block stands for (none when it is malformed).
+    fn nested_or_dynamic(&mut self, b: &mut Block) -> Option<NestedBlock> {
+        if b.ident.as_str() == "dynamic" {
+            self.dynamic(b)
+        } else {
+            Some(self.nested(b))
         }
     }
 

@@ -224,8 +224,21 @@ pub struct NestedBlock {
     pub file: FileId,
     /// Its span.
     pub span: Option<Range<usize>>,
-    /// Contents.
+    /// Contents (a `dynamic` block's `content`).
     pub body: Body,
+    /// Set when this is a `dynamic "ty"` block, which generates zero or more `ty` blocks.
+    pub dynamic: Option<Box<Dynamic>>,
+}
+
+/// What makes a nested block `dynamic`: the collection it repeats over and the name each
+/// repetition sees its element under. Its `content` is the nested block's body, its label the
+/// block type, so schema checks and graph edges treat it as the blocks it generates.
+#[derive(Clone, Debug)]
+pub struct Dynamic {
+    /// `for_each`.
+    pub for_each: Expr,
+    /// `iterator` (the label when absent): `NAME.key` and `NAME.value` inside `content`.
+    pub iterator: String,
 }
 
 /// A `lifecycle` block.

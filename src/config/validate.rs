@@ -98,7 +98,7 @@ fn check_resource(
     }
     check_conditions(config, &lc.preconditions, cx, false, diags);
     check_conditions(config, &lc.postconditions, cx, true, diags);
-    check_body_refs(config, &res.body, cx, diags);
+    check_body_refs(config, &res.body, cx, &mut Vec::new(), diags);
     match schema::lookup_in(&res.ty, res.mode == Mode::Data) {
         Some(s) => check_body_schema(
             &res.body,
@@ -133,13 +133,62 @@ fn check_resource(
     }
 }
 
-fn check_body_refs(config: &Config, body: &Body, cx: Context<'_>, diags: &mut Vec<Diagnostic>) {
+/// References in a body; `bound` holds the iterators of the `dynamic` blocks around it.
+fn check_body_refs(
+    config: &Config,
+    body: &Body,
+    cx: Context<'_>,
+    bound: &mut Vec<String>,
+    diags: &mut Vec<Diagnostic>,
+) {
     for e in body.attrs.values() {
-        check_refs(config, e, cx, diags);
+        check_bound_refs(config, e, cx, bound, diags);
     }
     for b in &body.blocks {
-        check_body_refs(config, &b.body, cx, diags);
+        let Some(d) = &b.dynamic else {
+            check_body_refs(config, &b.body, cx, bound, diags);
+            continue;
+        };
+        check_bound_refs(config, &d.for_each, cx, bound, diags);
+        bound.push(d.iterator.clone());
+        check_body_refs(config, &b.body, cx, bound, diags);
+        bound.pop();
     }
+}
+
+/// Like [`check_refs`], with `bound` iterators in scope: they have `key` and `value` only.
+fn check_bound_refs(
+    config: &Config,
+    e: &Expr,
+    cx: Context<'_>,
+    bound: &[String],
+    diags: &mut Vec<Diagnostic>,
+) {
+    for r in references(&e.expr) {
+        let problem = if bound.contains(&r.names[0]) {
+            iterator_problem(&r.names)
+        } else {
+            undeclared(config, &r.names, cx)
+        };
+        if let Some((msg, help)) = problem {
+            diags.push(
+                Diagnostic::error("config::undeclared", msg)
+                    .at(e.file, r.span)
+                    .maybe_help(help),
+            );
+        }
+    }
+}
+
+/// A `dynamic` block's iterator is an object of `key` and `value`.
+fn iterator_problem(names: &[String]) -> Option<(String, Option<String>)> {
+    let attr = names.get(1)?;
+    (attr != "key" && attr != "value").then(|| {
+        (
+            format!("The iterator `{}` has no attribute `{attr}`", names[0]),
+            Some("a `dynamic` block's iterator has `key` and `value`".to_owned()),
+        )
+    })
 }
 
 fn check_body_schema(
@@ -216,6 +265,14 @@ fn check_body_schema(
         }
     }
     for (name, bs) in blocks {
+        // How many blocks a `dynamic` one generates is known only at plan time.
+        if body
+            .blocks
+            .iter()
+            .any(|b| &b.ty == name && b.dynamic.is_some())
+        {
+            continue;
+        }
         let n = body.blocks.iter().filter(|b| &b.ty == name).count();
         if n < bs.min_items || bs.max_items.is_some_and(|m| n > m) {
             diags.push(

@@ -2,6 +2,7 @@
 //! diff each resource instance into an [`Action`]. The result is a [`Plan`] value; rendering
 //! it is the cli's job.
 
+pub mod body;
 pub mod checks;
 pub mod conditions;
 pub mod constraints;

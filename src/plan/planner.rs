@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{Body, Config, Expr, Mode as ResourceMode, Resource};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::{Graph, Node};
-use crate::lang::eval::{eval, to_bool, EvalError};
+use crate::lang::eval::{eval_bound, to_bool, EvalError};
 use crate::lang::Value;
 use crate::limits::MAX_INSTANCES;
 use crate::plan::conditions;
@@ -276,13 +276,24 @@ impl Walk<'_> {
     }
 
     fn eval(&mut self, e: &Expr, count: Option<usize>, each: Option<(String, Value)>) -> Value {
+        self.eval_bound(e, count, each, &[])
+    }
+
+    /// Evaluates with a `dynamic` block's iterators bound; errors are kept, the value unknown.
+    fn eval_bound(
+        &mut self,
+        e: &Expr,
+        count: Option<usize>,
+        each: Option<(String, Value)>,
+        bound: &crate::plan::body::Bound,
+    ) -> Value {
         let scope = EvalScope {
             values: &self.values,
             config: self.config,
             count_index: count,
             each,
         };
-        match eval(&e.expr, &scope) {
+        match eval_bound(&e.expr, &scope, bound) {
             Ok(v) => v,
             Err(err) => {
                 self.diags.push(eval_error(e.file, err));
@@ -406,12 +417,13 @@ impl Walk<'_> {
         count: Option<usize>,
         each: &Option<(String, Value)>,
     ) -> Value {
-        let result: Result<Value, std::convert::Infallible> =
-            crate::plan::scope::body_value(body, &mut |e| Ok(self.eval(e, count, each.clone())));
-        match result {
-            Ok(v) => v,
-            Err(never) => match never {},
-        }
+        let result = crate::plan::body::body_value(body, &mut |e, bound| {
+            Ok::<_, Diagnostic>(self.eval_bound(e, count, each.clone(), bound))
+        });
+        result.unwrap_or_else(|d| {
+            self.diags.push(d);
+            Value::Unknown
+        })
     }
 
     /// Condition failures are errors, except in a refresh-only plan, which only reports what

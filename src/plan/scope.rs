@@ -246,25 +246,3 @@ fn display_dir(p: &Path) -> String {
         s.into_owned()
     }
 }
-
-/// Evaluates a resource body into its object: arguments by name, nested blocks as lists of
-/// objects under their block type (as Terraform's state holds them).
-pub fn body_value<E>(
-    body: &crate::config::Body,
-    eval: &mut impl FnMut(&crate::config::Expr) -> Result<Value, E>,
-) -> Result<Value, E> {
-    let mut m = BTreeMap::new();
-    for (k, e) in &body.attrs {
-        m.insert(k.clone(), eval(e)?);
-    }
-    for b in &body.blocks {
-        let v = body_value(&b.body, eval)?;
-        if let Value::List(items) = m
-            .entry(b.ty.clone())
-            .or_insert_with(|| Value::List(Vec::new()))
-        {
-            items.push(v);
-        }
-    }
-    Ok(Value::Object(m))
-}
