@@ -118,22 +118,62 @@ fn check_resource(
             } else {
                 "resource type"
             };
-            let help = suggest(&res.ty, schema::types()).map(|s| format!("did you mean `{s}`?"));
-            diags.push(
-                Diagnostic::error(
-                    "config::unknown_type",
-                    format!("Unknown {kind} `{}`", res.ty),
-                )
-                .at(res.file, res.span.clone())
-                .maybe_help(help.or_else(|| {
-                    Some(format!(
-                        "keyway knows: {}",
-                        schema::types().collect::<Vec<_>>().join(", ")
-                    ))
-                })),
-            );
+            diags.push(unknown_type(res, kind));
         }
     }
+}
+
+/// The error for a type keyway has no schema for: a provider keyway does not have is named
+/// as such (Terraform's rule: a type belongs to the provider its name starts with), otherwise
+/// the closest type of that provider is suggested.
+fn unknown_type(res: &Resource, kind: &str) -> Diagnostic {
+    let provider = res.ty.split('_').next().unwrap_or(&res.ty);
+    let known: std::collections::BTreeSet<&str> = schema::types()
+        .filter_map(schema::lookup)
+        .map(|s| s.provider.as_str())
+        .collect();
+    // Utility types named like their provider (`http`, `external`, `archive_file`) and
+    // `terraform_data` belong to providers keyway builds in.
+    let builtin = schema::types().any(|t| t.split('_').next() == Some(provider));
+    if !known.contains(provider) && !builtin && provider != "google-beta" {
+        return Diagnostic::error(
+            "config::unknown_provider",
+            format!(
+                "Provider `{provider}` is not supported by keyway: `{}` needs it",
+                res.ty
+            ),
+        )
+        .at(res.file, res.span.clone())
+        .help(format!(
+            "keyway provisions Google Cloud (`google`, `google-beta`) and builds in the \
+             utility providers ({}); a folder that also manages other providers' objects \
+             needs Terraform for those",
+            known
+                .iter()
+                .filter(|p| !matches!(**p, "google" | "builtin"))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let same: Vec<&str> = schema::types()
+        .filter(|t| t.split('_').next() == Some(provider))
+        .collect();
+    let help = match suggest(&res.ty, same.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if same.len() <= 20 => format!("keyway's `{provider}` types: {}", same.join(", ")),
+        None => format!(
+            "keyway knows {} `{provider}` types, listed in the README; `{}` is not one of them yet",
+            same.len(),
+            res.ty
+        ),
+    };
+    Diagnostic::error(
+        "config::unknown_type",
+        format!("Unknown {kind} `{}`", res.ty),
+    )
+    .at(res.file, res.span.clone())
+    .help(help)
 }
 
 fn check_body_refs(config: &Config, body: &Body, cx: Context<'_>, diags: &mut Vec<Diagnostic>) {
