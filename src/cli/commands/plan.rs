@@ -418,12 +418,17 @@ async fn run_apply(
     let printer = tokio::task::spawn_blocking(move || {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
-        let interactive = std::io::stdout().is_terminal();
+        if std::io::stdout().is_terminal() {
+            drop(out);
+            let mut live = crate::cli::render::progress::Live::new();
+            while let Some(e) = rx.blocking_recv() {
+                live.event(&e, &event_line(&e));
+            }
+            live.finish();
+            return;
+        }
         while let Some(e) = rx.blocking_recv() {
             let _ = writeln!(out, "{}", event_line(&e));
-            if interactive {
-                let _ = out.flush();
-            }
         }
         let _ = out.flush();
     });
