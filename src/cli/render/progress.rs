@@ -16,6 +16,12 @@ pub struct Live {
     style: ProgressStyle,
 }
 
+impl Default for Live {
+    fn default() -> Live {
+        Live::new()
+    }
+}
+
 impl Live {
     /// A display drawing on standard output.
     pub fn new() -> Live {
