@@ -317,21 +317,62 @@ pub async fn refresh(
         return Ok(out);
     };
     let mut listed: std::collections::BTreeMap<String, Map<String, Json>> = Default::default();
-    let mut out = Vec::with_capacity(priors.len());
-    for p in priors {
+    let mut taken = std::collections::BTreeSet::new();
+    let mut out = vec![None; priors.len()];
+    // Named records first, so that an unnamed one never takes an object a record names.
+    let mut order: Vec<usize> = (0..priors.len()).collect();
+    order.sort_by_key(|i| k.key_of(&priors[*i]).is_none());
+    for i in order {
+        let p = &priors[i];
         let path = k.fill(&list.path, p)?;
         if !listed.contains_key(&path) {
             let items = list_all(&k, list, &path, p).await?;
             listed.insert(path.clone(), items);
         }
-        let found = k
-            .key_of(p)
-            .and_then(|key| listed.get(&path).and_then(|items| items.get(&key)))
-            .and_then(Json::as_object)
-            .map(|found| k.finish(found, p));
-        out.push(found);
+        let items = listed.get(&path);
+        let found = match k.key_of(p) {
+            Some(key) => items.and_then(|items| items.get(&key)),
+            None => unnamed(&k, p, items, &taken),
+        };
+        if let Some(name) = found.and_then(|f| f.get("name")).and_then(Json::as_str) {
+            taken.insert(name.to_owned());
+        }
+        out[i] = found.and_then(Json::as_object).map(|f| k.finish(f, p));
     }
     Ok(out)
+}
+
+/// The object a create of a server-named type made when the run that sent it never heard
+/// back (its pending record has no name): the newest listed object made since then that
+/// holds what the create asked for and that no other record of this batch took.
+fn unnamed<'i>(
+    k: &Kind<'_>,
+    prior: &Map<String, Json>,
+    items: Option<&'i Map<String, Json>>,
+    taken: &std::collections::BTreeSet<String>,
+) -> Option<&'i Json> {
+    let since = k.g.unnamed_since(k.ty)?;
+    let since = time::OffsetDateTime::from(since);
+    let mut asked = prior.clone();
+    for (name, a) in &k.schema.attributes {
+        if a.write_only {
+            // Lists never return what a create sent but reads never show.
+            asked.remove(name);
+        }
+    }
+    let asked = Json::Object(wire::to_wire(k.level(), &asked));
+    let created = |item: &Json| {
+        let t = item.get("createTime").and_then(Json::as_str)?;
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    };
+    items?
+        .values()
+        .filter(|item| {
+            let name = item.get("name").and_then(Json::as_str).unwrap_or_default();
+            !taken.contains(name) && created(item).is_some_and(|t| t >= since)
+        })
+        .filter(|item| super::operation::holds(item, &asked))
+        .max_by_key(|item| created(item))
 }
 
 /// Every object of one collection, by the last segment of its name.
