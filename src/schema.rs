@@ -98,7 +98,8 @@ pub struct Attribute {
     pub description: String,
     /// Value type on the wire (generated types): `string`, `int64` (a decimal string on the
     /// wire), `integer`, `number`, `bool`, `list(string)`, `list(number)`, `map(string)`,
-    /// `json`, `json_string` (a JSON string in configuration, an object on the wire).
+    /// `json`, `json_string` (a JSON string in configuration, an object on the wire);
+    /// `dynamic` for any-typed values (`terraform_data`'s `input`).
     #[serde(default, rename = "type")]
     pub ty: Option<String>,
     /// The field's dotted path in request and response bodies; none: not in the body (a path

@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Prepare the working folder: check the configuration and create `.keyway/`.
-    Init(DirArg),
+    Init(InitArgs),
     /// Check the configuration without touching state or the cloud.
     Validate {
         /// Folder (default: current).
@@ -158,6 +158,17 @@ pub struct EmulatorArgs {
 pub struct DirArg {
     /// Folder (default: current).
     pub dir: Option<PathBuf>,
+}
+
+/// `keyway init`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InitArgs {
+    /// Folder (default: current).
+    pub dir: Option<PathBuf>,
+    /// Adopt the folder's `terraform.tfstate` without asking (Terraform's flag for copying
+    /// state without a prompt).
+    #[arg(long = "force-copy")]
+    pub force_copy: bool,
 }
 
 /// Flags shared by plan, apply and destroy.

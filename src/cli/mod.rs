@@ -76,7 +76,7 @@ pub fn main() -> ExitCode {
 async fn run(command: Command, st: Style) -> Result<ExitCode, Failure> {
     use commands::*;
     match command {
-        Command::Init(d) => misc::init(d.dir),
+        Command::Init(a) => misc::init(a.dir, a.force_copy),
         Command::Validate { dir, json } => misc::validate(dir, json),
         Command::Fmt {
             paths,

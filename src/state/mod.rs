@@ -8,6 +8,7 @@ mod error;
 pub mod file;
 pub mod model;
 pub mod store;
+pub mod terraform;
 
 pub use error::{Error, LockInfo};
 pub use model::{CheckResult, CheckStatus, Output, PendingCreate, ResourceInstance, State};

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod adopt_terraform;
 mod api_gateway_keys;
 mod apply_failures;
 mod checks_http;

@@ -1,5 +1,6 @@
 //! One module per command family; each is short and calls library functions.
 
+pub mod adopt;
 pub mod emulator;
 pub mod import;
 pub mod misc;

@@ -173,7 +173,10 @@ pub(crate) async fn open(
     let ws = Workspace::load_with(store)?;
     let state = match reader.await {
         Ok(Ok(Some(s))) => s,
-        Ok(Ok(None)) => State::new(),
+        Ok(Ok(None)) => {
+            crate::cli::commands::adopt::guard()?;
+            State::new()
+        }
         Ok(Err(e)) => return Err(Report::new(e).into()),
         Err(e) => return Err(Report::msg(format!("Reading state failed: {e}")).into()),
     };
