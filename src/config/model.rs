@@ -65,6 +65,8 @@ pub struct Config {
     pub moved: Vec<Moved>,
     /// Warnings found while loading (advice on missing steps); shown by validate and plan.
     pub warnings: Vec<crate::diagnostics::Diagnostic>,
+    /// The workspace (`terraform.workspace`); empty means `default`. The cli sets it.
+    pub workspace: String,
 }
 
 /// A `variable` block.

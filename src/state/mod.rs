@@ -12,4 +12,6 @@ pub mod terraform;
 
 pub use error::{Error, LockInfo};
 pub use model::{CheckResult, CheckStatus, Output, PendingCreate, ResourceInstance, State};
-pub use store::{LocalStore, Lock};
+pub use store::{
+    current_workspace, select_workspace, workspaces, LocalStore, Lock, DEFAULT_WORKSPACE,
+};

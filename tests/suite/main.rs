@@ -33,3 +33,4 @@ mod render_snapshots;
 mod state_safety;
 mod state_store;
 mod utility_providers;
+mod workspaces;

@@ -15,12 +15,20 @@ use crate::state::LocalStore;
 /// Terraform's default local state file.
 const TFSTATE: &str = "terraform.tfstate";
 
+/// Terraform's state of the current workspace (`terraform.tfstate` for `default`, else
+/// `terraform.tfstate.d/{name}/terraform.tfstate`).
 fn terraform_state() -> Result<Option<Adoption>, Failure> {
-    let path = Path::new(TFSTATE);
+    let ws = crate::state::current_workspace(Path::new("."));
+    let path = if ws == crate::state::DEFAULT_WORKSPACE {
+        std::path::PathBuf::from(TFSTATE)
+    } else {
+        Path::new("terraform.tfstate.d").join(&ws).join(TFSTATE)
+    };
+    let path = path.as_path();
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Report::msg(format!("cannot read {TFSTATE}: {e}")).into()),
+        Err(e) => return Err(Report::msg(format!("cannot read {}: {e}", path.display())).into()),
     };
     read(path, &text)
         .map(Some)

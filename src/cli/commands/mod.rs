@@ -7,3 +7,4 @@ pub mod misc;
 pub mod output;
 pub mod plan;
 pub mod state;
+pub mod workspaces;
