@@ -589,12 +589,21 @@ impl Walk<'_> {
         }
         for old in self.state_instances(addr) {
             if !live.contains(&old) {
-                let reason = match InstanceKey::split(&old).1 {
-                    InstanceKey::Int(_) if res.count.is_some() => "index out of range for count",
-                    InstanceKey::Str(_) if res.for_each.is_some() => "key not in for_each",
-                    _ => "no longer matches count/for_each",
+                // Terraform's wording for each reason.
+                let key = InstanceKey::split(&old).1;
+                let reason = match (&key, res.count.is_some(), res.for_each.is_some()) {
+                    (InstanceKey::Int(_), true, _) => {
+                        format!("index {} is out of range for count", key.suffix())
+                    }
+                    (InstanceKey::Str(_), _, true) => {
+                        format!("key {} is not in for_each map", key.suffix())
+                    }
+                    (InstanceKey::Int(_), false, _) => "resource does not use count".to_owned(),
+                    (InstanceKey::Str(_), _, false) => "resource does not use for_each".to_owned(),
+                    (_, true, _) => "resource uses count".to_owned(),
+                    _ => "resource uses for_each".to_owned(),
                 };
-                self.delete(&old, reason);
+                self.delete(&old, &reason);
             }
         }
     }
