@@ -180,6 +180,7 @@ pub async fn apply(
     });
     let done = Arc::new(AtomicBool::new(false));
     let writer = spawn_writer(shared.clone(), done.clone(), persist);
+    forget(&shared);
     let mut remaining: Vec<usize> = sched.before.iter().map(BTreeSet::len).collect();
     let mut after: Vec<Vec<usize>> = vec![Vec::new(); sched.ops.len()];
     for (i, bs) in sched.before.iter().enumerate() {
@@ -304,6 +305,20 @@ pub async fn apply(
 
 /// The error closing an interrupted run. Its hint names the command that finishes the job:
 /// after an interrupted destroy, `apply` would recreate what was just destroyed.
+/// Drops the instances a `removed` block (`destroy = false`) lets go of: no provider call,
+/// the objects stay where they are.
+fn forget(s: &Shared) {
+    for c in s.plan.changes.iter().filter(|c| c.action == Action::Forget) {
+        s.update_state(|st| {
+            st.resources.remove(&c.addr);
+        });
+        s.emit(Event::Output {
+            addr: c.addr.clone(),
+            line: ": Removed from state; the object itself is left as it is".into(),
+        });
+    }
+}
+
 fn interrupted_error(mode: Mode, abandoned: bool) -> Diagnostic {
     let again = if mode == Mode::Destroy {
         "run `keyway destroy` again to finish"

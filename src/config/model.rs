@@ -63,6 +63,8 @@ pub struct Config {
     pub checks: BTreeMap<String, Check>,
     /// `moved` blocks.
     pub moved: Vec<Moved>,
+    /// `removed` blocks.
+    pub removed: Vec<Removed>,
     /// Warnings found while loading (advice on missing steps); shown by validate and plan.
     pub warnings: Vec<crate::diagnostics::Diagnostic>,
     /// The workspace (`terraform.workspace`); empty means `default`. The cli sets it.
@@ -322,6 +324,20 @@ pub struct Check {
     pub data: Vec<Resource>,
     /// `assert` blocks.
     pub asserts: Vec<Validation>,
+}
+
+/// A `removed` block: the object at `from` leaves the configuration; with `destroy = false`
+/// it is forgotten (dropped from state, left in the cloud) rather than destroyed.
+#[derive(Clone, Debug)]
+pub struct Removed {
+    /// Where it is.
+    pub file: FileId,
+    /// The block header's span.
+    pub span: Option<Range<usize>>,
+    /// `from`: a resource (all its instances) or one instance.
+    pub from: String,
+    /// `lifecycle { destroy = ... }` (Terraform's default: true).
+    pub destroy: bool,
 }
 
 /// A `moved` block.

@@ -56,6 +56,23 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
         }
         check_conditions(config, &out.preconditions, NONE, false, diags);
     }
+    for r in &config.removed {
+        let block = r.from.split('[').next().unwrap_or(&r.from);
+        if config.resources.contains_key(block) {
+            diags.push(
+                Diagnostic::error(
+                    "config::removed_declared",
+                    "Removed resource block still exists",
+                )
+                .at(r.file, r.span.clone())
+                .help(format!(
+                    "This statement declares that {} was removed, but it is still declared in \
+                     configuration. Delete its block to remove it.",
+                    r.from
+                )),
+            );
+        }
+    }
     for var in config.variables.values() {
         if let Some(d) = &var.default {
             for r in references(&d.expr) {

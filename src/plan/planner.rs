@@ -793,6 +793,14 @@ impl Walk<'_> {
     }
 
     fn delete(&mut self, addr: &str, reason: &str) {
+        let action = Action::Delete {
+            reason: reason.to_owned(),
+        };
+        self.leave(addr, action);
+    }
+
+    /// Plans `addr` (in state) to leave: deleted, or forgotten.
+    fn leave(&mut self, addr: &str, action: Action) {
         let Some(inst) = self.prior.resources.get(addr) else {
             return;
         };
@@ -811,11 +819,9 @@ impl Walk<'_> {
             },
             ty: inst.resource_type.clone(),
             provider: inst.provider.clone(),
-            action: Action::Delete {
-                reason: reason.to_owned(),
-            },
+            after: (action == Action::Forget).then(|| from_state(inst)),
+            action,
             before: Some(from_state(inst)),
-            after: None,
             dependencies: inst.dependencies.clone(),
             note: None,
         });
@@ -825,8 +831,14 @@ impl Walk<'_> {
         let addrs: Vec<String> = self.prior.resources.keys().cloned().collect();
         for a in addrs {
             let block = InstanceKey::split(&a).0;
-            if !self.config.resources.contains_key(block) {
-                self.delete(&a, "no longer in configuration");
+            if self.config.resources.contains_key(block) {
+                continue;
+            }
+            if self.forgotten(&a) {
+                self.leave(&a, Action::Forget);
+            } else {
+                let reason = format!("{block} is not in configuration");
+                self.delete(&a, &reason);
             }
         }
     }
@@ -834,8 +846,26 @@ impl Walk<'_> {
     fn destroy_all(&mut self) {
         let addrs: Vec<String> = self.prior.resources.keys().cloned().collect();
         for a in addrs {
-            self.delete(&a, "destroy");
+            if self.forgotten(&a) {
+                self.leave(&a, Action::Forget);
+            } else {
+                self.delete(&a, "destroy");
+            }
         }
+    }
+
+    /// True if a `removed` block with `destroy = false` names this instance (or its
+    /// resource) and the configuration no longer declares it. Deposed objects are never
+    /// forgotten: they are the old halves of replacements.
+    fn forgotten(&self, addr: &str) -> bool {
+        let block = InstanceKey::split(addr).0;
+        !addr.contains(" (deposed")
+            && !self.config.resources.contains_key(block)
+            && self
+                .config
+                .removed
+                .iter()
+                .any(|r| !r.destroy && (r.from == block || r.from == addr))
     }
 
     fn check_prevent_destroy(&mut self) {

@@ -436,6 +436,10 @@ async fn run_apply(
         let _ = out.flush();
     });
     let (add, change, destroy) = plan.counts();
+    let forgotten = match plan.forgets() {
+        0 => String::new(),
+        n => format!(", {n} forgotten"),
+    };
     let destroying = plan.mode == Mode::Destroy;
     let persist: crate::apply::Persist = Box::new(StoreWriter(ws.store.clone()));
     let sources = ws.config.sources.clone();
@@ -467,12 +471,12 @@ async fn run_apply(
     }
     if destroying {
         println!(
-            "\n{} Resources: {destroy} destroyed.",
+            "\n{} Resources: {destroy} destroyed{forgotten}.",
             st.bold(&st.green("Destroy complete!"))
         );
     } else {
         println!(
-            "\n{} Resources: {add} added, {change} changed, {destroy} destroyed.",
+            "\n{} Resources: {add} added, {change} changed, {destroy} destroyed{forgotten}.",
             st.bold(&st.green("Apply complete!"))
         );
         print_check_warnings(&outcome.warnings, &sources, &st);

@@ -61,7 +61,10 @@ pub fn render_body(
         .map(|(k, _, _)| k.len())
         .max()
         .unwrap_or(0);
-    let updating = matches!(action, Action::Update | Action::Replace { .. });
+    let updating = matches!(
+        action,
+        Action::Update | Action::Replace { .. } | Action::Forget
+    );
     // Terraform keeps the attributes that say which object this is in view, changed or not.
     let identifying = |k: &str, a: &Value| {
         updating && IDENTIFYING.contains(&k) && !a.is_null() && a.as_str() != Some("")

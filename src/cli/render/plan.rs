@@ -54,11 +54,36 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             out.push('\n');
         }
         let (add, change, destroy) = plan.counts();
+        let forget = match plan.forgets() {
+            0 => String::new(),
+            n => format!(", {n} to forget"),
+        };
         let _ = writeln!(
             out,
-            "{} {add} to add, {change} to change, {destroy} to destroy.",
+            "{} {add} to add, {change} to change, {destroy} to destroy{forget}.",
             st.bold("Plan:")
         );
+        let forgotten: Vec<&str> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Forget)
+            .map(|c| c.addr.as_str())
+            .collect();
+        if !forgotten.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{} Some objects will no longer be managed by keyway\n\nIf you apply this plan, \
+                 keyway will discard its tracking information for the following objects, but it \
+                 will not delete them:\n{}\n\nAfter applying this plan, keyway will no longer \
+                 manage these objects. You will need to import them to manage them again.",
+                st.yellow("Warning:"),
+                forgotten
+                    .iter()
+                    .map(|a| format!(" - {a}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
     }
     if outputs_change(plan) {
         out.push_str("\nChanges to Outputs:\n");
@@ -137,6 +162,7 @@ fn header(c: &ResourceChange) -> String {
         Action::Delete { reason } if reason == "destroy" => "will be destroyed".into(),
         Action::Delete { reason } => format!("will be destroyed\n  # (because {reason})"),
         Action::Read => format!("will be read during apply\n  # ({})", read_reason(c)),
+        Action::Forget => "will no longer be managed by keyway".into(),
         Action::NoOp => String::new(),
     }
 }
