@@ -176,6 +176,21 @@ impl<'a> Kind<'a> {
         obj
     }
 
+    /// `obj` with short names expanded where the API wants full ones (`expand`).
+    fn expanded(&self, obj: &Map<String, Json>) -> Result<Map<String, Json>> {
+        let mut out = obj.clone();
+        for (name, a) in &self.schema.attributes {
+            let (Some(tpl), Some(Json::String(v))) = (&a.expand, obj.get(name)) else {
+                continue;
+            };
+            if !v.contains('/') {
+                let full = self.fill(&tpl.replace("{}", v), obj)?;
+                out.insert(name.clone(), Json::String(full));
+            }
+        }
+        Ok(out)
+    }
+
     /// The key refresh matches listed objects by: the last segment of the object's name.
     fn key_of(&self, obj: &Map<String, Json>) -> Option<String> {
         let last = template::placeholders(&self.api.self_path)
@@ -200,7 +215,7 @@ pub async fn create(
         return iam::put(g, ty, planned).await;
     }
     let k = Kind::of(g, ty)?;
-    let mut body = wire::to_wire(k.level(), planned);
+    let mut body = wire::to_wire(k.level(), &k.expanded(planned)?);
     for (path, tpl) in &k.api.create.set {
         wire::set_path(&mut body, path, Json::String(k.fill(tpl, planned)?));
     }
@@ -266,16 +281,21 @@ pub async fn update(
     }
     let changed = wire::changed_paths(k.level(), prior, planned);
     if !changed.is_empty() {
-        let mut body = wire::to_wire(k.level(), planned);
+        let mut body = wire::to_wire(k.level(), &k.expanded(planned)?);
         for (path, tpl) in &m.set {
             wire::set_path(&mut body, path, Json::String(k.fill(tpl, &target)?));
         }
-        let extra: Vec<(&str, String)> = m
-            .mask
-            .as_deref()
-            .map(|q| (q, changed.join(",")))
-            .into_iter()
-            .collect();
+        let mask = m.mask.as_deref().map(|q| (q, changed.join(",")));
+        let (body, extra): (Map<String, Json>, Vec<(&str, String)>) = match (&m.wrap, mask) {
+            // The mask goes in the body, beside the object.
+            (Some(field), Some((q, paths))) => {
+                let mut wrapped = Map::new();
+                wrapped.insert(field.clone(), Json::Object(body));
+                wrapped.insert(q.to_owned(), Json::String(paths));
+                (wrapped, Vec::new())
+            }
+            (_, mask) => (body, mask.into_iter().collect()),
+        };
         let url = k.url(m, &target, &extra)?;
         let body = Json::Object(body);
         k.send(m, &url, Some(&body), "update", planned)
@@ -447,7 +467,13 @@ pub async fn import(
         })?;
     let mut base = config.clone();
     for (key, v) in parsed {
-        base.insert(key, Json::String(v));
+        let same = base
+            .get(&key)
+            .and_then(Json::as_str)
+            .is_some_and(|c| c == v || c.ends_with(&format!("/{v}")));
+        if !same {
+            base.insert(key, Json::String(v));
+        }
     }
     match k.get(&base).await? {
         Some(found) => Ok(k.finish(&found, &base)),
