@@ -140,6 +140,11 @@ fn resource_exprs(r: &Resource) -> Vec<&Expr> {
         }
     }
     body(&r.body, &mut v);
+    // A create-time provisioner runs after what it reads exists; a destroy-time one reads
+    // only `self`, `count` and `each`.
+    for p in r.provisioners.iter().filter(|p| !p.when_destroy) {
+        v.extend(p.body.attrs.values());
+    }
     v
 }
 

@@ -46,6 +46,12 @@ pub struct ResourceSchema {
     /// Nested block types.
     #[serde(default)]
     pub blocks: BTreeMap<String, BlockSchema>,
+    /// How the generic Google resource calls the API (generated types only).
+    #[serde(default)]
+    pub api: Option<ApiBinding>,
+    /// How the generic Google IAM resource edits the policy (generated IAM types only).
+    #[serde(default)]
+    pub iam: Option<IamBinding>,
 }
 
 /// An attribute's semantics.
@@ -90,6 +96,29 @@ pub struct Attribute {
     /// Documentation.
     #[serde(default)]
     pub description: String,
+    /// Value type on the wire (generated types): `string`, `int64` (a decimal string on the
+    /// wire), `integer`, `number`, `bool`, `list(string)`, `list(number)`, `map(string)`,
+    /// `json`, `json_string` (a JSON string in configuration, an object on the wire);
+    /// `dynamic` for any-typed values (`terraform_data`'s `input`).
+    #[serde(default, rename = "type")]
+    pub ty: Option<String>,
+    /// The field's dotted path in request and response bodies; none: not in the body (a path
+    /// parameter, or an argument only keyway holds).
+    #[serde(default)]
+    pub wire: Option<String>,
+    /// `base64`: the wire holds the base64 of the attribute's text.
+    #[serde(default)]
+    pub encoding: Option<String>,
+    /// Sent, never returned by reads: kept from the configuration and prior state.
+    #[serde(default)]
+    pub write_only: bool,
+    /// Fills a placeholder of the object's name: reads set it from the name the API returns.
+    #[serde(default)]
+    pub name_part: bool,
+    /// A short name (no `/`) is sent as this full-name template (`{}` is the value), as
+    /// Terraform accepts `topic = "t"` for `projects/p/topics/t`; reads keep the short form.
+    #[serde(default)]
+    pub expand: Option<String>,
 }
 
 /// A nested block type.
@@ -111,6 +140,125 @@ pub struct BlockSchema {
     /// Blocks nested further.
     #[serde(default)]
     pub blocks: BTreeMap<String, BlockSchema>,
+    /// The server fills the block when the configuration leaves it out: an absent block
+    /// keeps the prior one instead of planning its removal.
+    #[serde(default)]
+    pub computed: bool,
+    /// The field holding the block on the wire (an object, or an array when `max_items` is
+    /// not 1); generated types only.
+    #[serde(default)]
+    pub wire: Option<String>,
+    /// Documentation.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// How a generated type's objects are created, read, updated, listed and deleted
+/// (`schemas/google/README.md`). Paths are relative to the API's root and hold `{attribute}`
+/// placeholders.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiBinding {
+    /// `https://{host}.googleapis.com/`; the key of a custom endpoint.
+    pub host: String,
+    /// How long-running operations are polled: `aip`, `compute` or `sqladmin`.
+    #[serde(default = "aip")]
+    pub operations: String,
+    /// Terraform's `id`.
+    pub id: String,
+    /// Accepted import ID formats, most specific first.
+    #[serde(default)]
+    pub import: Vec<String>,
+    /// The GET path of one object.
+    #[serde(rename = "self")]
+    pub self_path: String,
+    /// The create call.
+    pub create: Method,
+    /// The update call; none: every argument forces replacement.
+    #[serde(default)]
+    pub update: Option<Method>,
+    /// The delete call.
+    pub delete: Method,
+    /// The list call refresh uses; none: one GET per object.
+    #[serde(default)]
+    pub list: Option<ListMethod>,
+    /// The API names new objects: `name` comes from the create's answer.
+    #[serde(default)]
+    pub server_named: bool,
+}
+
+fn aip() -> String {
+    "aip".to_owned()
+}
+
+/// One call of an [`ApiBinding`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Method {
+    /// HTTP verb.
+    pub verb: String,
+    /// Path template.
+    pub path: String,
+    /// Query parameters (templates).
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    /// Body fields (dotted paths) filled from templates.
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    /// The query parameter taking the changed fields' wire paths (updates).
+    #[serde(default)]
+    pub mask: Option<String>,
+    /// The answer is a long-running operation.
+    #[serde(default)]
+    pub lro: bool,
+    /// The body wraps the object in this field, the mask beside it (`{"topic": {...},
+    /// "updateMask": "labels"}`, as Pub/Sub's updates take it).
+    #[serde(default)]
+    pub wrap: Option<String>,
+}
+
+/// The list call of an [`ApiBinding`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListMethod {
+    /// Path template.
+    pub path: String,
+    /// The array field of the answer.
+    pub items: String,
+    /// Extra query parameters.
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+}
+
+/// How a generated IAM type reads and writes its parent's policy.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamBinding {
+    /// As [`ApiBinding::host`].
+    pub host: String,
+    /// `member`, `binding` or `policy`.
+    pub form: String,
+    /// Path template of the object holding the policy.
+    pub resource: String,
+    /// The policy read.
+    pub get: IamCall,
+    /// The policy write.
+    pub set: IamCall,
+    /// The parent part of Terraform's `id`.
+    pub id: String,
+    /// Requested policy version.
+    #[serde(default)]
+    pub policy_version: Option<u32>,
+}
+
+/// One policy call: the verb and what follows the resource path.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamCall {
+    /// HTTP verb.
+    pub verb: String,
+    /// Appended to the resource path (`:getIamPolicy`, `/iam`).
+    pub suffix: String,
 }
 
 /// The schema files compiled into keyway.
@@ -250,17 +398,30 @@ const SOURCES: &[(&str, &str)] = &[
 fn registry() -> &'static BTreeMap<(bool, String), ResourceSchema> {
     static REGISTRY: OnceLock<BTreeMap<(bool, String), ResourceSchema>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        SOURCES
-            .iter()
-            .map(|(path, text)| {
-                // The schemas ship inside the binary and a test parses each one, so a broken
-                // file is a build defect, never user input.
-                let schema: ResourceSchema = serde_json::from_str(text)
-                    .unwrap_or_else(|e| panic!("invariant: schema {path} is valid: {e}"));
-                ((schema.data_source, schema.ty.clone()), schema)
-            })
+        // The schemas ship inside the binary and a test parses each one, so a broken file is
+        // a build defect, never user input.
+        let written = SOURCES.iter().map(|(path, text)| {
+            serde_json::from_str::<ResourceSchema>(text)
+                .unwrap_or_else(|e| panic!("invariant: schema {path} is valid: {e}"))
+        });
+        written
+            .chain(generated())
+            .map(|schema| ((schema.data_source, schema.ty.clone()), schema))
             .collect()
     })
+}
+
+/// The Google types `scripts/generate-google` writes (`schemas/google/README.md`).
+const GENERATED: &str = include_str!("../schemas/google/generated.json");
+
+fn generated() -> Vec<ResourceSchema> {
+    serde_json::from_str(GENERATED)
+        .unwrap_or_else(|e| panic!("invariant: schemas/google/generated.json is valid: {e}"))
+}
+
+/// True for types the generic Google resource implements (generated with an `api` or `iam`).
+pub fn is_generated(ty: &str) -> bool {
+    lookup(ty).is_some_and(|s| s.api.is_some() || s.iam.is_some())
 }
 
 /// The schema of a type: the managed resource of that name, else the data source.
@@ -292,7 +453,8 @@ mod tests {
 
     #[test]
     fn no_two_schemas_share_a_kind_and_name() {
-        assert_eq!(super::registry().len(), super::SOURCES.len());
+        let all = super::SOURCES.len() + super::generated().len();
+        assert_eq!(super::registry().len(), all);
     }
 
     #[test]
@@ -311,5 +473,51 @@ mod tests {
             }
         }
         assert_eq!(files, super::SOURCES.len());
+    }
+}
+
+#[cfg(test)]
+mod terraform_names {
+    use std::collections::BTreeSet;
+
+    /// Every generated type's top-level names are Terraform's (from the provider's
+    /// documentation, `schemas/google/terraform_names.json`): none invented, and none of
+    /// Terraform's missing but those listed as not yet done.
+    #[test]
+    fn generated_types_use_terraform_names() {
+        let facts: serde_json::Value =
+            serde_json::from_str(include_str!("../schemas/google/terraform_names.json"))
+                .expect("facts parse");
+        for (ty, f) in facts["types"].as_object().expect("types") {
+            let s = super::lookup_in(ty, false).unwrap_or_else(|| panic!("{ty} generated"));
+            let ours: BTreeSet<&str> = s
+                .attributes
+                .keys()
+                .chain(s.blocks.keys())
+                .map(String::as_str)
+                .filter(|n| *n != "timeouts")
+                .collect();
+            let list = |k: &str| -> BTreeSet<&str> {
+                f[k].as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(serde_json::Value::as_str)
+                    .collect()
+            };
+            let (theirs, not_yet) = (list("names"), list("not_yet"));
+            let invented: Vec<_> = ours.difference(&theirs).collect();
+            assert!(
+                invented.is_empty(),
+                "{ty}: not Terraform's names: {invented:?}"
+            );
+            let missing: Vec<_> = theirs
+                .difference(&ours)
+                .filter(|n| !not_yet.contains(*n))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{ty}: Terraform's names missing: {missing:?}"
+            );
+        }
     }
 }

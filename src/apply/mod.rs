@@ -3,6 +3,7 @@
 //! in state. Emits [`Event`]s; never prints.
 
 pub mod ops;
+mod provision;
 mod run;
 
 use std::time::Duration;
@@ -45,6 +46,13 @@ pub enum Event {
         addr: String,
         /// The error.
         message: String,
+    },
+    /// A line of a provisioner's output (`(local-exec): ...`).
+    Output {
+        /// Instance address.
+        addr: String,
+        /// What follows the address: ` (local-exec): LINE`, or `: Provisioning with ...`.
+        line: String,
     },
     /// Skipped because something it depends on failed or the run was interrupted.
     Skipped {

@@ -180,6 +180,7 @@ pub async fn apply(
     });
     let done = Arc::new(AtomicBool::new(false));
     let writer = spawn_writer(shared.clone(), done.clone(), persist);
+    forget(&shared);
     let mut remaining: Vec<usize> = sched.before.iter().map(BTreeSet::len).collect();
     let mut after: Vec<Vec<usize>> = vec![Vec::new(); sched.ops.len()];
     for (i, bs) in sched.before.iter().enumerate() {
@@ -304,6 +305,20 @@ pub async fn apply(
 
 /// The error closing an interrupted run. Its hint names the command that finishes the job:
 /// after an interrupted destroy, `apply` would recreate what was just destroyed.
+/// Drops the instances a `removed` block (`destroy = false`) lets go of: no provider call,
+/// the objects stay where they are.
+fn forget(s: &Shared) {
+    for c in s.plan.changes.iter().filter(|c| c.action == Action::Forget) {
+        s.update_state(|st| {
+            st.resources.remove(&c.addr);
+        });
+        s.emit(Event::Output {
+            addr: c.addr.clone(),
+            line: ": Removed from state; the object itself is left as it is".into(),
+        });
+    }
+}
+
 fn interrupted_error(mode: Mode, abandoned: bool) -> Diagnostic {
     let again = if mode == Mode::Destroy {
         "run `keyway destroy` again to finish"
@@ -802,6 +817,19 @@ async fn apply_unchecked(
         st.pending.remove(&c.addr);
         st.resources.insert(c.addr.clone(), inst);
     });
+    if c.action != Action::Update {
+        if let Err(d) = provision(s, c, &new, count, &each, false).await {
+            // Terraform's rule: an object whose create-time provisioner failed is tainted,
+            // so the next apply replaces it.
+            s.update_state(|st| {
+                if let Some(inst) = st.resources.get_mut(&c.addr) {
+                    inst.tainted = true;
+                }
+            });
+            return Err(d);
+        }
+    }
+    // As Terraform reports it: an object is created once its provisioners have run.
     s.emit(Event::Finished {
         addr: c.addr.clone(),
         action: past,
@@ -809,6 +837,85 @@ async fn apply_unchecked(
         id,
     });
     Ok(new)
+}
+
+/// Runs the resource's create-time (`destroy` false) or destroy-time provisioners for one
+/// instance, in order; `self` is `value`. A failure stops the rest unless the provisioner
+/// says `on_failure = continue`.
+async fn provision(
+    s: &Arc<Shared>,
+    c: &ResourceChange,
+    value: &Value,
+    count: Option<usize>,
+    each: &Option<(String, Value)>,
+    destroy: bool,
+) -> Result<(), Diagnostic> {
+    let Some(res) = s.config.resources.get(&c.resource) else {
+        return Ok(());
+    };
+    let base = s
+        .values
+        .read()
+        .map(|v| v.dir.clone())
+        .map_err(|_| Diagnostic::error("apply::internal", "values lock poisoned"))?;
+    for p in res
+        .provisioners
+        .iter()
+        .filter(|p| p.when_destroy == destroy)
+    {
+        let emit = |line: String| {
+            s.emit(Event::Output {
+                addr: c.addr.clone(),
+                line,
+            })
+        };
+        emit(": Provisioning with 'local-exec'...".into());
+        let mut eval =
+            |e: &crate::config::Expr| evaluate_with_self(s, e, count, each.clone(), value);
+        let cmd = crate::apply::provision::prepare(p, &base, &mut eval)?;
+        match crate::apply::provision::run(&cmd, &base, &emit).await {
+            Ok(()) => {}
+            Err(msg) if p.on_failure_continue => emit(format!(
+                " (local-exec): {msg} (on_failure = continue: going on)"
+            )),
+            Err(msg) => {
+                return Err(
+                    Diagnostic::error("apply::provisioner", format!("`{}`: {msg}", c.addr))
+                        .at(p.file, p.span.clone()),
+                )
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`evaluate`] with `self` bound to the instance's object (provisioners).
+fn evaluate_with_self(
+    s: &Shared,
+    e: &crate::config::Expr,
+    count: Option<usize>,
+    each: Option<(String, Value)>,
+    value: &Value,
+) -> Result<Value, Diagnostic> {
+    let vals = s
+        .values
+        .read()
+        .map_err(|_| Diagnostic::error("apply::internal", "values lock poisoned"))?;
+    let scope = EvalScope {
+        values: &vals,
+        config: &s.config,
+        count_index: count,
+        each,
+    };
+    let scope = crate::plan::conditions::WithSelf {
+        inner: &scope,
+        value,
+    };
+    crate::lang::eval::eval(&e.expr, &scope).map_err(|err| {
+        Diagnostic::error("apply::eval", err.message)
+            .at(e.file, err.span)
+            .maybe_help(err.help)
+    })
 }
 
 fn creates_first(c: &ResourceChange) -> bool {
@@ -1022,11 +1129,23 @@ async fn delete_instance(s: &Arc<Shared>, c: &ResourceChange) -> Result<(), Diag
         )
     })?;
     let _permit = s.start(&state_addr).await?;
+    let (count, each) = match &c.key {
+        InstanceKey::Int(i) => (Some(*i), None),
+        InstanceKey::Str(k) => (None, Some((k.clone(), Value::Null))),
+        _ => (None, None),
+    };
     s.emit(Event::Started {
         addr: state_addr.clone(),
         action: "destroy",
     });
     let start = Instant::now();
+    if let Err(d) = provision(s, c, &from_state(&prior), count, &each, true).await {
+        s.emit(Event::Failed {
+            addr: state_addr.clone(),
+            message: d.message.clone(),
+        });
+        return Err(d);
+    }
     let value = from_state(&prior).deep_unmark();
     let result = with_progress(
         s,

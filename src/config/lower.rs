@@ -128,14 +128,7 @@ impl Lower<'_> {
             "terraform" => self.terraform(block),
             // keyway's own settings.
             "keyway" => {}
-            // Ignoring it would destroy the object it tells Terraform to forget.
-            "removed" => self.error(
-                "config::unsupported",
-                "`removed` blocks are not supported yet: to stop managing an object without \
-                 destroying it, run `keyway state rm ADDRESS` and delete its block"
-                    .into(),
-                block.ident.span(),
-            ),
+            "removed" => self.removed(config, block),
             // Silently ignoring it would leave the object unmanaged while the plan proposes to
             // create a second one; `keyway import ADDR ID` does the same job today.
             "import" => self.error(
@@ -402,6 +395,7 @@ impl Lower<'_> {
             provider: None,
             lifecycle: Lifecycle::default(),
             body: Body::default(),
+            provisioners: Vec::new(),
         };
         for mut s in std::mem::take(&mut block.body) {
             match &mut s {
@@ -422,13 +416,18 @@ impl Lower<'_> {
                 Structure::Block(b) if b.ident.as_str() == "lifecycle" => {
                     res.lifecycle = self.lifecycle(b)
                 }
-                Structure::Block(b) if matches!(b.ident.as_str(), "provisioner" | "connection") => {
-                    self.error(
-                        "config::unsupported",
-                        format!("`{}` blocks are not supported by keyway", b.ident.as_str()),
-                        b.ident.span(),
-                    )
+                Structure::Block(b) if b.ident.as_str() == "provisioner" => {
+                    if let Some(p) = self.provisioner(b) {
+                        res.provisioners.push(p);
+                    }
                 }
+                Structure::Block(b) if b.ident.as_str() == "connection" => self.error(
+                    "config::unsupported",
+                    "`connection` blocks are not supported: keyway runs no commands on remote \
+                     machines (only `local-exec` provisioners)"
+                        .into(),
+                    b.ident.span(),
+                ),
                 Structure::Block(b) => res.body.blocks.extend(self.nested_or_dynamic(b)),
             }
         }
@@ -440,6 +439,92 @@ impl Lower<'_> {
             );
         }
         res
+    }
+
+    /// A `provisioner` block: `local-exec` only; `when` and `on_failure` are keywords.
+    fn provisioner(&mut self, b: &mut Block) -> Option<Provisioner> {
+        let kind = labels(b).into_iter().next().unwrap_or_default();
+        if kind != "local-exec" {
+            let why = match kind.as_str() {
+                "file" | "remote-exec" => format!(
+                    "The `{kind}` provisioner is not supported: keyway runs no commands on \
+                     remote machines"
+                ),
+                "" => "A provisioner block needs its type: `provisioner \"local-exec\"`".into(),
+                _ => format!("Unknown provisioner type `{kind}`"),
+            };
+            let d = Diagnostic::error("config::unsupported", why)
+                .at(self.file, b.ident.span())
+                .help("use `provisioner \"local-exec\"`, or bake the step into the image");
+            self.diags.push(d);
+            return None;
+        }
+        let mut p = Provisioner {
+            when_destroy: false,
+            on_failure_continue: false,
+            file: self.file,
+            span: b.ident.span(),
+            body: Body::default(),
+        };
+        for mut s in std::mem::take(&mut b.body) {
+            match &mut s {
+                Structure::Attribute(a) if a.key.as_str() == "when" => {
+                    p.when_destroy = self.keyword(&a.value, &["create", "destroy"]) == "destroy";
+                }
+                Structure::Attribute(a) if a.key.as_str() == "on_failure" => {
+                    p.on_failure_continue =
+                        self.keyword(&a.value, &["fail", "continue"]) == "continue";
+                }
+                Structure::Attribute(a) => match a.key.as_str() {
+                    "command" | "interpreter" | "environment" | "working_dir" | "quiet" => {
+                        p.body
+                            .attrs
+                            .insert(a.key.as_str().to_owned(), self.take(&mut a.value));
+                    }
+                    other => self.error(
+                        "config::unknown_argument",
+                        format!(
+                            "Unsupported argument `{other}` in a local-exec provisioner \
+                             (it takes command, interpreter, environment, working_dir, quiet, \
+                             when and on_failure)"
+                        ),
+                        a.key.span(),
+                    ),
+                },
+                Structure::Block(inner) if inner.ident.as_str() == "connection" => self.error(
+                    "config::unsupported",
+                    "`connection` blocks are not supported: a local-exec provisioner runs \
+                     on this machine"
+                        .into(),
+                    inner.ident.span(),
+                ),
+                Structure::Block(inner) => self.unexpected_block(inner),
+            }
+        }
+        if !p.body.attrs.contains_key("command") {
+            self.error(
+                "config::missing_argument",
+                "A local-exec provisioner needs `command`".into(),
+                b.ident.span(),
+            );
+        }
+        Some(p)
+    }
+
+    /// A bare keyword (`destroy`, `continue`) out of `allowed`; the first one otherwise,
+    /// after an error.
+    fn keyword<'k>(&mut self, e: &Expression, allowed: &[&'k str]) -> &'k str {
+        if let Expression::Variable(v) = e {
+            if let Some(k) = allowed.iter().find(|k| **k == v.as_str()) {
+                return k;
+            }
+        }
+        self.error(
+            "config::type",
+            format!("Expected one of the keywords {}", allowed.join(", ")),
+            e.span(),
+        );
+        allowed[0]
     }
 
     fn nested(&mut self, b: &mut Block) -> NestedBlock {
@@ -658,6 +743,48 @@ impl Lower<'_> {
             }
         }
         config.checks.insert(check.name.clone(), check);
+    }
+
+    fn removed(&mut self, config: &mut Config, block: &Block) {
+        let Some(from) = block
+            .body
+            .get_attribute("from")
+            .and_then(|a| reference_text(&a.value))
+        else {
+            self.error(
+                "config::missing_argument",
+                "A `removed` block needs `from`: the address of the resource that left the \
+                 configuration"
+                    .into(),
+                block.ident.span(),
+            );
+            return;
+        };
+        let mut destroy = true;
+        for inner in block.body.blocks() {
+            match inner.ident.as_str() {
+                "lifecycle" => {
+                    if let Some(a) = inner.body.get_attribute("destroy") {
+                        match &a.value {
+                            Expression::Bool(b) => destroy = *b.value(),
+                            other => self.error(
+                                "config::type",
+                                "`destroy` must be `true` or `false`".into(),
+                                other.span(),
+                            ),
+                        }
+                    }
+                }
+                // Destroy-time provisioners of removed resources: not run by keyway.
+                _ => self.unexpected_block(inner),
+            }
+        }
+        config.removed.push(Removed {
+            file: self.file,
+            span: block.ident.span(),
+            from,
+            destroy,
+        });
     }
 
     fn moved(&mut self, config: &mut Config, block: &Block) {

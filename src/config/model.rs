@@ -63,8 +63,12 @@ pub struct Config {
     pub checks: BTreeMap<String, Check>,
     /// `moved` blocks.
     pub moved: Vec<Moved>,
+    /// `removed` blocks.
+    pub removed: Vec<Removed>,
     /// Warnings found while loading (advice on missing steps); shown by validate and plan.
     pub warnings: Vec<crate::diagnostics::Diagnostic>,
+    /// The workspace (`terraform.workspace`); empty means `default`. The cli sets it.
+    pub workspace: String,
 }
 
 /// A `variable` block.
@@ -141,6 +145,24 @@ pub struct Resource {
     /// `lifecycle`.
     pub lifecycle: Lifecycle,
     /// The resource's own arguments and nested blocks.
+    pub body: Body,
+    /// `provisioner "local-exec"` blocks, in source order.
+    pub provisioners: Vec<Provisioner>,
+}
+
+/// A `provisioner "local-exec"` block: a command run on this machine after the object is
+/// created (or, with `when = destroy`, before it is destroyed).
+#[derive(Clone, Debug)]
+pub struct Provisioner {
+    /// Runs before the object is destroyed instead of after it is created.
+    pub when_destroy: bool,
+    /// `on_failure = continue`: a failure is a warning, not an error.
+    pub on_failure_continue: bool,
+    /// Where the block is.
+    pub file: FileId,
+    /// The block header's span.
+    pub span: Option<Range<usize>>,
+    /// `command`, `interpreter`, `environment`, `working_dir`, `quiet`.
     pub body: Body,
 }
 
@@ -315,6 +337,20 @@ pub struct Check {
     pub data: Vec<Resource>,
     /// `assert` blocks.
     pub asserts: Vec<Validation>,
+}
+
+/// A `removed` block: the object at `from` leaves the configuration; with `destroy = false`
+/// it is forgotten (dropped from state, left in the cloud) rather than destroyed.
+#[derive(Clone, Debug)]
+pub struct Removed {
+    /// Where it is.
+    pub file: FileId,
+    /// The block header's span.
+    pub span: Option<Range<usize>>,
+    /// `from`: a resource (all its instances) or one instance.
+    pub from: String,
+    /// `lifecycle { destroy = ... }` (Terraform's default: true).
+    pub destroy: bool,
 }
 
 /// A `moved` block.

@@ -56,6 +56,23 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
         }
         check_conditions(config, &out.preconditions, NONE, false, diags);
     }
+    for r in &config.removed {
+        let block = r.from.split('[').next().unwrap_or(&r.from);
+        if config.resources.contains_key(block) {
+            diags.push(
+                Diagnostic::error(
+                    "config::removed_declared",
+                    "Removed resource block still exists",
+                )
+                .at(r.file, r.span.clone())
+                .help(format!(
+                    "This statement declares that {} was removed, but it is still declared in \
+                     configuration. Delete its block to remove it.",
+                    r.from
+                )),
+            );
+        }
+    }
     for var in config.variables.values() {
         if let Some(d) = &var.default {
             for r in references(&d.expr) {
@@ -99,6 +116,9 @@ fn check_resource(
     check_conditions(config, &lc.preconditions, cx, false, diags);
     check_conditions(config, &lc.postconditions, cx, true, diags);
     check_body_refs(config, &res.body, cx, &mut Vec::new(), diags);
+    for p in &res.provisioners {
+        check_provisioner(config, p, cx, diags);
+    }
     match schema::lookup_in(&res.ty, res.mode == Mode::Data) {
         Some(s) => check_body_schema(
             &res.body,
@@ -115,22 +135,62 @@ fn check_resource(
             } else {
                 "resource type"
             };
-            let help = suggest(&res.ty, schema::types()).map(|s| format!("did you mean `{s}`?"));
-            diags.push(
-                Diagnostic::error(
-                    "config::unknown_type",
-                    format!("Unknown {kind} `{}`", res.ty),
-                )
-                .at(res.file, res.span.clone())
-                .maybe_help(help.or_else(|| {
-                    Some(format!(
-                        "keyway knows: {}",
-                        schema::types().collect::<Vec<_>>().join(", ")
-                    ))
-                })),
-            );
+            diags.push(unknown_type(res, kind));
         }
     }
+}
+
+/// The error for a type keyway has no schema for: a provider keyway does not have is named
+/// as such (Terraform's rule: a type belongs to the provider its name starts with), otherwise
+/// the closest type of that provider is suggested.
+fn unknown_type(res: &Resource, kind: &str) -> Diagnostic {
+    let provider = res.ty.split('_').next().unwrap_or(&res.ty);
+    let known: std::collections::BTreeSet<&str> = schema::types()
+        .filter_map(schema::lookup)
+        .map(|s| s.provider.as_str())
+        .collect();
+    // Utility types named like their provider (`http`, `external`, `archive_file`) and
+    // `terraform_data` belong to providers keyway builds in.
+    let builtin = schema::types().any(|t| t.split('_').next() == Some(provider));
+    if !known.contains(provider) && !builtin && provider != "google-beta" {
+        return Diagnostic::error(
+            "config::unknown_provider",
+            format!(
+                "Provider `{provider}` is not supported by keyway: `{}` needs it",
+                res.ty
+            ),
+        )
+        .at(res.file, res.span.clone())
+        .help(format!(
+            "keyway provisions Google Cloud (`google`, `google-beta`) and builds in the \
+             utility providers ({}); a folder that also manages other providers' objects \
+             needs Terraform for those",
+            known
+                .iter()
+                .filter(|p| !matches!(**p, "google" | "builtin"))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let same: Vec<&str> = schema::types()
+        .filter(|t| t.split('_').next() == Some(provider))
+        .collect();
+    let help = match suggest(&res.ty, same.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if same.len() <= 20 => format!("keyway's `{provider}` types: {}", same.join(", ")),
+        None => format!(
+            "keyway knows {} `{provider}` types, listed in the README; `{}` is not one of them yet",
+            same.len(),
+            res.ty
+        ),
+    };
+    Diagnostic::error(
+        "config::unknown_type",
+        format!("Unknown {kind} `{}`", res.ty),
+    )
+    .at(res.file, res.span.clone())
+    .help(help)
 }
 
 /// References in a body; `bound` holds the iterators of the `dynamic` blocks around it.
@@ -310,6 +370,36 @@ fn check_conditions(
                     Diagnostic::error("config::self", "Invalid \"self\" reference")
                         .at(e.file, r.span.clone())
                         .help("The \"self\" object is not available in this context. This object can be used only in resource provisioner, connection, and postcondition blocks."),
+                );
+            }
+        }
+    }
+}
+
+/// References in a provisioner: `self` is the object; a destroy-time one may read nothing
+/// else but `count.index` and `each.key` (the rest of the configuration may be gone by then).
+fn check_provisioner(
+    config: &Config,
+    p: &Provisioner,
+    cx: Context<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for e in p.body.attrs.values() {
+        check_refs(config, e, cx, diags);
+        if !p.when_destroy {
+            continue;
+        }
+        for r in references(&e.expr) {
+            let names: Vec<&str> = r.names.iter().map(String::as_str).collect();
+            let ok = matches!(
+                names.as_slice(),
+                ["self", ..] | ["count", "index", ..] | ["each", "key", ..]
+            );
+            if !ok {
+                diags.push(
+                    Diagnostic::error("config::destroy_reference", "Invalid reference from destroy provisioner")
+                        .at(e.file, r.span.clone())
+                        .help("Destroy-time provisioners may only reference attributes of the related resource, via `self`, `count.index`, or `each.key`."),
                 );
             }
         }

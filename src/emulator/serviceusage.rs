@@ -47,6 +47,7 @@ const CATALOG: &[(&str, &str, &[&str])] = &[
         "Cloud Resource Manager API",
         &[],
     ),
+    ("cloudscheduler.googleapis.com", "Cloud Scheduler API", &[]),
     (
         "compute.googleapis.com",
         "Compute Engine API",
@@ -65,11 +66,13 @@ const CATALOG: &[(&str, &str, &[&str])] = &[
     ("logging.googleapis.com", "Cloud Logging API", &[]),
     ("monitoring.googleapis.com", "Cloud Monitoring API", &[]),
     ("oslogin.googleapis.com", "Cloud OS Login API", &[]),
+    ("pubsub.googleapis.com", "Cloud Pub/Sub API", &[]),
     (
         "run.googleapis.com",
         "Cloud Run Admin API",
         &["artifactregistry.googleapis.com"],
     ),
+    ("secretmanager.googleapis.com", "Secret Manager API", &[]),
     ("servicecontrol.googleapis.com", "Service Control API", &[]),
     (
         "servicemanagement.googleapis.com",

@@ -153,6 +153,21 @@ fn propose(
         }
         let cs = list(config.get(name));
         let ps = list(prior.and_then(|p| p.get(name)));
+        if cs.is_empty() && b.computed {
+            // A block the server fills when the configuration leaves it out is not drift.
+            let kept = prior.and_then(|p| p.get(name)).cloned();
+            out.insert(
+                name.clone(),
+                kept.unwrap_or_else(|| {
+                    if prior.is_some() {
+                        Value::List(ps)
+                    } else {
+                        Value::Unknown
+                    }
+                }),
+            );
+            continue;
+        }
         let items = cs
             .iter()
             .enumerate()

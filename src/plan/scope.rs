@@ -199,7 +199,13 @@ impl Scope for EvalScope<'_> {
                 }
             }
             "terraform" => match need(names, 1, "terraform")? {
-                "workspace" => Ok((Value::string("default"), 2)),
+                "workspace" => {
+                    let w = match self.config.workspace.as_str() {
+                        "" => crate::state::DEFAULT_WORKSPACE,
+                        w => w,
+                    };
+                    Ok((Value::string(w), 2))
+                }
                 other => Err(ResolveError::new(format!(
                     "Unknown attribute `terraform.{other}`"
                 ))),

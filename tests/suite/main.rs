@@ -4,6 +4,7 @@
 
 mod support;
 
+mod adopt_terraform;
 mod api_gateway_keys;
 mod apply_failures;
 mod checks_http;
@@ -24,9 +25,12 @@ mod google_failures;
 mod google_import;
 mod google_provider;
 mod google_run;
+mod google_types;
 mod kill_points;
 mod limits;
+mod provisioners;
 mod render_snapshots;
 mod state_safety;
 mod state_store;
 mod utility_providers;
+mod workspaces;

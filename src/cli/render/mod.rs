@@ -4,5 +4,6 @@ mod body;
 pub mod diagnostic;
 pub mod json;
 pub mod plan;
+pub mod progress;
 pub mod style;
 pub mod value;

@@ -13,7 +13,7 @@ use super::auth::Auth;
 use super::retry::{self, Backoff};
 use super::Endpoint;
 
-/// The six Google APIs keyway calls.
+/// The Google APIs keyway calls: six by name, the generated types' by host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Api {
     ServiceUsage,
@@ -22,6 +22,8 @@ pub enum Api {
     Run,
     ApiGateway,
     ApiKeys,
+    /// Any other API, by its host's first label (`secretmanager`): the generated types'.
+    Host(&'static str),
 }
 
 impl Api {
@@ -34,6 +36,7 @@ impl Api {
             Api::Run => "run",
             Api::ApiGateway => "apigateway",
             Api::ApiKeys => "apikeys",
+            Api::Host(host) => host,
         }
     }
 

@@ -120,6 +120,12 @@ fn container_body(c: &Map<String, Json>) -> Json {
             let mut m = Map::new();
             put(&mut m, "name", e, "name");
             put(&mut m, "value", e, "value");
+            if let Some(r) = first(e, "value_source").and_then(|v| first(v, "secret_key_ref")) {
+                let mut key = Map::new();
+                put(&mut key, "secret", r, "secret");
+                put(&mut key, "version", r, "version");
+                m.insert("valueSource".into(), json!({ "secretKeyRef": key }));
+            }
             Json::Object(m)
         })
         .collect();
@@ -193,6 +199,12 @@ fn body(planned: &Map<String, Json>, current: Option<&Map<String, Json>>) -> Jso
         put(&mut tpl, "executionEnvironment", t, "execution_environment");
         put(&mut tpl, "encryptionKey", t, "encryption_key");
         put(&mut tpl, "sessionAffinity", t, "session_affinity");
+        if let Some(v) = first(t, "vpc_access") {
+            let mut m = Map::new();
+            put(&mut m, "connector", v, "connector");
+            put(&mut m, "egress", v, "egress");
+            tpl.insert("vpcAccess".into(), Json::Object(m));
+        }
         if let Some(s) = first(t, "scaling") {
             let mut m = Map::new();
             put(&mut m, "minInstanceCount", s, "min_instance_count");
@@ -315,7 +327,14 @@ fn items<'a>(v: &'a Json, k: &str) -> impl Iterator<Item = &'a Json> {
 fn container_attrs(c: &Json, shape: Option<&Map<String, Json>>) -> Json {
     let declared = |b: &str| shape.is_some_and(|s| !blocks(s, b).is_empty());
     let env: Vec<Json> = items(c, "env")
-        .map(|e| json!({"name": text(e, "name"), "value": s(e, "value")}))
+        .map(|e| {
+            let key_ref = e.get("valueSource").and_then(|v| v.get("secretKeyRef"));
+            let source: Vec<Json> = key_ref
+                .map(|r| json!({"secret_key_ref": [{"secret": text(r, "secret"), "version": s(r, "version")}]}))
+                .into_iter()
+                .collect();
+            json!({"name": text(e, "name"), "value": s(e, "value"), "value_source": source})
+        })
         .collect();
     let ports: Vec<Json> = if declared("ports") {
         items(c, "ports")
@@ -357,6 +376,13 @@ fn template_attrs(t: &Json, shape: Option<&Map<String, Json>>) -> Json {
         })],
         _ => Vec::new(),
     };
+    let vpc_access: Vec<Json> = match t.get("vpcAccess") {
+        Some(v) if shape.is_some_and(|s| !blocks(s, "vpc_access").is_empty()) => vec![json!({
+            "connector": s(v, "connector"),
+            "egress": text(v, "egress"),
+        })],
+        _ => Vec::new(),
+    };
     let shapes = shape.map(|s| blocks(s, "containers")).unwrap_or_default();
     let containers: Vec<Json> = items(t, "containers")
         .enumerate()
@@ -373,6 +399,7 @@ fn template_attrs(t: &Json, shape: Option<&Map<String, Json>>) -> Json {
         "encryption_key": s(t, "encryptionKey"),
         "session_affinity": s(t, "sessionAffinity"),
         "scaling": scaling,
+        "vpc_access": vpc_access,
         "containers": containers,
     })
 }

@@ -75,6 +75,7 @@ impl PolicyGrant for Grant {
             api: Api::Run,
             path: format!("v2/{}", self.resource),
             read_by_post: false,
+            rest: false,
         }
     }
 

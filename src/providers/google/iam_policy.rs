@@ -3,10 +3,10 @@
 //! `*_iam_member` resources do, through one read-modify-write loop that also waits until the
 //! change is visible to readers.
 
-use serde_json::{json, Value as Json};
+use serde_json::{json, Map, Value as Json};
 
 use super::client::{Api, GoogleError};
-use super::{api_err, retry, Google};
+use super::{api_err, retry, str_attr, Google};
 use crate::providers::Result;
 
 /// How many times a policy write is retried after a concurrent change (each retry re-reads).
@@ -87,6 +87,51 @@ pub fn edit(
     true
 }
 
+/// A binding condition (`Expr`), compared field by field; absent description = empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Condition {
+    pub expression: String,
+    pub title: String,
+    pub description: String,
+}
+
+impl Condition {
+    /// The `condition` block of a resource's configuration.
+    pub fn from_config(obj: &Map<String, Json>) -> Option<Condition> {
+        let block = obj.get("condition").and_then(|c| match c {
+            Json::Array(items) => items.first().and_then(Json::as_object),
+            Json::Object(m) => Some(m),
+            _ => None,
+        })?;
+        Some(Condition {
+            expression: str_attr(block, "expression").unwrap_or_default(),
+            title: str_attr(block, "title").unwrap_or_default(),
+            description: str_attr(block, "description").unwrap_or_default(),
+        })
+    }
+
+    /// A binding's condition.
+    pub fn from_binding(b: &Json) -> Option<Condition> {
+        let c = b.get("condition")?.as_object()?;
+        Some(Condition {
+            expression: str_attr(c, "expression").unwrap_or_default(),
+            title: str_attr(c, "title").unwrap_or_default(),
+            description: str_attr(c, "description").unwrap_or_default(),
+        })
+    }
+
+    /// As a binding's `condition`.
+    pub fn to_json(&self) -> Json {
+        let mut m = Map::new();
+        m.insert("expression".into(), json!(self.expression));
+        m.insert("title".into(), json!(self.title));
+        if !self.description.is_empty() {
+            m.insert("description".into(), json!(self.description));
+        }
+        Json::Object(m)
+    }
+}
+
 /// Where one IAM policy lives: the API serving it and the resource path its `:getIamPolicy` and
 /// `:setIamPolicy` verbs hang off.
 pub struct PolicyHome {
@@ -96,12 +141,18 @@ pub struct PolicyHome {
     /// Resource Manager takes the read options in a POST body; Cloud Run and the other
     /// resource APIs take them in the query of a GET (reference §1.6 table).
     pub read_by_post: bool,
+    /// Cloud Storage's JSON API: `GET {path}/iam` and `PUT {path}/iam` with the policy itself
+    /// as the body, instead of the `:getIamPolicy` / `:setIamPolicy` verbs.
+    pub rest: bool,
 }
 
 impl PolicyHome {
     /// The policy, at version 3 so conditional bindings are never downgraded.
     pub async fn read(&self, g: &Google) -> std::result::Result<Json, GoogleError> {
-        if self.read_by_post {
+        if self.rest {
+            let path = format!("{}/iam?optionsRequestedPolicyVersion=3", self.path);
+            g.client().get(self.api, &path).await
+        } else if self.read_by_post {
             let body = json!({"options": {"requestedPolicyVersion": 3}});
             g.client()
                 .post(self.api, &format!("{}:getIamPolicy", self.path), &body)
@@ -116,6 +167,13 @@ impl PolicyHome {
     }
 
     async fn write(&self, g: &Google, policy: Json) -> std::result::Result<Json, GoogleError> {
+        if self.rest {
+            let path = format!("{}/iam", self.path);
+            return g
+                .client()
+                .call(self.api, reqwest::Method::PUT, &path, Some(&policy))
+                .await;
+        }
         let body = json!({ "policy": policy });
         let path = format!("{}:setIamPolicy", self.path);
         g.client().post(self.api, &path, &body).await

@@ -3,7 +3,7 @@
 //! `409 ABORTED`; refresh reads each project's policy once for all its members.
 
 use crate::providers::google::iam_policy::{
-    change_member, edit, etag, has_member, PolicyGrant, PolicyHome,
+    change_member, edit, etag, has_member, Condition, PolicyGrant, PolicyHome,
 };
 use std::collections::BTreeMap;
 
@@ -14,48 +14,6 @@ use super::{api_err, required, str_attr, Google};
 use crate::providers::Result;
 
 const TY: &str = "google_project_iam_member";
-
-/// A binding condition (`Expr`), compared field by field; absent description = empty.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Condition {
-    expression: String,
-    title: String,
-    description: String,
-}
-
-impl Condition {
-    fn from_config(obj: &Map<String, Json>) -> Option<Condition> {
-        let block = obj.get("condition").and_then(|c| match c {
-            Json::Array(items) => items.first().and_then(Json::as_object),
-            Json::Object(m) => Some(m),
-            _ => None,
-        })?;
-        Some(Condition {
-            expression: str_attr(block, "expression").unwrap_or_default(),
-            title: str_attr(block, "title").unwrap_or_default(),
-            description: str_attr(block, "description").unwrap_or_default(),
-        })
-    }
-
-    fn from_binding(b: &Json) -> Option<Condition> {
-        let c = b.get("condition")?.as_object()?;
-        Some(Condition {
-            expression: str_attr(c, "expression").unwrap_or_default(),
-            title: str_attr(c, "title").unwrap_or_default(),
-            description: str_attr(c, "description").unwrap_or_default(),
-        })
-    }
-
-    fn to_json(&self) -> Json {
-        let mut m = Map::new();
-        m.insert("expression".into(), json!(self.expression));
-        m.insert("title".into(), json!(self.title));
-        if !self.description.is_empty() {
-            m.insert("description".into(), json!(self.description));
-        }
-        Json::Object(m)
-    }
-}
 
 /// The grant a resource stands for.
 struct Grant {
@@ -123,6 +81,7 @@ fn home(project: &str) -> PolicyHome {
         api: Api::ResourceManager,
         path: format!("v3/projects/{project}"),
         read_by_post: true,
+        rest: false,
     }
 }
 
