@@ -9,6 +9,7 @@ mod api_gateway_keys;
 mod apply_failures;
 mod checks_http;
 mod conformance;
+mod dynamic_blocks;
 mod emulator;
 mod engine_cli;
 mod equivalence;
