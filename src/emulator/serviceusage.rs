@@ -53,6 +53,7 @@ const CATALOG: &[(&str, &str, &[&str])] = &[
         "Compute Engine API",
         &["oslogin.googleapis.com"],
     ),
+    ("eventarc.googleapis.com", "Eventarc API", &[]),
     (
         "iam.googleapis.com",
         "Identity and Access Management (IAM) API",
@@ -81,6 +82,7 @@ const CATALOG: &[(&str, &str, &[&str])] = &[
     ),
     ("serviceusage.googleapis.com", "Service Usage API", &[]),
     ("storage.googleapis.com", "Cloud Storage API", &[]),
+    ("vpcaccess.googleapis.com", "Serverless VPC Access API", &[]),
 ];
 
 pub fn title(service: &str) -> String {

@@ -126,10 +126,12 @@ macro_rules! cases {
 cases!(
     artifact_registry_repository,
     cloud_scheduler_job,
+    eventarc_trigger,
     pubsub,
     pubsub_subscription,
     secret_manager_secret,
     secret_version,
+    vpc_access_connector,
 );
 
 /// Every folder of tests/google_types has its test above.
@@ -144,10 +146,12 @@ fn every_case_folder_is_run() {
     let listed = [
         "artifact_registry_repository",
         "cloud_scheduler_job",
+        "eventarc_trigger",
         "pubsub",
         "pubsub_subscription",
         "secret_manager_secret",
         "secret_version",
+        "vpc_access_connector",
     ];
     assert_eq!(folders, listed);
 }

@@ -44,7 +44,8 @@ fn allow(c: &Call, m: &Method) -> ApiResult<()> {
 fn kind_of(m: &Method) -> String {
     m.response
         .clone()
-        .filter(|r| r != "Operation" && r != "Empty")
+        .filter(|_| !m.is_lro())
+        .filter(|r| r != "Empty")
         .or_else(|| m.request.clone())
         .unwrap_or_else(|| "resource".into())
 }

@@ -53,8 +53,10 @@ pub struct Method {
 const SOURCES: &[&str] = &[
     include_str!("discovery/artifactregistry.v1.json"),
     include_str!("discovery/cloudscheduler.v1.json"),
+    include_str!("discovery/eventarc.v1.json"),
     include_str!("discovery/pubsub.v1.json"),
     include_str!("discovery/secretmanager.v1.json"),
+    include_str!("discovery/vpcaccess.v1.json"),
 ];
 
 fn docs() -> &'static Vec<(Doc, Value)> {
@@ -175,9 +177,12 @@ impl Method {
             .map(|r| &self.doc.schemas[r.as_str()])
     }
 
-    /// True if the method answers with a long-running operation.
+    /// True if the method answers with a long-running operation (`Operation`, or
+    /// `GoogleLongrunningOperation` as some documents name it).
     pub fn is_lro(&self) -> bool {
-        self.response.as_deref() == Some("Operation")
+        self.response_schema().is_some_and(|s| {
+            s["properties"].get("done").is_some() && s["properties"].get("response").is_some()
+        })
     }
 }
 
