@@ -1,9 +1,10 @@
 //! Collections served generically from Google's discovery documents (vendored, trimmed, in
 //! `discovery/`, refreshed by `scripts/vendor-discovery`): Secret Manager, Artifact Registry,
-//! Pub/Sub, Cloud Scheduler, Cloud Run jobs, Eventarc and Serverless VPC Access. Requests are matched against each method's path template
-//! (`doc`), bodies checked against the schemas (`body`), the standard methods run on one store
-//! (`collection`), and per-API rules layered on top where Google has them (`rules`). Nothing
-//! here knows keyway's generated schemas: the two meet only in Google's documents.
+//! Pub/Sub, Cloud Scheduler, Cloud Run jobs, Eventarc and Serverless VPC Access. Requests are
+//! matched against each method's path template (`doc`), bodies checked against the schemas
+//! (`body`), the standard methods run on one store (`collection`), and per-API rules layered
+//! on top where Google has them (`rules`). Nothing here knows keyway's generated schemas: the
+//! two meet only in Google's documents.
 
 mod body;
 mod collection;
