@@ -258,3 +258,63 @@ async fn secrets_example_applies_and_destroys() {
     assert!(repos.get("repositories").is_none(), "{repos}");
     emu.shutdown().await;
 }
+
+/// `data "google_secret_manager_secret_version"` reads a payload (the latest version by
+/// default), sensitive, through the same generic read.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_payload_is_read_by_a_data_source() {
+    let emu = emulator().await;
+    let base = emu.base_url();
+    let w = Work::new(
+        r#"
+provider "google" {
+  project = "keyway-demo"
+}
+
+resource "google_project_service" "secretmanager" {
+  service = "secretmanager.googleapis.com"
+}
+
+resource "google_secret_manager_secret" "s" {
+  secret_id = "token"
+  replication {
+    auto {}
+  }
+}
+
+resource "google_secret_manager_secret_version" "v" {
+  secret      = google_secret_manager_secret.s.id
+  secret_data = "s3cr3t-value"
+}
+
+data "google_secret_manager_secret_version" "latest" {
+  secret     = google_secret_manager_secret.s.secret_id
+  depends_on = [google_secret_manager_secret_version.v]
+}
+
+output "token" {
+  value     = data.google_secret_manager_secret_version.latest.secret_data
+  sensitive = true
+}
+"#,
+    );
+    let run = |args: &[&str]| {
+        Run::from(
+            w.command(args)
+                .env("KEYWAY_EMULATOR", &base)
+                .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent")
+                .output()
+                .expect("run keyway"),
+        )
+    };
+    let applied = run(&["apply", "-auto-approve"]).ok().stdout;
+    assert!(!applied.contains("s3cr3t-value"), "{applied}");
+    assert_eq!(
+        run(&["output", "-raw", "token"]).ok().stdout,
+        "s3cr3t-value"
+    );
+    let plan = run(&["plan", "-detailed-exitcode"]).ok().stdout;
+    assert!(!plan.contains("s3cr3t-value"), "{plan}");
+    run(&["destroy", "-auto-approve"]).ok();
+    emu.shutdown().await;
+}

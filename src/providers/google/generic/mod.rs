@@ -502,6 +502,14 @@ pub async fn read_data(
         .as_ref()
         .ok_or_else(|| ProviderError::new(format!("data source `{ty}` has no API binding")))?;
     let k = Kind { g, ty, schema, api };
+    // Documented defaults (`version = "latest"`) fill the path as the provider would.
+    let mut config = config.clone();
+    for (name, a) in &schema.attributes {
+        if let (Some(d), true) = (&a.default, config.get(name).is_none_or(Json::is_null)) {
+            config.insert(name.clone(), d.clone());
+        }
+    }
+    let config = &config;
     match k.get(config).await? {
         Some(found) => Ok(k.finish(&found, config)),
         None => Err(ProviderError::new(format!(
