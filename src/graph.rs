@@ -133,6 +133,9 @@ fn resource_exprs(r: &Resource) -> Vec<&Expr> {
     fn body<'a>(b: &'a crate::config::Body, v: &mut Vec<&'a Expr>) {
         v.extend(b.attrs.values());
         for nb in &b.blocks {
+            // A `dynamic` block's `for_each` decides which blocks exist: its references order
+            // the resource too.
+            v.extend(nb.dynamic.iter().map(|d| &d.for_each));
             body(&nb.body, v);
         }
     }

@@ -12,7 +12,7 @@ use crate::apply::{Event, Interrupt};
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
 use crate::graph::{Graph, Node};
-use crate::lang::eval::eval;
+use crate::lang::eval::eval_bound;
 use crate::lang::Value;
 use crate::plan::diff::{diff, mark, DiffInput};
 use crate::plan::scope::{EvalScope, InstanceKey, Instances, Values};
@@ -180,6 +180,7 @@ pub async fn apply(
     });
     let done = Arc::new(AtomicBool::new(false));
     let writer = spawn_writer(shared.clone(), done.clone(), persist);
+    forget(&shared);
     let mut remaining: Vec<usize> = sched.before.iter().map(BTreeSet::len).collect();
     let mut after: Vec<Vec<usize>> = vec![Vec::new(); sched.ops.len()];
     for (i, bs) in sched.before.iter().enumerate() {
@@ -304,6 +305,20 @@ pub async fn apply(
 
 /// The error closing an interrupted run. Its hint names the command that finishes the job:
 /// after an interrupted destroy, `apply` would recreate what was just destroyed.
+/// Drops the instances a `removed` block (`destroy = false`) lets go of: no provider call,
+/// the objects stay where they are.
+fn forget(s: &Shared) {
+    for c in s.plan.changes.iter().filter(|c| c.action == Action::Forget) {
+        s.update_state(|st| {
+            st.resources.remove(&c.addr);
+        });
+        s.emit(Event::Output {
+            addr: c.addr.clone(),
+            line: ": Removed from state; the object itself is left as it is".into(),
+        });
+    }
+}
+
 fn interrupted_error(mode: Mode, abandoned: bool) -> Diagnostic {
     let again = if mode == Mode::Destroy {
         "run `keyway destroy` again to finish"
@@ -489,6 +504,17 @@ fn evaluate(
     count: Option<usize>,
     each: Option<(String, Value)>,
 ) -> Result<Value, Diagnostic> {
+    evaluate_bound(s, e, count, each, &[])
+}
+
+/// Evaluates with a `dynamic` block's iterators bound.
+fn evaluate_bound(
+    s: &Shared,
+    e: &crate::config::Expr,
+    count: Option<usize>,
+    each: Option<(String, Value)>,
+    bound: &crate::plan::body::Bound,
+) -> Result<Value, Diagnostic> {
     let vals = s
         .values
         .read()
@@ -499,7 +525,7 @@ fn evaluate(
         count_index: count,
         each,
     };
-    eval(&e.expr, &scope).map_err(|err| {
+    eval_bound(&e.expr, &scope, bound).map_err(|err| {
         Diagnostic::error("apply::eval", err.message)
             .at(e.file, err.span)
             .maybe_help(err.help)
@@ -593,7 +619,9 @@ fn body_value(
     count: Option<usize>,
     each: &Option<(String, Value)>,
 ) -> Result<Value, Diagnostic> {
-    crate::plan::scope::body_value(body, &mut |e| evaluate(s, e, count, each.clone()))
+    crate::plan::body::body_value(body, &mut |e, bound| {
+        evaluate_bound(s, e, count, each.clone(), bound)
+    })
 }
 
 /// A data source read deferred from planning because its arguments were unknown then.
@@ -883,7 +911,7 @@ fn evaluate_with_self(
         inner: &scope,
         value,
     };
-    eval(&e.expr, &scope).map_err(|err| {
+    crate::lang::eval::eval(&e.expr, &scope).map_err(|err| {
         Diagnostic::error("apply::eval", err.message)
             .at(e.file, err.span)
             .maybe_help(err.help)

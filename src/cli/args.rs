@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Prepare the working folder: check the configuration and create `.keyway/`.
-    Init(DirArg),
+    Init(InitArgs),
     /// Check the configuration without touching state or the cloud.
     Validate {
         /// Folder (default: current).
@@ -58,6 +58,9 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Delete everything this configuration manages.
     Destroy(ApplyArgs),
+    /// Workspaces: separate states of one configuration (`terraform.workspace`).
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
     /// Show the state or a saved plan.
     Show {
         /// A saved plan file (default: the state).
@@ -158,6 +161,48 @@ pub struct EmulatorArgs {
 pub struct DirArg {
     /// Folder (default: current).
     pub dir: Option<PathBuf>,
+}
+
+/// `keyway workspace ...`.
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// List workspaces; `*` marks the current one.
+    List,
+    /// Create a workspace and switch to it.
+    New {
+        /// Its name: letters, digits, `-` and `_`.
+        name: String,
+    },
+    /// Switch to a workspace.
+    Select {
+        /// Its name.
+        name: String,
+        /// Create it when it does not exist.
+        #[arg(long = "or-create")]
+        or_create: bool,
+    },
+    /// Print the current workspace's name.
+    Show,
+    /// Delete a workspace and its state.
+    Delete {
+        /// Its name.
+        name: String,
+        /// Delete even when its state still tracks objects (they are then forgotten, not
+        /// destroyed).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// `keyway init`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InitArgs {
+    /// Folder (default: current).
+    pub dir: Option<PathBuf>,
+    /// Adopt the folder's `terraform.tfstate` without asking (Terraform's flag for copying
+    /// state without a prompt).
+    #[arg(long = "force-copy")]
+    pub force_copy: bool,
 }
 
 /// Flags shared by plan, apply and destroy.

@@ -76,7 +76,7 @@ pub fn main() -> ExitCode {
 async fn run(command: Command, st: Style) -> Result<ExitCode, Failure> {
     use commands::*;
     match command {
-        Command::Init(d) => misc::init(d.dir),
+        Command::Init(a) => misc::init(a.dir, a.force_copy),
         Command::Validate { dir, json } => misc::validate(dir, json),
         Command::Fmt {
             paths,
@@ -89,6 +89,7 @@ async fn run(command: Command, st: Style) -> Result<ExitCode, Failure> {
         Command::Destroy(a) => plan::apply(a, st, true).await,
         Command::Show { path, json } => misc::show(path, json, st).await,
         Command::Output { name, json, raw } => output::output(name, json, raw),
+        Command::Workspace(c) => workspaces::run(c),
         Command::Import(a) => import::import(a, st).await,
         Command::State(c) => state::state(c),
         Command::Graph(d) => misc::graph(d.dir),

@@ -78,7 +78,10 @@ impl Workspace {
     /// Loads the configuration, using an already opened state store.
     pub fn load_with(store: Arc<LocalStore>) -> Result<Workspace, Failure> {
         let config = match crate::config::load(Path::new(".")) {
-            Ok(c) => c,
+            Ok(mut c) => {
+                c.workspace = crate::state::current_workspace(Path::new("."));
+                c
+            }
             Err(Diagnostics(d)) => return Err(Failure(reports(&d, &loaded_sources()))),
         };
         let graph = crate::graph::build(&config)

@@ -11,6 +11,8 @@ use crate::config::model::*;
 use crate::diagnostics::{Diagnostic, FileId};
 use crate::lang::types::Type;
 
+mod dynamic;
+
 /// Lowers one parsed file into `config`.
 pub fn lower_file(
     config: &mut Config,
@@ -126,14 +128,7 @@ impl Lower<'_> {
             "terraform" => self.terraform(block),
             // keyway's own settings.
             "keyway" => {}
-            // Ignoring it would destroy the object it tells Terraform to forget.
-            "removed" => self.error(
-                "config::unsupported",
-                "`removed` blocks are not supported yet: to stop managing an object without \
-                 destroying it, run `keyway state rm ADDRESS` and delete its block"
-                    .into(),
-                block.ident.span(),
-            ),
+            "removed" => self.removed(config, block),
             // Silently ignoring it would leave the object unmanaged while the plan proposes to
             // create a second one; `keyway import ADDR ID` does the same job today.
             "import" => self.error(
@@ -433,7 +428,7 @@ impl Lower<'_> {
                         .into(),
                     b.ident.span(),
                 ),
-                Structure::Block(b) => res.body.blocks.push(self.nested(b)),
+                Structure::Block(b) => res.body.blocks.extend(self.nested_or_dynamic(b)),
             }
         }
         if res.count.is_some() && res.for_each.is_some() {
@@ -540,7 +535,7 @@ impl Lower<'_> {
                     body.attrs
                         .insert(a.key.as_str().to_owned(), self.take(&mut a.value));
                 }
-                Structure::Block(inner) => body.blocks.push(self.nested(inner)),
+                Structure::Block(inner) => body.blocks.extend(self.nested_or_dynamic(inner)),
             }
         }
         NestedBlock {
@@ -548,6 +543,16 @@ impl Lower<'_> {
             file: self.file,
             span: b.ident.span(),
             body,
+            dynamic: None,
+        }
+    }
+
+    /// A nested block, or the blocks a `dynamic` block stands for (none when it is malformed).
+    fn nested_or_dynamic(&mut self, b: &mut Block) -> Option<NestedBlock> {
+        if b.ident.as_str() == "dynamic" {
+            self.dynamic(b)
+        } else {
+            Some(self.nested(b))
         }
     }
 
@@ -738,6 +743,48 @@ impl Lower<'_> {
             }
         }
         config.checks.insert(check.name.clone(), check);
+    }
+
+    fn removed(&mut self, config: &mut Config, block: &Block) {
+        let Some(from) = block
+            .body
+            .get_attribute("from")
+            .and_then(|a| reference_text(&a.value))
+        else {
+            self.error(
+                "config::missing_argument",
+                "A `removed` block needs `from`: the address of the resource that left the \
+                 configuration"
+                    .into(),
+                block.ident.span(),
+            );
+            return;
+        };
+        let mut destroy = true;
+        for inner in block.body.blocks() {
+            match inner.ident.as_str() {
+                "lifecycle" => {
+                    if let Some(a) = inner.body.get_attribute("destroy") {
+                        match &a.value {
+                            Expression::Bool(b) => destroy = *b.value(),
+                            other => self.error(
+                                "config::type",
+                                "`destroy` must be `true` or `false`".into(),
+                                other.span(),
+                            ),
+                        }
+                    }
+                }
+                // Destroy-time provisioners of removed resources: not run by keyway.
+                _ => self.unexpected_block(inner),
+            }
+        }
+        config.removed.push(Removed {
+            file: self.file,
+            span: block.ident.span(),
+            from,
+            destroy,
+        });
     }
 
     fn moved(&mut self, config: &mut Config, block: &Block) {

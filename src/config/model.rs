@@ -63,8 +63,12 @@ pub struct Config {
     pub checks: BTreeMap<String, Check>,
     /// `moved` blocks.
     pub moved: Vec<Moved>,
+    /// `removed` blocks.
+    pub removed: Vec<Removed>,
     /// Warnings found while loading (advice on missing steps); shown by validate and plan.
     pub warnings: Vec<crate::diagnostics::Diagnostic>,
+    /// The workspace (`terraform.workspace`); empty means `default`. The cli sets it.
+    pub workspace: String,
 }
 
 /// A `variable` block.
@@ -242,8 +246,21 @@ pub struct NestedBlock {
     pub file: FileId,
     /// Its span.
     pub span: Option<Range<usize>>,
-    /// Contents.
+    /// Contents (a `dynamic` block's `content`).
     pub body: Body,
+    /// Set when this is a `dynamic "ty"` block, which generates zero or more `ty` blocks.
+    pub dynamic: Option<Box<Dynamic>>,
+}
+
+/// What makes a nested block `dynamic`: the collection it repeats over and the name each
+/// repetition sees its element under. Its `content` is the nested block's body, its label the
+/// block type, so schema checks and graph edges treat it as the blocks it generates.
+#[derive(Clone, Debug)]
+pub struct Dynamic {
+    /// `for_each`.
+    pub for_each: Expr,
+    /// `iterator` (the label when absent): `NAME.key` and `NAME.value` inside `content`.
+    pub iterator: String,
 }
 
 /// A `lifecycle` block.
@@ -320,6 +337,20 @@ pub struct Check {
     pub data: Vec<Resource>,
     /// `assert` blocks.
     pub asserts: Vec<Validation>,
+}
+
+/// A `removed` block: the object at `from` leaves the configuration; with `destroy = false`
+/// it is forgotten (dropped from state, left in the cloud) rather than destroyed.
+#[derive(Clone, Debug)]
+pub struct Removed {
+    /// Where it is.
+    pub file: FileId,
+    /// The block header's span.
+    pub span: Option<Range<usize>>,
+    /// `from`: a resource (all its instances) or one instance.
+    pub from: String,
+    /// `lifecycle { destroy = ... }` (Terraform's default: true).
+    pub destroy: bool,
 }
 
 /// A `moved` block.

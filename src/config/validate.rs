@@ -56,6 +56,23 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
         }
         check_conditions(config, &out.preconditions, NONE, false, diags);
     }
+    for r in &config.removed {
+        let block = r.from.split('[').next().unwrap_or(&r.from);
+        if config.resources.contains_key(block) {
+            diags.push(
+                Diagnostic::error(
+                    "config::removed_declared",
+                    "Removed resource block still exists",
+                )
+                .at(r.file, r.span.clone())
+                .help(format!(
+                    "This statement declares that {} was removed, but it is still declared in \
+                     configuration. Delete its block to remove it.",
+                    r.from
+                )),
+            );
+        }
+    }
     for var in config.variables.values() {
         if let Some(d) = &var.default {
             for r in references(&d.expr) {
@@ -98,7 +115,7 @@ fn check_resource(
     }
     check_conditions(config, &lc.preconditions, cx, false, diags);
     check_conditions(config, &lc.postconditions, cx, true, diags);
-    check_body_refs(config, &res.body, cx, diags);
+    check_body_refs(config, &res.body, cx, &mut Vec::new(), diags);
     for p in &res.provisioners {
         check_provisioner(config, p, cx, diags);
     }
@@ -118,31 +135,120 @@ fn check_resource(
             } else {
                 "resource type"
             };
-            let help = suggest(&res.ty, schema::types()).map(|s| format!("did you mean `{s}`?"));
+            diags.push(unknown_type(res, kind));
+        }
+    }
+}
+
+/// The error for a type keyway has no schema for: a provider keyway does not have is named
+/// as such (Terraform's rule: a type belongs to the provider its name starts with), otherwise
+/// the closest type of that provider is suggested.
+fn unknown_type(res: &Resource, kind: &str) -> Diagnostic {
+    let provider = res.ty.split('_').next().unwrap_or(&res.ty);
+    let known: std::collections::BTreeSet<&str> = schema::types()
+        .filter_map(schema::lookup)
+        .map(|s| s.provider.as_str())
+        .collect();
+    // Utility types named like their provider (`http`, `external`, `archive_file`) and
+    // `terraform_data` belong to providers keyway builds in.
+    let builtin = schema::types().any(|t| t.split('_').next() == Some(provider));
+    if !known.contains(provider) && !builtin && provider != "google-beta" {
+        return Diagnostic::error(
+            "config::unknown_provider",
+            format!(
+                "Provider `{provider}` is not supported by keyway: `{}` needs it",
+                res.ty
+            ),
+        )
+        .at(res.file, res.span.clone())
+        .help(format!(
+            "keyway provisions Google Cloud (`google`, `google-beta`) and builds in the \
+             utility providers ({}); a folder that also manages other providers' objects \
+             needs Terraform for those",
+            known
+                .iter()
+                .filter(|p| !matches!(**p, "google" | "builtin"))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let same: Vec<&str> = schema::types()
+        .filter(|t| t.split('_').next() == Some(provider))
+        .collect();
+    let help = match suggest(&res.ty, same.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if same.len() <= 20 => format!("keyway's `{provider}` types: {}", same.join(", ")),
+        None => format!(
+            "keyway knows {} `{provider}` types, listed in the README; `{}` is not one of them yet",
+            same.len(),
+            res.ty
+        ),
+    };
+    Diagnostic::error(
+        "config::unknown_type",
+        format!("Unknown {kind} `{}`", res.ty),
+    )
+    .at(res.file, res.span.clone())
+    .help(help)
+}
+
+/// References in a body; `bound` holds the iterators of the `dynamic` blocks around it.
+fn check_body_refs(
+    config: &Config,
+    body: &Body,
+    cx: Context<'_>,
+    bound: &mut Vec<String>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for e in body.attrs.values() {
+        check_bound_refs(config, e, cx, bound, diags);
+    }
+    for b in &body.blocks {
+        let Some(d) = &b.dynamic else {
+            check_body_refs(config, &b.body, cx, bound, diags);
+            continue;
+        };
+        check_bound_refs(config, &d.for_each, cx, bound, diags);
+        bound.push(d.iterator.clone());
+        check_body_refs(config, &b.body, cx, bound, diags);
+        bound.pop();
+    }
+}
+
+/// Like [`check_refs`], with `bound` iterators in scope: they have `key` and `value` only.
+fn check_bound_refs(
+    config: &Config,
+    e: &Expr,
+    cx: Context<'_>,
+    bound: &[String],
+    diags: &mut Vec<Diagnostic>,
+) {
+    for r in references(&e.expr) {
+        let problem = if bound.contains(&r.names[0]) {
+            iterator_problem(&r.names)
+        } else {
+            undeclared(config, &r.names, cx)
+        };
+        if let Some((msg, help)) = problem {
             diags.push(
-                Diagnostic::error(
-                    "config::unknown_type",
-                    format!("Unknown {kind} `{}`", res.ty),
-                )
-                .at(res.file, res.span.clone())
-                .maybe_help(help.or_else(|| {
-                    Some(format!(
-                        "keyway knows: {}",
-                        schema::types().collect::<Vec<_>>().join(", ")
-                    ))
-                })),
+                Diagnostic::error("config::undeclared", msg)
+                    .at(e.file, r.span)
+                    .maybe_help(help),
             );
         }
     }
 }
 
-fn check_body_refs(config: &Config, body: &Body, cx: Context<'_>, diags: &mut Vec<Diagnostic>) {
-    for e in body.attrs.values() {
-        check_refs(config, e, cx, diags);
-    }
-    for b in &body.blocks {
-        check_body_refs(config, &b.body, cx, diags);
-    }
+/// A `dynamic` block's iterator is an object of `key` and `value`.
+fn iterator_problem(names: &[String]) -> Option<(String, Option<String>)> {
+    let attr = names.get(1)?;
+    (attr != "key" && attr != "value").then(|| {
+        (
+            format!("The iterator `{}` has no attribute `{attr}`", names[0]),
+            Some("a `dynamic` block's iterator has `key` and `value`".to_owned()),
+        )
+    })
 }
 
 fn check_body_schema(
@@ -219,6 +325,14 @@ fn check_body_schema(
         }
     }
     for (name, bs) in blocks {
+        // How many blocks a `dynamic` one generates is known only at plan time.
+        if body
+            .blocks
+            .iter()
+            .any(|b| &b.ty == name && b.dynamic.is_some())
+        {
+            continue;
+        }
         let n = body.blocks.iter().filter(|b| &b.ty == name).count();
         if n < bs.min_items || bs.max_items.is_some_and(|m| n > m) {
             diags.push(

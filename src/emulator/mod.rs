@@ -17,6 +17,7 @@ mod dataplane;
 mod enums;
 mod errors;
 mod faults;
+mod generic;
 mod iam;
 mod operations;
 mod policy;

@@ -20,7 +20,7 @@ use super::faults::{FaultConfig, Faults};
 use super::request::{Call, Route};
 use super::world::{now_ms, Clock, World};
 use super::{
-    admin, apigateway, apikeys, dataplane, enums, iam, operations, resourcemanager, run,
+    admin, apigateway, apikeys, dataplane, enums, generic, iam, operations, resourcemanager, run,
     serviceusage, LoggedRequest,
 };
 
@@ -173,6 +173,7 @@ const MODULES: &[fn(&Call) -> Option<Route>] = &[
     run::route,
     apigateway::route,
     apikeys::route,
+    generic::route,
 ];
 
 fn json_response(status: u16, body: &Value) -> Response {

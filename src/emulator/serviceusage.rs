@@ -47,11 +47,13 @@ const CATALOG: &[(&str, &str, &[&str])] = &[
         "Cloud Resource Manager API",
         &[],
     ),
+    ("cloudscheduler.googleapis.com", "Cloud Scheduler API", &[]),
     (
         "compute.googleapis.com",
         "Compute Engine API",
         &["oslogin.googleapis.com"],
     ),
+    ("eventarc.googleapis.com", "Eventarc API", &[]),
     (
         "iam.googleapis.com",
         "Identity and Access Management (IAM) API",
@@ -65,11 +67,13 @@ const CATALOG: &[(&str, &str, &[&str])] = &[
     ("logging.googleapis.com", "Cloud Logging API", &[]),
     ("monitoring.googleapis.com", "Cloud Monitoring API", &[]),
     ("oslogin.googleapis.com", "Cloud OS Login API", &[]),
+    ("pubsub.googleapis.com", "Cloud Pub/Sub API", &[]),
     (
         "run.googleapis.com",
         "Cloud Run Admin API",
         &["artifactregistry.googleapis.com"],
     ),
+    ("secretmanager.googleapis.com", "Secret Manager API", &[]),
     ("servicecontrol.googleapis.com", "Service Control API", &[]),
     (
         "servicemanagement.googleapis.com",
@@ -78,6 +82,7 @@ const CATALOG: &[(&str, &str, &[&str])] = &[
     ),
     ("serviceusage.googleapis.com", "Service Usage API", &[]),
     ("storage.googleapis.com", "Cloud Storage API", &[]),
+    ("vpcaccess.googleapis.com", "Serverless VPC Access API", &[]),
 ];
 
 pub fn title(service: &str) -> String {

@@ -36,6 +36,9 @@ pub struct World {
     pub policies: BTreeMap<String, StoredPolicy>,
     /// Long-running operations by name.
     pub operations: BTreeMap<String, Operation>,
+    /// Objects of the collections served from discovery documents, by `{api}:{name}`.
+    #[serde(default)]
+    pub generic: BTreeMap<String, Value>,
     /// Monotonic counter behind every generated ID, etag and key string.
     pub seq: u64,
     /// Per-request settings the server puts here before each call (not persisted).

@@ -101,7 +101,19 @@ impl Scope for VarScope<'_> {
 /// Evaluates an expression in a scope. An error never quotes a sensitive value: when the
 /// expression reads one, the error's detail is withheld (see [`crate::lang::withhold`]).
 pub fn eval(expr: &Expression, scope: &dyn Scope) -> Result<Value> {
-    Evaluator::new(scope)
+    eval_bound(expr, scope, &[])
+}
+
+/// Evaluates an expression with local names already bound (a `dynamic` block's iterator), the
+/// way a `for` expression binds its variables: they shadow the scope's names.
+pub fn eval_bound(
+    expr: &Expression,
+    scope: &dyn Scope,
+    bound: &[(String, Value)],
+) -> Result<Value> {
+    let mut evaluator = Evaluator::new(scope);
+    evaluator.locals = bound.to_vec();
+    evaluator
         .expr(expr)
         .and_then(|v| shallow_enough(v, expr))
         .map_err(|e| crate::lang::withhold::error(e, expr, scope))

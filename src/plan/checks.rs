@@ -5,9 +5,10 @@
 
 use crate::config::{Check, Config, Expr};
 use crate::diagnostics::Diagnostic;
-use crate::lang::eval::{eval, to_bool};
+use crate::lang::eval::{eval, eval_bound, to_bool};
 use crate::lang::Value;
-use crate::plan::scope::{body_value, EvalScope, Instances, Values};
+use crate::plan::body::body_value;
+use crate::plan::scope::{EvalScope, Instances, Values};
 use crate::state::{CheckResult, CheckStatus};
 
 /// Reads one data source: (provider, type, configuration without marks) to its attributes.
@@ -39,9 +40,14 @@ fn combine(a: CheckStatus, b: CheckStatus) -> CheckStatus {
     }
 }
 
-fn eval_in(config: &Config, values: &Values, e: &Expr) -> Result<Value, Diagnostic> {
+fn eval_in(
+    config: &Config,
+    values: &Values,
+    e: &Expr,
+    bound: &crate::plan::body::Bound,
+) -> Result<Value, Diagnostic> {
     let scope = EvalScope::new(values, config);
-    eval(&e.expr, &scope).map_err(|err| {
+    eval_bound(&e.expr, &scope, bound).map_err(|err| {
         Diagnostic::warning("check::eval", err.message)
             .at(e.file, err.span)
             .maybe_help(err.help)
@@ -116,7 +122,7 @@ fn scoped_read(
         )
         .at(res.file, res.span.clone())
     })?;
-    let cfg = body_value(&res.body, &mut |e| eval_in(config, values, e))?;
+    let cfg = body_value(&res.body, &mut |e, bound| eval_in(config, values, e, bound))?;
     if cfg.has_unknown() {
         return Ok(Value::Unknown);
     }
@@ -138,7 +144,7 @@ fn assertion(
     within: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> (CheckStatus, Option<String>) {
-    let cond = match eval_in(config, values, &a.condition) {
+    let cond = match eval_in(config, values, &a.condition, &[]) {
         Ok(v) => v,
         Err(d) => {
             let msg = d.message.clone();
@@ -209,7 +215,7 @@ enum Message {
 
 /// The assertion's `error_message`, never revealing a secret.
 fn message(config: &Config, values: &Values, e: &Expr) -> Message {
-    match eval_in(config, values, e) {
+    match eval_in(config, values, e, &[]) {
         Ok(v) if v.has_sensitive() => Message::Sensitive,
         Ok(v) => Message::Text(match v.as_str() {
             Some(s) => s.to_owned(),

@@ -2,6 +2,7 @@
 //! diff each resource instance into an [`Action`]. The result is a [`Plan`] value; rendering
 //! it is the cli's job.
 
+pub mod body;
 pub mod checks;
 pub mod conditions;
 pub mod constraints;
@@ -55,11 +56,14 @@ pub enum Action {
     },
     /// Delete it.
     Delete {
-        /// Why (`no longer in configuration`, `destroy`, ...).
+        /// Why (`x.y is not in configuration`, `destroy`, ...).
         reason: String,
     },
     /// Read a data source.
     Read,
+    /// Drop it from state and leave the object alone (a `removed` block with
+    /// `destroy = false`).
+    Forget,
 }
 
 impl Action {
@@ -78,6 +82,7 @@ impl Action {
             } => "+/-",
             Action::Delete { .. } => "-",
             Action::Read => "<=",
+            Action::Forget => ".",
         }
     }
 
@@ -96,6 +101,7 @@ impl Action {
             } => "create-delete",
             Action::Delete { .. } => "delete",
             Action::Read => "read",
+            Action::Forget => "forget",
         }
     }
 
@@ -192,6 +198,14 @@ impl Plan {
     }
 
     /// Counts of (add, change, destroy), as the summary line shows them.
+    /// How many objects leave state without being destroyed.
+    pub fn forgets(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.action == Action::Forget)
+            .count()
+    }
+
     pub fn counts(&self) -> (usize, usize, usize) {
         let mut c = (0, 0, 0);
         for ch in &self.changes {
@@ -203,7 +217,7 @@ impl Plan {
                     c.2 += 1
                 }
                 Action::Delete { .. } => c.2 += 1,
-                Action::NoOp | Action::Read => {}
+                Action::NoOp | Action::Read | Action::Forget => {}
             }
         }
         c

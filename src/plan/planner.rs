@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{Body, Config, Expr, Mode as ResourceMode, Resource};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::{Graph, Node};
-use crate::lang::eval::{eval, to_bool, EvalError};
+use crate::lang::eval::{eval_bound, to_bool, EvalError};
 use crate::lang::Value;
 use crate::limits::MAX_INSTANCES;
 use crate::plan::conditions;
@@ -276,13 +276,24 @@ impl Walk<'_> {
     }
 
     fn eval(&mut self, e: &Expr, count: Option<usize>, each: Option<(String, Value)>) -> Value {
+        self.eval_bound(e, count, each, &[])
+    }
+
+    /// Evaluates with a `dynamic` block's iterators bound; errors are kept, the value unknown.
+    fn eval_bound(
+        &mut self,
+        e: &Expr,
+        count: Option<usize>,
+        each: Option<(String, Value)>,
+        bound: &crate::plan::body::Bound,
+    ) -> Value {
         let scope = EvalScope {
             values: &self.values,
             config: self.config,
             count_index: count,
             each,
         };
-        match eval(&e.expr, &scope) {
+        match eval_bound(&e.expr, &scope, bound) {
             Ok(v) => v,
             Err(err) => {
                 self.diags.push(eval_error(e.file, err));
@@ -406,12 +417,13 @@ impl Walk<'_> {
         count: Option<usize>,
         each: &Option<(String, Value)>,
     ) -> Value {
-        let result: Result<Value, std::convert::Infallible> =
-            crate::plan::scope::body_value(body, &mut |e| Ok(self.eval(e, count, each.clone())));
-        match result {
-            Ok(v) => v,
-            Err(never) => match never {},
-        }
+        let result = crate::plan::body::body_value(body, &mut |e, bound| {
+            Ok::<_, Diagnostic>(self.eval_bound(e, count, each.clone(), bound))
+        });
+        result.unwrap_or_else(|d| {
+            self.diags.push(d);
+            Value::Unknown
+        })
     }
 
     /// Condition failures are errors, except in a refresh-only plan, which only reports what
@@ -589,12 +601,21 @@ impl Walk<'_> {
         }
         for old in self.state_instances(addr) {
             if !live.contains(&old) {
-                let reason = match InstanceKey::split(&old).1 {
-                    InstanceKey::Int(_) if res.count.is_some() => "index out of range for count",
-                    InstanceKey::Str(_) if res.for_each.is_some() => "key not in for_each",
-                    _ => "no longer matches count/for_each",
+                // Terraform's wording for each reason.
+                let key = InstanceKey::split(&old).1;
+                let reason = match (&key, res.count.is_some(), res.for_each.is_some()) {
+                    (InstanceKey::Int(_), true, _) => {
+                        format!("index {} is out of range for count", key.suffix())
+                    }
+                    (InstanceKey::Str(_), _, true) => {
+                        format!("key {} is not in for_each map", key.suffix())
+                    }
+                    (InstanceKey::Int(_), false, _) => "resource does not use count".to_owned(),
+                    (InstanceKey::Str(_), _, false) => "resource does not use for_each".to_owned(),
+                    (_, true, _) => "resource uses count".to_owned(),
+                    _ => "resource uses for_each".to_owned(),
                 };
-                self.delete(&old, reason);
+                self.delete(&old, &reason);
             }
         }
     }
@@ -784,6 +805,14 @@ impl Walk<'_> {
     }
 
     fn delete(&mut self, addr: &str, reason: &str) {
+        let action = Action::Delete {
+            reason: reason.to_owned(),
+        };
+        self.leave(addr, action);
+    }
+
+    /// Plans `addr` (in state) to leave: deleted, or forgotten.
+    fn leave(&mut self, addr: &str, action: Action) {
         let Some(inst) = self.prior.resources.get(addr) else {
             return;
         };
@@ -802,11 +831,9 @@ impl Walk<'_> {
             },
             ty: inst.resource_type.clone(),
             provider: inst.provider.clone(),
-            action: Action::Delete {
-                reason: reason.to_owned(),
-            },
+            after: (action == Action::Forget).then(|| from_state(inst)),
+            action,
             before: Some(from_state(inst)),
-            after: None,
             dependencies: inst.dependencies.clone(),
             note: None,
         });
@@ -816,8 +843,14 @@ impl Walk<'_> {
         let addrs: Vec<String> = self.prior.resources.keys().cloned().collect();
         for a in addrs {
             let block = InstanceKey::split(&a).0;
-            if !self.config.resources.contains_key(block) {
-                self.delete(&a, "no longer in configuration");
+            if self.config.resources.contains_key(block) {
+                continue;
+            }
+            if self.forgotten(&a) {
+                self.leave(&a, Action::Forget);
+            } else {
+                let reason = format!("{block} is not in configuration");
+                self.delete(&a, &reason);
             }
         }
     }
@@ -825,8 +858,26 @@ impl Walk<'_> {
     fn destroy_all(&mut self) {
         let addrs: Vec<String> = self.prior.resources.keys().cloned().collect();
         for a in addrs {
-            self.delete(&a, "destroy");
+            if self.forgotten(&a) {
+                self.leave(&a, Action::Forget);
+            } else {
+                self.delete(&a, "destroy");
+            }
         }
+    }
+
+    /// True if a `removed` block with `destroy = false` names this instance (or its
+    /// resource) and the configuration no longer declares it. Deposed objects are never
+    /// forgotten: they are the old halves of replacements.
+    fn forgotten(&self, addr: &str) -> bool {
+        let block = InstanceKey::split(addr).0;
+        !addr.contains(" (deposed")
+            && !self.config.resources.contains_key(block)
+            && self
+                .config
+                .removed
+                .iter()
+                .any(|r| !r.destroy && (r.from == block || r.from == addr))
     }
 
     fn check_prevent_destroy(&mut self) {

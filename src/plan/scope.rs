@@ -199,7 +199,13 @@ impl Scope for EvalScope<'_> {
                 }
             }
             "terraform" => match need(names, 1, "terraform")? {
-                "workspace" => Ok((Value::string("default"), 2)),
+                "workspace" => {
+                    let w = match self.config.workspace.as_str() {
+                        "" => crate::state::DEFAULT_WORKSPACE,
+                        w => w,
+                    };
+                    Ok((Value::string(w), 2))
+                }
                 other => Err(ResolveError::new(format!(
                     "Unknown attribute `terraform.{other}`"
                 ))),
@@ -245,26 +251,4 @@ fn display_dir(p: &Path) -> String {
     } else {
         s.into_owned()
     }
-}
-
-/// Evaluates a resource body into its object: arguments by name, nested blocks as lists of
-/// objects under their block type (as Terraform's state holds them).
-pub fn body_value<E>(
-    body: &crate::config::Body,
-    eval: &mut impl FnMut(&crate::config::Expr) -> Result<Value, E>,
-) -> Result<Value, E> {
-    let mut m = BTreeMap::new();
-    for (k, e) in &body.attrs {
-        m.insert(k.clone(), eval(e)?);
-    }
-    for b in &body.blocks {
-        let v = body_value(&b.body, eval)?;
-        if let Value::List(items) = m
-            .entry(b.ty.clone())
-            .or_insert_with(|| Value::List(Vec::new()))
-        {
-            items.push(v);
-        }
-    }
-    Ok(Value::Object(m))
 }

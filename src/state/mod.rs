@@ -8,7 +8,10 @@ mod error;
 pub mod file;
 pub mod model;
 pub mod store;
+pub mod terraform;
 
 pub use error::{Error, LockInfo};
 pub use model::{CheckResult, CheckStatus, Output, PendingCreate, ResourceInstance, State};
-pub use store::{LocalStore, Lock};
+pub use store::{
+    current_workspace, select_workspace, workspaces, LocalStore, Lock, DEFAULT_WORKSPACE,
+};

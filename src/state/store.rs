@@ -82,12 +82,72 @@ impl Drop for Lock {
     }
 }
 
+/// The workspace Terraform starts in, whose state is `.keyway/state.json`.
+pub const DEFAULT_WORKSPACE: &str = "default";
+
+/// The workspace a command works in: `TF_WORKSPACE` (as Terraform reads it), else the one
+/// `keyway workspace select` recorded in `.keyway/environment`, else `default`.
+pub fn current_workspace(working_dir: &Path) -> String {
+    if let Ok(w) = std::env::var("TF_WORKSPACE") {
+        if !w.trim().is_empty() {
+            return w.trim().to_owned();
+        }
+    }
+    fs::read_to_string(working_dir.join(DIR).join("environment"))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_WORKSPACE.to_owned())
+}
+
+/// Records the selected workspace (`keyway workspace select`).
+pub fn select_workspace(working_dir: &Path, name: &str) -> Result<(), Error> {
+    let dir = working_dir.join(DIR);
+    fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
+    let path = dir.join("environment");
+    fs::write(&path, format!("{name}\n")).map_err(|e| Error::io("write", &path, e))
+}
+
+/// Every workspace with a state folder, `default` first, then sorted.
+pub fn workspaces(working_dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(working_dir.join(DIR).join(WORKSPACES))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names.insert(0, DEFAULT_WORKSPACE.to_owned());
+    names
+}
+
+/// Where non-default workspaces keep their state, below `.keyway/`.
+const WORKSPACES: &str = "workspaces";
+
 impl LocalStore {
+    /// The store of the current workspace ([`current_workspace`]).
     pub fn new(working_dir: &Path) -> LocalStore {
+        LocalStore::for_workspace(working_dir, &current_workspace(working_dir))
+    }
+
+    /// The store of workspace `name`: `.keyway/` for `default`, else
+    /// `.keyway/workspaces/{name}/`.
+    pub fn for_workspace(working_dir: &Path, name: &str) -> LocalStore {
+        let dir = if name == DEFAULT_WORKSPACE {
+            working_dir.join(DIR)
+        } else {
+            working_dir.join(DIR).join(WORKSPACES).join(name)
+        };
         LocalStore {
-            dir: working_dir.join(DIR),
+            dir,
             cache: Mutex::new(Cache::default()),
         }
+    }
+
+    /// The folder holding this workspace's state.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     pub fn state_path(&self) -> PathBuf {

@@ -22,6 +22,10 @@ DOCS = {
     "run": "run.v2.json",
     "apigateway": "apigateway.v1.json",
     "apikeys": "apikeys.v2.json",
+    "secretmanager": "secretmanager.v1.json",
+    "pubsub": "pubsub.v1.json",
+    "cloudscheduler": "cloudscheduler.v1.json",
+    "artifactregistry": "artifactregistry.v1.json",
 }
 
 # `@type` of an Any (operation response/metadata) -> schema name in that API's document.

@@ -844,12 +844,65 @@ fn a_remote_backend_is_refused_not_replaced_by_local_state() {
     w.run(&["apply", "-auto-approve"]).ok();
 }
 
-/// Ignoring a `removed` block would destroy the object it asks to forget.
+/// `removed` blocks (Terraform 1.7): with `destroy = false` the objects are forgotten (state
+/// only), in a plan, a saved plan and a destroy alike; with `destroy = true`, or without the
+/// block, they are destroyed; a block still declared is an error.
 #[test]
-fn removed_blocks_are_refused_with_the_way_to_forget_an_object() {
+fn removed_blocks_forget_objects_without_destroying_them() {
     let w = Work::new(
-        "removed {\n  from = terraform_data.old\n  lifecycle {\n    destroy = false\n  }\n}\n",
+        "resource \"terraform_data\" \"keep\" {}\nresource \"terraform_data\" \"old\" {\n  count = 2\n}\nresource \"terraform_data\" \"gone\" {}\n",
     );
-    let r = w.run(&["plan"]).code(1);
-    assert!(r.stderr.contains("keyway state rm"), "{}", r.stderr);
+    w.run(&["apply", "-auto-approve"]).ok();
+    w.write(
+        "main.tf",
+        "resource \"terraform_data\" \"keep\" {}\nremoved {\n  from = terraform_data.old\n  lifecycle {\n    destroy = false\n  }\n}\nremoved {\n  from = terraform_data.gone\n}\n",
+    );
+    let plan = w.run(&["plan", "-out", "p.plan"]).ok().stdout;
+    assert!(
+        plan.contains("# terraform_data.old[0] will no longer be managed by keyway"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("# (because terraform_data.gone is not in configuration)"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("Plan: 0 to add, 0 to change, 1 to destroy, 2 to forget."),
+        "{plan}"
+    );
+    assert!(plan.contains(" - terraform_data.old[1]"), "{plan}");
+    let applied = w.run(&["apply", "p.plan"]).ok().stdout;
+    assert!(applied.contains("1 destroyed, 2 forgotten."), "{applied}");
+    assert_eq!(
+        w.run(&["state", "list"]).ok().stdout,
+        "terraform_data.keep\n"
+    );
+    w.run(&["plan", "-detailed-exitcode"]).ok();
+
+    let still = Work::new(
+        "resource \"terraform_data\" \"old\" {}\nremoved {\n  from = terraform_data.old\n}\n",
+    );
+    let r = still.run(&["validate"]).code(1);
+    assert!(
+        r.stderr.contains("Removed resource block still exists"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_destroy_forgets_what_removed_blocks_let_go_of() {
+    let w =
+        Work::new("resource \"terraform_data\" \"a\" {}\nresource \"terraform_data\" \"b\" {}\n");
+    w.run(&["apply", "-auto-approve"]).ok();
+    w.write(
+        "main.tf",
+        "resource \"terraform_data\" \"a\" {}\nremoved {\n  from = terraform_data.b\n  lifecycle {\n    destroy = false\n  }\n}\n",
+    );
+    let out = w.run(&["destroy", "-auto-approve"]).ok().stdout;
+    assert!(
+        out.contains("Resources: 1 destroyed, 1 forgotten."),
+        "{out}"
+    );
+    assert_eq!(w.run(&["state", "list"]).ok().stdout, "");
 }

@@ -130,3 +130,40 @@ fn a_valid_folder_gives_terraforms_envelope() {
         serde_json::json!({"format_version": "1.0", "valid": true, "error_count": 0, "warning_count": 0, "diagnostics": []})
     );
 }
+
+#[test]
+fn a_provider_keyway_does_not_have_is_named_as_such() {
+    let work = Work::new(
+        r#"terraform {
+  required_providers {
+    cloudflare = { source = "cloudflare/cloudflare", version = "~> 4.0" }
+  }
+}
+
+resource "cloudflare_record" "api" {
+  name = "api"
+}
+"#,
+    );
+    let doc = validate_json(&work);
+    let d = only_diagnostic(&doc);
+    assert_eq!(
+        d["summary"],
+        "Provider `cloudflare` is not supported by keyway: `cloudflare_record` needs it"
+    );
+    assert_eq!(at(&d["range"]["start"]), (7, 30, 145));
+    let typo = Work::new("resource \"google_service_acount\" \"sa\" {}\n");
+    let doc = validate_json(&typo);
+    let d = only_diagnostic(&doc);
+    assert_eq!(
+        d["summary"],
+        "Unknown resource type `google_service_acount`"
+    );
+    assert!(
+        d["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("did you mean `google_service_account`?"),
+        "{d:#}"
+    );
+}

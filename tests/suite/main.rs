@@ -4,11 +4,13 @@
 
 mod support;
 
+mod adopt_terraform;
 mod api_gateway_keys;
 mod apply_failures;
 mod checkov;
 mod checks_http;
 mod conformance;
+mod dynamic_blocks;
 mod emulator;
 mod engine_cli;
 mod equivalence;
@@ -34,3 +36,4 @@ mod render_snapshots;
 mod state_safety;
 mod state_store;
 mod utility_providers;
+mod workspaces;

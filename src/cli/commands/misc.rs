@@ -16,10 +16,11 @@ use crate::graph::Node;
 use crate::plan::values::from_state;
 
 /// `keyway init`.
-pub fn init(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
+pub fn init(dir: Option<PathBuf>, force_copy: bool) -> Result<ExitCode, Failure> {
     enter(dir.as_deref())?;
     let ws = Workspace::load()?;
     ws.store.ensure_dir().map_err(Report::new)?;
+    crate::cli::commands::adopt::offer(&ws.store, force_copy)?;
     println!(
         "keyway has been successfully initialized! ({} resources in configuration)",
         ws.config.resources.len()

@@ -174,7 +174,10 @@ pub(crate) async fn open(
     let ws = Workspace::load_with(store)?;
     let state = match reader.await {
         Ok(Ok(Some(s))) => s,
-        Ok(Ok(None)) => State::new(),
+        Ok(Ok(None)) => {
+            crate::cli::commands::adopt::guard()?;
+            State::new()
+        }
         Ok(Err(e)) => return Err(Report::new(e).into()),
         Err(e) => return Err(Report::msg(format!("Reading state failed: {e}")).into()),
     };
@@ -438,16 +441,25 @@ async fn run_apply(
     let printer = tokio::task::spawn_blocking(move || {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
-        let interactive = std::io::stdout().is_terminal();
+        if std::io::stdout().is_terminal() {
+            drop(out);
+            let mut live = crate::cli::render::progress::Live::new();
+            while let Some(e) = rx.blocking_recv() {
+                live.event(&e, &event_line(&e));
+            }
+            live.finish();
+            return;
+        }
         while let Some(e) = rx.blocking_recv() {
             let _ = writeln!(out, "{}", event_line(&e));
-            if interactive {
-                let _ = out.flush();
-            }
         }
         let _ = out.flush();
     });
     let (add, change, destroy) = plan.counts();
+    let forgotten = match plan.forgets() {
+        0 => String::new(),
+        n => format!(", {n} forgotten"),
+    };
     let destroying = plan.mode == Mode::Destroy;
     let persist: crate::apply::Persist = Box::new(StoreWriter(ws.store.clone()));
     let sources = ws.config.sources.clone();
@@ -479,12 +491,12 @@ async fn run_apply(
     }
     if destroying {
         println!(
-            "\n{} Resources: {destroy} destroyed.",
+            "\n{} Resources: {destroy} destroyed{forgotten}.",
             st.bold(&st.green("Destroy complete!"))
         );
     } else {
         println!(
-            "\n{} Resources: {add} added, {change} changed, {destroy} destroyed.",
+            "\n{} Resources: {add} added, {change} changed, {destroy} destroyed{forgotten}.",
             st.bold(&st.green("Apply complete!"))
         );
         print_check_warnings(&outcome.warnings, &sources, &st);

@@ -17,6 +17,9 @@ pub struct Level<'a> {
     pub blocks: &'a BTreeMap<String, BlockSchema>,
 }
 
+/// Attributes an update shows even unchanged, as Terraform does: they say which object it is.
+const IDENTIFYING: &[&str] = &["id", "name", "tags"];
+
 /// Writes the inside of a block whose symbol sits at column `col`: attributes, then nested
 /// blocks, then the hidden counts.
 pub fn render_body(
@@ -58,6 +61,20 @@ pub fn render_body(
         .map(|(k, _, _)| k.len())
         .max()
         .unwrap_or(0);
+    let updating = matches!(
+        action,
+        Action::Update | Action::Replace { .. } | Action::Forget
+    );
+    // Terraform keeps the attributes that say which object this is in view, changed or not.
+    let identifying = |k: &str, a: &Value| {
+        updating && IDENTIFYING.contains(&k) && !a.is_null() && a.as_str() != Some("")
+    };
+    let width = pairs
+        .iter()
+        .filter(|(k, b, a)| shown(k, b, a) || identifying(k, a))
+        .map(|(k, _, _)| k.len())
+        .max()
+        .unwrap_or(width);
     let mut hidden_attrs = 0;
     for (k, b, a) in &pairs {
         match attr_line_at(k, width, b, a, action, scope.st, col) {
@@ -66,10 +83,20 @@ pub fn render_body(
                 scope.mark_forced(out, k);
                 out.push('\n');
             }
+            None if identifying(k, a) => {
+                let key = format!("{k:width$}");
+                let _ = writeln!(
+                    out,
+                    "{}  {key} = {}",
+                    " ".repeat(col),
+                    crate::cli::render::value::render(a, col + 2)
+                );
+            }
+            // An unset attribute that stays unset is not worth counting.
+            None if a.is_null() => {}
             None => hidden_attrs += 1,
         }
     }
-    let updating = matches!(action, Action::Update | Action::Replace { .. });
     if hidden_attrs > 0 && updating {
         let _ = writeln!(
             out,

@@ -51,6 +51,7 @@ fn actions(a: &Action) -> J {
         Action::Create => json!(["create"]),
         Action::Update => json!(["update"]),
         Action::Read => json!(["read"]),
+        Action::Forget => json!(["forget"]),
         Action::Delete { .. } => json!(["delete"]),
         Action::Replace {
             create_first: false,

@@ -4,6 +4,7 @@ mod body;
 pub mod diagnostic;
 pub mod json;
 pub mod plan;
+pub mod progress;
 pub mod style;
 pub mod tfjson;
 pub mod value;

@@ -8,7 +8,7 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::cli::render::body::{render_body, Level};
 use crate::cli::render::style::Style;
-use crate::cli::render::value::{quote, render};
+use crate::cli::render::value::{quote, render, render_marked};
 use crate::lang::Value;
 use crate::plan::{Action, Mode, OutputChange, Plan, ResourceChange};
 use crate::schema;
@@ -54,11 +54,36 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
             out.push('\n');
         }
         let (add, change, destroy) = plan.counts();
+        let forget = match plan.forgets() {
+            0 => String::new(),
+            n => format!(", {n} to forget"),
+        };
         let _ = writeln!(
             out,
-            "{} {add} to add, {change} to change, {destroy} to destroy.",
+            "{} {add} to add, {change} to change, {destroy} to destroy{forget}.",
             st.bold("Plan:")
         );
+        let forgotten: Vec<&str> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Forget)
+            .map(|c| c.addr.as_str())
+            .collect();
+        if !forgotten.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{} Some objects will no longer be managed by keyway\n\nIf you apply this plan, \
+                 keyway will discard its tracking information for the following objects, but it \
+                 will not delete them:\n{}\n\nAfter applying this plan, keyway will no longer \
+                 manage these objects. You will need to import them to manage them again.",
+                st.yellow("Warning:"),
+                forgotten
+                    .iter()
+                    .map(|a| format!(" - {a}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
     }
     if outputs_change(plan) {
         out.push_str("\nChanges to Outputs:\n");
@@ -137,6 +162,7 @@ fn header(c: &ResourceChange) -> String {
         Action::Delete { reason } if reason == "destroy" => "will be destroyed".into(),
         Action::Delete { reason } => format!("will be destroyed\n  # (because {reason})"),
         Action::Read => format!("will be read during apply\n  # ({})", read_reason(c)),
+        Action::Forget => "will no longer be managed by keyway".into(),
         Action::NoOp => String::new(),
     }
 }
@@ -281,17 +307,25 @@ pub fn attr_line_at(
         let line = attr_line_at(k, width, &b, &a, action, st, col)?;
         return Some(line.replacen(" = ", " = (base64-decoded) ", 1));
     }
+    let plus = st.green("+");
+    let minus = st.red("-");
     match action {
-        Action::Create => {
-            (!a.is_null()).then(|| format!("{pad}{} {key} = {}", st.green("+"), render(a, inner)))
-        }
-        Action::Delete { .. } => (!b.is_null())
-            .then(|| format!("{pad}{} {key} = {} -> null", st.red("-"), render(b, inner))),
+        Action::Create => (!a.is_null())
+            .then(|| format!("{pad}{plus} {key} = {}", render_marked(a, inner, &plus))),
+        Action::Delete { .. } => (!b.is_null()).then(|| {
+            format!(
+                "{pad}{minus} {key} = {} -> null",
+                render_marked(b, inner, &minus)
+            )
+        }),
         _ => {
             if b == a && !a.has_unknown() {
                 return None;
             }
             match (b, a) {
+                (Value::Sensitive(_), Value::Sensitive(_)) => {
+                    return Some(format!("{pad}{} {key} = (sensitive value)", st.yellow("~")));
+                }
                 (Value::String(x), Value::String(y)) if x.contains('\n') || y.contains('\n') => {
                     return Some(format!(
                         "{pad}{} {key} = {}",
@@ -306,18 +340,29 @@ pub fn attr_line_at(
                         object_diff(x, y, st, col)
                     ));
                 }
+                (Value::List(x), Value::List(y)) | (Value::Set(x), Value::Set(y))
+                    if !a.has_unknown() =>
+                {
+                    return Some(format!(
+                        "{pad}{} {key} = {}",
+                        st.yellow("~"),
+                        list_diff(x, y, st, inner)
+                    ));
+                }
                 _ => {}
             }
             Some(match (b.is_null(), a.is_null()) {
-                (true, false) => format!("{pad}{} {key} = {}", st.green("+"), render(a, inner)),
-                (false, true) => {
-                    format!("{pad}{} {key} = {} -> null", st.red("-"), render(b, inner))
-                }
+                (true, false) => format!("{pad}{plus} {key} = {}", render_marked(a, inner, &plus)),
+                (false, true) => format!(
+                    "{pad}{minus} {key} = {} -> null",
+                    render_marked(b, inner, &minus)
+                ),
+                // The old value goes away whole: its elements are marked as removed.
                 _ => format!(
                     "{pad}{} {key} = {} -> {}",
                     st.yellow("~"),
-                    render(b, inner),
-                    render(a, inner)
+                    render_marked(b, inner, &minus),
+                    render_marked(a, inner, &plus)
                 ),
             })
         }
@@ -412,6 +457,65 @@ fn object_diff(
         );
     }
     let _ = write!(out, "{}}}", " ".repeat(col + 2));
+    out
+}
+
+/// A list change element by element, as Terraform shows it: removed elements marked `-`,
+/// added ones `+`, one replaced in place `~ old -> new`, unchanged ones counted.
+fn list_diff(b: &[Value], a: &[Value], st: &Style, indent: usize) -> String {
+    let pad = " ".repeat(indent + 2);
+    let text = |v: &Value| render(v, indent + 4);
+    let (old, new): (Vec<String>, Vec<String>) =
+        (b.iter().map(text).collect(), a.iter().map(text).collect());
+    let mut out = String::from("[\n");
+    let mut hidden = 0;
+    let (plus, minus, tilde) = (st.green("+"), st.red("-"), st.yellow("~"));
+    let marked = |out: &mut String, items: &[Value], mark: &str| {
+        for v in items {
+            let _ = writeln!(out, "{pad}{mark} {},", render_marked(v, indent + 4, mark));
+        }
+    };
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new) {
+        match op {
+            similar::DiffOp::Equal { len, .. } => hidden += len,
+            similar::DiffOp::Delete {
+                old_index, old_len, ..
+            } => marked(&mut out, &b[old_index..old_index + old_len], &minus),
+            similar::DiffOp::Insert {
+                new_index, new_len, ..
+            } => marked(&mut out, &a[new_index..new_index + new_len], &plus),
+            similar::DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } if old_len == new_len => {
+                let pairs = old[old_index..old_index + old_len]
+                    .iter()
+                    .zip(&new[new_index..new_index + new_len]);
+                for (x, y) in pairs {
+                    let _ = writeln!(out, "{pad}{tilde} {x} -> {y},");
+                }
+            }
+            similar::DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => {
+                marked(&mut out, &b[old_index..old_index + old_len], &minus);
+                marked(&mut out, &a[new_index..new_index + new_len], &plus);
+            }
+        }
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "{pad}  # ({hidden} unchanged element{} hidden)",
+            if hidden == 1 { "" } else { "s" }
+        );
+    }
+    let _ = write!(out, "{}]", " ".repeat(indent));
     out
 }
 

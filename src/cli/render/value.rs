@@ -5,15 +5,22 @@ use std::fmt::Write;
 
 use crate::lang::Value;
 
-/// Renders `v` for a line whose key starts at column `indent`: nested items go two columns
-/// further in and the closing bracket lines up with the key, as Terraform prints them.
+/// Renders `v` for a line whose key starts at column `indent`: nested items go four columns
+/// further in, after a two-column marker column (blank here), and the closing bracket lines up
+/// with the key, as Terraform prints them.
 pub fn render(v: &Value, indent: usize) -> String {
+    render_marked(v, indent, " ")
+}
+
+/// [`render`] with every nested item marked (`+` in a creation, `-` in a deletion), as
+/// Terraform marks the elements of a collection that appears or disappears whole.
+pub fn render_marked(v: &Value, indent: usize, mark: &str) -> String {
     let mut s = String::new();
-    write_value(&mut s, v, indent);
+    write_value(&mut s, v, indent, mark);
     s
 }
 
-fn write_value(out: &mut String, v: &Value, indent: usize) {
+fn write_value(out: &mut String, v: &Value, indent: usize, mark: &str) {
     let pad = " ".repeat(indent);
     match v {
         Value::Null => out.push_str("null"),
@@ -22,7 +29,7 @@ fn write_value(out: &mut String, v: &Value, indent: usize) {
         Value::String(s) if s.contains('\n') => {
             out.push_str("<<-EOT\n");
             for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
-                let _ = writeln!(out, "{pad}  {line}");
+                let _ = writeln!(out, "{pad}    {line}");
             }
             let _ = write!(out, "{pad}EOT");
         }
@@ -36,8 +43,8 @@ fn write_value(out: &mut String, v: &Value, indent: usize) {
             }
             out.push_str("[\n");
             for item in items {
-                let _ = write!(out, "{pad}  ");
-                write_value(out, item, indent + 2);
+                let _ = write!(out, "{pad}  {mark} ");
+                write_value(out, item, indent + 4, mark);
                 out.push_str(",\n");
             }
             let _ = write!(out, "{pad}]");
@@ -50,8 +57,8 @@ fn write_value(out: &mut String, v: &Value, indent: usize) {
             out.push_str("{\n");
             let width = m.keys().map(|k| key(k).len()).max().unwrap_or(0);
             for (k, item) in m {
-                let _ = write!(out, "{pad}  {:width$} = ", key(k));
-                write_value(out, item, indent + 2);
+                let _ = write!(out, "{pad}  {mark} {:width$} = ", key(k));
+                write_value(out, item, indent + 4, mark);
                 out.push('\n');
             }
             let _ = write!(out, "{pad}}}");
@@ -105,7 +112,12 @@ mod tests {
         m.insert("secret".to_owned(), Value::string("x").sensitive());
         assert_eq!(
             render(&Value::Object(m), 0),
-            "{\n  a      = [\n    1,\n    (known after apply),\n  ]\n  secret = (sensitive value)\n}"
+            "{\n    a      = [\n        1,\n        (known after apply),\n    ]\n    secret = (sensitive value)\n}"
+        );
+        let list = Value::List(vec![Value::string("x")]);
+        assert_eq!(
+            render_marked(&list, 8, "+"),
+            "[\n          + \"x\",\n        ]"
         );
     }
 }

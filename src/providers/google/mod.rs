@@ -116,6 +116,9 @@ pub struct Google {
     /// project), so keyway's own grants never race each other; other writers still can, and
     /// the ABORTED retry covers those.
     policy_locks: std::sync::Mutex<BTreeMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    /// For server-named generated types: the earliest time an earlier run may have created
+    /// an object it never heard back about (its pending creation has no name to look up).
+    unnamed_since: std::sync::Mutex<BTreeMap<String, std::time::SystemTime>>,
 }
 
 impl Google {
@@ -151,6 +154,7 @@ impl Google {
             settings,
             client,
             policy_locks: std::sync::Mutex::new(BTreeMap::new()),
+            unnamed_since: std::sync::Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -202,6 +206,29 @@ impl Google {
                      block, or set GOOGLE_CLOUD_PROJECT"
                 ))
             })
+    }
+
+    /// Remembers that an object of server-named type `ty` may have been created `age` ago.
+    fn note_unnamed(&self, ty: &str, age: std::time::Duration) {
+        // A minute of slack for the difference between this machine's clock and Google's.
+        let since = std::time::SystemTime::now()
+            .checked_sub(age + std::time::Duration::from_secs(60))
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let mut m = self
+            .unnamed_since
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let e = m.entry(ty.to_owned()).or_insert(since);
+        *e = (*e).min(since);
+    }
+
+    /// When an unnamed object of `ty` may have been created, if an earlier run left one.
+    pub(crate) fn unnamed_since(&self, ty: &str) -> Option<std::time::SystemTime> {
+        self.unnamed_since
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(ty)
+            .copied()
     }
 
     /// The lock serialising this process's writes to one project's IAM policy.
@@ -312,6 +339,12 @@ fn to_value(m: Map<String, Json>) -> Value {
 #[async_trait]
 impl Provider for Google {
     fn note_recent_creation(&self, ty: &str, planned: &Value, age: std::time::Duration) {
+        if crate::schema::lookup_in(ty, false)
+            .and_then(|s| s.api.as_ref())
+            .is_some_and(|a| a.server_named)
+        {
+            self.note_unnamed(ty, age);
+        }
         if ty == "google_service_account" {
             if let Ok(p) = object(ty, planned) {
                 service_account::note_recent(self, &p, age);

@@ -145,7 +145,7 @@ fn created_name(path: &str) -> Option<String> {
 
 /// True if `got` has every field of `asked` with the same value (objects recursively, lists
 /// element by element); fields the server added are ignored.
-fn holds(got: &Json, asked: &Json) -> bool {
+pub(crate) fn holds(got: &Json, asked: &Json) -> bool {
     match (got, asked) {
         (Json::Object(g), Json::Object(a)) => a
             .iter()

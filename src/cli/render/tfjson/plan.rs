@@ -17,6 +17,7 @@ pub fn actions(a: &Action) -> J {
         Action::Create => json!(["create"]),
         Action::Update => json!(["update"]),
         Action::Read => json!(["read"]),
+        Action::Forget => json!(["forget"]),
         Action::Delete { .. } => json!(["delete"]),
         Action::Replace {
             create_first: false,

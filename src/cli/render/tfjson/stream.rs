@@ -83,6 +83,7 @@ fn change_action(c: &crate::plan::ResourceChange) -> (&'static str, Option<&'sta
         Action::Replace { .. } => "replace",
         Action::Delete { .. } => "delete",
         Action::Read => "read",
+        Action::Forget => "forget",
     };
     (action, reason)
 }

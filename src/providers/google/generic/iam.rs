@@ -306,7 +306,14 @@ pub async fn import(
         ProviderError::new(format!("{ty}: import ID \"{id}\" must start with {}", b.id))
     })?;
     for (k, v) in named {
-        base.insert(k, json!(v));
+        // A configured full name of the same object is kept, so the next plan is clean.
+        let same = base
+            .get(&k)
+            .and_then(Json::as_str)
+            .is_some_and(|c| c == v || c.ends_with(&format!("/{v}")));
+        if !same {
+            base.insert(k, json!(v));
+        }
     }
     if b.form != "policy" {
         let role = parts

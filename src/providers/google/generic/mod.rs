@@ -176,6 +176,21 @@ impl<'a> Kind<'a> {
         obj
     }
 
+    /// `obj` with short names expanded where the API wants full ones (`expand`).
+    fn expanded(&self, obj: &Map<String, Json>) -> Result<Map<String, Json>> {
+        let mut out = obj.clone();
+        for (name, a) in &self.schema.attributes {
+            let (Some(tpl), Some(Json::String(v))) = (&a.expand, obj.get(name)) else {
+                continue;
+            };
+            if !v.contains('/') {
+                let full = self.fill(&tpl.replace("{}", v), obj)?;
+                out.insert(name.clone(), Json::String(full));
+            }
+        }
+        Ok(out)
+    }
+
     /// The key refresh matches listed objects by: the last segment of the object's name.
     fn key_of(&self, obj: &Map<String, Json>) -> Option<String> {
         let last = template::placeholders(&self.api.self_path)
@@ -200,7 +215,7 @@ pub async fn create(
         return iam::put(g, ty, planned).await;
     }
     let k = Kind::of(g, ty)?;
-    let mut body = wire::to_wire(k.level(), planned);
+    let mut body = wire::to_wire(k.level(), &k.expanded(planned)?);
     for (path, tpl) in &k.api.create.set {
         wire::set_path(&mut body, path, Json::String(k.fill(tpl, planned)?));
     }
@@ -266,16 +281,21 @@ pub async fn update(
     }
     let changed = wire::changed_paths(k.level(), prior, planned);
     if !changed.is_empty() {
-        let mut body = wire::to_wire(k.level(), planned);
+        let mut body = wire::to_wire(k.level(), &k.expanded(planned)?);
         for (path, tpl) in &m.set {
             wire::set_path(&mut body, path, Json::String(k.fill(tpl, &target)?));
         }
-        let extra: Vec<(&str, String)> = m
-            .mask
-            .as_deref()
-            .map(|q| (q, changed.join(",")))
-            .into_iter()
-            .collect();
+        let mask = m.mask.as_deref().map(|q| (q, changed.join(",")));
+        let (body, extra): (Map<String, Json>, Vec<(&str, String)>) = match (&m.wrap, mask) {
+            // The mask goes in the body, beside the object.
+            (Some(field), Some((q, paths))) => {
+                let mut wrapped = Map::new();
+                wrapped.insert(field.clone(), Json::Object(body));
+                wrapped.insert(q.to_owned(), Json::String(paths));
+                (wrapped, Vec::new())
+            }
+            (_, mask) => (body, mask.into_iter().collect()),
+        };
         let url = k.url(m, &target, &extra)?;
         let body = Json::Object(body);
         k.send(m, &url, Some(&body), "update", planned)
@@ -317,21 +337,62 @@ pub async fn refresh(
         return Ok(out);
     };
     let mut listed: std::collections::BTreeMap<String, Map<String, Json>> = Default::default();
-    let mut out = Vec::with_capacity(priors.len());
-    for p in priors {
+    let mut taken = std::collections::BTreeSet::new();
+    let mut out = vec![None; priors.len()];
+    // Named records first, so that an unnamed one never takes an object a record names.
+    let mut order: Vec<usize> = (0..priors.len()).collect();
+    order.sort_by_key(|i| k.key_of(&priors[*i]).is_none());
+    for i in order {
+        let p = &priors[i];
         let path = k.fill(&list.path, p)?;
         if !listed.contains_key(&path) {
             let items = list_all(&k, list, &path, p).await?;
             listed.insert(path.clone(), items);
         }
-        let found = k
-            .key_of(p)
-            .and_then(|key| listed.get(&path).and_then(|items| items.get(&key)))
-            .and_then(Json::as_object)
-            .map(|found| k.finish(found, p));
-        out.push(found);
+        let items = listed.get(&path);
+        let found = match k.key_of(p) {
+            Some(key) => items.and_then(|items| items.get(&key)),
+            None => unnamed(&k, p, items, &taken),
+        };
+        if let Some(name) = found.and_then(|f| f.get("name")).and_then(Json::as_str) {
+            taken.insert(name.to_owned());
+        }
+        out[i] = found.and_then(Json::as_object).map(|f| k.finish(f, p));
     }
     Ok(out)
+}
+
+/// The object a create of a server-named type made when the run that sent it never heard
+/// back (its pending record has no name): the newest listed object made since then that
+/// holds what the create asked for and that no other record of this batch took.
+fn unnamed<'i>(
+    k: &Kind<'_>,
+    prior: &Map<String, Json>,
+    items: Option<&'i Map<String, Json>>,
+    taken: &std::collections::BTreeSet<String>,
+) -> Option<&'i Json> {
+    let since = k.g.unnamed_since(k.ty)?;
+    let since = time::OffsetDateTime::from(since);
+    let mut asked = prior.clone();
+    for (name, a) in &k.schema.attributes {
+        if a.write_only {
+            // Lists never return what a create sent but reads never show.
+            asked.remove(name);
+        }
+    }
+    let asked = Json::Object(wire::to_wire(k.level(), &asked));
+    let created = |item: &Json| {
+        let t = item.get("createTime").and_then(Json::as_str)?;
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    };
+    items?
+        .values()
+        .filter(|item| {
+            let name = item.get("name").and_then(Json::as_str).unwrap_or_default();
+            !taken.contains(name) && created(item).is_some_and(|t| t >= since)
+        })
+        .filter(|item| super::operation::holds(item, &asked))
+        .max_by_key(|item| created(item))
 }
 
 /// Every object of one collection, by the last segment of its name.
@@ -406,7 +467,13 @@ pub async fn import(
         })?;
     let mut base = config.clone();
     for (key, v) in parsed {
-        base.insert(key, Json::String(v));
+        let same = base
+            .get(&key)
+            .and_then(Json::as_str)
+            .is_some_and(|c| c == v || c.ends_with(&format!("/{v}")));
+        if !same {
+            base.insert(key, Json::String(v));
+        }
     }
     match k.get(&base).await? {
         Some(found) => Ok(k.finish(&found, &base)),
@@ -435,6 +502,14 @@ pub async fn read_data(
         .as_ref()
         .ok_or_else(|| ProviderError::new(format!("data source `{ty}` has no API binding")))?;
     let k = Kind { g, ty, schema, api };
+    // Documented defaults (`version = "latest"`) fill the path as the provider would.
+    let mut config = config.clone();
+    for (name, a) in &schema.attributes {
+        if let (Some(d), true) = (&a.default, config.get(name).is_none_or(Json::is_null)) {
+            config.insert(name.clone(), d.clone());
+        }
+    }
+    let config = &config;
     match k.get(config).await? {
         Some(found) => Ok(k.finish(&found, config)),
         None => Err(ProviderError::new(format!(

@@ -178,6 +178,15 @@ fn decode(name: &str, a: &Attribute, v: &Json, kept: &Json) -> Json {
                 None => v.clone(),
             }
         }
+        // A full name read back for an argument given short (`topic = "t"`) keeps its form.
+        (_, Json::String(full))
+            if a.expand.is_some()
+                && kept
+                    .as_str()
+                    .is_some_and(|k| !k.contains('/') && full.ends_with(&format!("/{k}"))) =>
+        {
+            kept.clone()
+        }
         (_, Json::Object(m)) if user_map(name) => match kept {
             // Google adds its own labels; the argument shows the configured ones (all of them
             // in `effective_labels`), as Terraform's provider does.

@@ -1,0 +1,34 @@
+//! Collections served generically from Google's discovery documents (vendored, trimmed, in
+//! `discovery/`, refreshed by `scripts/vendor-discovery`): Secret Manager, Artifact Registry,
+//! Pub/Sub, Cloud Scheduler, Cloud Run jobs, Eventarc and Serverless VPC Access. Requests are
+//! matched against each method's path template (`doc`), bodies checked against the schemas
+//! (`body`), the standard methods run on one store (`collection`), and per-API rules layered
+//! on top where Google has them (`rules`). Nothing here knows keyway's generated schemas: the
+//! two meet only in Google's documents.
+
+mod body;
+mod collection;
+pub mod doc;
+mod rules;
+
+use crate::emulator::request::{handler, Call, Route};
+
+/// Routes a call to the generic method serving it, if any (after every hand-written API).
+pub fn route(c: &Call) -> Option<Route> {
+    let segs = c.segs();
+    let m = doc::methods()
+        .iter()
+        .find(|m| m.matches(&c.http, &c.version, &segs, c.verb()))?;
+    handler(m.id.as_str(), move |c, w| {
+        if m.kind == doc::Kind::Get {
+            // `.../versions/latest` names the newest version.
+            let path = rules::resolve(w, m, &c.segs.join("/"));
+            if path != c.segs.join("/") {
+                let mut c = c.clone();
+                c.segs = path.split('/').map(str::to_owned).collect();
+                return collection::run(&c, w, m);
+            }
+        }
+        collection::run(c, w, m)
+    })
+}

@@ -1,0 +1,136 @@
+"""The collections keyway's emulator serves generically from discovery documents, driven through
+their lifecycle by Google's discovery-based Python client (google-api-python-client): create,
+get, list, patch with a field mask, IAM, delete, and the errors a client meets."""
+
+import base64
+
+import pytest
+from googleapiclient.errors import HttpError
+
+from conftest import _discovery
+
+
+@pytest.fixture(scope="module")
+def secretmanager(base_url):
+    return _discovery("secretmanager", "v1", base_url)
+
+
+@pytest.fixture(scope="module")
+def pubsub(base_url):
+    return _discovery("pubsub", "v1", base_url)
+
+
+@pytest.fixture(scope="module")
+def scheduler(base_url):
+    return _discovery("cloudscheduler", "v1", base_url)
+
+
+@pytest.fixture(scope="module")
+def registry(base_url):
+    return _discovery("artifactregistry", "v1", base_url)
+
+
+def _status(err):
+    return err.value.resp.status
+
+
+def test_secret_and_versions_lifecycle(secretmanager, project, enable):
+    secrets = secretmanager.projects().secrets()
+    with pytest.raises(HttpError) as e:
+        secrets.list(parent=f"projects/{project}").execute()
+    assert _status(e) == 403, "SERVICE_DISABLED before the API is enabled"
+    enable(project, "secretmanager.googleapis.com")
+    parent = f"projects/{project}"
+    created = secrets.create(
+        parent=parent, secretId="db", body={"replication": {"automatic": {}}, "labels": {"a": "1"}}
+    ).execute()
+    assert created["name"] == f"{parent}/secrets/db"
+    assert "createTime" in created and "etag" in created
+    with pytest.raises(HttpError) as e:
+        secrets.create(parent=parent, secretId="db", body={"replication": {"automatic": {}}}).execute()
+    assert _status(e) == 409
+    with pytest.raises(HttpError) as e:
+        secrets.create(parent=parent, secretId="x", body={"replicaton": {}}).execute()
+    assert _status(e) == 400 and b"Unknown name" in e.value.content
+    patched = secrets.patch(name=created["name"], updateMask="labels", body={"labels": {"a": "2"}}).execute()
+    assert patched["labels"] == {"a": "2"} and patched["replication"] == {"automatic": {}}
+    data = base64.b64encode(b"hunter2").decode()
+    v1 = secrets.addVersion(parent=created["name"], body={"payload": {"data": data}}).execute()
+    assert v1["name"].endswith("/versions/1") and v1["state"] == "ENABLED"
+    assert "payload" not in secrets.versions().get(name=v1["name"]).execute()
+    latest = secrets.versions().access(name=f"{created['name']}/versions/latest").execute()
+    assert base64.b64decode(latest["payload"]["data"]) == b"hunter2"
+    listed = secrets.versions().list(parent=created["name"]).execute()
+    assert [v["name"] for v in listed["versions"]] == [v1["name"]]
+    destroyed = secrets.versions().destroy(name=v1["name"], body={}).execute()
+    assert destroyed["state"] == "DESTROYED"
+    with pytest.raises(HttpError) as e:
+        secrets.versions().access(name=v1["name"]).execute()
+    assert _status(e) == 400
+    policy = secrets.getIamPolicy(resource=created["name"]).execute()
+    policy["bindings"] = [{"role": "roles/secretmanager.secretAccessor", "members": ["group:g@example.com"]}]
+    secrets.setIamPolicy(resource=created["name"], body={"policy": policy}).execute()
+    assert secrets.getIamPolicy(resource=created["name"]).execute()["bindings"][0]["members"] == ["group:g@example.com"]
+    secrets.delete(name=created["name"]).execute()
+    with pytest.raises(HttpError) as e:
+        secrets.get(name=created["name"]).execute()
+    assert _status(e) == 404
+
+
+def test_topics_and_subscriptions(pubsub, project, enable):
+    enable(project, "pubsub.googleapis.com")
+    topic = f"projects/{project}/topics/events"
+    pubsub.projects().topics().create(name=topic, body={"labels": {"team": "a"}}).execute()
+    updated = pubsub.projects().topics().patch(
+        name=topic, body={"topic": {"labels": {"team": "b"}}, "updateMask": "labels"}
+    ).execute()
+    assert updated["labels"] == {"team": "b"}
+    sub = f"projects/{project}/subscriptions/worker"
+    created = pubsub.projects().subscriptions().create(name=sub, body={"topic": topic}).execute()
+    assert created["ackDeadlineSeconds"] == 10 and created["state"] == "ACTIVE"
+    for i in range(3):
+        pubsub.projects().topics().create(name=f"{topic}-{i}", body={}).execute()
+    page = pubsub.projects().topics().list(project=f"projects/{project}", pageSize=2).execute()
+    assert len(page["topics"]) == 2 and "nextPageToken" in page
+    rest = pubsub.projects().topics().list(
+        project=f"projects/{project}", pageSize=2, pageToken=page["nextPageToken"]
+    ).execute()
+    assert len(rest["topics"]) == 2 and "nextPageToken" not in rest
+    pubsub.projects().subscriptions().delete(subscription=sub).execute()
+    pubsub.projects().topics().delete(topic=topic).execute()
+
+
+def test_scheduler_jobs_take_their_name_in_the_body(scheduler, project, enable):
+    enable(project, "cloudscheduler.googleapis.com")
+    parent = f"projects/{project}/locations/us-central1"
+    jobs = scheduler.projects().locations().jobs()
+    job = jobs.create(
+        parent=parent,
+        body={"name": f"{parent}/jobs/nightly", "schedule": "0 2 * * *",
+              "httpTarget": {"uri": "https://example.com", "httpMethod": "POST"}},
+    ).execute()
+    assert job["state"] == "ENABLED" and job["timeZone"] == "Etc/UTC"
+    with pytest.raises(HttpError) as e:
+        jobs.create(parent=parent, body={"name": "nightly", "schedule": "* * * * *"}).execute()
+    assert _status(e) == 400
+    changed = jobs.patch(name=job["name"], updateMask="schedule", body={"schedule": "0 3 * * *"}).execute()
+    assert changed["schedule"] == "0 3 * * *" and changed["httpTarget"]["uri"] == "https://example.com"
+    jobs.delete(name=job["name"]).execute()
+
+
+def test_repositories_are_created_by_operation(registry, project, enable):
+    enable(project, "artifactregistry.googleapis.com")
+    parent = f"projects/{project}/locations/us-central1"
+    repos = registry.projects().locations().repositories()
+    op = repos.create(parent=parent, repositoryId="images", body={"format": "DOCKER"}).execute()
+    while not op.get("done"):
+        op = registry.projects().locations().operations().get(name=op["name"]).execute()
+    assert op["response"]["name"] == f"{parent}/repositories/images"
+    got = repos.get(name=f"{parent}/repositories/images").execute()
+    assert got["format"] == "DOCKER"
+    with pytest.raises(HttpError) as e:
+        repos.create(parent=parent, repositoryId="Bad_Id", body={"format": "DOCKER"}).execute()
+    assert _status(e) == 400
+    op = repos.delete(name=got["name"]).execute()
+    while not op.get("done"):
+        op = registry.projects().locations().operations().get(name=op["name"]).execute()

@@ -1,0 +1,30 @@
+provider "google" {
+  project = "keyway-demo"
+  region  = "us-central1"
+}
+
+resource "google_project_service" "pubsub" {
+  service = "pubsub.googleapis.com"
+}
+
+resource "google_pubsub_topic" "events" {
+  name = "events"
+}
+
+resource "google_pubsub_subscription" "worker" {
+  name  = "worker"
+  topic = google_pubsub_topic.events.name
+
+  ack_deadline_seconds = 30
+
+  push_config {
+    push_endpoint = "https://worker.example.com/push"
+    attributes = {
+      x-goog-version = "v1"
+    }
+  }
+
+  retry_policy {
+    minimum_backoff = "10s"
+  }
+}
