@@ -54,13 +54,21 @@ pub fn action_reason(c: &ResourceChange) -> Option<&'static str> {
         } else {
             "replace_because_cannot_update"
         }),
-        Action::Delete { reason } => match reason.as_str() {
-            "no longer in configuration" => Some("delete_because_no_resource_config"),
-            "index out of range for count" => Some("delete_because_count_index"),
-            "key not in for_each" => Some("delete_because_each_key"),
-            "no longer matches count/for_each" => Some("delete_because_wrong_repetition"),
-            _ => None,
-        },
+        // The planner words its reasons as Terraform's plan text does.
+        Action::Delete { reason } => {
+            let r = reason.as_str();
+            if r.ends_with("is not in configuration") {
+                Some("delete_because_no_resource_config")
+            } else if r.ends_with("is out of range for count") {
+                Some("delete_because_count_index")
+            } else if r.ends_with("is not in for_each map") {
+                Some("delete_because_each_key")
+            } else if r.starts_with("resource uses") || r.starts_with("resource does not use") {
+                Some("delete_because_wrong_repetition")
+            } else {
+                None
+            }
+        }
         Action::Read => {
             let schema = crate::schema::lookup_in(&c.ty, true);
             let configured_unknown = match (c.planned(), schema) {
