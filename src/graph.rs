@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::config::{Config, Expr, Resource};
+use crate::config::{Config, Expr, ModuleInstance, Resource};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::lang::refs::references;
 
@@ -25,6 +25,8 @@ pub enum Node {
 impl std::fmt::Display for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            // Module values are keyed by their whole address (`module.api.var.x`).
+            Node::Local(n) if n.contains('.') => f.write_str(n),
             Node::Local(n) => write!(f, "local.{n}"),
             Node::Resource(a) => f.write_str(a),
             Node::Output(n) => write!(f, "output.{n}"),
@@ -94,29 +96,92 @@ impl Graph {
     }
 }
 
-/// The node an expression reference points at, if it is one.
-fn target(names: &[String]) -> Option<Node> {
-    let second = names.get(1)?;
+/// The nodes an expression reference points at, resolved in the module `m` the expression
+/// belongs to: a module call's reference reads its outputs (`whole`: in `depends_on`, also
+/// every resource inside it).
+fn targets(config: &Config, m: &ModuleInstance, names: &[String], whole: bool) -> Vec<Node> {
+    let Some(second) = names.get(1) else {
+        return Vec::new();
+    };
     match names[0].as_str() {
-        "local" => Some(Node::Local(second.clone())),
-        "var" | "count" | "each" | "path" | "terraform" | "self" => None,
-        "data" => Some(Node::Resource(format!("data.{second}.{}", names.get(2)?))),
-        root => Some(Node::Resource(format!("{root}.{second}"))),
+        "local" => vec![Node::Local(m.local_key(second))],
+        "var" if m.prefix.is_empty() => Vec::new(),
+        "var" => vec![Node::Local(m.var_key(second))],
+        "count" | "each" | "path" | "terraform" | "self" => Vec::new(),
+        "data" => names
+            .get(2)
+            .map(|n| Node::Resource(format!("{}data.{second}.{n}", m.prefix)))
+            .into_iter()
+            .collect(),
+        "module" => module_targets(config, &m.call_key(second), names.get(2), whole),
+        root => vec![Node::Resource(format!("{}{root}.{second}", m.prefix))],
     }
 }
 
-fn refs_of<'a>(exprs: impl Iterator<Item = &'a Expr>) -> BTreeSet<Node> {
+/// The outputs of every instance of the module call `key` (only `output` when it names
+/// one), and with `whole` every resource inside them.
+fn module_targets(config: &Config, key: &str, output: Option<&String>, whole: bool) -> Vec<Node> {
+    let Some(call) = config.module_instances.get(key) else {
+        return Vec::new();
+    };
+    let named = output.filter(|o| call.outputs.contains(o) && !whole);
+    let mut out = Vec::new();
+    for (_, inst) in &call.instances {
+        for o in &call.outputs {
+            if named.is_none_or(|n| n == o) {
+                out.push(Node::Local(inst.output_key(o)));
+            }
+        }
+        if whole {
+            out.extend(
+                config
+                    .resources
+                    .range(inst.prefix.clone()..)
+                    .take_while(|(a, _)| a.starts_with(&inst.prefix))
+                    .map(|(a, _)| Node::Resource(a.clone())),
+            );
+        }
+    }
+    out
+}
+
+fn refs_of<'a>(config: &Config, exprs: impl Iterator<Item = &'a Expr>) -> BTreeSet<Node> {
     exprs
-        .flat_map(|e| references(&e.expr))
-        .filter_map(|r| target(&r.names))
+        .flat_map(|e| {
+            references(&e.expr)
+                .into_iter()
+                .flat_map(|r| targets(config, &e.module, &r.names, false))
+        })
         .collect()
+}
+
+/// `depends_on` entries: a module named there means everything in it.
+fn depends_of<'a>(config: &Config, exprs: impl Iterator<Item = &'a Expr>) -> BTreeSet<Node> {
+    exprs
+        .flat_map(|e| {
+            references(&e.expr)
+                .into_iter()
+                .flat_map(|r| targets(config, &e.module, &r.names, true))
+        })
+        .collect()
+}
+
+/// What a resource inside a module waits for because its module call (or an enclosing one)
+/// has `depends_on`.
+fn inherited_depends(config: &Config, r: &Resource) -> BTreeSet<Node> {
+    let mut out = BTreeSet::new();
+    let mut m = Some(&r.module);
+    while let Some(inst) = m {
+        out.extend(depends_of(config, inst.depends_on.iter()));
+        m = inst.parent.as_ref();
+    }
+    out
 }
 
 fn resource_exprs(r: &Resource) -> Vec<&Expr> {
     let mut v: Vec<&Expr> = Vec::new();
     v.extend(r.count.iter());
     v.extend(r.for_each.iter());
-    v.extend(r.depends_on.iter());
     v.extend(r.lifecycle.replace_triggered_by.iter());
     v.extend(r.lifecycle.create_before_destroy.iter());
     v.extend(r.lifecycle.prevent_destroy.iter());
@@ -152,23 +217,25 @@ fn resource_exprs(r: &Resource) -> Vec<&Expr> {
 pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
     let mut deps: BTreeMap<Node, BTreeSet<Node>> = BTreeMap::new();
     for (name, local) in &config.locals {
-        deps.insert(
-            Node::Local(name.clone()),
-            refs_of(std::iter::once(&local.value)),
-        );
+        let mut d = refs_of(config, std::iter::once(&local.value));
+        if let crate::config::LocalKind::Output { depends_on, .. } = &local.kind {
+            d.extend(depends_of(config, depends_on.iter()));
+        }
+        deps.insert(Node::Local(name.clone()), d);
     }
     for (addr, r) in &config.resources {
-        deps.insert(
-            Node::Resource(addr.clone()),
-            refs_of(resource_exprs(r).into_iter()),
-        );
+        let mut d = refs_of(config, resource_exprs(r).into_iter());
+        d.extend(depends_of(config, r.depends_on.iter()));
+        d.extend(inherited_depends(config, r));
+        deps.insert(Node::Resource(addr.clone()), d);
     }
     for (name, o) in &config.outputs {
         let conds = o.preconditions.iter();
-        let exprs = std::iter::once(&o.value)
-            .chain(o.depends_on.iter())
-            .chain(conds.flat_map(|c| [&c.condition, &c.error_message]));
-        deps.insert(Node::Output(name.clone()), refs_of(exprs));
+        let exprs =
+            std::iter::once(&o.value).chain(conds.flat_map(|c| [&c.condition, &c.error_message]));
+        let mut d = refs_of(config, exprs);
+        d.extend(depends_of(config, o.depends_on.iter()));
+        deps.insert(Node::Output(name.clone()), d);
     }
     add_implicit(config, &mut deps);
     // References to undeclared things were reported by validation; drop them here.
@@ -315,7 +382,7 @@ fn place(
             let value = l.value.span()?;
             let start = l
                 .value
-                .argument_name_span(&config.sources, name)
+                .argument_name_span(&config.sources, &l.name)
                 .map_or(value.start, |s| s.start);
             Some((l.value.file, start..value.end))
         }),

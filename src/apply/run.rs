@@ -455,8 +455,13 @@ fn skip_dependents(
 async fn run_op(s: &Arc<Shared>, op: &Op) -> Result<(), Vec<Diagnostic>> {
     match op {
         Op::Apply(Node::Local(n)) => {
-            let e = &s.config.locals[n].value;
-            let v = evaluate(s, e, None, None).map_err(|d| vec![d])?;
+            let local = &s.config.locals[n];
+            let (count, each) = local.instance();
+            let raw = evaluate(s, &local.value, count, each).map_err(|d| vec![d])?;
+            let v = crate::config::expand::named_value(local, raw).map_err(|msg| {
+                let e = &local.value;
+                vec![Diagnostic::error("apply::module_input", msg).at(e.file, e.span())]
+            })?;
             if let Ok(mut vals) = s.values.write() {
                 vals.locals.insert(n.clone(), v);
             }
@@ -524,6 +529,7 @@ fn evaluate_bound(
         config: &s.config,
         count_index: count,
         each,
+        module: &e.module,
     };
     eval_bound(&e.expr, &scope, bound).map_err(|err| {
         Diagnostic::error("apply::eval", err.message)
@@ -906,6 +912,7 @@ fn evaluate_with_self(
         config: &s.config,
         count_index: count,
         each,
+        module: &e.module,
     };
     let scope = crate::plan::conditions::WithSelf {
         inner: &scope,

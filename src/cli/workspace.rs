@@ -2,7 +2,7 @@
 //! providers and the state store. The IO edge between the cli and the engine.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use miette::Report;
@@ -24,8 +24,11 @@ pub static EMBEDDED_EMULATOR: std::sync::atomic::AtomicBool =
 pub struct Workspace {
     /// The embedded emulator, kept alive while the command runs (`--emulator`).
     pub emulator: Option<crate::emulator::Emulator>,
-    /// The configuration.
+    /// The configuration, its module calls expanded.
     pub config: Config,
+    /// The configuration as loaded, when it calls modules: expanded again once `-var`
+    /// flags are known.
+    pub tree: Option<Config>,
     /// Its dependency graph.
     pub graph: Graph,
     /// The state store.
@@ -77,18 +80,31 @@ impl Workspace {
 
     /// Loads the configuration, using an already opened state store.
     pub fn load_with(store: Arc<LocalStore>) -> Result<Workspace, Failure> {
-        let config = match crate::config::load(Path::new(".")) {
+        let loaded = match crate::config::load_with_sources(Path::new(".")) {
             Ok(mut c) => {
                 c.workspace = crate::state::current_workspace(Path::new("."));
                 c
             }
-            Err(Diagnostics(d)) => return Err(Failure(reports(&d, &loaded_sources()))),
+            Err((Diagnostics(d), sources)) => return Err(Failure(reports(&d, &sources))),
+        };
+        let (config, tree) = if loaded.module_calls.is_empty() {
+            (loaded, None)
+        } else {
+            // Expanded now from defaults, the environment and tfvars files, for commands that
+            // take no `-var`; `vars` expands again with the flags.
+            let env: BTreeMap<String, String> = std::env::vars().collect();
+            let mut sources = loaded.sources.clone();
+            let vars = resolve(&loaded, &[], &env, &mut sources).unwrap_or_default();
+            let config = crate::config::expand::expand(&loaded, &vars, false)
+                .map_err(|d| Failure(reports(&d, &loaded.sources)))?;
+            (config, Some(loaded))
         };
         let graph = crate::graph::build(&config)
             .map_err(|Diagnostics(d)| Failure(reports(&d, &config.sources)))?;
         Ok(Workspace {
             emulator: None,
             config,
+            tree,
             graph,
             store,
             providers: Registry::builtin(),
@@ -113,10 +129,27 @@ impl Workspace {
         args.extend(flags.var_files.iter().cloned().map(VarArg::File));
         let env: BTreeMap<String, String> = std::env::vars().collect();
         let mut sources = self.config.sources.clone();
-        match resolve(&self.config, &args, &env, &mut sources) {
-            Ok(v) => Ok((v, Vec::new())),
-            Err(d) => Err(Failure(reports(&d, &sources))),
-        }
+        let vars = match resolve(&self.config, &args, &env, &mut sources) {
+            Ok(v) => v,
+            Err(d) => return Err(Failure(reports(&d, &sources))),
+        };
+        self.expand(&vars)?;
+        Ok((vars, Vec::new()))
+    }
+
+    /// Expands the module calls again with the final input variables (a saved plan's
+    /// included), and rebuilds the graph; nothing to do without module calls.
+    pub fn expand(&mut self, vars: &BTreeMap<String, Value>) -> Result<(), Failure> {
+        let Some(tree) = &self.tree else {
+            return Ok(());
+        };
+        let mut config = crate::config::expand::expand(tree, vars, true)
+            .map_err(|d| Failure(reports(&d, &tree.sources)))?;
+        config.workspace = self.config.workspace.clone();
+        self.graph = crate::graph::build(&config)
+            .map_err(|Diagnostics(d)| Failure(reports(&d, &config.sources)))?;
+        self.config = config;
+        Ok(())
     }
 
     /// Configures the providers the configuration or `state` uses, from their `provider`
@@ -276,33 +309,4 @@ async fn check_credentials(google: &crate::providers::google::Google) -> Result<
     let message = e.message.replace(CREDENTIALS_HELP, "");
     let d = Diagnostic::error("google::credentials", message.trim_end()).help(CREDENTIALS_HELP);
     Err(Failure(reports(&[d], &Sources::default())))
-}
-
-/// The sources of a failed load, re-read as `config::load` read them so that the
-/// diagnostics can show their lines.
-pub fn loaded_sources() -> Sources {
-    let mut s = Sources::default();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(".")
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("tf") | Some("hcl")
-            )
-        })
-        .collect();
-    paths.sort();
-    for p in paths {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        // Lossy, as `config::load` keeps a file that is not UTF-8, so that ids agree.
-        if let Ok(bytes) = std::fs::read(&p) {
-            s.add(p.clone(), name, crate::diagnostics::lossy(&bytes));
-        }
-    }
-    s
 }

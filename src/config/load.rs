@@ -5,25 +5,49 @@ use std::path::Path;
 
 use crate::config::lower::lower_file;
 use crate::config::model::Config;
-use crate::diagnostics::{Diagnostic, Diagnostics, FileId};
+use crate::diagnostics::{Diagnostic, Diagnostics, FileId, Sources};
 
 /// Loads the configuration folder `dir`.
 pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
+    load_with_sources(dir).map_err(|(d, _)| d)
+}
+
+/// Loads the configuration folder `dir` and the modules it calls; on failure, the
+/// diagnostics come with every file read (the modules' too), so that they can be shown.
+pub fn load_with_sources(dir: &Path) -> Result<Config, (Diagnostics, Sources)> {
     let mut config = Config {
         dir: dir.to_path_buf(),
         ..Config::default()
     };
     let mut diags = Vec::new();
+    if !read_folder(&mut config, dir, "", &mut diags) {
+        return Err((Diagnostics(diags), config.sources));
+    }
+    crate::config::modules::load_children(&mut config, &mut diags);
+    let sources = config.sources.clone();
+    finish(config, diags).map_err(|d| (d, sources))
+}
+
+/// Reads and lowers every `*.tf` / `*.hcl` file of `dir` into `config`, naming each file
+/// `shown` + its file name in diagnostics (`modules/api/` for a module's). False when the
+/// folder cannot be read or holds no configuration file (the reason is in `diags`).
+pub(crate) fn read_folder(
+    config: &mut Config,
+    dir: &Path,
+    shown: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            return Err(Diagnostics(vec![Diagnostic::error(
+            diags.push(Diagnostic::error(
                 "config::read",
                 format!(
                     "Cannot read the configuration folder `{}`: {e}",
                     dir.display()
                 ),
-            )]))
+            ));
+            return false;
         }
     };
     let mut paths: Vec<_> = entries
@@ -45,18 +69,18 @@ pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
             )
             .help("run keyway in a folder holding your configuration, or pass the folder: `keyway plan DIR`"),
         );
-        return Err(Diagnostics(diags));
+        return false;
     }
     for path in paths {
         let name = path
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(|n| format!("{shown}{}", n.to_string_lossy()))
             .unwrap_or_default();
         match std::fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => {
                     let id = config.sources.add(path.clone(), name, text);
-                    parse_into(&mut config, id, &mut diags);
+                    parse_into(config, id, diags);
                 }
                 Err(e) => {
                     let at = e.utf8_error().valid_up_to();
@@ -71,7 +95,7 @@ pub fn load(dir: &Path) -> Result<Config, Diagnostics> {
             )),
         }
     }
-    finish(config, diags)
+    true
 }
 
 /// Parses configuration text from memory (tests, `-chdir`-less callers).

@@ -12,6 +12,7 @@ use crate::diagnostics::{Diagnostic, FileId};
 use crate::lang::types::Type;
 
 mod dynamic;
+mod module;
 
 /// Lowers one parsed file into `config`.
 pub fn lower_file(
@@ -84,6 +85,7 @@ impl Lower<'_> {
         Expr {
             file: self.file,
             expr: std::mem::replace(e, Expression::null()),
+            module: root_module(),
         }
     }
 
@@ -91,6 +93,7 @@ impl Lower<'_> {
         Expr {
             file: self.file,
             expr: e.clone(),
+            module: root_module(),
         }
     }
 
@@ -137,11 +140,7 @@ impl Lower<'_> {
                     .into(),
                 block.ident.span(),
             ),
-            "module" => self.error(
-                "config::unsupported",
-                "Module calls are not supported yet".into(),
-                block.ident.span(),
-            ),
+            "module" => self.module_call(config, block),
             other => {
                 let known = [
                     "variable",
@@ -156,6 +155,7 @@ impl Lower<'_> {
                     "moved",
                     "import",
                     "removed",
+                    "module",
                 ];
                 let help = crate::lang::eval::suggest(other, known.iter().copied());
                 self.diags.push(
@@ -347,6 +347,7 @@ impl Lower<'_> {
                             Local {
                                 name,
                                 value: self.expr(&a.value),
+                                kind: LocalKind::Plain,
                             },
                         );
                     }
@@ -396,6 +397,7 @@ impl Lower<'_> {
             lifecycle: Lifecycle::default(),
             body: Body::default(),
             provisioners: Vec::new(),
+            module: root_module(),
         };
         for mut s in std::mem::take(&mut block.body) {
             match &mut s {

@@ -4,12 +4,14 @@
 pub mod advice;
 pub mod braces;
 pub mod enablement;
+pub mod expand;
 pub mod format;
 pub mod load;
 pub mod lower;
 pub mod model;
+pub mod modules;
 pub mod validate;
 pub mod vars;
 
-pub use load::{load, load_str};
+pub use load::{load, load_str, load_with_sources};
 pub use model::*;

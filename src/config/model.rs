@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use hcl_edit::expr::Expression;
 use hcl_edit::Span;
@@ -11,13 +12,67 @@ use hcl_edit::Span;
 use crate::diagnostics::{FileId, Sources};
 use crate::lang::types::Type;
 
-/// An unevaluated expression and the file it came from.
+/// An unevaluated expression, the file it came from and the module instance whose names it
+/// sees (`var.x`, `local.y`, `type.name` resolve inside that module).
 #[derive(Clone, Debug)]
 pub struct Expr {
     /// The file.
     pub file: FileId,
     /// The syntax tree (spans are byte offsets into the file).
     pub expr: Expression,
+    /// The module instance it is evaluated in (the root module unless it came from a module).
+    pub module: ModuleRef,
+}
+
+/// One instance of a module in the module tree; the root module has an empty prefix.
+#[derive(Clone, Debug, Default)]
+pub struct ModuleInstance {
+    /// What every address inside it starts with: `` (root), `module.api.`,
+    /// `module.keys["acme"].module.inner.`.
+    pub prefix: String,
+    /// Its folder (`path.module`); empty for the root, whose folder is the configuration's.
+    pub dir: PathBuf,
+    /// The module call's `depends_on` (evaluated in the parent): everything inside waits for
+    /// them.
+    pub depends_on: Vec<Expr>,
+    /// The calling module instance (`None` for the root).
+    pub parent: Option<ModuleRef>,
+}
+
+/// A shared handle on a module instance: every expression of the instance points at it.
+pub type ModuleRef = Arc<ModuleInstance>;
+
+/// The root module instance, shared by every expression of the root folder.
+pub fn root_module() -> ModuleRef {
+    static ROOT: std::sync::OnceLock<ModuleRef> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| Arc::new(ModuleInstance::default()))
+        .clone()
+}
+
+impl ModuleInstance {
+    /// The key of `local.name` of this module in [`Config::locals`].
+    pub fn local_key(&self, name: &str) -> String {
+        if self.prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}local.{name}", self.prefix)
+        }
+    }
+
+    /// The key of `var.name` of this (non-root) module in [`Config::locals`].
+    pub fn var_key(&self, name: &str) -> String {
+        format!("{}var.{name}", self.prefix)
+    }
+
+    /// The key of output `name` of this (non-root) module in [`Config::locals`].
+    pub fn output_key(&self, name: &str) -> String {
+        format!("{}output.{name}", self.prefix)
+    }
+
+    /// The key of the module call `name` made from this module in [`Config::module_instances`].
+    pub fn call_key(&self, name: &str) -> String {
+        format!("{}module.{name}", self.prefix)
+    }
 }
 
 impl Expr {
@@ -69,6 +124,72 @@ pub struct Config {
     pub warnings: Vec<crate::diagnostics::Diagnostic>,
     /// The workspace (`terraform.workspace`); empty means `default`. The cli sets it.
     pub workspace: String,
+    /// `module` blocks of this folder, by name.
+    pub module_calls: BTreeMap<String, ModuleCall>,
+    /// The folder each module call loads, by call name (loaded once per call, instantiated
+    /// per instance by `config::expand`).
+    pub children: BTreeMap<String, Config>,
+    /// After expansion: each module call of the tree (`module.a`, `module.a["k"].module.b`)
+    /// and the instances it expanded into.
+    pub module_instances: BTreeMap<String, CallInstances>,
+}
+
+impl Config {
+    /// True when the expanded configuration has the module instance `path`
+    /// (`module.keys["a"]`, no final dot).
+    pub fn has_module_instance(&self, path: &str) -> bool {
+        self.module_instances
+            .values()
+            .flat_map(|c| &c.instances)
+            .any(|(_, m)| m.prefix.strip_suffix('.') == Some(path))
+    }
+}
+
+/// A `module` block.
+#[derive(Clone, Debug)]
+pub struct ModuleCall {
+    /// The call's name.
+    pub name: String,
+    /// Where the block is.
+    pub file: FileId,
+    /// The block label's span.
+    pub span: Option<Range<usize>>,
+    /// `source`: a local path (`./modules/x`), a git URL or a registry address.
+    pub source: String,
+    /// `source`'s span.
+    pub source_span: Option<Range<usize>>,
+    /// `version` (registry modules).
+    pub version: Option<String>,
+    /// `count`.
+    pub count: Option<Expr>,
+    /// `for_each`.
+    pub for_each: Option<Expr>,
+    /// `depends_on`.
+    pub depends_on: Vec<Expr>,
+    /// The input variables it sets.
+    pub args: Attrs,
+}
+
+/// How a module call expanded.
+#[derive(Clone, Debug)]
+pub struct CallInstances {
+    /// No `count`/`for_each` (one instance), `count` (a list) or `for_each` (a map).
+    pub repetition: Repetition,
+    /// Each instance's key and module instance, in key order.
+    pub instances: Vec<(String, ModuleRef)>,
+    /// The output names the called module declares.
+    pub outputs: Vec<String>,
+}
+
+/// Whether a block repeats, and how its instances are keyed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Repetition {
+    /// Neither `count` nor `for_each`.
+    Single,
+    /// `count`: integer keys.
+    Count,
+    /// `for_each`: string keys.
+    ForEach,
 }
 
 /// A `variable` block.
@@ -103,13 +224,58 @@ pub struct Validation {
     pub error_message: Expr,
 }
 
-/// One `locals` entry.
+/// One `locals` entry — or, inside an expanded module, one of the module's input variables
+/// or outputs, which are named values of the module instance in the same way.
 #[derive(Clone, Debug)]
 pub struct Local {
     /// Name.
     pub name: String,
-    /// Value.
+    /// Value (an input variable's: the call's argument, else the variable's default).
     pub value: Expr,
+    /// What kind of named value it is.
+    pub kind: LocalKind,
+}
+
+impl Local {
+    /// `count.index` and `each` as its expression sees them: a module call's argument sees
+    /// the call instance's.
+    pub fn instance(&self) -> (Option<usize>, Option<(String, crate::lang::Value)>) {
+        match &self.kind {
+            LocalKind::Input(i) if i.set => (i.count_index, i.each.clone()),
+            _ => (None, None),
+        }
+    }
+}
+
+/// The kinds of named values the graph walks like locals.
+#[derive(Clone, Debug, Default)]
+pub enum LocalKind {
+    /// A `locals` entry.
+    #[default]
+    Plain,
+    /// A module's input variable, set by its call.
+    Input(Box<ModuleInput>),
+    /// A module's `output` (root outputs stay in [`Config::outputs`]).
+    Output {
+        /// `sensitive = true`.
+        sensitive: bool,
+        /// `depends_on`: what must be applied before the output's value is used.
+        depends_on: Vec<Expr>,
+    },
+}
+
+/// A module input variable's declaration and the call instance setting it.
+#[derive(Clone, Debug)]
+pub struct ModuleInput {
+    /// The `variable` block in the module.
+    pub variable: Variable,
+    /// True when the call sets it (`value` is the argument), false when `value` is the
+    /// default.
+    pub set: bool,
+    /// `count.index` of the call instance (for the argument's expression).
+    pub count_index: Option<usize>,
+    /// `each.key` / `each.value` of the call instance.
+    pub each: Option<(String, crate::lang::Value)>,
 }
 
 /// Whether a resource block manages or only reads.
@@ -148,6 +314,8 @@ pub struct Resource {
     pub body: Body,
     /// `provisioner "local-exec"` blocks, in source order.
     pub provisioners: Vec<Provisioner>,
+    /// The module instance it belongs to (the root module unless expanded from a module).
+    pub module: ModuleRef,
 }
 
 /// A `provisioner "local-exec"` block: a command run on this machine after the object is
@@ -167,11 +335,12 @@ pub struct Provisioner {
 }
 
 impl Resource {
-    /// The address: `type.name` or `data.type.name`.
+    /// The address: `type.name` or `data.type.name`, after its module's prefix.
     pub fn address(&self) -> String {
+        let prefix = &self.module.prefix;
         match self.mode {
-            Mode::Managed => format!("{}.{}", self.ty, self.name),
-            Mode::Data => format!("data.{}.{}", self.ty, self.name),
+            Mode::Managed => format!("{prefix}{}.{}", self.ty, self.name),
+            Mode::Data => format!("{prefix}data.{}.{}", self.ty, self.name),
         }
     }
 }
@@ -218,6 +387,11 @@ impl Attrs {
     /// Expressions in name order.
     pub fn values(&self) -> impl Iterator<Item = &Expr> {
         self.0.iter().map(|(_, v)| v)
+    }
+
+    /// Expressions in name order, to change.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
+        self.0.iter_mut().map(|(_, v)| v)
     }
 
     fn find(&self, name: &str) -> Result<usize, usize> {

@@ -49,6 +49,20 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
             check_refs(config, &a.error_message, inside, diags);
         }
     }
+    for call in config.module_calls.values() {
+        let cx = Context {
+            count: call.count.is_some(),
+            each: call.for_each.is_some(),
+            ..NONE
+        };
+        let meta = call.count.iter().chain(&call.for_each);
+        for e in meta.chain(&call.depends_on) {
+            check_refs(config, e, NONE, diags);
+        }
+        for e in call.args.values() {
+            check_refs(config, e, cx, diags);
+        }
+    }
     for out in config.outputs.values() {
         check_refs(config, &out.value, NONE, diags);
         for d in &out.depends_on {
@@ -461,6 +475,32 @@ fn undeclared(
             )
         }),
         "path" | "terraform" | "self" => None,
+        "module" => {
+            let n = second?;
+            let Some(call) = config.module_calls.get(n) else {
+                return Some((
+                    format!("Reference to undeclared module `{n}`"),
+                    did_you_mean(n, config.module_calls.keys().map(String::as_str).collect())
+                        .or_else(|| {
+                            Some(format!(
+                                "declare it: module \"{n}\" {{ source = \"./modules/{n}\" }}"
+                            ))
+                        }),
+                ));
+            };
+            // `module.x.out`: the module must declare the output (with count or for_each
+            // the next step is an index, which references do not carry).
+            let out = names
+                .get(2)
+                .filter(|_| call.count.is_none() && call.for_each.is_none())?;
+            let child = config.children.get(n)?;
+            (!child.outputs.contains_key(out)).then(|| {
+                (
+                    format!("Unsupported attribute: module `{n}` has no output `{out}`"),
+                    did_you_mean(out, child.outputs.keys().map(String::as_str).collect()),
+                )
+            })
+        }
         "data" => {
             let (t, n) = (second?, names.get(2)?);
             let addr = format!("data.{t}.{n}");

@@ -82,6 +82,7 @@ pub fn instance_failures(
         config,
         count_index,
         each,
+        module: &res.module,
     };
     let within = resource_block(res);
     match self_value {

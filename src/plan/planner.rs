@@ -199,6 +199,27 @@ fn prior_blocks(prior: &State) -> BTreeSet<String> {
         .collect()
 }
 
+/// The resource blocks a `-target` / `-exclude` address names: a resource (or one of its
+/// instances) names its block; a module call (`module.keys`) or module instance
+/// (`module.keys["a"]`) names every block inside it.
+fn members(all: &BTreeSet<String>, target: &str) -> Vec<String> {
+    let block = InstanceKey::split(target).0;
+    if !target.starts_with("module.") || all.contains(block) {
+        return vec![block.to_owned()];
+    }
+    let inside = |a: &String| {
+        a.strip_prefix(target).is_some_and(|rest| {
+            rest.starts_with('.') || (rest.starts_with('[') && !target.ends_with(']'))
+        })
+    };
+    let found: Vec<String> = all.iter().filter(|a| inside(a)).cloned().collect();
+    if found.is_empty() {
+        vec![block.to_owned()]
+    } else {
+        found
+    }
+}
+
 /// Which resource addresses `-target` / `-exclude` leave in the plan (`None`: all).
 fn selection(
     graph: &Graph,
@@ -209,7 +230,6 @@ fn selection(
         return None;
     }
     let destroying = opts.mode == Mode::Destroy;
-    let block = |a: &String| InstanceKey::split(a).0.to_owned();
     let mut all: BTreeSet<String> = in_state;
     all.extend(graph.order.iter().filter_map(|n| match n {
         Node::Resource(a) => Some(a.clone()),
@@ -219,7 +239,7 @@ fn selection(
         all.clone()
     } else {
         let mut s = BTreeSet::new();
-        for t in opts.targets.iter().map(block) {
+        for t in opts.targets.iter().flat_map(|t| members(&all, t)) {
             // A target brings what it depends on, as Terraform does; when destroying, what
             // depends on it instead (those must go first, and its dependencies may stay).
             let brought = if destroying {
@@ -236,7 +256,7 @@ fn selection(
         }
         s
     };
-    for e in opts.excludes.iter().map(block) {
+    for e in opts.excludes.iter().flat_map(|e| members(&all, e)) {
         // Excluding something excludes what depends on it (OpenTofu's rule); when destroying,
         // what it depends on, which cannot go while it stays.
         let kept = if destroying {
@@ -292,6 +312,7 @@ impl Walk<'_> {
             config: self.config,
             count_index: count,
             each,
+            module: &e.module,
         };
         match eval_bound(&e.expr, &scope, bound) {
             Ok(v) => v,
@@ -303,8 +324,18 @@ impl Walk<'_> {
     }
 
     fn local(&mut self, name: &str) {
-        let e = &self.config.locals[name].value;
-        let v = self.eval(e, None, None);
+        let local = &self.config.locals[name];
+        let (count, each) = local.instance();
+        let raw = self.eval(&local.value, count, each);
+        let v = match crate::config::expand::named_value(local, raw) {
+            Ok(v) => v,
+            Err(msg) => {
+                let e = &local.value;
+                self.diags
+                    .push(Diagnostic::error("plan::module_input", msg).at(e.file, e.span()));
+                Value::Unknown
+            }
+        };
         self.values.locals.insert(name.to_owned(), v);
     }
 
@@ -849,7 +880,14 @@ impl Walk<'_> {
             if self.forgotten(&a) {
                 self.leave(&a, Action::Forget);
             } else {
-                let reason = format!("{block} is not in configuration");
+                // Terraform names the module instance when that is what left.
+                let module = crate::plan::scope::module_of(block);
+                let gone = if module.is_empty() || self.config.has_module_instance(module) {
+                    block
+                } else {
+                    module
+                };
+                let reason = format!("{gone} is not in configuration");
                 self.delete(&a, &reason);
             }
         }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::config::Config;
+use crate::config::{Config, ModuleInstance, Repetition};
 use crate::lang::eval::{suggest, ResolveError, Scope};
 use crate::lang::Value;
 
@@ -64,7 +64,7 @@ impl InstanceKey {
         if deposed_instance(addr).is_some() {
             return (addr, InstanceKey::None);
         }
-        let Some(pos) = addr.find('[') else {
+        let Some(pos) = last_index_start(addr) else {
             return (addr, InstanceKey::None);
         };
         let (base, rest) = addr.split_at(pos);
@@ -76,6 +76,66 @@ impl InstanceKey {
         };
         (base, key)
     }
+}
+
+/// The module instance part of a resource address, without its final dot:
+/// `module.keys["a"].module.leaf` for `module.keys["a"].module.leaf.t.n[0]`, `` at the root.
+pub fn module_of(addr: &str) -> &str {
+    let mut end = 0;
+    let mut rest = addr;
+    while let Some(after) = rest.strip_prefix("module.") {
+        let name_len = after.find(['.', '[']).unwrap_or(after.len());
+        let mut used = "module.".len() + name_len;
+        let tail = &after[name_len..];
+        if tail.starts_with('[') {
+            match closing_bracket(tail) {
+                Some(close) => used += close + 1,
+                None => break,
+            }
+        }
+        if !rest[used..].starts_with('.') {
+            break;
+        }
+        end += used;
+        rest = &rest[used + 1..];
+        end += 1;
+    }
+    addr[..end].trim_end_matches('.')
+}
+
+/// The index of the `]` closing the `[` that `s` starts with, skipping quoted keys.
+fn closing_bracket(s: &str) -> Option<usize> {
+    let (mut in_str, mut escaped) = (false, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_str => escaped = true,
+            '"' => in_str = !in_str,
+            ']' if !in_str => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Where the instance key of `addr` starts: the last `[` outside a quoted key, when the
+/// address ends with `]` (`module.keys["a"].t.n[0]` → the `[0]`; `module.keys["a"].t.n` has
+/// none: its brackets belong to the module).
+fn last_index_start(addr: &str) -> Option<usize> {
+    if !addr.ends_with(']') {
+        return None;
+    }
+    let (mut in_str, mut escaped, mut last) = (false, false, None);
+    for (i, c) in addr.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_str => escaped = true,
+            '"' => in_str = !in_str,
+            '[' if !in_str => last = Some(i),
+            _ => {}
+        }
+    }
+    last
 }
 
 /// The values of one resource block's instances.
@@ -123,16 +183,25 @@ pub struct EvalScope<'a> {
     pub count_index: Option<usize>,
     /// `each.key` / `each.value`.
     pub each: Option<(String, Value)>,
+    /// The module instance whose names the expression sees.
+    pub module: &'a ModuleInstance,
 }
 
 impl<'a> EvalScope<'a> {
-    /// A scope with no instance context.
+    /// A scope with no instance context, in the root module.
     pub fn new(values: &'a Values, config: &'a Config) -> EvalScope<'a> {
+        static ROOT: ModuleInstance = ModuleInstance {
+            prefix: String::new(),
+            dir: PathBuf::new(),
+            depends_on: Vec::new(),
+            parent: None,
+        };
         EvalScope {
             values,
             config,
             count_index: None,
             each: None,
+            module: &ROOT,
         }
     }
 }
@@ -148,6 +217,16 @@ impl Scope for EvalScope<'_> {
     fn resolve(&self, names: &[&str]) -> Result<(Value, usize), ResolveError> {
         let v = self.values;
         match names[0] {
+            "var" if !self.module.prefix.is_empty() => {
+                let n = need(names, 1, "var")?;
+                self.named(&self.module.var_key(n), || {
+                    format!("Reference to undeclared input variable `{n}`")
+                })
+            }
+            "module" => {
+                let n = need(names, 1, "module")?;
+                self.module_call(n)
+            }
             "var" => {
                 let n = need(names, 1, "var")?;
                 v.vars.get(n).map(|x| (x.clone(), 2)).ok_or_else(|| {
@@ -160,13 +239,9 @@ impl Scope for EvalScope<'_> {
             }
             "local" => {
                 let n = need(names, 1, "local")?;
-                match v.locals.get(n) {
-                    Some(x) => Ok((x.clone(), 2)),
-                    None if self.config.locals.contains_key(n) => Ok((Value::Unknown, 2)),
-                    None => Err(ResolveError::new(format!(
-                        "Reference to undeclared local value `{n}`"
-                    ))),
-                }
+                self.named(&self.module.local_key(n), || {
+                    format!("Reference to undeclared local value `{n}`")
+                })
             }
             "count" => match (need(names, 1, "count")?, self.count_index) {
                 ("index", Some(i)) => Ok((Value::number(i as f64), 2)),
@@ -182,9 +257,11 @@ impl Scope for EvalScope<'_> {
                 )),
             },
             "path" => {
-                let dir = Value::string(display_dir(&v.dir));
+                let root = Value::string(display_dir(&v.dir));
                 match need(names, 1, "path")? {
-                    "module" | "root" => Ok((dir, 2)),
+                    "root" => Ok((root, 2)),
+                    "module" if self.module.prefix.is_empty() => Ok((root, 2)),
+                    "module" => Ok((Value::string(display_dir(&self.module.dir)), 2)),
                     "cwd" => Ok((
                         Value::string(
                             std::env::current_dir()
@@ -212,25 +289,85 @@ impl Scope for EvalScope<'_> {
             },
             "data" => {
                 let addr = format!(
-                    "data.{}.{}",
+                    "{}data.{}.{}",
+                    self.module.prefix,
                     need(names, 1, "data")?,
                     need(names, 2, "data.TYPE")?
                 );
                 self.resource(&addr, 3)
             }
             root => {
-                let addr = format!("{root}.{}", need(names, 1, root)?);
+                let addr = format!("{}{root}.{}", self.module.prefix, need(names, 1, root)?);
                 self.resource(&addr, 2)
             }
         }
     }
 
+    /// File functions read relative paths from the root folder in every module, as
+    /// Terraform's do: modules name their own files with `${path.module}/...`.
     fn base_dir(&self) -> &Path {
         &self.values.dir
     }
 }
 
 impl EvalScope<'_> {
+    /// A named value (local, module input or output) by its key: unknown while the walk has
+    /// not reached it.
+    fn named(
+        &self,
+        key: &str,
+        undeclared: impl FnOnce() -> String,
+    ) -> Result<(Value, usize), ResolveError> {
+        match self.values.locals.get(key) {
+            Some(x) => Ok((x.clone(), 2)),
+            None if self.config.locals.contains_key(key) => Ok((Value::Unknown, 2)),
+            None => Err(ResolveError::new(undeclared())),
+        }
+    }
+
+    /// `module.NAME`: an object of the module's outputs; a list of them for `count`, a map
+    /// for `for_each`.
+    fn module_call(&self, name: &str) -> Result<(Value, usize), ResolveError> {
+        let Some(call) = self
+            .config
+            .module_instances
+            .get(&self.module.call_key(name))
+        else {
+            return Err(ResolveError::new(format!(
+                "Reference to undeclared module `{name}`"
+            )));
+        };
+        let outputs = |inst: &ModuleInstance| {
+            let fields = call.outputs.iter().map(|o| {
+                let v = self.values.locals.get(&inst.output_key(o));
+                (o.clone(), v.cloned().unwrap_or(Value::Unknown))
+            });
+            Value::Object(fields.collect())
+        };
+        let v = match call.repetition {
+            Repetition::Single => call
+                .instances
+                .first()
+                .map_or(Value::Null, |(_, i)| outputs(i)),
+            Repetition::Count => {
+                Value::List(call.instances.iter().map(|(_, i)| outputs(i)).collect())
+            }
+            Repetition::ForEach => Value::Object(
+                call.instances
+                    .iter()
+                    .map(|(k, i)| {
+                        let key = serde_json::from_str::<String>(
+                            k.trim_start_matches('[').trim_end_matches(']'),
+                        )
+                        .unwrap_or_default();
+                        (key, outputs(i))
+                    })
+                    .collect(),
+            ),
+        };
+        Ok((v, 2))
+    }
+
     fn resource(&self, addr: &str, used: usize) -> Result<(Value, usize), ResolveError> {
         match self.values.resources.get(addr) {
             Some(i) => Ok((i.to_value(), used)),
@@ -250,5 +387,39 @@ fn display_dir(p: &Path) -> String {
         ".".into()
     } else {
         s.into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_addresses_split_at_the_resource_key_only() {
+        let a = r#"module.keys["a.b[1]"].module.leaf.t.n[0]"#;
+        assert_eq!(
+            InstanceKey::split(a),
+            (
+                r#"module.keys["a.b[1]"].module.leaf.t.n"#,
+                InstanceKey::Int(0)
+            )
+        );
+        let b = r#"module.keys["x"].t.n"#;
+        assert_eq!(InstanceKey::split(b), (b, InstanceKey::None));
+        assert_eq!(
+            InstanceKey::split(r#"t.n["k"]"#),
+            ("t.n", InstanceKey::Str("k".into()))
+        );
+    }
+
+    #[test]
+    fn module_of_names_the_module_instance() {
+        assert_eq!(
+            module_of(r#"module.keys["a.b"].module.leaf.t.n[0]"#),
+            r#"module.keys["a.b"].module.leaf"#
+        );
+        assert_eq!(module_of("module.app.data.t.n"), "module.app");
+        assert_eq!(module_of("t.n"), "");
+        assert_eq!(module_of("module_thing.n"), "");
     }
 }

@@ -31,6 +31,7 @@ mod google_types;
 mod json_equivalence;
 mod kill_points;
 mod limits;
+mod modules;
 mod provisioners;
 mod render_snapshots;
 mod state_safety;

@@ -10,7 +10,7 @@ use crate::cli::render::plan::render_plan;
 use crate::cli::render::style::Style;
 use crate::cli::render::tfjson;
 use crate::cli::render::value::render;
-use crate::cli::workspace::{enter, loaded_sources, Failure, Workspace};
+use crate::cli::workspace::{enter, Failure, Workspace};
 use crate::diagnostics::{Diagnostics, Severity};
 use crate::graph::Node;
 use crate::plan::values::from_state;
@@ -44,12 +44,12 @@ pub fn validate(dir: Option<PathBuf>, json: bool) -> Result<ExitCode, Failure> {
 
 /// `keyway validate -json`: Terraform's document, each diagnostic with its source range.
 fn validate_json() -> ExitCode {
-    let (diags, sources) = match crate::config::load(Path::new(".")) {
+    let (diags, sources) = match crate::config::load_with_sources(Path::new(".")) {
         Ok(config) => match crate::graph::build(&config) {
             Ok(_) => (config.warnings.clone(), config.sources),
             Err(Diagnostics(d)) => (d, config.sources),
         },
-        Err(Diagnostics(d)) => (d, loaded_sources()),
+        Err((Diagnostics(d), sources)) => (d, sources),
     };
     let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
     let errors = count(Severity::Error);
@@ -177,6 +177,7 @@ pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCo
             vars.insert(k.clone(), crate::plan::file::loaded_var(&ws.config, k, v));
         }
     }
+    ws.expand(&vars)?;
     let state = ws.state()?;
     ws.configure_providers(&vars, &state).await?;
     let opts = crate::plan::Options {

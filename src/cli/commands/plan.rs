@@ -322,6 +322,7 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
             let file = planfile::parse(&text)
                 .map_err(|e| Report::msg(format!("`{}`: {e}", path.display())))?;
             check_saved(&ws, &file, &state, &mut vars)?;
+            ws.expand(&vars)?;
             let opts = Options {
                 mode: file.mode,
                 targets: file.targets.clone(),

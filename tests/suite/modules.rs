@@ -1,0 +1,181 @@
+//! Module calls through the real binary: the tutorial stack split into local modules
+//! (`examples/api-gateway-modules`) applied on the emulator, re-planned clean and destroyed; a
+//! resource moved into a module instance with a `moved` block and not replaced; `-target` of a
+//! module; instances of a removed `for_each` key destroyed with Terraform's reason; errors
+//! inside a module pointing at the module's file and the call that brought it in. Outputs and
+//! planned actions equal Terraform's in `tests/equivalence/modules` (`equivalence.rs`).
+
+use std::time::Duration;
+
+use crate::support::{root, Run, Work};
+use keyway::emulator::{Emulator, Options};
+
+async fn emulator() -> Emulator {
+    Emulator::start(Options {
+        port: 0,
+        data_file: None,
+        reset: true,
+        faults: Default::default(),
+        operation_delay: Duration::from_millis(5),
+    })
+    .await
+    .expect("emulator")
+}
+
+fn run(w: &Work, emu: &Emulator, args: &[&str]) -> Run {
+    Run::from(
+        w.command(args)
+            .env("KEYWAY_EMULATOR", emu.base_url())
+            .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent")
+            .output()
+            .expect("run keyway"),
+    )
+}
+
+fn key_string(w: &Work, addr: &str) -> String {
+    let state = w.state_json();
+    state["resources"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["address"] == addr))
+        .and_then(|r| r["attributes"]["key_string"].as_str())
+        .unwrap_or_else(|| panic!("{addr} in state: {state}"))
+        .to_owned()
+}
+
+/// The example as it was before its keys moved into a module: one key declared at the root.
+fn before_modules(example: &str) -> String {
+    let cut = example.find("module \"keys\"").expect("keys module call");
+    format!(
+        "{}{}",
+        &example[..cut],
+        r#"resource "google_apikeys_key" "acme" {
+  name         = "hello-acme"
+  display_name = "API key hello-acme"
+
+  restrictions {
+    api_targets {
+      service = module.gateway.managed_service
+    }
+  }
+}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn modules_example_applies_moves_a_key_into_a_module_and_destroys() {
+    let emu = emulator().await;
+    let w = Work::copy_of(&root().join("examples/api-gateway-modules"));
+    let example = std::fs::read_to_string(w.path().join("main.tf")).expect("main.tf");
+
+    // First the key at the root, as the folder was before it used a keys module.
+    w.write("main.tf", &before_modules(&example));
+    let applied = run(&w, &emu, &["apply", "-auto-approve"]).ok().stdout;
+    assert!(applied.contains("Resources: 14 added"), "{applied}");
+    let acme = key_string(&w, "google_apikeys_key.acme");
+
+    // Then the keys module, with a moved block: the key is kept, globex's is created.
+    let moved = format!(
+        "{example}\nmoved {{\n  from = google_apikeys_key.acme\n  to   = module.keys[\"acme\"].google_apikeys_key.this\n}}\n"
+    );
+    w.write("main.tf", &moved);
+    let plan = run(&w, &emu, &["plan"]).ok().stdout;
+    assert!(
+        plan.contains(
+            "# google_apikeys_key.acme has moved to module.keys[\"acme\"].google_apikeys_key.this"
+        ),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{plan}"
+    );
+    let applied = run(&w, &emu, &["apply", "-auto-approve"]).ok().stdout;
+    assert!(
+        applied.contains("Check \"acme_key_works\": passed"),
+        "{applied}"
+    );
+    assert_eq!(
+        key_string(&w, "module.keys[\"acme\"].google_apikeys_key.this"),
+        acme
+    );
+    let again = run(&w, &emu, &["plan", "-detailed-exitcode"])
+        .code(0)
+        .stdout;
+    assert!(again.contains("No changes."), "{again}");
+
+    // The module's own addresses work everywhere: state list, -target.
+    let list = run(&w, &emu, &["state", "list"]).ok().stdout;
+    for addr in [
+        "module.backend.google_cloud_run_v2_service.this",
+        "module.gateway.google_api_gateway_gateway.this",
+        "module.keys[\"globex\"].google_apikeys_key.this",
+    ] {
+        assert!(list.lines().any(|l| l == addr), "{addr} in {list}");
+    }
+    let targeted = run(
+        &w,
+        &emu,
+        &["plan", "-destroy", "-target=module.keys[\"globex\"]"],
+    )
+    .ok()
+    .stdout;
+    assert!(
+        targeted.contains("Plan: 0 to add, 0 to change, 1 to destroy."),
+        "{targeted}"
+    );
+
+    let destroyed = run(&w, &emu, &["destroy", "-auto-approve"]).ok().stdout;
+    assert!(
+        destroyed.contains("Destroy complete! Resources: 15 destroyed."),
+        "{destroyed}"
+    );
+    assert_eq!(run(&w, &emu, &["state", "list"]).ok().stdout, "");
+}
+
+#[test]
+fn a_removed_for_each_key_destroys_its_module_instance_with_terraforms_reason() {
+    let w = Work::copy_of(&root().join("tests/equivalence/modules"));
+    w.run(&["apply", "-auto-approve"]).ok();
+    let plan = w.run(&["plan", "-var", "names=[\"acme\"]"]).ok().stdout;
+    assert!(
+        plan.contains(
+            "# module.keys[\"globex\"].terraform_data.this will be destroyed\n  # (because module.keys[\"globex\"] is not in configuration)"
+        ),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("0 to add, 0 to change, 2 to destroy"),
+        "{plan}"
+    );
+    // Targeting another module leaves the removed instance alone.
+    let only_app = w.run(&["plan", "-target=module.app", "-var", "names=[\"acme\"]"]);
+    assert!(!only_app.ok().stdout.contains("will be destroyed"));
+}
+
+#[test]
+fn errors_inside_a_module_name_its_file_and_the_call() {
+    let w = Work::new(
+        r#"
+module "a" {
+  source = "./mod"
+  nmae   = "x"
+}
+"#,
+    );
+    std::fs::create_dir(w.path().join("mod")).expect("mkdir");
+    w.write(
+        "mod/main.tf",
+        "variable \"name\" {}\n\nresource \"terraform_data\" \"t\" {\n  input = var.nme\n}\n",
+    );
+    let out = w.run(&["validate", "-no-color"]).code(1).stderr;
+    for want in [
+        "Reference to undeclared input variable `nme`",
+        "mod/main.tf:4:11",
+        "in module `module.a`, called at main.tf line 2",
+        "Unsupported argument `nmae` for module `a`",
+        "Missing required argument: module `a` needs `name`",
+    ] {
+        assert!(out.contains(want), "{want} in:\n{out}");
+    }
+}
