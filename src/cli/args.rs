@@ -203,6 +203,9 @@ pub struct InitArgs {
     /// state without a prompt).
     #[arg(long = "force-copy")]
     pub force_copy: bool,
+    /// Fetch every git and registry module again (the newest version the constraints allow).
+    #[arg(long = "upgrade")]
+    pub upgrade: bool,
 }
 
 /// Flags shared by plan, apply and destroy.

@@ -5,6 +5,7 @@ pub mod advice;
 pub mod braces;
 pub mod enablement;
 pub mod expand;
+pub mod fetch;
 pub mod format;
 pub mod load;
 pub mod lower;
@@ -12,6 +13,7 @@ pub mod model;
 pub mod modules;
 pub mod validate;
 pub mod vars;
+pub mod version;
 
 pub use load::{load, load_str, load_with_sources};
 pub use model::*;

@@ -31,6 +31,7 @@ mod google_types;
 mod json_equivalence;
 mod kill_points;
 mod limits;
+mod module_sources;
 mod modules;
 mod provisioners;
 mod render_snapshots;

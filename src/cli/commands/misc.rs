@@ -16,8 +16,31 @@ use crate::graph::Node;
 use crate::plan::values::from_state;
 
 /// `keyway init`.
-pub fn init(dir: Option<PathBuf>, force_copy: bool) -> Result<ExitCode, Failure> {
+pub async fn init(
+    dir: Option<PathBuf>,
+    force_copy: bool,
+    upgrade: bool,
+) -> Result<ExitCode, Failure> {
+    use crate::config::fetch::Installed;
     enter(dir.as_deref())?;
+    let installed = crate::config::fetch::install(Path::new("."), upgrade)
+        .await
+        .map_err(Report::msg)?;
+    if !installed.is_empty() {
+        println!("Initializing modules...");
+    }
+    for i in &installed {
+        match i {
+            Installed::Fetched(key, source, version) => {
+                let v = version
+                    .as_deref()
+                    .map(|v| format!(" {v}"))
+                    .unwrap_or_default();
+                println!("- {key}: downloaded {source}{v}");
+            }
+            Installed::Kept(key) => println!("- {key}: already installed"),
+        }
+    }
     let ws = Workspace::load()?;
     ws.store.ensure_dir().map_err(Report::new)?;
     crate::cli::commands::adopt::offer(&ws.store, force_copy)?;
