@@ -132,14 +132,7 @@ impl Lower<'_> {
             // keyway's own settings.
             "keyway" => {}
             "removed" => self.removed(config, block),
-            // Silently ignoring it would leave the object unmanaged while the plan proposes to
-            // create a second one; `keyway import ADDR ID` does the same job today.
-            "import" => self.error(
-                "config::unsupported",
-                "`import` blocks are not supported yet: run `keyway import ADDRESS ID` instead"
-                    .into(),
-                block.ident.span(),
-            ),
+            "import" => self.import(config, block),
             "module" => self.module_call(config, block),
             other => {
                 let known = [
@@ -787,6 +780,41 @@ impl Lower<'_> {
             from,
             destroy,
         });
+    }
+
+    fn import(&mut self, config: &mut Config, block: &Block) {
+        let mut to = None;
+        let mut id = None;
+        for s in block.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.as_str() {
+                    "to" => to = reference_text(&a.value),
+                    "id" => id = Some(self.expr(&a.value)),
+                    // keyway has one configuration per provider.
+                    "provider" => {}
+                    "for_each" => self.error(
+                        "config::unsupported",
+                        "`for_each` in `import` blocks is not supported yet: write one block per object".into(),
+                        a.key.span(),
+                    ),
+                    other => self.unexpected_arg(other, a, &["to", "id", "provider"]),
+                },
+                Structure::Block(b) => self.unexpected_block(b),
+            }
+        }
+        match (to, id) {
+            (Some(to), Some(id)) => config.imports.push(Import {
+                file: self.file,
+                span: block.ident.span(),
+                to,
+                id,
+            }),
+            _ => self.error(
+                "config::missing_argument",
+                "An `import` block needs `to` (a resource address) and `id`".into(),
+                block.ident.span(),
+            ),
+        }
     }
 
     fn moved(&mut self, config: &mut Config, block: &Block) {

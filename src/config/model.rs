@@ -24,6 +24,14 @@ pub struct Expr {
     pub module: ModuleRef,
 }
 
+/// The resource block of an instance address: `t.n` for `t.n["k"]` and `t.n[0]`.
+pub fn instance_block(addr: &str) -> &str {
+    match addr.strip_suffix(']').and_then(|a| a.rfind('[')) {
+        Some(i) if !addr[i..].contains('.') || addr[i..].starts_with("[\"") => &addr[..i],
+        _ => addr,
+    }
+}
+
 /// One instance of a module in the module tree; the root module has an empty prefix.
 #[derive(Clone, Debug, Default)]
 pub struct ModuleInstance {
@@ -124,6 +132,8 @@ pub struct Config {
     pub warnings: Vec<crate::diagnostics::Diagnostic>,
     /// The workspace (`terraform.workspace`); empty means `default`. The cli sets it.
     pub workspace: String,
+    /// `import` blocks (root module only, as in Terraform).
+    pub imports: Vec<Import>,
     /// `module` blocks of this folder, by name.
     pub module_calls: BTreeMap<String, ModuleCall>,
     /// The folder each module call loads, by call name (loaded once per call, instantiated
@@ -525,6 +535,19 @@ pub struct Removed {
     pub from: String,
     /// `lifecycle { destroy = ... }` (Terraform's default: true).
     pub destroy: bool,
+}
+
+/// An `import` block: the existing object `id` becomes the instance `to` at the next apply.
+#[derive(Clone, Debug)]
+pub struct Import {
+    /// Where it is.
+    pub file: FileId,
+    /// The block header's span.
+    pub span: Option<Range<usize>>,
+    /// `to`: a managed resource instance address.
+    pub to: String,
+    /// `id`: the provider's import ID (an expression: variables and locals may build it).
+    pub id: Expr,
 }
 
 /// A `moved` block.

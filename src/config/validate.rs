@@ -70,6 +70,26 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
         }
         check_conditions(config, &out.preconditions, NONE, false, diags);
     }
+    for i in &config.imports {
+        check_refs(config, &i.id, NONE, diags);
+        let block = crate::config::model::instance_block(&i.to);
+        let managed = config
+            .resources
+            .get(block)
+            .is_some_and(|r| r.mode == Mode::Managed);
+        if !managed {
+            diags.push(
+                Diagnostic::error(
+                    "config::import_target",
+                    format!("Configuration for import target does not exist: `{}`", i.to),
+                )
+                .at(i.file, i.span.clone())
+                .help(format!(
+                    "declare the resource block `{block}` the object is imported into"
+                )),
+            );
+        }
+    }
     for r in &config.removed {
         let block = r.from.split('[').next().unwrap_or(&r.from);
         if config.resources.contains_key(block) {

@@ -183,6 +183,9 @@ pub struct Plan {
     /// Results of the `check` blocks as far as planning can tell, sorted by name (empty
     /// when destroying).
     pub checks: Vec<crate::state::CheckResult>,
+    /// Objects `import` blocks bring under management at this apply (instance address →
+    /// import ID); they are in `prior` already, read through their provider.
+    pub imported: BTreeMap<String, String>,
 }
 
 impl Plan {
@@ -195,6 +198,7 @@ impl Plan {
             })
             || (self.mode == Mode::RefreshOnly && !self.drift.is_empty())
             || !self.moved.is_empty()
+            || !self.imported.is_empty()
     }
 
     /// Counts of (add, change, destroy), as the summary line shows them.

@@ -163,6 +163,7 @@ pub fn plan(
         warnings,
         moved,
         checks,
+        imported: BTreeMap::new(),
     })
 }
 

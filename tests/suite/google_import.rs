@@ -193,20 +193,6 @@ async fn forgotten_stack_is_imported_back_without_changes() {
 }
 
 #[test]
-fn import_blocks_are_refused_by_validate_not_ignored() {
-    let w = Work::new(
-        "resource \"terraform_data\" \"a\" {}\n\nimport {\n  to = terraform_data.a\n  id = \"x\"\n}\n",
-    );
-    let out = w.run(&["validate"]).code(1);
-    assert!(
-        out.stderr.contains("`import` blocks are not supported yet")
-            && out.stderr.contains("keyway import ADDRESS ID"),
-        "{}",
-        out.stderr
-    );
-}
-
-#[test]
 fn an_invoker_grant_named_by_full_service_name_imports_without_a_replacement() {
     let w = Work::copy_of(&root().join("examples/api-gateway-keys"));
     // Terraform folders often give the service's full resource name (`.id`) here.

@@ -28,6 +28,7 @@ mod google_import;
 mod google_provider;
 mod google_run;
 mod google_types;
+mod import_blocks;
 mod json_equivalence;
 mod kill_points;
 mod limits;

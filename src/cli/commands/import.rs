@@ -1,6 +1,7 @@
 //! `keyway import ADDRESS ID`: reads an existing object through its provider and records it
 //! in state at a resource instance the configuration declares, as Terraform's command does.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use miette::Report;
@@ -8,12 +9,110 @@ use miette::Report;
 use crate::cli::args::{ImportArgs, PlanFlags};
 use crate::cli::commands::plan::{make_plan, open};
 use crate::cli::render::style::Style;
-use crate::cli::workspace::Failure;
+use crate::cli::workspace::{reports, Failure, Workspace};
 use crate::config::Mode as ResourceMode;
+use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::lang::Value;
 use crate::plan::values::{from_state, sensitive_paths};
 use crate::plan::{Action, InstanceKey, Mode, Options, ResourceChange};
-use crate::state::ResourceInstance;
+use crate::state::{ResourceInstance, State};
+
+/// `import` blocks: each object not yet in state is read through its provider (with the
+/// instance's configured values filling what the ID leaves out) and put into the prior
+/// state the plan is made against, so the plan shows it imported (and updated where the
+/// configuration differs); apply records it. Nothing happens when destroying, nor for an
+/// instance already in state (the block has done its job).
+pub(crate) async fn import_blocks(
+    ws: &Workspace,
+    vars: &BTreeMap<String, Value>,
+    mut prior: State,
+    opts: &Options,
+) -> Result<(State, BTreeMap<String, String>), Failure> {
+    let mut imported = BTreeMap::new();
+    let todo: Vec<&crate::config::Import> = ws
+        .config
+        .imports
+        .iter()
+        .filter(|i| !prior.resources.contains_key(&i.to))
+        .collect();
+    if todo.is_empty() || opts.mode != Mode::Normal {
+        return Ok((prior, imported));
+    }
+    let values = crate::plan::scope::Values {
+        dir: ws.config.dir.clone(),
+        vars: vars.clone(),
+        ..Default::default()
+    };
+    let scope = crate::plan::scope::EvalScope::new(&values, &ws.config);
+    let mut diags = Vec::new();
+    let mut ids = Vec::new();
+    for i in &todo {
+        match crate::lang::eval::eval(&i.id.expr, &scope).map(|v| v.deep_unmark()) {
+            Ok(Value::String(id)) => ids.push((i.to.clone(), id)),
+            Ok(other) => diags.push(
+                Diagnostic::error(
+                    "plan::import_id",
+                    format!(
+                        "The import ID must be a known string, not {}",
+                        other.type_name()
+                    ),
+                )
+                .at(i.id.file, i.id.span()),
+            ),
+            Err(e) => {
+                diags.push(Diagnostic::error("plan::import_id", e.message).at(i.id.file, e.span))
+            }
+        }
+    }
+    if !diags.is_empty() {
+        return Err(Failure(reports(&diags, &ws.config.sources)));
+    }
+    // What each instance would be created with fills what an ID leaves out.
+    let plan_opts = Options {
+        mode: Mode::Normal,
+        targets: todo.iter().map(|i| i.to.clone()).collect(),
+        excludes: Vec::new(),
+        replace: Vec::new(),
+        skip_checks_and_notes: true,
+    };
+    let planned = crate::plan::plan(
+        &ws.config,
+        &ws.graph,
+        vars.clone(),
+        prior.clone(),
+        Vec::new(),
+        &plan_opts,
+        &crate::cli::commands::plan::ProviderReader(&ws.providers),
+    )
+    .map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))?;
+    for (addr, id) in ids {
+        let block = InstanceKey::split(&addr).0;
+        let change = instance_change(&planned.changes, &addr, block)?;
+        let provider = ws.providers.get(&change.provider).ok_or_else(|| {
+            Report::msg(format!("Provider `{}` is not configured", change.provider))
+        })?;
+        let configured = change.after.clone().unwrap_or(Value::Null);
+        let read = provider
+            .import(&change.ty, &id, &configured.clone().deep_unmark())
+            .await
+            .map_err(|e| Report::msg(format!("Import of `{addr}` (ID \"{id}\") failed: {e}")))?;
+        let marked = mark(&change.ty, &configured, read);
+        prior.resources.insert(
+            addr.clone(),
+            ResourceInstance {
+                resource_type: change.ty.clone(),
+                provider: change.provider.clone(),
+                attributes: marked.to_json(),
+                sensitive_paths: sensitive_paths(&marked),
+                dependencies: change.dependencies.clone(),
+                create_before_destroy: false,
+                tainted: false,
+            },
+        );
+        imported.insert(addr, id);
+    }
+    Ok((prior, imported))
+}
 
 /// Runs `keyway import`.
 pub async fn import(args: ImportArgs, st: Style) -> Result<ExitCode, Failure> {

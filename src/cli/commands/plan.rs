@@ -81,6 +81,8 @@ pub async fn make_plan(
     } else {
         (state, Vec::new())
     };
+    let (prior, imported) =
+        crate::cli::commands::import::import_blocks(ws, &vars, prior, opts).await?;
     let mut plan = crate::plan::plan(
         &ws.config,
         &ws.graph,
@@ -91,6 +93,7 @@ pub async fn make_plan(
         &ProviderReader(&ws.providers),
     )
     .map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))?;
+    plan.imported = imported;
     if !opts.skip_checks_and_notes {
         crate::plan::notes::annotate(&mut plan, &ws.providers).await;
     }
@@ -461,6 +464,10 @@ async fn run_apply(
         0 => String::new(),
         n => format!(", {n} forgotten"),
     };
+    let imported = match plan.imported.len() {
+        0 => String::new(),
+        n => format!("{n} imported, "),
+    };
     let destroying = plan.mode == Mode::Destroy;
     let persist: crate::apply::Persist = Box::new(StoreWriter(ws.store.clone()));
     let sources = ws.config.sources.clone();
@@ -497,7 +504,7 @@ async fn run_apply(
         );
     } else {
         println!(
-            "\n{} Resources: {add} added, {change} changed, {destroy} destroyed{forgotten}.",
+            "\n{} Resources: {imported}{add} added, {change} changed, {destroy} destroyed{forgotten}.",
             st.bold(&st.green("Apply complete!"))
         );
         print_check_warnings(&outcome.warnings, &sources, &st);
@@ -637,7 +644,7 @@ impl crate::apply::StateWriter for StoreWriter {
 }
 
 /// Reads data sources through the providers while the (synchronous) planner walks.
-struct ProviderReader<'a>(&'a crate::providers::Registry);
+pub(crate) struct ProviderReader<'a>(pub(crate) &'a crate::providers::Registry);
 
 impl crate::plan::DataReader for ProviderReader<'_> {
     fn read(&self, provider: &str, ty: &str, config: &Value) -> Result<Value, String> {

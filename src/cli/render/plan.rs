@@ -26,11 +26,9 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
     for (from, to) in &plan.moved {
         let _ = writeln!(out, "  # {from} has moved to {to}\n");
     }
-    let changed: Vec<&ResourceChange> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action.is_change())
-        .collect();
+    let shown_change =
+        |c: &ResourceChange| c.action.is_change() || plan.imported.contains_key(&c.addr);
+    let changed: Vec<&ResourceChange> = plan.changes.iter().filter(|c| shown_change(c)).collect();
     if changed.is_empty() && !outputs_change(plan) {
         if plan.mode == Mode::RefreshOnly && !plan.drift.is_empty() {
             out.push_str(
@@ -48,19 +46,23 @@ pub fn render_plan(plan: &Plan, st: &Style) -> String {
         let shown = plan
             .changes
             .iter()
-            .filter(|c| c.action.is_change() || read_during_apply(c));
+            .filter(|c| shown_change(c) || read_during_apply(c));
         for c in shown {
-            render_change(&mut out, c, st);
+            render_change(&mut out, c, plan.imported.get(&c.addr), st);
             out.push('\n');
         }
         let (add, change, destroy) = plan.counts();
+        let import = match plan.imported.len() {
+            0 => String::new(),
+            n => format!("{n} to import, "),
+        };
         let forget = match plan.forgets() {
             0 => String::new(),
             n => format!(", {n} to forget"),
         };
         let _ = writeln!(
             out,
-            "{} {add} to add, {change} to change, {destroy} to destroy{forget}.",
+            "{} {import}{add} to add, {change} to change, {destroy} to destroy{forget}.",
             st.bold("Plan:")
         );
         let forgotten: Vec<&str> = plan
@@ -216,8 +218,25 @@ fn symbol(action: &Action, st: &Style) -> String {
     }
 }
 
-fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
-    let _ = writeln!(out, "  {} {}", st.bold(&format!("# {}", c.addr)), header(c));
+fn render_change(out: &mut String, c: &ResourceChange, import: Option<&String>, st: &Style) {
+    let header = match (import, &c.action) {
+        (Some(_), Action::NoOp) => "will be imported".to_owned(),
+        (Some(id), _) => format!("{}\n  # (imported from {})", header(c), quote(id)),
+        (None, _) => header(c),
+    };
+    let _ = writeln!(out, "  {} {header}", st.bold(&format!("# {}", c.addr)));
+    if let (Some(_), Action::NoOp, Some(object)) = (import, &c.action, &c.before) {
+        // Imported as it is: the object, nothing marked.
+        let name = c.resource.rsplit('.').next().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    resource {} {} {}",
+            quote(&c.ty),
+            quote(name),
+            render(&hide_sensitive(&c.ty, object), 4)
+        );
+        return;
+    }
     let name = c.resource.rsplit('.').next().unwrap_or_default();
     let kind = if c.resource.starts_with("data.") {
         "data"
@@ -262,6 +281,24 @@ fn render_change(out: &mut String, c: &ResourceChange, st: &Style) {
         let _ = writeln!(out, "        # (replacement forced by {r})");
     }
     out.push_str("    }\n");
+}
+
+/// The object without its null attributes, its sensitive ones (by the schema) shown as
+/// `(sensitive value)`.
+fn hide_sensitive(ty: &str, v: &Value) -> Value {
+    let v = match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), x.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    match schema::lookup_in(ty, false) {
+        Some(schema) => crate::plan::diff::mark(schema, v),
+        None => v,
+    }
 }
 
 /// What nested renderers need: the style, and the top-level arguments forcing replacement.

@@ -90,7 +90,12 @@ pub fn action_reason(c: &ResourceChange) -> Option<&'static str> {
     }
 }
 
-fn change_entry(c: &ResourceChange, config: &Config, moved: &BTreeMap<&str, &str>) -> J {
+fn change_entry(
+    c: &ResourceChange,
+    config: &Config,
+    moved: &BTreeMap<&str, &str>,
+    imported: &BTreeMap<String, String>,
+) -> J {
     let mut m = resource_head(&c.addr, &provider_of(&c.addr, &c.ty, Some(config)));
     if let Some(from) = moved.get(c.addr.as_str()) {
         m.insert("previous_address".into(), json!(from));
@@ -124,6 +129,9 @@ fn change_entry(c: &ResourceChange, config: &Config, moved: &BTreeMap<&str, &str
         if !paths.is_empty() {
             ch.insert("replace_paths".into(), J::Array(paths));
         }
+    }
+    if let Some(id) = imported.get(&c.addr) {
+        ch.insert("importing".into(), json!({ "id": id }));
     }
     m.insert("change".into(), J::Object(ch));
     if let Some(r) = action_reason(c) {
@@ -199,7 +207,7 @@ pub fn document(plan: &Plan, config: &Config, vars: &BTreeMap<String, Value>) ->
             planned.push(J::Object(r));
         }
         if !read_now(c) {
-            changes.push(change_entry(c, config, &moved));
+            changes.push(change_entry(c, config, &moved, &plan.imported));
         }
     }
     let planned_outputs: Map<String, J> = plan

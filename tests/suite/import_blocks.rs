@@ -1,0 +1,127 @@
+//! `import` blocks (Terraform 1.5) through the real binary on the emulator: objects dropped
+//! from state come back through blocks in the configuration: the plan says `will be imported`
+//! (or updated in place, `imported from`, where the configuration differs), `show -json`
+//! carries `importing`, apply records them, and the next plan is clean. A block whose target
+//! the configuration does not declare is an error at the block.
+
+use std::time::Duration;
+
+use crate::support::{root, Run, Work};
+use keyway::emulator::{Emulator, Options};
+
+async fn emulator() -> Emulator {
+    Emulator::start(Options {
+        port: 0,
+        data_file: None,
+        reset: true,
+        faults: Default::default(),
+        operation_delay: Duration::from_millis(5),
+    })
+    .await
+    .expect("emulator")
+}
+
+const IMPORTS: &str = r#"
+import {
+  to = google_apikeys_key.key
+  id = "projects/${var.project}/locations/global/keys/hello-key"
+}
+
+import {
+  to = google_service_account.gateway
+  id = "projects/keyway-demo/serviceAccounts/api-gateway@keyway-demo.iam.gserviceaccount.com"
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_blocks_bring_objects_back_into_state() {
+    let emu = emulator().await;
+    let w = Work::copy_of(&root().join("examples/api-gateway-keys"));
+    let run = |args: &[&str]| {
+        Run::from(
+            w.command(args)
+                .env("KEYWAY_EMULATOR", emu.base_url())
+                .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent")
+                .output()
+                .expect("run keyway"),
+        )
+    };
+    run(&["apply", "-auto-approve"]).ok();
+    let key = w.state_json()["resources"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["address"] == "google_apikeys_key.key"))
+        .map(|r| r["attributes"]["key_string"].clone())
+        .expect("key in state");
+    run(&[
+        "state",
+        "rm",
+        "google_apikeys_key.key",
+        "google_service_account.gateway",
+    ])
+    .ok();
+    let main = std::fs::read_to_string(w.path().join("main.tf")).expect("main.tf");
+    w.write("main.tf", &format!("{main}{IMPORTS}"));
+    // The key's display name differs from the object's: imported, then updated in place.
+    w.edit(
+        "main.tf",
+        "\"Hello API key\"",
+        "\"Hello API key (imported)\"",
+    );
+
+    let plan = run(&["plan", "-out=import.plan"]).ok().stdout;
+    for want in [
+        "# google_service_account.gateway will be imported",
+        "# google_apikeys_key.key will be updated in-place\n  # (imported from \"projects/keyway-demo/locations/global/keys/hello-key\")",
+        "Plan: 2 to import, 0 to add, 1 to change, 0 to destroy.",
+    ] {
+        assert!(plan.contains(want), "{want} in:\n{plan}");
+    }
+    assert!(!plan.contains(key.as_str().unwrap_or("?")), "{plan}");
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["show", "-json", "import.plan"]).ok().stdout).expect("json");
+    let sa = json["resource_changes"]
+        .as_array()
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c["address"] == "google_service_account.gateway")
+        })
+        .expect("service account change");
+    assert_eq!(sa["change"]["actions"], serde_json::json!(["no-op"]));
+    assert_eq!(
+        sa["change"]["importing"]["id"],
+        "projects/keyway-demo/serviceAccounts/api-gateway@keyway-demo.iam.gserviceaccount.com"
+    );
+
+    let applied = run(&["apply", "import.plan"]).ok().stdout;
+    assert!(
+        applied.contains("Resources: 2 imported, 0 added, 1 changed, 0 destroyed."),
+        "{applied}"
+    );
+    let after = w.state_json();
+    let imported = after["resources"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["address"] == "google_apikeys_key.key"))
+        .expect("key back in state");
+    assert_eq!(imported["attributes"]["key_string"], key);
+    assert_eq!(
+        imported["attributes"]["display_name"],
+        "Hello API key (imported)"
+    );
+    let again = run(&["plan", "-detailed-exitcode"]).code(0).stdout;
+    assert!(again.contains("No changes."), "{again}");
+}
+
+#[test]
+fn an_import_into_an_undeclared_resource_is_an_error_at_the_block() {
+    let w = Work::new(
+        "import {\n  to = google_apikeys_key.missing\n  id = \"projects/p/locations/global/keys/k\"\n}\n",
+    );
+    let out = w.run(&["validate", "-no-color"]).code(1).stderr;
+    assert!(
+        out.contains(
+            "Configuration for import target does not exist: `google_apikeys_key.missing`"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("main.tf:1:1"), "{out}");
+}
