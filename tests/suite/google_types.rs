@@ -132,6 +132,7 @@ cases!(
     pubsub_subscription,
     secret_manager_secret,
     secret_version,
+    service_account_iam,
     vpc_access_connector,
 );
 
@@ -153,6 +154,7 @@ fn every_case_folder_is_run() {
         "pubsub_subscription",
         "secret_manager_secret",
         "secret_version",
+        "service_account_iam",
         "vpc_access_connector",
     ];
     assert_eq!(folders, listed);

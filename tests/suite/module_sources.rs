@@ -10,7 +10,7 @@ use std::process::Command;
 
 use crate::support::Work;
 
-fn git(dir: &Path, args: &[&str]) {
+pub(crate) fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
         .args(args)
@@ -85,8 +85,15 @@ fn a_git_source_with_subdir_and_ref_is_fetched_by_init() {
     converges(&w, "hi world");
 }
 
-/// Serves Terraform's module registry protocol for `acme/greeting/google` until dropped.
-fn registry(repo: &Path) -> (String, std::thread::JoinHandle<()>) {
+/// Serves Terraform's module registry protocol for `acme/NAME/google` (versions 1.0.0,
+/// 1.1.0 and 2.0.0, each the repository's `modules/FOLDER` at tag `vVERSION`) for three
+/// requests: discovery, versions, download.
+pub(crate) fn registry(
+    repo: &Path,
+    name: &str,
+    folder: &str,
+) -> (String, std::thread::JoinHandle<()>) {
+    let (name, folder) = (name.to_owned(), folder.to_owned());
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let host = format!("127.0.0.1:{}", listener.local_addr().expect("addr").port());
     let repo = repo.display().to_string();
@@ -107,19 +114,19 @@ fn registry(repo: &Path) -> (String, std::thread::JoinHandle<()>) {
                     String::new(),
                     r#"{"modules.v1":"/v1/modules/"}"#.to_owned(),
                 )
-            } else if path == "/v1/modules/acme/greeting/google/versions" {
+            } else if path == format!("/v1/modules/acme/{name}/google/versions") {
                 (
                     "200 OK",
                     String::new(),
                     r#"{"modules":[{"versions":[{"version":"1.0.0"},{"version":"1.1.0"},{"version":"2.0.0"}]}]}"#.to_owned(),
                 )
             } else if let Some(v) = path
-                .strip_prefix("/v1/modules/acme/greeting/google/")
+                .strip_prefix(&format!("/v1/modules/acme/{name}/google/"))
                 .and_then(|p| p.strip_suffix("/download"))
             {
                 (
                     "204 No Content",
-                    format!("X-Terraform-Get: git::file://{repo}//modules/greeting?ref=v{v}\r\n"),
+                    format!("X-Terraform-Get: git::file://{repo}//modules/{folder}?ref=v{v}\r\n"),
                     String::new(),
                 )
             } else {
@@ -138,7 +145,7 @@ fn registry(repo: &Path) -> (String, std::thread::JoinHandle<()>) {
 #[test]
 fn a_registry_module_is_resolved_by_its_version_constraint() {
     let repo = repository();
-    let (host, server) = registry(repo.path());
+    let (host, server) = registry(repo.path(), "greeting", "greeting");
     let w = root_calling(&format!("{host}/acme/greeting/google"), Some("~> 1.0"));
     let init = w.run(&["init"]).ok().stdout;
     assert!(

@@ -179,3 +179,63 @@ module "a" {
         assert!(out.contains(want), "{want} in:\n{out}");
     }
 }
+
+/// The same stack with its gateway module from a git repository (`//subdir?ref=`) and its key
+/// module from a registry served on 127.0.0.1 (version constraint `~> 1.0`).
+#[tokio::test(flavor = "multi_thread")]
+async fn modules_example_applies_with_git_and_registry_sources() {
+    use crate::module_sources::{git, registry};
+    let emu = emulator().await;
+    let w = Work::copy_of(&root().join("examples/api-gateway-modules"));
+    let repo = tempfile::tempdir().expect("temp");
+    let modules = root().join("examples/api-gateway-modules/modules");
+    git(repo.path(), &["init", "-q"]);
+    for m in ["gateway", "key"] {
+        let to = repo.path().join("modules").join(m);
+        std::fs::create_dir_all(&to).expect("mkdir");
+        for f in std::fs::read_dir(modules.join(m))
+            .expect("module")
+            .flatten()
+        {
+            std::fs::copy(f.path(), to.join(f.file_name())).expect("copy");
+        }
+    }
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "modules"]);
+    for tag in ["v1.0.0", "v1.1.0", "v2.0.0"] {
+        git(repo.path(), &["tag", tag]);
+    }
+    let (host, server) = registry(repo.path(), "key", "key");
+    w.edit(
+        "main.tf",
+        "source          = \"./modules/gateway\"",
+        &format!(
+            "source          = \"git::file://{}//modules/gateway?ref=v1.0.0\"",
+            repo.path().display()
+        ),
+    );
+    w.edit(
+        "main.tf",
+        "source   = \"./modules/key\"",
+        &format!("source   = \"{host}/acme/key/google\"\n  version  = \"~> 1.0\""),
+    );
+    let init = run(&w, &emu, &["init"]).ok().stdout;
+    assert!(
+        init.contains("- gateway: downloaded git::file://"),
+        "{init}"
+    );
+    assert!(init.contains("/acme/key/google 1.1.0"), "{init}");
+    server.join().expect("registry");
+    let applied = run(&w, &emu, &["apply", "-auto-approve"]).ok().stdout;
+    assert!(applied.contains("Resources: 15 added"), "{applied}");
+    assert!(
+        applied.contains("Check \"acme_key_works\": passed"),
+        "{applied}"
+    );
+    run(&w, &emu, &["plan", "-detailed-exitcode"]).code(0);
+    let destroyed = run(&w, &emu, &["destroy", "-auto-approve"]).ok().stdout;
+    assert!(
+        destroyed.contains("Resources: 15 destroyed."),
+        "{destroyed}"
+    );
+}
