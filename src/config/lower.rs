@@ -785,29 +785,28 @@ impl Lower<'_> {
     fn import(&mut self, config: &mut Config, block: &Block) {
         let mut to = None;
         let mut id = None;
+        let mut for_each = None;
         for s in block.body.iter() {
             match s {
                 Structure::Attribute(a) => match a.key.as_str() {
-                    "to" => to = reference_text(&a.value),
+                    "to" => to = self.import_target(&a.value),
                     "id" => id = Some(self.expr(&a.value)),
+                    "for_each" => for_each = Some(self.expr(&a.value)),
                     // keyway has one configuration per provider.
                     "provider" => {}
-                    "for_each" => self.error(
-                        "config::unsupported",
-                        "`for_each` in `import` blocks is not supported yet: write one block per object".into(),
-                        a.key.span(),
-                    ),
-                    other => self.unexpected_arg(other, a, &["to", "id", "provider"]),
+                    other => self.unexpected_arg(other, a, &["to", "id", "for_each", "provider"]),
                 },
                 Structure::Block(b) => self.unexpected_block(b),
             }
         }
         match (to, id) {
-            (Some(to), Some(id)) => config.imports.push(Import {
+            (Some((to, to_key)), Some(id)) => config.imports.push(Import {
                 file: self.file,
                 span: block.ident.span(),
                 to,
+                to_key,
                 id,
+                for_each,
             }),
             _ => self.error(
                 "config::missing_argument",
@@ -815,6 +814,24 @@ impl Lower<'_> {
                 block.ident.span(),
             ),
         }
+    }
+
+    /// An import's `to`: a static address, or a resource address indexed by an expression.
+    fn import_target(&self, e: &Expression) -> Option<(String, Option<Expr>)> {
+        if let Some(text) = reference_text(e) {
+            return Some((text, None));
+        }
+        let Expression::Traversal(t) = e else {
+            return None;
+        };
+        let (last, rest) = t.operators.split_last()?;
+        let TraversalOperator::Index(key) = last.value() else {
+            return None;
+        };
+        let mut base = t.clone();
+        base.operators = rest.to_vec();
+        let block = reference_text(&Expression::Traversal(base))?;
+        Some((block, Some(self.expr(key))))
     }
 
     fn moved(&mut self, config: &mut Config, block: &Block) {

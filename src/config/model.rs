@@ -544,10 +544,15 @@ pub struct Import {
     pub file: FileId,
     /// The block header's span.
     pub span: Option<Range<usize>>,
-    /// `to`: a managed resource instance address.
+    /// `to`: a managed resource instance address (with `to_key`: the resource address).
     pub to: String,
+    /// `to`'s instance key when an expression gives it (`google_apikeys_key.k[each.key]`).
+    pub to_key: Option<Expr>,
     /// `id`: the provider's import ID (an expression: variables and locals may build it).
     pub id: Expr,
+    /// `for_each` (Terraform 1.7): one import per element, `each.key` / `each.value` in
+    /// `to` and `id`.
+    pub for_each: Option<Expr>,
 }
 
 /// A `moved` block.

@@ -71,7 +71,14 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
         check_conditions(config, &out.preconditions, NONE, false, diags);
     }
     for i in &config.imports {
-        check_refs(config, &i.id, NONE, diags);
+        let cx = Context {
+            each: i.for_each.is_some(),
+            ..NONE
+        };
+        check_refs(config, &i.id, cx, diags);
+        for e in i.to_key.iter().chain(&i.for_each) {
+            check_refs(config, e, cx, diags);
+        }
         let block = crate::config::model::instance_block(&i.to);
         let managed = config
             .resources

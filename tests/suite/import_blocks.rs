@@ -125,3 +125,63 @@ fn an_import_into_an_undeclared_resource_is_an_error_at_the_block() {
     );
     assert!(out.contains("main.tf:1:1"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_import_block_with_for_each_imports_every_instance() {
+    let emu = emulator().await;
+    let w = Work::new(
+        r#"
+provider "google" {
+  project = "keyway-demo"
+}
+
+variable "keys" {
+  type    = set(string)
+  default = ["acme", "globex"]
+}
+
+resource "google_project_service" "apikeys" {
+  service = "apikeys.googleapis.com"
+}
+
+resource "google_apikeys_key" "k" {
+  for_each     = var.keys
+  name         = each.key
+  display_name = "key for ${each.key}"
+  depends_on   = [google_project_service.apikeys]
+}
+"#,
+    );
+    let run = |args: &[&str]| {
+        Run::from(
+            w.command(args)
+                .env("KEYWAY_EMULATOR", emu.base_url())
+                .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent")
+                .output()
+                .expect("run keyway"),
+        )
+    };
+    run(&["apply", "-auto-approve"]).ok();
+    run(&["state", "rm", "google_apikeys_key.k"]).ok();
+    let main = std::fs::read_to_string(w.path().join("main.tf")).expect("main.tf");
+    w.write(
+        "main.tf",
+        &format!(
+            "{main}\nimport {{\n  for_each = var.keys\n  to       = google_apikeys_key.k[each.key]\n  id       = \"projects/keyway-demo/locations/global/keys/${{each.value}}\"\n}}\n"
+        ),
+    );
+    let plan = run(&["plan"]).ok().stdout;
+    for want in [
+        "# google_apikeys_key.k[\"acme\"] will be imported",
+        "# google_apikeys_key.k[\"globex\"] will be imported",
+        "Plan: 2 to import, 0 to add, 0 to change, 0 to destroy.",
+    ] {
+        assert!(plan.contains(want), "{want} in:\n{plan}");
+    }
+    let applied = run(&["apply", "-auto-approve"]).ok().stdout;
+    assert!(
+        applied.contains("Resources: 2 imported, 0 added"),
+        "{applied}"
+    );
+    run(&["plan", "-detailed-exitcode"]).code(0);
+}

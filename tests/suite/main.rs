@@ -14,6 +14,7 @@ mod dynamic_blocks;
 mod emulator;
 mod engine_cli;
 mod equivalence;
+mod everyday_language;
 mod examples;
 mod first_run;
 mod fmt_fixtures;

@@ -29,13 +29,7 @@ pub(crate) async fn import_blocks(
     opts: &Options,
 ) -> Result<(State, BTreeMap<String, String>), Failure> {
     let mut imported = BTreeMap::new();
-    let todo: Vec<&crate::config::Import> = ws
-        .config
-        .imports
-        .iter()
-        .filter(|i| !prior.resources.contains_key(&i.to))
-        .collect();
-    if todo.is_empty() || opts.mode != Mode::Normal {
+    if ws.config.imports.is_empty() || opts.mode != Mode::Normal {
         return Ok((prior, imported));
     }
     let values = crate::plan::scope::Values {
@@ -43,34 +37,25 @@ pub(crate) async fn import_blocks(
         vars: vars.clone(),
         ..Default::default()
     };
-    let scope = crate::plan::scope::EvalScope::new(&values, &ws.config);
     let mut diags = Vec::new();
     let mut ids = Vec::new();
-    for i in &todo {
-        match crate::lang::eval::eval(&i.id.expr, &scope).map(|v| v.deep_unmark()) {
-            Ok(Value::String(id)) => ids.push((i.to.clone(), id)),
-            Ok(other) => diags.push(
-                Diagnostic::error(
-                    "plan::import_id",
-                    format!(
-                        "The import ID must be a known string, not {}",
-                        other.type_name()
-                    ),
-                )
-                .at(i.id.file, i.id.span()),
-            ),
-            Err(e) => {
-                diags.push(Diagnostic::error("plan::import_id", e.message).at(i.id.file, e.span))
-            }
+    for i in &ws.config.imports {
+        match import_targets(i, &values, &ws.config) {
+            Ok(found) => ids.extend(found),
+            Err(d) => diags.push(d),
         }
     }
     if !diags.is_empty() {
         return Err(Failure(reports(&diags, &ws.config.sources)));
     }
+    ids.retain(|(addr, _)| !prior.resources.contains_key(addr));
+    if ids.is_empty() {
+        return Ok((prior, imported));
+    }
     // What each instance would be created with fills what an ID leaves out.
     let plan_opts = Options {
         mode: Mode::Normal,
-        targets: todo.iter().map(|i| i.to.clone()).collect(),
+        targets: ids.iter().map(|(addr, _)| addr.clone()).collect(),
         excludes: Vec::new(),
         replace: Vec::new(),
         skip_checks_and_notes: true,
@@ -112,6 +97,83 @@ pub(crate) async fn import_blocks(
         imported.insert(addr, id);
     }
     Ok((prior, imported))
+}
+
+/// The (instance address, ID) pairs an `import` block names: one, or one per element of its
+/// `for_each`.
+fn import_targets(
+    i: &crate::config::Import,
+    values: &crate::plan::scope::Values,
+    config: &crate::config::Config,
+) -> Result<Vec<(String, String)>, Diagnostic> {
+    let at = |e: &crate::config::Expr, err: crate::lang::eval::EvalError| {
+        Diagnostic::error("plan::import", err.message).at(e.file, err.span.or_else(|| e.span()))
+    };
+    let root = crate::plan::scope::EvalScope::new(values, config);
+    let each: Vec<Option<(String, Value)>> = match &i.for_each {
+        None => vec![None],
+        Some(e) => match crate::lang::eval::eval(&e.expr, &root).map_err(|err| at(e, err))? {
+            Value::Object(m) => m.into_iter().map(Some).collect(),
+            Value::Set(items) => items
+                .into_iter()
+                .map(|v| Some((v.as_str().unwrap_or_default().to_owned(), v)))
+                .collect(),
+            other => {
+                return Err(Diagnostic::error(
+                    "plan::import",
+                    format!(
+                        "An import's `for_each` needs a map or a set, not {}",
+                        other.type_name()
+                    ),
+                )
+                .at(e.file, e.span()))
+            }
+        },
+    };
+    let mut out = Vec::new();
+    for each in each {
+        let scope = crate::plan::scope::EvalScope {
+            each: each.clone(),
+            ..crate::plan::scope::EvalScope::new(values, config)
+        };
+        let text = |e: &crate::config::Expr| -> Result<Value, Diagnostic> {
+            crate::lang::eval::eval(&e.expr, &scope)
+                .map(|v| v.deep_unmark())
+                .map_err(|err| at(e, err))
+        };
+        let id = match text(&i.id)? {
+            Value::String(s) => s,
+            other => {
+                return Err(Diagnostic::error(
+                    "plan::import_id",
+                    format!(
+                        "The import ID must be a known string, not {}",
+                        other.type_name()
+                    ),
+                )
+                .at(i.id.file, i.id.span()))
+            }
+        };
+        let addr = match &i.to_key {
+            None => i.to.clone(),
+            Some(k) => match text(k)? {
+                Value::String(s) => format!("{}{}", i.to, InstanceKey::Str(s).suffix()),
+                Value::Number(n) => format!("{}[{n}]", i.to),
+                other => {
+                    return Err(Diagnostic::error(
+                        "plan::import",
+                        format!(
+                            "An instance key must be a string or a number, not {}",
+                            other.type_name()
+                        ),
+                    )
+                    .at(k.file, k.span()))
+                }
+            },
+        };
+        out.push((addr, id));
+    }
+    Ok(out)
 }
 
 /// Runs `keyway import`.
