@@ -104,13 +104,6 @@ pub fn read(path: &Path, text: &str) -> Result<Adoption, Error> {
             // Data sources are read again by every plan.
             continue;
         }
-        if r.module.is_some() {
-            refused.push((
-                base,
-                "it is in a module, and keyway does not read modules yet".into(),
-            ));
-            continue;
-        }
         let Some(schema) = schema::lookup_in(&r.ty, false) else {
             refused.push((base, format!("keyway has no resource type `{}`", r.ty)));
             continue;
@@ -309,6 +302,7 @@ mod tests {
             a.adopted,
             vec![
                 "google_apikeys_key.k".to_owned(),
+                "module.net.terraform_data.n".to_owned(),
                 "terraform_data.t[\"a\"]".to_owned(),
                 "terraform_data.t[\"a\"] (deposed)".to_owned(),
             ]
@@ -327,10 +321,7 @@ mod tests {
         assert!(key.attributes.get("timeouts").is_none());
         assert!(a.state.resources["terraform_data.t[\"a\"]"].tainted);
         let refused: Vec<&str> = a.refused.iter().map(|(addr, _)| addr.as_str()).collect();
-        assert_eq!(
-            refused,
-            vec!["aws_s3_bucket.b", "module.net.terraform_data.n"]
-        );
+        assert_eq!(refused, vec!["aws_s3_bucket.b"]);
         assert!(a.state.outputs["key"].sensitive);
     }
 
