@@ -197,6 +197,18 @@ impl Expander<'_> {
             rescope_resource(&mut res, inst);
             flat.resources.insert(res.address(), res);
         }
+        for (name, check) in &child.checks {
+            let mut check = check.clone();
+            check.name = format!("{}{name}", inst.prefix);
+            for res in &mut check.data {
+                rescope_resource(res, inst);
+            }
+            for a in &mut check.asserts {
+                a.condition.module = inst.clone();
+                a.error_message.module = inst.clone();
+            }
+            flat.checks.insert(check.name.clone(), check);
+        }
         for m in &child.moved {
             flat.moved.push(Moved {
                 file: m.file,

@@ -46,7 +46,10 @@ fn eval_in(
     e: &Expr,
     bound: &crate::plan::body::Bound,
 ) -> Result<Value, Diagnostic> {
-    let scope = EvalScope::new(values, config);
+    let scope = EvalScope {
+        module: &e.module,
+        ..EvalScope::new(values, config)
+    };
     eval_bound(&e.expr, &scope, bound).map_err(|err| {
         Diagnostic::warning("check::eval", err.message)
             .at(e.file, err.span)
@@ -244,7 +247,10 @@ fn expression_values(config: &Config, values: &Values, e: &Expr) -> Vec<String> 
         let Ok(parsed) = text.parse::<hcl_edit::expr::Expression>() else {
             continue;
         };
-        let scope = EvalScope::new(values, config);
+        let scope = EvalScope {
+            module: &e.module,
+            ..EvalScope::new(values, config)
+        };
         if let Ok(v) = eval(&parsed, &scope) {
             seen.insert(text, describe(&v));
         }

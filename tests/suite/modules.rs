@@ -95,6 +95,11 @@ async fn modules_example_applies_moves_a_key_into_a_module_and_destroys() {
         applied.contains("Check \"acme_key_works\": passed"),
         "{applied}"
     );
+    // A check block inside a module runs with the module's names.
+    assert!(
+        applied.contains("Check \"module.gateway.refused_without_key\": passed"),
+        "{applied}"
+    );
     assert_eq!(
         key_string(&w, "module.keys[\"acme\"].google_apikeys_key.this"),
         acme

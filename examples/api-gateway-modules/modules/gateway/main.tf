@@ -54,6 +54,18 @@ resource "google_project_service" "managed" {
   depends_on = [google_api_gateway_api_config.this]
 }
 
+# Without a key, the gateway refuses every request.
+check "refused_without_key" {
+  data "http" "anonymous" {
+    url = "https://${google_api_gateway_gateway.this.default_hostname}/hello"
+  }
+
+  assert {
+    condition     = data.http.anonymous.status_code == 401
+    error_message = "GET /hello without a key answered ${data.http.anonymous.status_code}, not 401."
+  }
+}
+
 output "url" {
   value = "https://${google_api_gateway_gateway.this.default_hostname}"
 }
