@@ -112,6 +112,10 @@ pub struct Attribute {
     /// Sent, never returned by reads: kept from the configuration and prior state.
     #[serde(default)]
     pub write_only: bool,
+    /// Returned by the create answer only (a service account key's private key): reads,
+    /// which leave it out, keep it from prior state.
+    #[serde(default)]
+    pub create_only: bool,
     /// Fills a placeholder of the object's name: reads set it from the name the API returns.
     #[serde(default)]
     pub name_part: bool,
@@ -185,6 +189,10 @@ pub struct ApiBinding {
     /// The API names new objects: `name` comes from the create's answer.
     #[serde(default)]
     pub server_named: bool,
+    /// The field holding when an object was made, where it is not `createTime` (a service
+    /// account key's `validAfterTime`): finds the object of an unanswered create.
+    #[serde(default)]
+    pub created: Option<String>,
 }
 
 fn aip() -> String {

@@ -133,6 +133,7 @@ cases!(
     secret_manager_secret,
     secret_version,
     service_account_iam,
+    service_account_key,
     vpc_access_connector,
 );
 
@@ -155,6 +156,7 @@ fn every_case_folder_is_run() {
         "secret_manager_secret",
         "secret_version",
         "service_account_iam",
+        "service_account_key",
         "vpc_access_connector",
     ];
     assert_eq!(folders, listed);
@@ -319,4 +321,63 @@ output "token" {
     assert!(!plan.contains("s3cr3t-value"), "{plan}");
     run(&["destroy", "-auto-approve"]).ok();
     emu.shutdown().await;
+}
+
+/// A service account key's private key comes only with the create answer: state keeps it
+/// (reads never show it), no output prints it, and a `keepers` change rotates the key: a
+/// new private key, the old key deleted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_account_key_keeps_its_private_key_and_rotates() {
+    let emu = emulator().await;
+    let base = emu.base_url();
+    let case = root().join("tests/google_types/service_account_key");
+    let w = Work::new(&std::fs::read_to_string(case.join("main.tf")).expect("main.tf"));
+    let run = |args: &[&str]| {
+        Run::from(
+            w.command(args)
+                .env("KEYWAY_EMULATOR", &base)
+                .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent")
+                .output()
+                .expect("run keyway"),
+        )
+    };
+    let private_key = |w: &Work| {
+        w.state_json()["resources"]
+            .as_array()
+            .and_then(|rs| {
+                rs.iter()
+                    .find(|r| r["address"] == "google_service_account_key.ci")
+            })
+            .and_then(|r| r["attributes"]["private_key"].as_str())
+            .map(str::to_owned)
+            .expect("private key in state")
+    };
+    let applied = run(&["apply", "-auto-approve"]).ok().stdout;
+    let first = private_key(&w);
+    assert!(!applied.contains(&first), "{applied}");
+    let file: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &first)
+            .expect("base64"),
+    )
+    .expect("a credentials file");
+    assert_eq!(
+        file["client_email"],
+        "ci-deployer@keyway-demo.iam.gserviceaccount.com"
+    );
+    run(&["plan", "-detailed-exitcode"]).code(0);
+    assert_eq!(private_key(&w), first, "a refresh keeps the private key");
+
+    std::fs::copy(case.join("replace.tf"), w.path().join("main.tf")).expect("copy");
+    run(&["apply", "-auto-approve"]).ok();
+    let second = private_key(&w);
+    assert_ne!(second, first, "rotation makes a new key");
+    let keys: serde_json::Value = reqwest::get(format!(
+        "{base}/v1/projects/keyway-demo/serviceAccounts/ci-deployer@keyway-demo.iam.gserviceaccount.com/keys"
+    ))
+    .await
+    .expect("list")
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(keys["keys"].as_array().map(Vec::len), Some(1), "{keys}");
 }

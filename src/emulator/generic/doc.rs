@@ -54,6 +54,7 @@ const SOURCES: &[&str] = &[
     include_str!("discovery/artifactregistry.v1.json"),
     include_str!("discovery/cloudscheduler.v1.json"),
     include_str!("discovery/eventarc.v1.json"),
+    include_str!("discovery/iam.v1.json"),
     include_str!("discovery/pubsub.v1.json"),
     include_str!("discovery/run.v2.json"),
     include_str!("discovery/secretmanager.v1.json"),

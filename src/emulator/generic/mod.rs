@@ -1,6 +1,7 @@
 //! Collections served generically from Google's discovery documents (vendored, trimmed, in
 //! `discovery/`, refreshed by `scripts/vendor-discovery`): Secret Manager, Artifact Registry,
-//! Pub/Sub, Cloud Scheduler, Cloud Run jobs, Eventarc and Serverless VPC Access. Requests are
+//! Pub/Sub, Cloud Scheduler, Cloud Run jobs, Eventarc, Serverless VPC Access and service
+//! account keys (`keys`). Requests are
 //! matched against each method's path template (`doc`), bodies checked against the schemas
 //! (`body`), the standard methods run on one store (`collection`), and per-API rules layered
 //! on top where Google has them (`rules`). Nothing here knows keyway's generated schemas: the
@@ -9,6 +10,7 @@
 mod body;
 mod collection;
 pub mod doc;
+mod keys;
 mod rules;
 
 use crate::emulator::request::{handler, Call, Route};
@@ -20,6 +22,15 @@ pub fn route(c: &Call) -> Option<Route> {
         .iter()
         .find(|m| m.matches(&c.http, &c.version, &segs, c.verb()))?;
     handler(m.id.as_str(), move |c, w| {
+        if keys::is_key_method(m) {
+            let path = keys::canonical(w, &c.segs.join("/"))?;
+            if m.kind == doc::Kind::Create {
+                return keys::create(c, w, m, &path);
+            }
+            let mut c = c.clone();
+            c.segs = path.split('/').map(str::to_owned).collect();
+            return collection::run(&c, w, m);
+        }
         if m.kind == doc::Kind::Get {
             // `.../versions/latest` names the newest version.
             let path = rules::resolve(w, m, &c.segs.join("/"));

@@ -238,7 +238,17 @@ pub async fn create(
         }
         named.insert("name".into(), Json::String(name.to_owned()));
     }
-    read_back(&k, &named, "create").await
+    let mut out = read_back(&k, &named, "create").await?;
+    // What only the create answer holds (a key's private key) is taken from it.
+    if let Some(answer) = answer.as_object() {
+        let from_answer = wire::from_wire(k.level(), answer, &named);
+        for (attr, a) in k.level().attributes {
+            if let (true, Some(v)) = (a.create_only, from_answer.get(attr)) {
+                out.insert(attr.clone(), v.clone());
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The object as a GET shows it after a change (operation results and create answers can
@@ -375,14 +385,15 @@ fn unnamed<'i>(
     let since = time::OffsetDateTime::from(since);
     let mut asked = prior.clone();
     for (name, a) in &k.schema.attributes {
-        if a.write_only {
+        if a.write_only || a.create_only {
             // Lists never return what a create sent but reads never show.
             asked.remove(name);
         }
     }
     let asked = Json::Object(wire::to_wire(k.level(), &asked));
+    let field = k.api.created.as_deref().unwrap_or("createTime");
     let created = |item: &Json| {
-        let t = item.get("createTime").and_then(Json::as_str)?;
+        let t = item.get(field).and_then(Json::as_str)?;
         time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
     };
     items?

@@ -97,6 +97,7 @@ pub fn from_wire(
             Some(_) if a.write_only => kept,
             Some(path) => match get_path(json, path) {
                 Some(v) if !v.is_null() => decode(name, a, v, &kept),
+                _ if a.create_only => kept,
                 // proto3 JSON leaves empty values out: an unset argument stays as configured.
                 _ if is_zero(&kept) => kept,
                 _ => Json::Null,
