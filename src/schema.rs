@@ -112,6 +112,10 @@ pub struct Attribute {
     /// Sent, never returned by reads: kept from the configuration and prior state.
     #[serde(default)]
     pub write_only: bool,
+    /// Compared without regard to case (a bucket's `location`: Google answers in capitals
+    /// whatever the configuration wrote).
+    #[serde(default)]
+    pub case_insensitive: bool,
     /// Returned by the create answer only (a service account key's private key): reads,
     /// which leave it out, keep it from prior state.
     #[serde(default)]

@@ -127,7 +127,9 @@ fn propose(
                 .unwrap_or(Value::Null),
         };
         let p = prior.and_then(|p| p.get(name));
-        let v = if a.computed && c.is_null() {
+        let v = if a.case_insensitive && same_text_any_case(&c, p) {
+            p.cloned().unwrap_or(c)
+        } else if a.computed && c.is_null() {
             match p {
                 Some(_) if updating && a.recomputed_on_update => Value::Unknown,
                 Some(p) => p.clone(),
@@ -188,6 +190,14 @@ fn propose(
 }
 
 /// `""`, `false`, `0`, `[]` and `{}`: what an API returns for a field nobody set.
+/// True when both are strings that differ only in case.
+fn same_text_any_case(c: &Value, p: Option<&Value>) -> bool {
+    match (c.unmarked(), p.map(Value::unmarked)) {
+        (Value::String(a), Some(Value::String(b))) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    }
+}
+
 fn is_zero(v: &Value) -> bool {
     match v.unmarked() {
         Value::String(s) => s.is_empty(),

@@ -790,15 +790,23 @@ impl Walk<'_> {
             let Some(text) = crate::config::lower::reference_text(&e.expr) else {
                 continue;
             };
-            let parts: Vec<&str> = text.split(['.', '[']).collect();
+            // `a.b`, `a.b[0]`, `a.b.attr` or `a.b["k"].attr`: the block, and the attribute
+            // whose change triggers (none: any change of the block does, as in Terraform).
+            let plain: String = text
+                .split('[')
+                .map(|p| p.split_once(']').map_or(p, |(_, rest)| rest))
+                .collect();
+            let parts: Vec<&str> = plain.split('.').collect();
             if parts.len() < 2 {
                 continue;
             }
-            let block = format!("{}.{}", parts[0], parts[1]);
-            let hit = self
-                .changes
-                .iter()
-                .any(|c| c.resource == block && c.action.is_change());
+            let block = format!("{}{}.{}", res.module.prefix, parts[0], parts[1]);
+            let attr = parts.get(2).copied();
+            let hit = self.changes.iter().any(|c| {
+                c.resource == block
+                    && c.action.is_change()
+                    && attr.is_none_or(|a| attr_changes(c, a))
+            });
             if hit {
                 out.push(format!("replace_triggered_by {text}"));
             }
@@ -949,6 +957,19 @@ impl Walk<'_> {
 }
 
 /// The error for a `count` or `for_each` asking for more than [`MAX_INSTANCES`] instances.
+/// True when a planned change gives the attribute `a` a new (or not yet known) value.
+fn attr_changes(c: &ResourceChange, a: &str) -> bool {
+    if matches!(c.action, Action::Replace { .. } | Action::Delete { .. }) {
+        return true;
+    }
+    let get = |v: Option<&Value>| match v.map(Value::unmarked) {
+        Some(Value::Object(m)) => m.get(a).cloned(),
+        _ => None,
+    };
+    let after = get(c.after.as_ref());
+    after.as_ref().is_some_and(Value::has_unknown) || after != get(c.before.as_ref())
+}
+
 fn too_many_instances(argument: &str, n: f64) -> Diagnostic {
     Diagnostic::error(
         "plan::too_many_instances",

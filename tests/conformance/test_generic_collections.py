@@ -3,6 +3,7 @@ their lifecycle by Google's discovery-based Python client (google-api-python-cli
 get, list, patch with a field mask, IAM, delete, and the errors a client meets."""
 
 import base64
+import json
 
 import pytest
 from googleapiclient.errors import HttpError
@@ -134,3 +135,55 @@ def test_repositories_are_created_by_operation(registry, project, enable):
     op = repos.delete(name=got["name"]).execute()
     while not op.get("done"):
         op = registry.projects().locations().operations().get(name=op["name"]).execute()
+
+
+def test_storage_bucket_lifecycle_and_iam(base_url, project):
+    # The client's endpoint replaces the document's root and service path (storage/v1/).
+    storage = _discovery("storage", "v1", base_url + "/storage/v1")
+    buckets = storage.buckets()
+    name = f"{project}-specs"
+    created = buckets.insert(project=project, body={"name": name, "location": "us-central1"}).execute()
+    assert created["name"] == name and created["id"] == name
+    assert created["location"] == "US-CENTRAL1", "Google keeps locations in capitals"
+    assert created["storageClass"] == "STANDARD" and created["metageneration"] == "1"
+    with pytest.raises(HttpError) as e:
+        buckets.insert(project=project, body={"name": name, "location": "US"}).execute()
+    assert _status(e) == 409, "bucket names are global"
+    with pytest.raises(HttpError) as e:
+        buckets.insert(project=project, body={"name": "Bad_Name!", "location": "US"}).execute()
+    assert _status(e) == 400
+    patched = buckets.patch(bucket=name, body={"labels": {"team": "api"}}).execute()
+    assert patched["labels"] == {"team": "api"} and patched["location"] == "US-CENTRAL1"
+    assert patched["metageneration"] == "2"
+    listed = buckets.list(project=project).execute()
+    assert [b["name"] for b in listed["items"]] == [name]
+    policy = buckets.getIamPolicy(bucket=name, optionsRequestedPolicyVersion=3).execute()
+    assert policy["resourceId"] == f"projects/_/buckets/{name}"
+    policy["bindings"] = [{"role": "roles/storage.objectViewer", "members": ["user:a@example.com"]}]
+    buckets.setIamPolicy(bucket=name, body=policy).execute()
+    again = buckets.getIamPolicy(bucket=name).execute()
+    assert again["bindings"][0]["members"] == ["user:a@example.com"]
+    buckets.delete(bucket=name).execute()
+    with pytest.raises(HttpError) as e:
+        buckets.get(bucket=name).execute()
+    assert _status(e) == 404
+
+
+def test_service_account_keys(base_url, project, enable, iam):
+    enable(project, "iam.googleapis.com")
+    account = iam.projects().serviceAccounts().create(
+        name=f"projects/{project}", body={"accountId": "ci-deployer"}
+    ).execute()
+    keys = iam.projects().serviceAccounts().keys()
+    created = keys.create(name=f"projects/-/serviceAccounts/{account['email']}", body={}).execute()
+    assert created["name"].startswith(f"projects/{project}/serviceAccounts/{account['email']}/keys/")
+    credentials = json.loads(base64.b64decode(created["privateKeyData"]))
+    assert credentials["client_email"] == account["email"]
+    got = keys.get(name=created["name"]).execute()
+    assert "privateKeyData" not in got and got["keyType"] == "USER_MANAGED"
+    listed = keys.list(name=account["name"]).execute()
+    assert [k["name"] for k in listed["keys"]] == [created["name"]]
+    keys.delete(name=created["name"]).execute()
+    with pytest.raises(HttpError) as e:
+        keys.get(name=created["name"]).execute()
+    assert _status(e) == 404

@@ -26,6 +26,7 @@ DOCS = {
     "pubsub": "pubsub.v1.json",
     "cloudscheduler": "cloudscheduler.v1.json",
     "artifactregistry": "artifactregistry.v1.json",
+    "storage": "storage.v1.json",
 }
 
 # `@type` of an Any (operation response/metadata) -> schema name in that API's document.
@@ -77,7 +78,8 @@ class Doc:
         self.schemas = self.doc["schemas"]
         self.methods = []
         for m in _methods(self.doc):
-            template = m.get("flatPath") or m["path"]
+            # Older documents (Cloud Storage) keep the version in servicePath.
+            template = self.doc.get("servicePath", "") + (m.get("flatPath") or m["path"])
             self.methods.append((m["httpMethod"], _pattern(template), m))
 
     def find(self, http, path):

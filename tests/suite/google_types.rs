@@ -134,6 +134,7 @@ cases!(
     secret_version,
     service_account_iam,
     service_account_key,
+    storage_bucket,
     vpc_access_connector,
 );
 
@@ -157,6 +158,7 @@ fn every_case_folder_is_run() {
         "secret_version",
         "service_account_iam",
         "service_account_key",
+        "storage_bucket",
         "vpc_access_connector",
     ];
     assert_eq!(folders, listed);

@@ -292,6 +292,11 @@ fn patch(c: &Call, w: &mut World, m: &'static Method, name: &str) -> ApiResult {
     respond(c, w, m, name, body::visible(object_schema, &obj))
 }
 
+/// `delete` for the per-API modules that route their own calls.
+pub(super) fn run_delete(c: &Call, w: &mut World, m: &'static Method, name: &str) -> ApiResult {
+    delete(c, w, m, name)
+}
+
 fn delete(c: &Call, w: &mut World, m: &'static Method, name: &str) -> ApiResult {
     let k = key(m, name);
     if w.generic.remove(&k).is_none() {

@@ -12,6 +12,9 @@ pub struct Doc {
     pub name: String,
     /// `secretmanager.googleapis.com`: what must be enabled to call it.
     pub service: String,
+    /// What every path starts with (`storage/v1/`; empty for documents whose `flatPath`s
+    /// hold the version).
+    pub service_path: String,
     /// The document's schemas.
     pub schemas: Value,
 }
@@ -58,6 +61,7 @@ const SOURCES: &[&str] = &[
     include_str!("discovery/pubsub.v1.json"),
     include_str!("discovery/run.v2.json"),
     include_str!("discovery/secretmanager.v1.json"),
+    include_str!("discovery/storage.v1.json"),
     include_str!("discovery/vpcaccess.v1.json"),
 ];
 
@@ -74,6 +78,7 @@ fn docs() -> &'static Vec<(Doc, Value)> {
                 let name = v["name"].as_str().unwrap_or_default().to_owned();
                 let doc = Doc {
                     service: format!("{name}.googleapis.com"),
+                    service_path: v["servicePath"].as_str().unwrap_or_default().to_owned(),
                     name,
                     schemas: v["schemas"].clone(),
                 };
@@ -110,10 +115,12 @@ fn collect(doc: &'static Doc, resources: &Value, out: &mut Vec<Method>) {
 }
 
 fn method(doc: &'static Doc, name: &str, m: &Value) -> Option<Method> {
-    let flat = m["flatPath"].as_str()?;
+    // Older APIs (Cloud Storage) give only `path`, already without `{+name}` forms.
+    let template = m["flatPath"].as_str().or_else(|| m["path"].as_str())?;
+    let flat = format!("{}{}", doc.service_path, template);
     let (path, verb) = match flat.split_once(':') {
         Some((p, v)) => (p, Some(v.to_owned())),
-        None => (flat, None),
+        None => (flat.as_str(), None),
     };
     let mut parts = path.split('/');
     let version = parts.next()?.to_owned();
@@ -125,7 +132,8 @@ fn method(doc: &'static Doc, name: &str, m: &Value) -> Option<Method> {
         ("setIamPolicy", _) => Kind::SetIamPolicy,
         ("testIamPermissions", _) => Kind::TestIamPermissions,
         (_, true) => Kind::Custom(verb.clone().unwrap_or_default()),
-        ("create", false) => Kind::Create,
+        // `insert` in the older APIs (Cloud Storage, Compute).
+        ("create" | "insert", false) => Kind::Create,
         ("get", false) => Kind::Get,
         ("list", false) => Kind::List,
         ("patch", false) => Kind::Patch,

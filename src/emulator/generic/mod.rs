@@ -1,7 +1,7 @@
 //! Collections served generically from Google's discovery documents (vendored, trimmed, in
 //! `discovery/`, refreshed by `scripts/vendor-discovery`): Secret Manager, Artifact Registry,
-//! Pub/Sub, Cloud Scheduler, Cloud Run jobs, Eventarc, Serverless VPC Access and service
-//! account keys (`keys`). Requests are
+//! Pub/Sub, Cloud Scheduler, Cloud Run jobs, Eventarc, Serverless VPC Access, service
+//! account keys (`keys`) and Cloud Storage buckets (`storage`). Requests are
 //! matched against each method's path template (`doc`), bodies checked against the schemas
 //! (`body`), the standard methods run on one store (`collection`), and per-API rules layered
 //! on top where Google has them (`rules`). Nothing here knows keyway's generated schemas: the
@@ -12,6 +12,7 @@ mod collection;
 pub mod doc;
 mod keys;
 mod rules;
+mod storage;
 
 use crate::emulator::request::{handler, Call, Route};
 
@@ -22,6 +23,9 @@ pub fn route(c: &Call) -> Option<Route> {
         .iter()
         .find(|m| m.matches(&c.http, &c.version, &segs, c.verb()))?;
     handler(m.id.as_str(), move |c, w| {
+        if storage::is_storage(m) {
+            return storage::run(c, w, m);
+        }
         if keys::is_key_method(m) {
             let path = keys::canonical(w, &c.segs.join("/"))?;
             if m.kind == doc::Kind::Create {
