@@ -80,9 +80,9 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
             check_refs(config, e, cx, diags);
         }
         let block = crate::config::model::instance_block(&i.to);
-        let managed = config
-            .resources
-            .get(block)
+        let (folder, local) = module_folder(config, block);
+        let managed = folder
+            .and_then(|f| f.resources.get(local))
             .is_some_and(|r| r.mode == Mode::Managed);
         if !managed {
             diags.push(
@@ -445,6 +445,27 @@ fn check_provisioner(
             }
         }
     }
+}
+
+/// The loaded folder a resource address lives in (`module.a["k"].module.b.t.n` → module b's
+/// folder) and the address inside it; `None` when a module call it names does not exist.
+fn module_folder<'c>(config: &'c Config, addr: &'c str) -> (Option<&'c Config>, &'c str) {
+    let mut folder = config;
+    let mut rest = addr;
+    while let Some(after) = rest.strip_prefix("module.") {
+        let end = after.find(['.', '[']).unwrap_or(after.len());
+        let Some(child) = folder.children.get(&after[..end]) else {
+            return (None, rest);
+        };
+        folder = child;
+        let tail = &after[end..];
+        let tail = match tail.strip_prefix('[') {
+            Some(t) => t.split_once("].").map_or("", |(_, r)| r),
+            None => tail.strip_prefix('.').unwrap_or(""),
+        };
+        rest = tail;
+    }
+    (Some(folder), rest)
 }
 
 fn check_refs(config: &Config, e: &Expr, cx: Context<'_>, diags: &mut Vec<Diagnostic>) {

@@ -130,6 +130,39 @@ async fn modules_example_applies_moves_a_key_into_a_module_and_destroys() {
         "{targeted}"
     );
 
+    // `keyway import` and `import` blocks take module addresses.
+    let globex = "module.keys[\"globex\"].google_apikeys_key.this";
+    run(&w, &emu, &["state", "rm", globex]).ok();
+    run(
+        &w,
+        &emu,
+        &[
+            "import",
+            globex,
+            "projects/keyway-demo/locations/global/keys/hello-globex",
+        ],
+    )
+    .ok();
+    run(
+        &w,
+        &emu,
+        &["state", "rm", "module.gateway.google_api_gateway_api.this"],
+    )
+    .ok();
+    let main = std::fs::read_to_string(w.path().join("main.tf")).expect("main.tf");
+    w.write(
+        "main.tf",
+        &format!("{main}\nimport {{\n  to = module.gateway.google_api_gateway_api.this\n  id = \"projects/keyway-demo/locations/global/apis/hello-api\"\n}}\n"),
+    );
+    let plan = run(&w, &emu, &["plan"]).ok().stdout;
+    assert!(
+        plan.contains("# module.gateway.google_api_gateway_api.this will be imported")
+            && plan.contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{plan}"
+    );
+    run(&w, &emu, &["apply", "-auto-approve"]).ok();
+    run(&w, &emu, &["plan", "-detailed-exitcode"]).code(0);
+
     let destroyed = run(&w, &emu, &["destroy", "-auto-approve"]).ok().stdout;
     assert!(
         destroyed.contains("Destroy complete! Resources: 15 destroyed."),
