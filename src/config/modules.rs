@@ -24,7 +24,13 @@ pub fn is_local(source: &str) -> bool {
 /// Loads the folder of every module call of `config`, recursively.
 pub fn load_children(config: &mut Config, diags: &mut Vec<Diagnostic>) {
     let root = config.dir.clone();
-    load_calls(config, &root, "", 0, diags);
+    let chain = vec![canonical(&root)];
+    load_calls(config, &root, "", &chain, diags);
+}
+
+/// A folder's identity for cycle detection.
+fn canonical(dir: &Path) -> PathBuf {
+    std::fs::canonicalize(dir).unwrap_or_else(|_| normalize(dir))
 }
 
 /// The folder of module `key` (dotted call names, `api.inner`) installed by `keyway init`.
@@ -32,13 +38,17 @@ pub fn installed_dir(root: &Path, key: &str) -> PathBuf {
     root.join(INSTALL_DIR).join(key)
 }
 
+/// Loads the calls of `parent`; `chain` holds the folders of the calls that led here (the
+/// root first), so a module calling itself, directly or not, is an error rather than an
+/// endless (or exponential) load.
 fn load_calls(
     parent: &mut Config,
     root: &Path,
     key_prefix: &str,
-    depth: usize,
+    chain: &[PathBuf],
     diags: &mut Vec<Diagnostic>,
 ) {
+    let depth = chain.len() - 1;
     let calls: Vec<ModuleCall> = parent.module_calls.values().cloned().collect();
     for call in calls {
         let key = format!("{key_prefix}{}", call.name);
@@ -71,6 +81,21 @@ fn load_calls(
             );
             continue;
         }
+        let id = canonical(&dir);
+        if chain.contains(&id) {
+            diags.push(
+                Diagnostic::error(
+                    "config::module_cycle",
+                    format!(
+                        "Module `module.{key}` calls the folder `{}`, which is already calling it",
+                        display(&dir)
+                    ),
+                )
+                .at(call.file, call.source_span.clone())
+                .help("a module cannot call itself, directly or through other modules"),
+            );
+            continue;
+        }
         let mut child = Config {
             dir: dir.clone(),
             sources: std::mem::take(&mut parent.sources),
@@ -79,7 +104,9 @@ fn load_calls(
         let shown = format!("{}/", display(&dir));
         let mut own = Vec::new();
         if crate::config::load::read_folder(&mut child, &dir, &shown, &mut own) {
-            load_calls(&mut child, root, &format!("{key}."), depth + 1, &mut own);
+            let mut deeper = chain.to_vec();
+            deeper.push(id);
+            load_calls(&mut child, root, &format!("{key}."), &deeper, &mut own);
             crate::config::validate::check(&child, &mut own);
         }
         parent.sources = std::mem::take(&mut child.sources);

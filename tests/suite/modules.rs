@@ -277,3 +277,19 @@ async fn modules_example_applies_with_git_and_registry_sources() {
         "{destroyed}"
     );
 }
+
+#[test]
+fn a_module_calling_itself_is_an_error_not_an_endless_load() {
+    let w = Work::new("module \"a\" {\n  source = \"./m\"\n}\n");
+    std::fs::create_dir(w.path().join("m")).expect("mkdir");
+    w.write(
+        "m/main.tf",
+        "module \"again\" {\n  source = \"./\"\n}\nmodule \"twice\" {\n  source = \"../m\"\n}\n",
+    );
+    let out = w.run(&["validate", "-no-color"]).code(1).stderr;
+    assert!(
+        out.contains("Module `module.a.again` calls the folder `m`, which is already calling it"),
+        "{out}"
+    );
+    assert!(out.contains("module.a.twice"), "{out}");
+}
