@@ -112,6 +112,10 @@ pub struct Attribute {
     /// Sent, never returned by reads: kept from the configuration and prior state.
     #[serde(default)]
     pub write_only: bool,
+    /// Names another object by self link, relative path or name (Compute's `network`):
+    /// two spellings of the same object are the same value.
+    #[serde(default)]
+    pub resource_link: bool,
     /// Compared without regard to case (a bucket's `location`: Google answers in capitals
     /// whatever the configuration wrote).
     #[serde(default)]

@@ -127,7 +127,9 @@ fn propose(
                 .unwrap_or(Value::Null),
         };
         let p = prior.and_then(|p| p.get(name));
-        let v = if a.case_insensitive && same_text_any_case(&c, p) {
+        let v = if a.case_insensitive && same_text_any_case(&c, p)
+            || a.resource_link && same_resource(&c, p)
+        {
             p.cloned().unwrap_or(c)
         } else if a.computed && c.is_null() {
             match p {
@@ -195,6 +197,19 @@ fn same_text_any_case(c: &Value, p: Option<&Value>) -> bool {
     match (c.unmarked(), p.map(Value::unmarked)) {
         (Value::String(a), Some(Value::String(b))) => a.eq_ignore_ascii_case(b),
         _ => false,
+    }
+}
+
+/// True when both name the same object: equal from `projects/` on, or, where one is a bare
+/// name, equal last segments.
+fn same_resource(c: &Value, p: Option<&Value>) -> bool {
+    let (Value::String(a), Some(Value::String(b))) = (c.unmarked(), p.map(Value::unmarked)) else {
+        return false;
+    };
+    let rel = |s: &str| s.find("projects/").map(|i| s[i..].to_owned());
+    match (rel(a), rel(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.rsplit('/').next() == b.rsplit('/').next(),
     }
 }
 

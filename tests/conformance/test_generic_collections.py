@@ -187,3 +187,31 @@ def test_service_account_keys(base_url, project, enable, iam):
     with pytest.raises(HttpError) as e:
         keys.get(name=created["name"]).execute()
     assert _status(e) == 404
+
+
+def test_compute_networks_addresses_and_operations(base_url, project, enable):
+    compute = _discovery("compute", "v1", base_url + "/compute/v1")
+    enable(project, "compute.googleapis.com")
+    op = compute.networks().insert(
+        project=project, body={"name": "vpc", "autoCreateSubnetworks": False}
+    ).execute()
+    assert op["kind"] == "compute#operation" and op["status"] == "DONE"
+    assert op["targetLink"].endswith(f"/projects/{project}/global/networks/vpc")
+    polled = compute.globalOperations().get(project=project, operation=op["name"]).execute()
+    assert polled["status"] == "DONE"
+    net = compute.networks().get(project=project, network="vpc").execute()
+    assert net["selfLink"] == op["targetLink"] and net["id"].isdigit()
+    compute.globalAddresses().insert(
+        project=project,
+        body={"name": "peering", "purpose": "VPC_PEERING", "addressType": "INTERNAL",
+              "prefixLength": 16, "network": f"projects/{project}/global/networks/vpc"},
+    ).execute()
+    addr = compute.globalAddresses().get(project=project, address="peering").execute()
+    assert addr["network"] == net["selfLink"], "networks are stored as URLs"
+    with pytest.raises(HttpError) as e:
+        compute.networks().delete(project=project, network="vpc").execute()
+    assert _status(e) == 400, "a network in use cannot be deleted"
+    compute.globalAddresses().delete(project=project, address="peering").execute()
+    compute.networks().delete(project=project, network="vpc").execute()
+    listed = compute.networks().list(project=project).execute()
+    assert listed.get("items", []) == []

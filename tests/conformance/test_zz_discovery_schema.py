@@ -27,6 +27,7 @@ DOCS = {
     "cloudscheduler": "cloudscheduler.v1.json",
     "artifactregistry": "artifactregistry.v1.json",
     "storage": "storage.v1.json",
+    "compute": "compute.v1.json",
 }
 
 # `@type` of an Any (operation response/metadata) -> schema name in that API's document.

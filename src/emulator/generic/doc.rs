@@ -56,6 +56,7 @@ pub struct Method {
 const SOURCES: &[&str] = &[
     include_str!("discovery/artifactregistry.v1.json"),
     include_str!("discovery/cloudscheduler.v1.json"),
+    include_str!("discovery/compute.v1.json"),
     include_str!("discovery/eventarc.v1.json"),
     include_str!("discovery/iam.v1.json"),
     include_str!("discovery/pubsub.v1.json"),
@@ -138,6 +139,8 @@ fn method(doc: &'static Doc, name: &str, m: &Value) -> Option<Method> {
         ("list", false) => Kind::List,
         ("patch", false) => Kind::Patch,
         ("delete", false) => Kind::Delete,
+        // Compute's `operations/{op}/wait`.
+        ("wait", false) => Kind::Custom("wait".into()),
         _ => return None,
     };
     let query = m["parameters"]

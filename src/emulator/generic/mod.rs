@@ -1,7 +1,8 @@
 //! Collections served generically from Google's discovery documents (vendored, trimmed, in
 //! `discovery/`, refreshed by `scripts/vendor-discovery`): Secret Manager, Artifact Registry,
 //! Pub/Sub, Cloud Scheduler, Cloud Run jobs, Eventarc, Serverless VPC Access, service
-//! account keys (`keys`) and Cloud Storage buckets (`storage`). Requests are
+//! account keys (`keys`), Cloud Storage buckets (`storage`) and Compute networks and addresses
+//! (`compute`). Requests are
 //! matched against each method's path template (`doc`), bodies checked against the schemas
 //! (`body`), the standard methods run on one store (`collection`), and per-API rules layered
 //! on top where Google has them (`rules`). Nothing here knows keyway's generated schemas: the
@@ -9,6 +10,7 @@
 
 mod body;
 mod collection;
+mod compute;
 pub mod doc;
 mod keys;
 mod rules;
@@ -25,6 +27,9 @@ pub fn route(c: &Call) -> Option<Route> {
     handler(m.id.as_str(), move |c, w| {
         if storage::is_storage(m) {
             return storage::run(c, w, m);
+        }
+        if compute::is_compute(m) {
+            return compute::run(c, w, m);
         }
         if keys::is_key_method(m) {
             let path = keys::canonical(w, &c.segs.join("/"))?;
