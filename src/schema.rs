@@ -521,7 +521,11 @@ mod terraform_names {
                     .collect()
             };
             let (theirs, not_yet) = (list("names"), list("not_yet"));
-            let invented: Vec<_> = ours.difference(&theirs).collect();
+            let keyway_only = list("keyway_only");
+            let invented: Vec<_> = ours
+                .difference(&theirs)
+                .filter(|n| !keyway_only.contains(*n))
+                .collect();
             assert!(
                 invented.is_empty(),
                 "{ty}: not Terraform's names: {invented:?}"

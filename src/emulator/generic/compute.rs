@@ -212,10 +212,32 @@ fn patch(c: &Call, w: &mut World, m: &'static Method, path: &str) -> ApiResult {
     let mut obj = stored(w, m, path)?;
     let schema = m.request_schema().unwrap_or(&Value::Null);
     let sent = body::check(m.doc, schema, &c.body, "resource")?;
+    // Objects with a fingerprint change only when the request names the current one.
+    if let Some(current) = obj.get("fingerprint").and_then(Value::as_str) {
+        match sent.get("fingerprint").and_then(Value::as_str) {
+            None => {
+                return Err(ApiError::field(
+                    "resource.fingerprint",
+                    "Required field 'resource.fingerprint' not specified",
+                ))
+            }
+            Some(f) if f != current => {
+                return Err(ApiError::new(
+                    412,
+                    "FAILED_PRECONDITION",
+                    "Supplied fingerprint does not match current fingerprint.",
+                ))
+            }
+            Some(_) => {}
+        }
+    }
     for (k, v) in sent.as_object().into_iter().flatten() {
         if !["name", "id", "selfLink", "creationTimestamp", "kind"].contains(&k.as_str()) {
             obj[k] = v.clone();
         }
+    }
+    if obj.get("fingerprint").is_some() {
+        obj["fingerprint"] = json!(format!("{:016x}", w.next_rand()));
     }
     let id = obj["id"].as_str().unwrap_or_default().to_owned();
     w.generic.insert(key(m, path), obj);

@@ -289,6 +289,13 @@ pub async fn update(
             target.insert("name".into(), name.clone());
         }
     }
+    // What the plan leaves to the server (a fingerprint the change must name) is the prior
+    // object's as far as the request goes.
+    for (key, v) in prior {
+        if target.get(key).is_none_or(Json::is_null) {
+            target.insert(key.clone(), v.clone());
+        }
+    }
     let changed = wire::changed_paths(k.level(), prior, planned);
     if !changed.is_empty() {
         let mut body = wire::to_wire(k.level(), &k.expanded(planned)?);
