@@ -197,6 +197,10 @@ pub struct ApiBinding {
     /// The API names new objects: `name` comes from the create's answer.
     #[serde(default)]
     pub server_named: bool,
+    /// Arguments whose value means "leave the object when destroying" (Firestore's
+    /// `deletion_policy = "ABANDON"`): destroy then forgets the object without a call.
+    #[serde(default)]
+    pub abandon_when: BTreeMap<String, String>,
     /// The field holding when an object was made, where it is not `createTime` (a service
     /// account key's `validAfterTime`): finds the object of an unanswered create.
     #[serde(default)]

@@ -78,6 +78,7 @@ pub fn route_call(c: &Call) -> Option<Route> {
         ("v2", ["operations", _]) => ("apikeys", true),
         ("v1", ["projects", _, "locations", _, "operations", ..]) => ("apigateway", true),
         ("v2", ["projects", _, "locations", _, "operations", ..]) => ("run", true),
+        ("v1", ["projects", _, "databases", _, "operations", ..]) => ("firestore", true),
         _ => ("", false),
     };
     if !version_ok {
@@ -133,6 +134,7 @@ fn method(api: &str, verb: &str) -> &'static str {
         ("serviceusage", "delete") => "serviceusage.operations.delete",
         ("serviceusage", _) => "serviceusage.operations.get",
         ("apikeys", _) => "apikeys.operations.get",
+        ("firestore", _) => "firestore.projects.databases.operations.get",
         ("run", "list") => "run.operations.list",
         ("run", "delete") => "run.operations.delete",
         ("run", _) => "run.operations.get",

@@ -54,6 +54,7 @@ const CATALOG: &[(&str, &str, &[&str])] = &[
         &["oslogin.googleapis.com"],
     ),
     ("eventarc.googleapis.com", "Eventarc API", &[]),
+    ("firestore.googleapis.com", "Cloud Firestore API", &[]),
     (
         "iam.googleapis.com",
         "Identity and Access Management (IAM) API",

@@ -130,6 +130,7 @@ cases!(
     compute_network,
     compute_subnetwork,
     eventarc_trigger,
+    firestore_database,
     pubsub,
     pubsub_subscription,
     secret_manager_secret,
@@ -156,6 +157,7 @@ fn every_case_folder_is_run() {
         "compute_network",
         "compute_subnetwork",
         "eventarc_trigger",
+        "firestore_database",
         "pubsub",
         "pubsub_subscription",
         "secret_manager_secret",
@@ -386,4 +388,31 @@ async fn a_service_account_key_keeps_its_private_key_and_rotates() {
     .await
     .expect("json");
     assert_eq!(keys["keys"].as_array().map(Vec::len), Some(1), "{keys}");
+}
+
+/// A Firestore database left to its default `deletion_policy` (`ABANDON`, Terraform's) is
+/// forgotten by destroy and stays in the cloud; with `DELETE` it goes (the case folder).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_firestore_database_is_abandoned_by_default() {
+    let emu = emulator().await;
+    let base = emu.base_url();
+    let case = root().join("tests/google_types/firestore_database/main.tf");
+    let text = std::fs::read_to_string(case).expect("main.tf");
+    let w = Work::new(&text.replace("  deletion_policy                   = \"DELETE\"\n", ""));
+    let run = |args: &[&str]| {
+        Run::from(
+            w.command(args)
+                .env("KEYWAY_EMULATOR", &base)
+                .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent")
+                .output()
+                .expect("run keyway"),
+        )
+    };
+    run(&["apply", "-auto-approve"]).ok();
+    run(&["destroy", "-auto-approve"]).ok();
+    assert_eq!(run(&["state", "list"]).ok().stdout, "");
+    let db = reqwest::get(format!("{base}/v1/projects/keyway-demo/databases/app-data"))
+        .await
+        .expect("get");
+    assert_eq!(db.status(), 200, "an abandoned database stays");
 }

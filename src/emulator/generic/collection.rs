@@ -190,7 +190,8 @@ fn respond(c: &Call, w: &mut World, m: &Method, name: &str, result: Value) -> Ap
             let loc = rest.split('/').next().unwrap_or("global");
             format!("{}/locations/{loc}", &name[..i])
         }
-        None => name.split('/').take(2).collect::<Vec<_>>().join("/"),
+        // Firestore keeps a database's operations under the database.
+        None => name.to_owned(),
     };
     let op = format!("{parent}/operations/{}", w.uuid());
     Ok(operations::start(w, c, op, None, Ok(result)))

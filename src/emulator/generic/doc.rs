@@ -58,6 +58,7 @@ const SOURCES: &[&str] = &[
     include_str!("discovery/cloudscheduler.v1.json"),
     include_str!("discovery/compute.v1.json"),
     include_str!("discovery/eventarc.v1.json"),
+    include_str!("discovery/firestore.v1.json"),
     include_str!("discovery/iam.v1.json"),
     include_str!("discovery/pubsub.v1.json"),
     include_str!("discovery/run.v2.json"),

@@ -47,6 +47,16 @@ pub fn check_id(m: &Method, name: &str) -> ApiResult<()> {
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
             "letters, digits, `-` and `_`",
         ),
+        // `(default)`, or 4-63 lowercase letters, digits and `-`.
+        "firestore" => (
+            id == "(default)"
+                || ((4..=63).contains(&id.len())
+                    && id.starts_with(|c: char| c.is_ascii_lowercase())
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')),
+            "`(default)` or 4-63 lowercase letters, digits and `-`",
+        ),
         _ => (!id.is_empty(), "not empty"),
     };
     if ok {

@@ -328,6 +328,15 @@ pub async fn delete(g: &Google, ty: &str, prior: &Map<String, Json>) -> Result<(
         return iam::delete(g, ty, prior).await;
     }
     let k = Kind::of(g, ty)?;
+    let abandoned = k
+        .api
+        .abandon_when
+        .iter()
+        .any(|(attr, v)| prior.get(attr).and_then(Json::as_str) == Some(v.as_str()));
+    if abandoned {
+        // The configuration asked for the object to outlive its management.
+        return Ok(());
+    }
     let url = k.url(&k.api.delete, prior, &[])?;
     match k.send(&k.api.delete, &url, None, "delete", prior).await {
         Ok(_) => Ok(()),

@@ -1,0 +1,16 @@
+provider "google" {
+  project = "keyway-demo"
+}
+
+resource "google_project_service" "firestore" {
+  service = "firestore.googleapis.com"
+}
+
+resource "google_firestore_database" "app" {
+  name                              = "app-data"
+  location_id                       = "eur3"
+  type                              = "FIRESTORE_NATIVE"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_DISABLED"
+  deletion_policy                   = "DELETE"
+  depends_on                        = [google_project_service.firestore]
+}
