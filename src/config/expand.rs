@@ -96,13 +96,14 @@ impl Expander<'_> {
             (_, Some(e)) => (e, Repetition::ForEach),
             _ => return Some((Repetition::Single, vec![CallKey::default()])),
         };
+        let seen = RefCell::new(BTreeMap::new());
         let scope = StaticScope {
             flat,
             vars: self.vars,
             module: &e.module,
             count_index: None,
             each: None,
-            depth: RefCell::new(0),
+            seen: &seen,
         };
         let v = match eval_bound(&e.expr, &scope, &[]) {
             Ok(v) => v.deep_unmark(),
@@ -384,7 +385,9 @@ struct StaticScope<'a> {
     module: &'a ModuleInstance,
     count_index: Option<usize>,
     each: Option<(String, Value)>,
-    depth: RefCell<usize>,
+    /// Named values evaluated so far (`None` while one is being evaluated), shared by the
+    /// nested scopes: each is evaluated once, and one that needs itself is a cycle.
+    seen: &'a RefCell<BTreeMap<String, Option<Value>>>,
 }
 
 impl StaticScope<'_> {
@@ -392,9 +395,16 @@ impl StaticScope<'_> {
         let Some(local) = self.flat.locals.get(key) else {
             return Ok(Value::Unknown);
         };
-        if *self.depth.borrow() > 64 {
-            return Err(ResolveError::new("locals refer to each other in a cycle"));
+        match self.seen.borrow().get(key) {
+            Some(Some(v)) => return Ok(v.clone()),
+            Some(None) => {
+                return Err(ResolveError::new(format!(
+                    "`{key}` refers to itself through other values"
+                )))
+            }
+            None => {}
         }
+        self.seen.borrow_mut().insert(key.to_owned(), None);
         let (count_index, each) = local.instance();
         let inner = StaticScope {
             flat: self.flat,
@@ -402,11 +412,15 @@ impl StaticScope<'_> {
             module: &local.value.module,
             count_index,
             each,
-            depth: RefCell::new(*self.depth.borrow() + 1),
+            seen: self.seen,
         };
         let raw =
             eval_bound(&local.value.expr, &inner, &[]).map_err(|e| ResolveError::new(e.message))?;
-        named_value(local, raw).map_err(ResolveError::new)
+        let v = named_value(local, raw).map_err(ResolveError::new)?;
+        self.seen
+            .borrow_mut()
+            .insert(key.to_owned(), Some(v.clone()));
+        Ok(v)
     }
 }
 

@@ -293,3 +293,16 @@ fn a_module_calling_itself_is_an_error_not_an_endless_load() {
     );
     assert!(out.contains("module.a.twice"), "{out}");
 }
+
+/// Locals a module's `count` reads that refer to each other are an error, found at once (each
+/// named value is evaluated once), not an evaluation that doubles with every step.
+#[test]
+fn a_module_count_read_from_cyclic_locals_is_an_error() {
+    let w = Work::new(
+        "locals {\n  a = [local.b, local.b]\n  b = [local.a, local.a]\n}\n\nmodule \"m\" {\n  source = \"./m\"\n  count  = length(local.a)\n}\n",
+    );
+    std::fs::create_dir(w.path().join("m")).expect("mkdir");
+    w.write("m/main.tf", "output \"x\" {\n  value = 1\n}\n");
+    let out = w.run(&["plan", "-no-color"]).code(1).stderr;
+    assert!(out.contains("refers to itself"), "{out}");
+}
