@@ -306,3 +306,38 @@ fn a_module_count_read_from_cyclic_locals_is_an_error() {
     let out = w.run(&["plan", "-no-color"]).code(1).stderr;
     assert!(out.contains("refers to itself"), "{out}");
 }
+
+/// `-replace` and `state mv` take module instance addresses.
+#[test]
+fn replace_and_state_mv_take_module_addresses() {
+    let w = Work::copy_of(&root().join("tests/equivalence/modules"));
+    w.run(&["apply", "-auto-approve"]).ok();
+    let plan = w
+        .run(&["plan", "-replace=module.keys[\"acme\"].terraform_data.this"])
+        .ok()
+        .stdout;
+    assert!(
+        plan.contains("# module.keys[\"acme\"].terraform_data.this must be replaced"),
+        "{plan}"
+    );
+    w.run(&[
+        "state",
+        "mv",
+        "module.app.terraform_data.this",
+        "module.renamed.terraform_data.this",
+    ])
+    .ok();
+    let list = w.run(&["state", "list"]).ok().stdout;
+    assert!(
+        list.lines()
+            .any(|l| l == "module.renamed.terraform_data.this"),
+        "{list}"
+    );
+    // The configuration still calls it `app`: the moved object is planned away, a new one in.
+    let plan = w.run(&["plan"]).ok().stdout;
+    assert!(
+        plan.contains("# module.renamed.terraform_data.this will be destroyed")
+            && plan.contains("# module.app.terraform_data.this will be created"),
+        "{plan}"
+    );
+}
