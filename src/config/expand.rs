@@ -25,8 +25,9 @@ pub fn expand(
     vars: &BTreeMap<String, Value>,
     strict: bool,
 ) -> Result<Config, Vec<Diagnostic>> {
+    // The loaded folders stay beside the expansion: the JSON configuration describes each
+    // module call by its folder.
     let mut flat = tree.clone();
-    flat.children = BTreeMap::new();
     let mut x = Expander {
         vars,
         strict,

@@ -183,6 +183,9 @@ pub struct Plan {
     /// Results of the `check` blocks as far as planning can tell, sorted by name (empty
     /// when destroying).
     pub checks: Vec<crate::state::CheckResult>,
+    /// The instances of `drift` as state held them before the refresh (Terraform's
+    /// `resource_drift` shows them beside what the refresh found).
+    pub drifted_from: BTreeMap<String, crate::state::ResourceInstance>,
     /// Objects `import` blocks bring under management at this apply (instance address →
     /// import ID); they are in `prior` already, read through their provider.
     pub imported: BTreeMap<String, String>,

@@ -164,6 +164,7 @@ pub fn plan(
         moved,
         checks,
         imported: BTreeMap::new(),
+        drifted_from: BTreeMap::new(),
     })
 }
 

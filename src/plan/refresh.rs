@@ -6,14 +6,11 @@ use std::collections::BTreeMap;
 use crate::diagnostics::Diagnostic;
 use crate::plan::values::{from_state, sensitive_paths};
 use crate::providers::Registry;
-use crate::state::State;
+use crate::state::{ResourceInstance, State};
 
-/// Refreshes every managed instance in `state`; returns the refreshed state and the
-/// addresses whose objects changed or disappeared.
-pub async fn refresh(
-    state: State,
-    providers: &Registry,
-) -> Result<(State, Vec<String>), Vec<Diagnostic>> {
+/// Refreshes every managed instance in `state`; returns the refreshed state, the addresses
+/// whose objects changed or disappeared, and those objects as state held them.
+pub async fn refresh(state: State, providers: &Registry) -> Result<Refreshed, Vec<Diagnostic>> {
     let mut by_type: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for (addr, inst) in &state.resources {
         if addr.starts_with("data.") {
@@ -49,6 +46,7 @@ pub async fn refresh(
     }
     let mut refreshed = state;
     let mut drift = Vec::new();
+    let mut before = BTreeMap::new();
     let mut errors = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let Ok((ty, addrs, result)) = joined else {
@@ -57,7 +55,10 @@ pub async fn refresh(
         match result {
             Ok(values) => {
                 for (addr, v) in addrs.into_iter().zip(values) {
-                    apply_refresh(&mut refreshed, &addr, v, &mut drift);
+                    if let Some(old) = apply_refresh(&mut refreshed, &addr, v) {
+                        drift.push(addr.clone());
+                        before.insert(addr, old);
+                    }
                 }
             }
             Err(e) => errors.push(Diagnostic::error(
@@ -70,34 +71,45 @@ pub async fn refresh(
         return Err(errors);
     }
     drift.sort();
-    Ok((refreshed, drift))
+    Ok(Refreshed {
+        state: refreshed,
+        drift,
+        before,
+    })
 }
 
+/// What a refresh found.
+pub struct Refreshed {
+    /// The state with every object as it is now.
+    pub state: State,
+    /// Instances changed or gone outside keyway, sorted.
+    pub drift: Vec<String>,
+    /// Those instances as state held them before the refresh.
+    pub before: BTreeMap<String, ResourceInstance>,
+}
+
+/// Records one refreshed object; returns the instance as it was when it changed or went.
 fn apply_refresh(
     state: &mut State,
     addr: &str,
     v: Option<crate::lang::Value>,
-    drift: &mut Vec<String>,
-) {
+) -> Option<ResourceInstance> {
     match v {
-        None => {
-            state.resources.remove(addr);
-            drift.push(addr.to_owned());
-        }
+        None => state.resources.remove(addr),
         Some(v) => {
-            let Some(inst) = state.resources.get_mut(addr) else {
-                return;
-            };
+            let inst = state.resources.get_mut(addr)?;
             let json = v.to_json();
-            if json != inst.attributes {
-                // Keep the marks state had: refresh returns unmarked objects.
-                let marked_before = from_state(inst);
-                inst.attributes = json;
-                let mut paths = sensitive_paths(&marked_before);
-                paths.retain(|p| inst.attributes.pointer(p).is_some());
-                inst.sensitive_paths = paths;
-                drift.push(addr.to_owned());
+            if json == inst.attributes {
+                return None;
             }
+            let old = inst.clone();
+            // Keep the marks state had: refresh returns unmarked objects.
+            let marked_before = from_state(inst);
+            inst.attributes = json;
+            let mut paths = sensitive_paths(&marked_before);
+            paths.retain(|p| inst.attributes.pointer(p).is_some());
+            inst.sensitive_paths = paths;
+            Some(old)
         }
     }
 }

@@ -46,9 +46,10 @@ async fn apply(
 ) -> (bool, keyway::apply::Outcome) {
     let config = keyway::config::load_str(CONFIG).expect("config");
     let graph = keyway::graph::build(&config).expect("graph");
-    let (state, drift) = keyway::plan::refresh::refresh(state, registry)
+    let refreshed = keyway::plan::refresh::refresh(state, registry)
         .await
         .expect("refresh");
+    let (state, drift) = (refreshed.state, refreshed.drift);
     let opts = keyway::plan::Options {
         mode,
         ..Default::default()

@@ -185,3 +185,46 @@ resource "google_apikeys_key" "k" {
     );
     run(&["plan", "-detailed-exitcode"]).code(0);
 }
+
+/// An object changed outside keyway shows in `show -json` as Terraform's `resource_drift`:
+/// the instance as state held it and as the refresh found it.
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_is_shown_as_resource_drift() {
+    let emu = emulator().await;
+    let base = emu.base_url();
+    let w = Work::copy_of(&root().join("examples/api-gateway-keys"));
+    let run = |args: &[&str]| {
+        Run::from(
+            w.command(args)
+                .env("KEYWAY_EMULATOR", &base)
+                .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent")
+                .output()
+                .expect("run keyway"),
+        )
+    };
+    run(&["apply", "-auto-approve"]).ok();
+    let changed = reqwest::Client::new()
+        .patch(format!(
+            "{base}/v2/projects/keyway-demo/locations/global/keys/hello-key?updateMask=displayName"
+        ))
+        .json(&serde_json::json!({"displayName": "changed by hand"}))
+        .send()
+        .await
+        .expect("patch");
+    assert!(changed.status().is_success(), "{}", changed.status());
+    run(&["plan", "-out=drift.plan"]).ok();
+    let plan: serde_json::Value =
+        serde_json::from_str(&run(&["show", "-json", "drift.plan"]).ok().stdout).expect("json");
+    let drift = plan["resource_drift"].as_array().expect("resource_drift");
+    let key = drift
+        .iter()
+        .find(|d| d["address"] == "google_apikeys_key.key")
+        .expect("the key drifted");
+    assert_eq!(key["change"]["actions"], serde_json::json!(["update"]));
+    assert_eq!(key["change"]["before"]["display_name"], "Hello API key");
+    assert_eq!(key["change"]["after"]["display_name"], "changed by hand");
+    assert_eq!(
+        key["change"]["before"]["key_string"],
+        serde_json::Value::Null
+    );
+}

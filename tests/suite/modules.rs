@@ -341,3 +341,50 @@ fn replace_and_state_mv_take_module_addresses() {
         "{plan}"
     );
 }
+
+/// `show -json` describes modules as Terraform does: module resources nested under
+/// `child_modules` (no `module_address` there), `module_address` on their
+/// `resource_changes`, and each call under `configuration.root_module.module_calls` with its
+/// folder's configuration.
+#[test]
+fn show_json_nests_modules_as_terraform_does() {
+    let w = Work::copy_of(&root().join("tests/equivalence/modules"));
+    w.run(&["apply", "-auto-approve"]).ok();
+    let state: serde_json::Value =
+        serde_json::from_str(&w.run(&["show", "-json"]).ok().stdout).expect("json");
+    let root_module = &state["values"]["root_module"];
+    assert_eq!(
+        root_module["resources"][0]["address"],
+        "terraform_data.root"
+    );
+    let app = &root_module["child_modules"][0];
+    assert_eq!(app["address"], "module.app");
+    assert_eq!(app["resources"][0]["type"], "terraform_data");
+    assert_eq!(app["resources"][0]["name"], "this");
+    assert!(app["resources"][0].get("module_address").is_none());
+    assert_eq!(app["child_modules"][0]["address"], "module.app.module.leaf");
+
+    w.run(&["plan", "-var-file=change.tfvars", "-out=p.plan"])
+        .ok();
+    let plan: serde_json::Value =
+        serde_json::from_str(&w.run(&["show", "-json", "p.plan"]).ok().stdout).expect("json");
+    let gone = plan["resource_changes"]
+        .as_array()
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c["address"] == "module.keys[\"globex\"].terraform_data.this")
+        })
+        .expect("change");
+    assert_eq!(gone["module_address"], "module.keys[\"globex\"]");
+    let calls = &plan["configuration"]["root_module"]["module_calls"];
+    assert_eq!(calls["keys"]["source"], "./modules/app");
+    assert!(calls["keys"].get("for_each_expression").is_some());
+    assert_eq!(
+        calls["app"]["module"]["resources"][0]["address"],
+        "terraform_data.this"
+    );
+    assert_eq!(
+        calls["app"]["module"]["module_calls"]["leaf"]["source"],
+        "./modules/leaf"
+    );
+}

@@ -211,7 +211,8 @@ pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCo
         skip_checks_and_notes: false,
     };
     let mut plan =
-        crate::cli::commands::plan::make_plan(&ws, vars.clone(), state, &opts, false).await?;
+        crate::cli::commands::plan::make_plan(&ws, vars.clone(), state, &opts, file.refresh)
+            .await?;
     // The saved results, not a new evaluation: `show` reports what the plan found.
     plan.checks = crate::plan::file::loaded_checks(&file.checks);
     if json {

@@ -73,14 +73,15 @@ pub async fn make_plan(
     let (state, pending_notes) = crate::plan::intents::resolve(state, &ws.providers)
         .await
         .map_err(|d| Failure(reports(&d, &ws.config.sources)))?;
-    let (prior, drift) = if refresh && opts.mode != Mode::Destroy || opts.mode == Mode::RefreshOnly
-    {
-        crate::plan::refresh::refresh(state, &ws.providers)
-            .await
-            .map_err(|d| Failure(reports(&d, &ws.config.sources)))?
-    } else {
-        (state, Vec::new())
-    };
+    let (prior, drift, drifted_from) =
+        if refresh && opts.mode != Mode::Destroy || opts.mode == Mode::RefreshOnly {
+            let r = crate::plan::refresh::refresh(state, &ws.providers)
+                .await
+                .map_err(|d| Failure(reports(&d, &ws.config.sources)))?;
+            (r.state, r.drift, r.before)
+        } else {
+            (state, Vec::new(), BTreeMap::new())
+        };
     let (prior, imported) =
         crate::cli::commands::import::import_blocks(ws, &vars, prior, opts).await?;
     let mut plan = crate::plan::plan(
@@ -94,6 +95,7 @@ pub async fn make_plan(
     )
     .map_err(|Diagnostics(d)| Failure(reports(&d, &ws.config.sources)))?;
     plan.imported = imported;
+    plan.drifted_from = drifted_from;
     if !opts.skip_checks_and_notes {
         crate::plan::notes::annotate(&mut plan, &ws.providers).await;
     }

@@ -245,6 +245,12 @@ pub fn configuration(config: &Config) -> J {
         }
         providers.insert(key, entry);
     }
+    json!({ "provider_config": providers, "root_module": module_json(config) })
+}
+
+/// One module's configuration: outputs, its own resources, variables and module calls (each
+/// with its folder's configuration), as Terraform describes them.
+fn module_json(config: &Config) -> Map<String, J> {
     let mut root = Map::new();
     let outputs: Map<String, J> = config
         .outputs
@@ -271,6 +277,7 @@ pub fn configuration(config: &Config) -> J {
     let resources: Vec<J> = config
         .resources
         .iter()
+        .filter(|(_, r)| r.module.prefix.is_empty())
         .map(|(a, r)| resource(a, r, config))
         .collect();
     if !resources.is_empty() {
@@ -305,7 +312,46 @@ pub fn configuration(config: &Config) -> J {
     if !variables.is_empty() {
         root.insert("variables".into(), J::Object(variables));
     }
-    json!({ "provider_config": providers, "root_module": root })
+    let calls: Map<String, J> = config
+        .module_calls
+        .iter()
+        .map(|(name, call)| (name.clone(), J::Object(module_call(call, config))))
+        .collect();
+    if !calls.is_empty() {
+        root.insert("module_calls".into(), J::Object(calls));
+    }
+    root
+}
+
+/// A `module` block: its source, arguments, meta-arguments and the called folder.
+fn module_call(call: &crate::config::ModuleCall, config: &Config) -> Map<String, J> {
+    let mut m = Map::new();
+    m.insert("source".into(), json!(call.source));
+    let args: Map<String, J> = call
+        .args
+        .iter()
+        .map(|(k, e)| (k.clone(), expression(e, false, config)))
+        .collect();
+    if !args.is_empty() {
+        m.insert("expressions".into(), J::Object(args));
+    }
+    if let Some(e) = &call.count {
+        m.insert("count_expression".into(), expression(e, false, config));
+    }
+    if let Some(e) = &call.for_each {
+        m.insert("for_each_expression".into(), expression(e, false, config));
+    }
+    if let Some(child) = config.children.get(&call.name) {
+        m.insert("module".into(), J::Object(module_json(child)));
+    }
+    if let Some(v) = &call.version {
+        m.insert("version_constraint".into(), json!(v));
+    }
+    let deps = depends_on(&call.depends_on, config);
+    if !deps.is_empty() {
+        m.insert("depends_on".into(), json!(deps));
+    }
+    m
 }
 
 /// The references a resource block makes: every argument, nested block, `count`, `for_each`.

@@ -71,6 +71,8 @@ pub struct Addr<'a> {
     pub key: InstanceKey,
     /// The deposed object's tag (`deposed`, `deposed 2`), when it is one.
     pub deposed: Option<&'a str>,
+    /// The module instance it is in (`module.keys["a"]`), empty at the root.
+    pub module: &'a str,
 }
 
 /// Splits an instance address.
@@ -88,9 +90,11 @@ pub fn addr(address: &str) -> Addr<'_> {
         None => (address, None),
     };
     let (block, key) = InstanceKey::split(instance);
-    let (mode, rest) = match block.strip_prefix("data.") {
+    let module = crate::plan::scope::module_of(block);
+    let local = block[module.len()..].trim_start_matches('.');
+    let (mode, rest) = match local.strip_prefix("data.") {
         Some(r) => ("data", r),
-        None => ("managed", block),
+        None => ("managed", local),
     };
     let (ty, name) = rest.split_once('.').unwrap_or((rest, ""));
     Addr {
@@ -101,6 +105,7 @@ pub fn addr(address: &str) -> Addr<'_> {
         name,
         key,
         deposed,
+        module,
     }
 }
 
@@ -110,6 +115,9 @@ pub fn resource_head(address: &str, provider: &str) -> Map<String, J> {
     let a = addr(address);
     let mut m = Map::new();
     m.insert("address".into(), json!(a.instance));
+    if !a.module.is_empty() {
+        m.insert("module_address".into(), json!(a.module));
+    }
     m.insert("mode".into(), json!(a.mode));
     m.insert("type".into(), json!(a.ty));
     m.insert("name".into(), json!(a.name));

@@ -255,6 +255,10 @@ pub fn document(plan: &Plan, config: &Config, vars: &BTreeMap<String, Value>) ->
     if let Some(p) = prior {
         doc["prior_state"] = p;
     }
+    let drift = resource_drift(plan, config);
+    if !drift.is_empty() {
+        doc["resource_drift"] = J::Array(drift);
+    }
     if changes_empty(&doc) {
         doc.as_object_mut().map(|m| m.remove("resource_changes"));
     }
@@ -262,6 +266,36 @@ pub fn document(plan: &Plan, config: &Config, vars: &BTreeMap<String, Value>) ->
         doc["checks"] = crate::cli::render::json::checks_json(&plan.checks);
     }
     doc
+}
+
+/// What the refresh found changed or gone outside keyway: each instance as state held it
+/// (`before`) and as it is now (`after`, null when gone), Terraform's `resource_drift`.
+fn resource_drift(plan: &Plan, config: &Config) -> Vec<J> {
+    plan.drifted_from
+        .iter()
+        .map(|(addr, old)| {
+            let before = crate::plan::values::from_state(old);
+            let after = plan
+                .prior
+                .resources
+                .get(addr)
+                .map(crate::plan::values::from_state);
+            let mut m = resource_head(addr, &provider_of(addr, &old.resource_type, Some(config)));
+            let action = if after.is_some() { "update" } else { "delete" };
+            m.insert(
+                "change".into(),
+                json!({
+                    "actions": [action],
+                    "before": known_json(&before),
+                    "after": after.as_ref().map_or(J::Null, known_json),
+                    "after_unknown": {},
+                    "before_sensitive": sensitive_as_bool(&before),
+                    "after_sensitive": after.as_ref().map_or(J::Bool(false), sensitive_as_bool),
+                }),
+            );
+            J::Object(m)
+        })
+        .collect()
 }
 
 fn changes_empty(doc: &J) -> bool {

@@ -75,16 +75,56 @@ fn state_resource(
 
 /// A `values` object: `outputs` (when any) and `root_module` with its `resources` (when any).
 pub fn values(resources: Vec<J>, outputs: Map<String, J>) -> J {
-    let mut root = Map::new();
-    if !resources.is_empty() {
-        root.insert("resources".into(), J::Array(resources));
+    // Resources inside modules go to `child_modules`, nested as the modules are.
+    let mut by_module: BTreeMap<String, Vec<J>> = BTreeMap::new();
+    for r in resources {
+        let m = r["module_address"].as_str().unwrap_or_default().to_owned();
+        let mut at = m.clone();
+        while !at.is_empty() {
+            let parent = crate::plan::scope::module_of(&at).to_owned();
+            by_module.entry(at).or_default();
+            at = parent;
+        }
+        by_module.entry(m).or_default().push(r);
     }
+    let root = module_values("", &mut by_module);
     let mut v = Map::new();
     if !outputs.is_empty() {
         v.insert("outputs".into(), J::Object(outputs));
     }
     v.insert("root_module".into(), J::Object(root));
     J::Object(v)
+}
+
+/// One module's `resources` and `child_modules` (Terraform's `address` for all but the root).
+fn module_values(address: &str, by_module: &mut BTreeMap<String, Vec<J>>) -> Map<String, J> {
+    let mut m = Map::new();
+    if !address.is_empty() {
+        m.insert("address".into(), J::String(address.to_owned()));
+    }
+    let mut resources = by_module.remove(address).unwrap_or_default();
+    // The nesting says the module here; only `resource_changes` entries carry it.
+    for r in &mut resources {
+        if let Some(o) = r.as_object_mut() {
+            o.remove("module_address");
+        }
+    }
+    if !resources.is_empty() {
+        m.insert("resources".into(), J::Array(resources));
+    }
+    let children: Vec<String> = by_module
+        .keys()
+        .filter(|k| crate::plan::scope::module_of(k) == address)
+        .cloned()
+        .collect();
+    let nested: Vec<J> = children
+        .iter()
+        .map(|c| J::Object(module_values(c, by_module)))
+        .collect();
+    if !nested.is_empty() {
+        m.insert("child_modules".into(), J::Array(nested));
+    }
+    m
 }
 
 /// The state's resources (sorted by address), plus `extra` resource entries (data sources
