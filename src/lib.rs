@@ -2,6 +2,7 @@
 //!
 //! See `ARCHITECTURE.md` for the codemap.
 
+pub mod address;
 pub mod apply;
 pub mod cli;
 pub mod config;

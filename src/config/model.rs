@@ -26,10 +26,7 @@ pub struct Expr {
 
 /// The resource block of an instance address: `t.n` for `t.n["k"]` and `t.n[0]`.
 pub fn instance_block(addr: &str) -> &str {
-    match addr.strip_suffix(']').and_then(|a| a.rfind('[')) {
-        Some(i) if !addr[i..].contains('.') || addr[i..].starts_with("[\"") => &addr[..i],
-        _ => addr,
-    }
+    crate::address::key_start(addr).map_or(addr, |i| &addr[..i])
 }
 
 /// One instance of a module in the module tree; the root module has an empty prefix.

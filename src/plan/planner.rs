@@ -891,7 +891,7 @@ impl Walk<'_> {
                 self.leave(&a, Action::Forget);
             } else {
                 // Terraform names the module instance when that is what left.
-                let module = crate::plan::scope::module_of(block);
+                let module = crate::address::module_of(block);
                 let gone = if module.is_empty() || self.config.has_module_instance(module) {
                     block
                 } else {

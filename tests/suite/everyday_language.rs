@@ -4,32 +4,13 @@
 //! and destroy-time `local-exec` provisioners. Applies on the emulator, re-plans clean,
 //! destroys; the destroy-time command runs exactly once and no output shows the password.
 
-use std::time::Duration;
-
-use crate::support::{root, Run, Work};
-use keyway::emulator::{Emulator, Options};
+use crate::support::{emulator, root, Work};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dynamic_blocks_provisioners_random_and_time_apply_together() {
-    let emu = Emulator::start(Options {
-        port: 0,
-        data_file: None,
-        reset: true,
-        faults: Default::default(),
-        operation_delay: Duration::from_millis(5),
-    })
-    .await
-    .expect("emulator");
+    let emu = emulator().await;
     let w = Work::copy_of(&root().join("tests/fixtures/everyday"));
-    let run = |args: &[&str]| {
-        Run::from(
-            w.command(args)
-                .env("KEYWAY_EMULATOR", emu.base_url())
-                .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent")
-                .output()
-                .expect("run keyway"),
-        )
-    };
+    let run = |args: &[&str]| w.on(&emu, args);
     let applied = run(&["apply", "-auto-approve"]).ok().stdout;
     assert!(applied.contains("Resources: 8 added"), "{applied}");
     let state = w.state_json();

@@ -4,22 +4,7 @@
 //! carries `importing`, apply records them, and the next plan is clean. A block whose target
 //! the configuration does not declare is an error at the block.
 
-use std::time::Duration;
-
-use crate::support::{root, Run, Work};
-use keyway::emulator::{Emulator, Options};
-
-async fn emulator() -> Emulator {
-    Emulator::start(Options {
-        port: 0,
-        data_file: None,
-        reset: true,
-        faults: Default::default(),
-        operation_delay: Duration::from_millis(5),
-    })
-    .await
-    .expect("emulator")
-}
+use crate::support::{emulator, root, Work};
 
 const IMPORTS: &str = r#"
 import {
@@ -37,15 +22,7 @@ import {
 async fn import_blocks_bring_objects_back_into_state() {
     let emu = emulator().await;
     let w = Work::copy_of(&root().join("examples/api-gateway-keys"));
-    let run = |args: &[&str]| {
-        Run::from(
-            w.command(args)
-                .env("KEYWAY_EMULATOR", emu.base_url())
-                .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent")
-                .output()
-                .expect("run keyway"),
-        )
-    };
+    let run = |args: &[&str]| w.on(&emu, args);
     run(&["apply", "-auto-approve"]).ok();
     let key = w.state_json()["resources"]
         .as_array()
@@ -152,15 +129,7 @@ resource "google_apikeys_key" "k" {
 }
 "#,
     );
-    let run = |args: &[&str]| {
-        Run::from(
-            w.command(args)
-                .env("KEYWAY_EMULATOR", emu.base_url())
-                .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent")
-                .output()
-                .expect("run keyway"),
-        )
-    };
+    let run = |args: &[&str]| w.on(&emu, args);
     run(&["apply", "-auto-approve"]).ok();
     run(&["state", "rm", "google_apikeys_key.k"]).ok();
     let main = std::fs::read_to_string(w.path().join("main.tf")).expect("main.tf");
@@ -193,15 +162,7 @@ async fn drift_is_shown_as_resource_drift() {
     let emu = emulator().await;
     let base = emu.base_url();
     let w = Work::copy_of(&root().join("examples/api-gateway-keys"));
-    let run = |args: &[&str]| {
-        Run::from(
-            w.command(args)
-                .env("KEYWAY_EMULATOR", &base)
-                .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent")
-                .output()
-                .expect("run keyway"),
-        )
-    };
+    let run = |args: &[&str]| w.on(&emu, args);
     run(&["apply", "-auto-approve"]).ok();
     let changed = reqwest::Client::new()
         .patch(format!(

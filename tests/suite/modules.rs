@@ -5,31 +5,11 @@
 //! inside a module pointing at the module's file and the call that brought it in. Outputs and
 //! planned actions equal Terraform's in `tests/equivalence/modules` (`equivalence.rs`).
 
-use std::time::Duration;
-
-use crate::support::{root, Run, Work};
-use keyway::emulator::{Emulator, Options};
-
-async fn emulator() -> Emulator {
-    Emulator::start(Options {
-        port: 0,
-        data_file: None,
-        reset: true,
-        faults: Default::default(),
-        operation_delay: Duration::from_millis(5),
-    })
-    .await
-    .expect("emulator")
-}
+use crate::support::{emulator, root, Run, Work};
+use keyway::emulator::Emulator;
 
 fn run(w: &Work, emu: &Emulator, args: &[&str]) -> Run {
-    Run::from(
-        w.command(args)
-            .env("KEYWAY_EMULATOR", emu.base_url())
-            .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent")
-            .output()
-            .expect("run keyway"),
-    )
+    w.on(emu, args)
 }
 
 fn key_string(w: &Work, addr: &str) -> String {

@@ -61,6 +61,17 @@ impl Work {
         Run::from(out)
     }
 
+    /// Runs `keyway` in the folder against the emulator at `emu`, never real Google.
+    pub fn on(&self, emu: &keyway::emulator::Emulator, args: &[&str]) -> Run {
+        let out = self
+            .command(args)
+            .env("KEYWAY_EMULATOR", emu.base_url())
+            .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent")
+            .output()
+            .expect("run keyway");
+        Run::from(out)
+    }
+
     /// The command, not started.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_keyway"));
@@ -141,4 +152,17 @@ fn copy_tree(src: &Path, dst: &Path) {
             std::fs::copy(&p, &target).expect("copy");
         }
     }
+}
+
+/// An emulator on a free loopback port, fresh, with short operations.
+pub async fn emulator() -> keyway::emulator::Emulator {
+    keyway::emulator::Emulator::start(keyway::emulator::Options {
+        port: 0,
+        data_file: None,
+        reset: true,
+        faults: Default::default(),
+        operation_delay: std::time::Duration::from_millis(5),
+    })
+    .await
+    .expect("emulator")
 }

@@ -90,7 +90,7 @@ pub fn addr(address: &str) -> Addr<'_> {
         None => (address, None),
     };
     let (block, key) = InstanceKey::split(instance);
-    let module = crate::plan::scope::module_of(block);
+    let module = crate::address::module_of(block);
     let local = block[module.len()..].trim_start_matches('.');
     let (mode, rest) = match local.strip_prefix("data.") {
         Some(r) => ("data", r),

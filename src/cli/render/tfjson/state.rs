@@ -81,7 +81,7 @@ pub fn values(resources: Vec<J>, outputs: Map<String, J>) -> J {
         let m = r["module_address"].as_str().unwrap_or_default().to_owned();
         let mut at = m.clone();
         while !at.is_empty() {
-            let parent = crate::plan::scope::module_of(&at).to_owned();
+            let parent = crate::address::module_of(&at).to_owned();
             by_module.entry(at).or_default();
             at = parent;
         }
@@ -114,7 +114,7 @@ fn module_values(address: &str, by_module: &mut BTreeMap<String, Vec<J>>) -> Map
     }
     let children: Vec<String> = by_module
         .keys()
-        .filter(|k| crate::plan::scope::module_of(k) == address)
+        .filter(|k| crate::address::module_of(k) == address)
         .cloned()
         .collect();
     let nested: Vec<J> = children
