@@ -82,6 +82,7 @@ const CATALOG: &[(&str, &str, &[&str])] = &[
         &[],
     ),
     ("serviceusage.googleapis.com", "Service Usage API", &[]),
+    ("sqladmin.googleapis.com", "Cloud SQL Admin API", &[]),
     ("storage.googleapis.com", "Cloud Storage API", &[]),
     ("vpcaccess.googleapis.com", "Serverless VPC Access API", &[]),
 ];

@@ -215,3 +215,75 @@ def test_compute_networks_addresses_and_operations(base_url, project, enable):
     compute.networks().delete(project=project, network="vpc").execute()
     listed = compute.networks().list(project=project).execute()
     assert listed.get("items", []) == []
+
+
+def test_cloud_sql_instances_databases_users_and_operations(base_url, project, enable):
+    sql = _discovery("sqladmin", "v1", base_url)
+    enable(project, "sqladmin.googleapis.com")
+    op = sql.instances().insert(
+        project=project,
+        body={"name": "db-1", "databaseVersion": "POSTGRES_15", "region": "us-central1",
+              "settings": {"tier": "db-f1-micro", "userLabels": {"env": "test"}}},
+    ).execute()
+    assert op["kind"] == "sql#operation" and op["status"] == "DONE"
+    assert op["operationType"] == "CREATE" and op["targetId"] == "db-1"
+    polled = sql.operations().get(project=project, operation=op["name"]).execute()
+    assert polled["status"] == "DONE" and polled["name"] == op["name"]
+    inst = sql.instances().get(project=project, instance="db-1").execute()
+    assert inst["state"] == "RUNNABLE"
+    assert inst["connectionName"] == f"{project}:us-central1:db-1"
+    assert inst["settings"]["settingsVersion"] == "1"
+    assert inst["settings"]["ipConfiguration"]["ipv4Enabled"] is True
+    assert any(ip["type"] == "PRIMARY" for ip in inst["ipAddresses"])
+    with pytest.raises(HttpError) as e:
+        sql.instances().insert(
+            project=project,
+            body={"name": "db-1", "databaseVersion": "POSTGRES_15",
+                  "settings": {"tier": "db-f1-micro"}},
+        ).execute()
+    assert _status(e) == 409
+
+    sql.instances().patch(
+        project=project, instance="db-1", body={"settings": {"tier": "db-g1-small"}}
+    ).execute()
+    inst = sql.instances().get(project=project, instance="db-1").execute()
+    assert inst["settings"]["tier"] == "db-g1-small" and inst["settings"]["settingsVersion"] == "2"
+    assert inst["settings"]["userLabels"] == {"env": "test"}, "a patch keeps what it does not send"
+    with pytest.raises(HttpError) as e:
+        sql.instances().patch(
+            project=project, instance="db-1",
+            body={"settings": {"tier": "db-f1-micro", "settingsVersion": "1"}},
+        ).execute()
+    assert _status(e) == 412, "a stale settingsVersion is refused"
+
+    sql.databases().insert(project=project, instance="db-1", body={"name": "app"}).execute()
+    db = sql.databases().get(project=project, instance="db-1", database="app").execute()
+    assert db["charset"] == "UTF8" and db["instance"] == "db-1"
+    names = {d["name"] for d in sql.databases().list(project=project, instance="db-1").execute()["items"]}
+    assert names == {"app", "postgres"}, "Postgres starts with its own database"
+
+    sql.users().insert(
+        project=project, instance="db-1", body={"name": "app", "password": "s3cret-pw"}
+    ).execute()
+    users = sql.users().list(project=project, instance="db-1").execute()["items"]
+    assert {u["name"] for u in users} == {"app", "postgres"}
+    assert all("password" not in u for u in users), "passwords are never answered"
+    sql.users().update(
+        project=project, instance="db-1", name="app", body={"name": "app", "password": "n3w-pw"}
+    ).execute()
+    got = sql.users().get(project=project, instance="db-1", name="app").execute()
+    assert got["name"] == "app" and "password" not in got
+    sql.users().delete(project=project, instance="db-1", name="app").execute()
+    sql.databases().delete(project=project, instance="db-1", database="app").execute()
+
+    sql.instances().delete(project=project, instance="db-1").execute()
+    with pytest.raises(HttpError) as e:
+        sql.instances().get(project=project, instance="db-1").execute()
+    assert _status(e) == 404
+    with pytest.raises(HttpError) as e:
+        sql.instances().insert(
+            project=project,
+            body={"name": "db-1", "databaseVersion": "POSTGRES_15",
+                  "settings": {"tier": "db-f1-micro"}},
+        ).execute()
+    assert _status(e) == 409, "a deleted instance's name is reserved for a week"

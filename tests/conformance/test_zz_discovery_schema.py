@@ -28,6 +28,7 @@ DOCS = {
     "artifactregistry": "artifactregistry.v1.json",
     "storage": "storage.v1.json",
     "compute": "compute.v1.json",
+    "sql": "sqladmin.v1.json",
 }
 
 # `@type` of an Any (operation response/metadata) -> schema name in that API's document.

@@ -137,6 +137,7 @@ cases!(
     secret_version,
     service_account_iam,
     service_account_key,
+    sql,
     storage_bucket,
     vpc_access_connector,
 );
@@ -164,6 +165,7 @@ fn every_case_folder_is_run() {
         "secret_version",
         "service_account_iam",
         "service_account_key",
+        "sql",
         "storage_bucket",
         "vpc_access_connector",
     ];
@@ -415,4 +417,42 @@ async fn a_firestore_database_is_abandoned_by_default() {
         .await
         .expect("get");
     assert_eq!(db.status(), 200, "an abandoned database stays");
+}
+
+/// Cloud SQL as Terraform's users meet it: an instance is protected by default (destroy
+/// refuses and keeps it in state until `deletion_protection = false` is applied), and a
+/// deleted instance's name cannot be used again for a week, so re-creating it under the same
+/// name fails with Google's message instead of appearing to work.
+#[tokio::test(flavor = "multi_thread")]
+async fn sql_instance_protection_and_name_reuse() {
+    let emu = emulator().await;
+    let main =
+        std::fs::read_to_string(root().join("tests/google_types/sql/main.tf")).expect("sql case");
+    let protected = main.replace("  deletion_protection = false\n", "");
+    assert_ne!(protected, main, "the case sets deletion_protection");
+    let w = Work::new(&protected);
+    w.on(&emu, &["apply", "-auto-approve"]).ok();
+    let refused = w.on(&emu, &["destroy", "-auto-approve"]);
+    assert_ne!(refused.code, 0, "{}", refused.stdout);
+    assert!(
+        refused.stdout.contains("while deletion_protection is true"),
+        "{}",
+        refused.stdout
+    );
+    let left = w.on(&emu, &["state", "list"]).ok().stdout;
+    assert!(left.contains("google_sql_database_instance.db"), "{left}");
+
+    w.write("main.tf", &main);
+    w.on(&emu, &["apply", "-auto-approve"]).ok();
+    w.on(&emu, &["destroy", "-auto-approve"]).ok();
+    let again = w.on(&emu, &["apply", "-auto-approve"]);
+    assert_ne!(again.code, 0, "{}", again.stdout);
+    assert!(
+        again
+            .stdout
+            .contains("you can't reuse the name of the deleted instance until one week"),
+        "{}",
+        again.stdout
+    );
+    emu.shutdown().await;
 }

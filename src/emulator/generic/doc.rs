@@ -63,6 +63,7 @@ const SOURCES: &[&str] = &[
     include_str!("discovery/pubsub.v1.json"),
     include_str!("discovery/run.v2.json"),
     include_str!("discovery/secretmanager.v1.json"),
+    include_str!("discovery/sqladmin.v1.json"),
     include_str!("discovery/storage.v1.json"),
     include_str!("discovery/vpcaccess.v1.json"),
 ];
@@ -140,8 +141,9 @@ fn method(doc: &'static Doc, name: &str, m: &Value) -> Option<Method> {
         ("list", false) => Kind::List,
         ("patch", false) => Kind::Patch,
         ("delete", false) => Kind::Delete,
-        // Compute's `operations/{op}/wait`.
+        // Compute's `operations/{op}/wait`; the older APIs' whole-object PUT.
         ("wait", false) => Kind::Custom("wait".into()),
+        ("update", false) => Kind::Custom("update".into()),
         _ => return None,
     };
     let query = m["parameters"]

@@ -1,8 +1,8 @@
 //! Collections served generically from Google's discovery documents (vendored, trimmed, in
 //! `discovery/`, refreshed by `scripts/vendor-discovery`): Secret Manager, Artifact Registry,
 //! Pub/Sub, Cloud Scheduler, Cloud Run jobs, Eventarc, Serverless VPC Access, service
-//! account keys (`keys`), Cloud Storage buckets (`storage`) and Compute networks and addresses
-//! (`compute`). Requests are
+//! account keys (`keys`), Cloud Storage buckets (`storage`), Compute networks and addresses
+//! (`compute`) and Cloud SQL instances, databases and users (`sqladmin`). Requests are
 //! matched against each method's path template (`doc`), bodies checked against the schemas
 //! (`body`), the standard methods run on one store (`collection`), and per-API rules layered
 //! on top where Google has them (`rules`). Nothing here knows keyway's generated schemas: the
@@ -14,6 +14,7 @@ mod compute;
 pub mod doc;
 mod keys;
 mod rules;
+mod sqladmin;
 mod storage;
 
 use crate::emulator::request::{handler, Call, Route};
@@ -30,6 +31,9 @@ pub fn route(c: &Call) -> Option<Route> {
         }
         if compute::is_compute(m) {
             return compute::run(c, w, m);
+        }
+        if sqladmin::is_sqladmin(m) {
+            return sqladmin::run(c, w, m);
         }
         if keys::is_key_method(m) {
             let path = keys::canonical(w, &c.segs.join("/"))?;

@@ -139,7 +139,7 @@ impl<'a> Kind<'a> {
     fn finish(&self, answer: &Map<String, Json>, base: &Map<String, Json>) -> Map<String, Json> {
         let mut obj = wire::from_wire(self.level(), answer, base);
         if let Some(name) = answer.get("name").and_then(Json::as_str) {
-            let found = template::match_path(template::relative(&self.api.self_path), name);
+            let found = template::match_path(template::relative(self.self_path()), name);
             for (k, v) in found.unwrap_or_default() {
                 if obj.get(&k).is_none_or(Json::is_null) && self.schema.attributes.contains_key(&k)
                 {
@@ -191,11 +191,15 @@ impl<'a> Kind<'a> {
         Ok(out)
     }
 
+    /// The object's path without the query some APIs add to it (`?host={host?}`).
+    fn self_path(&self) -> &str {
+        let p = self.api.self_path.as_str();
+        p.split_once('?').map_or(p, |(path, _)| path)
+    }
+
     /// The key refresh matches listed objects by: the last segment of the object's name.
     fn key_of(&self, obj: &Map<String, Json>) -> Option<String> {
-        let last = template::placeholders(&self.api.self_path)
-            .last()
-            .copied()?;
+        let last = template::placeholders(self.self_path()).last().copied()?;
         let v = template::value_of(last, obj, &self.fallbacks())?;
         Some(v.rsplit('/').next().unwrap_or(&v).to_owned())
     }
@@ -337,12 +341,32 @@ pub async fn delete(g: &Google, ty: &str, prior: &Map<String, Json>) -> Result<(
         // The configuration asked for the object to outlive its management.
         return Ok(());
     }
+    protected(&k, prior)?;
     let url = k.url(&k.api.delete, prior, &[])?;
     match k.send(&k.api.delete, &url, None, "delete", prior).await {
         Ok(_) => Ok(()),
         Err(e) if e.code == 404 => Ok(()),
         Err(e) => Err(api_err(ty, "delete", e)),
     }
+}
+
+/// Refuses to delete an object whose `deletion_protection` (an argument only keyway holds,
+/// as Terraform's provider does) is true.
+fn protected(k: &Kind<'_>, prior: &Map<String, Json>) -> Result<()> {
+    let guarded = k
+        .schema
+        .attributes
+        .get("deletion_protection")
+        .is_some_and(|a| a.wire.is_none());
+    if guarded && prior.get("deletion_protection") == Some(&Json::Bool(true)) {
+        return Err(ProviderError::new(format!(
+            "{}: cannot destroy {} while deletion_protection is true. Set \
+             `deletion_protection = false` on the resource, run apply, then destroy",
+            k.ty,
+            k.fill(&k.api.id, prior).unwrap_or_default()
+        )));
+    }
+    Ok(())
 }
 
 /// Re-reads objects: one paged list per collection when the API lists, else a GET each.

@@ -57,7 +57,11 @@ pub fn fill(ty: &str, tpl: &str, obj: &Map<String, Json>, fb: &Fallbacks) -> Res
             .map(|c| open + c)
             .ok_or_else(|| ProviderError::new(format!("{ty}: malformed path template {tpl}")))?;
         let name = &rest[open + 1..close];
-        let value = value_of(name, obj, fb).ok_or_else(|| missing(ty, name))?;
+        // `{host?}`: a part some objects lack (a Postgres user's host) fills as nothing.
+        let value = match name.strip_suffix('?') {
+            Some(name) => value_of(name, obj, fb).unwrap_or_default(),
+            None => value_of(name, obj, fb).ok_or_else(|| missing(ty, name))?,
+        };
         out.push_str(&rest[..open]);
         if value.starts_with("projects/") && value.contains('/') {
             if let Some(at) = out.find("projects/") {

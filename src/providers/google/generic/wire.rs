@@ -219,14 +219,36 @@ fn is_zero(v: &Json) -> bool {
     }
 }
 
-/// The value at a dotted path.
+/// The value at a dotted path. A segment may pick one element of an array: `items[0]` (by
+/// position) or `items[type=PRIMARY]` (the first whose field holds that string), for
+/// attributes Terraform derives from a list (an instance's `public_ip_address`).
 pub fn get_path<'a>(json: &'a Map<String, Json>, path: &str) -> Option<&'a Json> {
-    let mut parts = path.split('.');
-    let mut cur = json.get(parts.next()?)?;
-    for p in parts {
-        cur = cur.as_object()?.get(p)?;
+    let mut cur: Option<&Json> = None;
+    for part in path.split('.') {
+        let (field, pick) = match part.split_once('[') {
+            Some((f, rest)) => (f, Some(rest.strip_suffix(']')?)),
+            None => (part, None),
+        };
+        let obj = match cur {
+            None => json,
+            Some(v) => v.as_object()?,
+        };
+        let mut v = obj.get(field)?;
+        if let Some(pick) = pick {
+            v = pick_item(v.as_array()?, pick)?;
+        }
+        cur = Some(v);
     }
-    Some(cur)
+    cur
+}
+
+fn pick_item<'a>(items: &'a [Json], pick: &str) -> Option<&'a Json> {
+    match pick.split_once('=') {
+        Some((k, want)) => items
+            .iter()
+            .find(|it| it.get(k).and_then(Json::as_str) == Some(want)),
+        None => items.get(pick.parse::<usize>().ok()?),
+    }
 }
 
 /// Sets the value at a dotted path, creating objects on the way.
@@ -330,6 +352,17 @@ mod tests {
         );
         assert_eq!(got["auto"], json!([{}]));
         assert_eq!(got["replicas"], json!([{"location": "x"}]));
+    }
+
+    #[test]
+    fn paths_pick_array_elements_by_position_or_field() {
+        let j = json!({"ips": [{"type": "OUTGOING", "ip": "1"}, {"type": "PRIMARY", "ip": "2"}]});
+        let j = j.as_object().expect("o");
+        assert_eq!(get_path(j, "ips[0].ip"), Some(&json!("1")));
+        assert_eq!(get_path(j, "ips[type=PRIMARY].ip"), Some(&json!("2")));
+        assert_eq!(get_path(j, "ips[type=PRIVATE].ip"), None);
+        assert_eq!(get_path(j, "ips[7].ip"), None);
+        assert_eq!(get_path(j, "ips[x"), None, "a malformed pick finds nothing");
     }
 
     #[test]
