@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use super::errors::{ApiError, ApiResult};
+use super::generic;
 use super::operations;
 use super::request::{handler, list_body, Call, Route};
 use super::schema::{Field, Ty, STRS};
@@ -92,6 +93,7 @@ pub fn title(service: &str) -> String {
         .iter()
         .find(|s| s.0 == service)
         .map(|s| s.1.to_string())
+        .or_else(|| generic::doc::service_title(service))
         .unwrap_or_else(|| service.to_string())
 }
 
@@ -103,9 +105,11 @@ fn deps(service: &str) -> &'static [&'static str] {
         .unwrap_or(&[])
 }
 
-/// Whether `service` exists: a catalog service, or the managed service of an API Gateway API.
+/// Whether `service` exists: a catalog service, an API the generic emulator serves from its
+/// documents, or the managed service of an API Gateway API.
 fn known(w: &World, service: &str) -> bool {
     CATALOG.iter().any(|s| s.0 == service)
+        || generic::doc::service_title(service).is_some()
         || w.apis
             .values()
             .any(|a| a.body["managedService"].as_str() == Some(service))

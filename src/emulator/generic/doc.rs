@@ -91,6 +91,15 @@ fn docs() -> &'static Vec<(Doc, Value)> {
     })
 }
 
+/// The title of the API whose service is `service` (`cloudtasks.googleapis.com` → `Cloud
+/// Tasks API`), when a vendored document describes it: each such API can be enabled.
+pub fn service_title(service: &str) -> Option<String> {
+    docs()
+        .iter()
+        .find(|(d, _)| d.service == service)
+        .map(|(_, v)| v["title"].as_str().unwrap_or(service).to_owned())
+}
+
 /// Every method of every vendored document.
 pub fn methods() -> &'static Vec<Method> {
     static METHODS: OnceLock<Vec<Method>> = OnceLock::new();
