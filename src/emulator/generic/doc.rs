@@ -56,6 +56,7 @@ pub struct Method {
 const SOURCES: &[&str] = &[
     include_str!("discovery/artifactregistry.v1.json"),
     include_str!("discovery/cloudscheduler.v1.json"),
+    include_str!("discovery/cloudtasks.v2.json"),
     include_str!("discovery/compute.v1.json"),
     include_str!("discovery/eventarc.v1.json"),
     include_str!("discovery/firestore.v1.json"),
