@@ -458,3 +458,87 @@ async fn sql_instance_protection_and_name_reuse() {
     );
     emu.shutdown().await;
 }
+
+/// Data sources generated from the resource types (`data = [...]` in the overlay) read what
+/// the resources made, all attributes included (labels Google keeps beside the configured
+/// ones, nested blocks, derived addresses), and re-plan clean.
+#[tokio::test(flavor = "multi_thread")]
+async fn generated_data_sources_read_objects() {
+    let emu = emulator().await;
+    let w = Work::new(
+        r#"
+provider "google" {
+  project = "keyway-demo"
+  region  = "us-central1"
+}
+resource "google_project_service" "apis" {
+  for_each = toset(["secretmanager.googleapis.com", "sqladmin.googleapis.com", "pubsub.googleapis.com"])
+  service  = each.value
+}
+resource "google_secret_manager_secret" "s" {
+  secret_id = "db-password"
+  labels    = { team = "api" }
+  replication {
+    auto {}
+  }
+  depends_on = [google_project_service.apis]
+}
+resource "google_sql_database_instance" "db" {
+  name                = "app-db"
+  database_version    = "MYSQL_8_0"
+  deletion_protection = false
+  settings {
+    tier = "db-f1-micro"
+  }
+  depends_on = [google_project_service.apis]
+}
+resource "google_pubsub_topic" "t" {
+  name       = "events"
+  depends_on = [google_project_service.apis]
+}
+data "google_secret_manager_secret" "s" {
+  secret_id = google_secret_manager_secret.s.secret_id
+}
+data "google_sql_database_instance" "db" {
+  name = google_sql_database_instance.db.name
+}
+data "google_sql_database" "mysql" {
+  name     = "mysql"
+  instance = google_sql_database_instance.db.name
+}
+data "google_pubsub_topic" "t" {
+  name = google_pubsub_topic.t.name
+}
+output "secret" {
+  value = "${data.google_secret_manager_secret.s.name} ${data.google_secret_manager_secret.s.labels.team}"
+}
+output "db" {
+  value = "${data.google_sql_database_instance.db.connection_name} ${data.google_sql_database_instance.db.settings[0].tier} ${data.google_sql_database_instance.db.public_ip_address == google_sql_database_instance.db.public_ip_address}"
+}
+output "charset" {
+  value = data.google_sql_database.mysql.charset
+}
+output "topic" {
+  value = data.google_pubsub_topic.t.id
+}
+"#,
+    );
+    let out = w.on(&emu, &["apply", "-auto-approve"]).ok().stdout;
+    for want in [
+        r#""projects/keyway-demo/secrets/db-password api""#,
+        r#""keyway-demo:us-central1:app-db db-f1-micro true""#,
+        r#"charset = "utf8mb4""#,
+        r#"topic   = "projects/keyway-demo/topics/events""#,
+    ] {
+        assert!(out.contains(want), "missing {want}\n{out}");
+    }
+    w.on(&emu, &["plan", "-detailed-exitcode"]).ok();
+    w.write(
+        "more.tf",
+        "data \"google_pubsub_topic\" \"gone\" {\n  name = \"nope\"\n}\n",
+    );
+    let gone = w.on(&emu, &["plan"]);
+    assert_ne!(gone.code, 0);
+    assert!(gone.stderr.contains("no such object"), "{}", gone.stderr);
+    emu.shutdown().await;
+}

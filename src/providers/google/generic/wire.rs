@@ -188,7 +188,8 @@ fn decode(name: &str, a: &Attribute, v: &Json, kept: &Json) -> Json {
         {
             kept.clone()
         }
-        (_, Json::Object(m)) if user_map(name) => match kept {
+        // (A data source's labels are not arguments: they show everything.)
+        (_, Json::Object(m)) if user_map(name) && (a.optional || a.required) => match kept {
             // Google adds its own labels; the argument shows the configured ones (all of them
             // in `effective_labels`), as Terraform's provider does.
             Json::Object(k) => Json::Object(
