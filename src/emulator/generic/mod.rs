@@ -1,6 +1,6 @@
 //! Collections served generically from Google's discovery documents (vendored, trimmed, in
 //! `discovery/`, refreshed by `scripts/vendor-discovery`): Secret Manager, Artifact Registry,
-//! Pub/Sub, Cloud Scheduler, Cloud Run jobs, Eventarc, Serverless VPC Access, service
+//! Pub/Sub, Cloud Scheduler, Cloud Run jobs and v1 (Knative) services (`knative`), Eventarc, Serverless VPC Access, service
 //! account keys (`keys`), Cloud Storage buckets (`storage`) and Compute networks and addresses
 //! (`compute`). Requests are
 //! matched against each method's path template (`doc`), bodies checked against the schemas
@@ -13,6 +13,7 @@ mod collection;
 mod compute;
 pub mod doc;
 mod keys;
+mod knative;
 mod rules;
 mod storage;
 
@@ -30,6 +31,9 @@ pub fn route(c: &Call) -> Option<Route> {
         }
         if compute::is_compute(m) {
             return compute::run(c, w, m);
+        }
+        if knative::is_knative(m) {
+            return knative::run(c, w, m);
         }
         if keys::is_key_method(m) {
             let path = keys::canonical(w, &c.segs.join("/"))?;
