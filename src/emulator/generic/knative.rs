@@ -122,7 +122,7 @@ pub fn run(c: &Call, w: &mut World, m: &'static Method) -> ApiResult {
             w.generic.remove(&k);
             w.policies.remove(&full);
             Ok(json!({
-                "apiVersion": "v1", "kind": "Status", "status": "Success",
+                "status": "Success",
                 "details": {"name": name, "group": "serving.knative.dev", "kind": "services",
                             "uid": stored["metadata"]["uid"]},
             }))
