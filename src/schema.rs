@@ -205,6 +205,33 @@ pub struct ApiBinding {
     /// account key's `validAfterTime`): finds the object of an unanswered create.
     #[serde(default)]
     pub created: Option<String>,
+    /// The attribute naming the region of a regional endpoint (Cloud Run v1's `location`):
+    /// the API is then served at `https://{region}-{host}.googleapis.com/`.
+    #[serde(default)]
+    pub regional: Option<String>,
+    /// The wire path of the object's name where it is not `name` (Knative's `metadata.name`).
+    #[serde(default)]
+    pub name_field: Option<String>,
+    /// After create and update, the object is read until its conditions say it is ready.
+    #[serde(default)]
+    pub ready: Option<ReadyRule>,
+}
+
+/// When an object that reconciles (Knative's `status.conditions`) is ready.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadyRule {
+    /// The wire path of the conditions array (`{type, status, message, reason}` each).
+    pub conditions: String,
+    /// The condition whose `status` must be `True` (`False` is a failure).
+    #[serde(rename = "type")]
+    pub condition: String,
+    /// The wire path of the object's generation (int).
+    #[serde(default)]
+    pub generation: Option<String>,
+    /// The wire path of the generation the status describes, which must reach `generation`.
+    #[serde(default)]
+    pub observed: Option<String>,
 }
 
 fn aip() -> String {
@@ -248,6 +275,12 @@ pub struct ListMethod {
     /// Extra query parameters.
     #[serde(default)]
     pub query: BTreeMap<String, String>,
+    /// The query parameter taking the page token (`pageToken` when absent; Knative's `continue`).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The wire path of the next page's token (`nextPageToken` when absent).
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 /// How a generated IAM type reads and writes its parent's policy.

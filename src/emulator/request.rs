@@ -39,6 +39,9 @@ pub struct Call {
     /// The JSON body; `Null` when the request had none.
     pub body: Value,
     pub user_project: Option<String>,
+    /// The `Host` the request was addressed to, without a port, lowercase (a regional API's
+    /// region is in it: `us-central1-run.googleapis.com`).
+    pub host: Option<String>,
     /// Fault injection decided this call's operation finishes with an error.
     pub fail_op: bool,
     pub op_delay_ms: u64,

@@ -230,7 +230,12 @@ async fn handle(
         .get("x-goog-user-project")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let host = headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .map(|h| h.split(':').next().unwrap_or(h).to_ascii_lowercase());
     let mut call = Call {
+        host,
         http: method.as_str().to_string(),
         version,
         segs,

@@ -5,7 +5,9 @@ get, list, patch with a field mask, IAM, delete, and the errors a client meets."
 import base64
 import json
 
+import httplib2
 import pytest
+from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 
 from conftest import _discovery
@@ -287,3 +289,92 @@ def test_cloud_sql_instances_databases_users_and_operations(base_url, project, e
                   "settings": {"tier": "db-f1-micro"}},
         ).execute()
     assert _status(e) == 409, "a deleted instance's name is reserved for a week"
+
+
+class _RegionalHttp(httplib2.Http):
+    """Sends every request with the Host header of Cloud Run v1's regional endpoint: the
+    emulator serves all hosts on one port, and the region is in the host name."""
+
+    def __init__(self, host):
+        super().__init__()
+        self._host = host
+
+    def request(self, uri, method="GET", body=None, headers=None, *args, **kwargs):
+        headers = dict(headers or {})
+        headers["host"] = self._host
+        return super().request(uri, method, body, headers, *args, **kwargs)
+
+
+def test_cloud_run_v1_knative_services(base_url, project, enable):
+    run = discovery.build(
+        "run",
+        "v1",
+        http=_RegionalHttp("us-central1-run.googleapis.com"),
+        static_discovery=True,
+        client_options={"api_endpoint": base_url + "/"},
+        cache_discovery=False,
+    )
+    enable(project, "run.googleapis.com")
+    services = run.namespaces().services()
+    ns = f"namespaces/{project}"
+    body = {
+        "apiVersion": "serving.knative.dev/v1",
+        "kind": "Service",
+        "metadata": {"name": "hello", "namespace": project,
+                     "annotations": {"run.googleapis.com/ingress": "all"}},
+        "spec": {
+            "template": {"spec": {"containers": [{"image": "us-docker.pkg.dev/cloudrun/container/hello",
+                                                  "env": [{"name": "A", "value": "1"}]}]}},
+            "traffic": [{"percent": 100, "latestRevision": True}],
+        },
+    }
+    created = services.create(parent=ns, body=body).execute()
+    assert created["metadata"]["name"] == "hello" and created["metadata"]["generation"] == 1
+    assert created["metadata"]["annotations"]["serving.knative.dev/creator"]
+    ready = {c["type"]: c["status"] for c in created["status"]["conditions"]}
+    assert ready["Ready"] == "True" and created["status"]["observedGeneration"] == 1
+    assert created["status"]["url"].startswith("https://hello-") and created["status"]["url"].endswith("-uc.a.run.app")
+    spec = created["spec"]["template"]["spec"]
+    assert spec["containerConcurrency"] == 80 and spec["timeoutSeconds"] == 300
+    assert spec["containers"][0]["ports"] == [{"name": "http1", "containerPort": 8080}]
+    with pytest.raises(HttpError) as e:
+        services.create(parent=ns, body=body).execute()
+    assert _status(e) == 409
+    with pytest.raises(HttpError) as e:
+        services.create(parent=ns, body={**body, "metadata": {"name": "x"}, "spex": {}}).execute()
+    assert _status(e) == 400 and b"Unknown name" in e.value.content
+    with pytest.raises(HttpError) as e:
+        services.create(parent=ns, body={**body, "apiVersion": "v2"}).execute()
+    assert _status(e) == 400
+    name = f"{ns}/services/hello"
+    got = services.get(name=name).execute()
+    assert got == created
+    listed = services.list(parent=ns).execute()
+    assert listed["kind"] == "ServiceList" and [s["metadata"]["name"] for s in listed["items"]] == ["hello"]
+    got["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] = "2"
+    del got["status"]
+    replaced = services.replaceService(name=name, body=got).execute()
+    assert replaced["metadata"]["generation"] == 2 and replaced["status"]["observedGeneration"] == 2
+    assert replaced["status"]["url"] == created["status"]["url"], "the URL stays"
+    assert replaced["status"]["latestReadyRevisionName"] != created["status"]["latestReadyRevisionName"]
+    stale = dict(got, metadata=dict(got["metadata"], resourceVersion="stale"))
+    with pytest.raises(HttpError) as e:
+        services.replaceService(name=name, body=stale).execute()
+    assert _status(e) == 409
+    # The same service by its location path, where its IAM policy lives.
+    located = run.projects().locations().services()
+    full = f"projects/{project}/locations/us-central1/services/hello"
+    assert located.get(name=full).execute()["metadata"]["uid"] == created["metadata"]["uid"]
+    policy = {"bindings": [{"role": "roles/run.invoker", "members": ["allUsers"]}]}
+    located.setIamPolicy(resource=full, body={"policy": policy}).execute()
+    assert located.getIamPolicy(resource=full).execute()["bindings"] == policy["bindings"]
+    status = services.delete(name=name).execute()
+    assert status["status"] == "Success"
+    with pytest.raises(HttpError) as e:
+        services.get(name=name).execute()
+    assert _status(e) == 404
+    # Another region sees nothing of this one.
+    other = discovery.build("run", "v1", http=_RegionalHttp("europe-west1-run.googleapis.com"),
+                            static_discovery=True, client_options={"api_endpoint": base_url + "/"},
+                            cache_discovery=False)
+    assert other.namespaces().services().list(parent=ns).execute().get("items", []) == []

@@ -125,6 +125,7 @@ macro_rules! cases {
 
 cases!(
     artifact_registry_repository,
+    cloud_run_service,
     cloud_run_v2_job,
     cloud_scheduler_job,
     cloud_tasks_queue,
@@ -154,6 +155,7 @@ fn every_case_folder_is_run() {
     folders.sort();
     let listed = [
         "artifact_registry_repository",
+        "cloud_run_service",
         "cloud_run_v2_job",
         "cloud_scheduler_job",
         "cloud_tasks_queue",

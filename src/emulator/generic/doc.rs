@@ -62,6 +62,7 @@ const SOURCES: &[&str] = &[
     include_str!("discovery/firestore.v1.json"),
     include_str!("discovery/iam.v1.json"),
     include_str!("discovery/pubsub.v1.json"),
+    include_str!("discovery/run.v1.json"),
     include_str!("discovery/run.v2.json"),
     include_str!("discovery/secretmanager.v1.json"),
     include_str!("discovery/sqladmin.v1.json"),
@@ -151,6 +152,8 @@ fn method(doc: &'static Doc, name: &str, m: &Value) -> Option<Method> {
         ("list", false) => Kind::List,
         ("patch", false) => Kind::Patch,
         ("delete", false) => Kind::Delete,
+        // Knative's PUT of the whole object (Cloud Run v1).
+        ("replaceService", false) => Kind::Custom("replaceService".into()),
         // Compute's `operations/{op}/wait`; the older APIs' whole-object PUT.
         ("wait", false) => Kind::Custom("wait".into()),
         ("update", false) => Kind::Custom("update".into()),

@@ -1,8 +1,9 @@
 //! Collections served generically from Google's discovery documents (vendored, trimmed, in
 //! `discovery/`, refreshed by `scripts/vendor-discovery`): Secret Manager, Artifact Registry,
-//! Pub/Sub, Cloud Scheduler, Cloud Run jobs, Eventarc, Serverless VPC Access, service
-//! account keys (`keys`), Cloud Storage buckets (`storage`), Compute networks and addresses
-//! (`compute`) and Cloud SQL instances, databases and users (`sqladmin`). Requests are
+//! Pub/Sub, Cloud Scheduler, Cloud Run jobs and v1 (Knative) services (`knative`), Eventarc,
+//! Serverless VPC Access, service account keys (`keys`), Cloud Storage buckets (`storage`),
+//! Compute networks and addresses (`compute`) and Cloud SQL instances, databases and users
+//! (`sqladmin`). Requests are
 //! matched against each method's path template (`doc`), bodies checked against the schemas
 //! (`body`), the standard methods run on one store (`collection`), and per-API rules layered
 //! on top where Google has them (`rules`). Nothing here knows keyway's generated schemas: the
@@ -13,6 +14,7 @@ mod collection;
 mod compute;
 pub mod doc;
 mod keys;
+mod knative;
 mod rules;
 mod sqladmin;
 mod storage;
@@ -34,6 +36,9 @@ pub fn route(c: &Call) -> Option<Route> {
         }
         if sqladmin::is_sqladmin(m) {
             return sqladmin::run(c, w, m);
+        }
+        if knative::is_knative(m) {
+            return knative::run(c, w, m);
         }
         if keys::is_key_method(m) {
             let path = keys::canonical(w, &c.segs.join("/"))?;

@@ -24,6 +24,49 @@ pub enum Api {
     ApiKeys,
     /// Any other API, by its host's first label (`secretmanager`): the generated types'.
     Host(&'static str),
+    /// An API served per region (`https://us-central1-run.googleapis.com/`, Cloud Run v1):
+    /// its host's label after the region, and the region.
+    Regional(&'static str, Region),
+}
+
+/// A region name held inline, so that [`Api`] stays `Copy`: lowercase letters, digits and
+/// `-`, at most 40 bytes (Google's longest is 23).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Region {
+    len: u8,
+    bytes: [u8; 40],
+}
+
+impl Region {
+    /// The region, or `None` when `name` cannot be one (it would make another host).
+    pub fn new(name: &str) -> Option<Region> {
+        let ok = !name.is_empty()
+            && name.len() <= 40
+            && !name.starts_with('-')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            return None;
+        }
+        let mut bytes = [0u8; 40];
+        bytes[..name.len()].copy_from_slice(name.as_bytes());
+        Some(Region {
+            len: name.len() as u8,
+            bytes,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII was ever stored.
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
 }
 
 impl Api {
@@ -36,13 +79,21 @@ impl Api {
             Api::Run => "run",
             Api::ApiGateway => "apigateway",
             Api::ApiKeys => "apikeys",
-            Api::Host(host) => host,
+            Api::Host(host) | Api::Regional(host, _) => host,
         }
     }
 
     /// The real root URL (reference §0: `servicePath` is empty, URL = root + path).
     pub fn google_root(self) -> String {
-        format!("https://{}.googleapis.com", self.key())
+        format!("https://{}.googleapis.com", self.host_name())
+    }
+
+    /// The real host name (`us-central1-run.googleapis.com` for a regional API).
+    pub fn host_name(self) -> String {
+        match self {
+            Api::Regional(host, region) => format!("{}-{host}.googleapis.com", region.as_str()),
+            other => format!("{}.googleapis.com", other.key()),
+        }
     }
 }
 
@@ -414,6 +465,11 @@ impl Client {
     ) -> Result<Json, GoogleError> {
         let url = format!("{}/{}", self.base(api), path.trim_start_matches('/'));
         let mut req = self.http.request(method, url);
+        if let (Api::Regional(..), Endpoint::Emulator(_)) = (api, &self.endpoint) {
+            // The emulator serves every host on one port: the region is in the host name,
+            // so the request names the host it stands for, as it would reach Google.
+            req = req.header(reqwest::header::HOST, api.host_name());
+        }
         if let Some(token) = self.auth.bearer().await? {
             req = req.bearer_auth(token);
         }

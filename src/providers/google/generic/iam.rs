@@ -302,7 +302,10 @@ pub async fn import(
     let mut parts = id.split(' ').filter(|p| !p.is_empty());
     let parent = parts.next().unwrap_or_default();
     let mut base = config.clone();
-    let named = template::match_path(&b.id, parent).ok_or_else(|| {
+    // Terraform's ID may carry a version (`v1/projects/...`); its import takes the name alone.
+    let named = template::match_path(&b.id, parent)
+        .or_else(|| template::match_path(template::relative(&b.id), parent));
+    let named = named.ok_or_else(|| {
         ProviderError::new(format!("{ty}: import ID \"{id}\" must start with {}", b.id))
     })?;
     for (k, v) in named {

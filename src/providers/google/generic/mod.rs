@@ -5,12 +5,13 @@
 
 pub mod iam;
 pub mod ops;
+pub mod ready;
 pub mod template;
 pub mod wire;
 
 use serde_json::{Map, Value as Json};
 
-use super::client::{encode_query, Api, GoogleError};
+use super::client::{encode_query, Api, GoogleError, Region};
 use super::operation::{self, Request};
 use super::{api_err, Google};
 use crate::providers::{ProviderError, Result};
@@ -45,8 +46,31 @@ impl<'a> Kind<'a> {
         }
     }
 
-    fn host(&self) -> Api {
-        Api::Host(self.api.host.as_str())
+    /// The API's host for `obj`: per region when the API is regional (Cloud Run v1).
+    fn host(&self, obj: &Map<String, Json>) -> Result<Api> {
+        let host = self.api.host.as_str();
+        let Some(attr) = &self.api.regional else {
+            return Ok(Api::Host(host));
+        };
+        let region = template::value_of(attr, obj, &self.fallbacks()).ok_or_else(|| {
+            ProviderError::new(format!(
+                "{}: no `{attr}`: set it on the resource or `region` in the provider \"google\" block",
+                self.ty
+            ))
+        })?;
+        let r = Region::new(&region).ok_or_else(|| {
+            ProviderError::new(format!(
+                "{}: `{attr}` \"{region}\" is not a region",
+                self.ty
+            ))
+        })?;
+        Ok(Api::Regional(host, r))
+    }
+
+    /// The object's name in an answer (`name`, or the type's `name_field`).
+    fn name_in<'j>(&self, answer: &'j Map<String, Json>) -> Option<&'j str> {
+        let field = self.api.name_field.as_deref().unwrap_or("name");
+        wire::get_path(answer, field).and_then(Json::as_str)
     }
 
     fn fallbacks(&self) -> Fallbacks {
@@ -90,9 +114,12 @@ impl<'a> Kind<'a> {
     ) -> std::result::Result<Json, GoogleError> {
         let verb = reqwest::Method::from_bytes(m.verb.as_bytes())
             .map_err(|_| GoogleError::local(0, "", format!("bad verb {}", m.verb)))?;
+        let host = self
+            .host(obj)
+            .map_err(|e| GoogleError::local(0, "", e.message))?;
         let client = self.g.client();
         if !m.lro {
-            return client.call(self.host(), verb, path, body).await;
+            return client.call(host, verb, path, body).await;
         }
         let timeout = operation::timeout_of(obj, action);
         match self.api.operations.as_str() {
@@ -102,13 +129,13 @@ impl<'a> Kind<'a> {
                 } else {
                     ops::Style::SqlAdmin
                 };
-                let op = client.call(self.host(), verb, path, body).await?;
-                ops::wait(client, self.host(), style, op, timeout).await
+                let op = client.call(host, verb, path, body).await?;
+                ops::wait(client, host, style, op, timeout).await
             }
             _ => {
                 let version = path.split('/').next().unwrap_or("v1");
                 let r = Request {
-                    api: self.host(),
+                    api: host,
                     version,
                     method: verb,
                     path,
@@ -123,7 +150,7 @@ impl<'a> Kind<'a> {
     /// GETs one object; `None` when it is gone.
     async fn get(&self, obj: &Map<String, Json>) -> Result<Option<Map<String, Json>>> {
         let path = self.fill(&self.api.self_path, obj)?;
-        match self.g.client().get(self.host(), &path).await {
+        match self.g.client().get(self.host(obj)?, &path).await {
             Ok(Json::Object(m)) => Ok(Some(m)),
             Ok(other) => Err(ProviderError::new(format!(
                 "{}: read: expected an object, got {other}",
@@ -138,7 +165,7 @@ impl<'a> Kind<'a> {
     /// from the returned name, `id` from its template.
     fn finish(&self, answer: &Map<String, Json>, base: &Map<String, Json>) -> Map<String, Json> {
         let mut obj = wire::from_wire(self.level(), answer, base);
-        if let Some(name) = answer.get("name").and_then(Json::as_str) {
+        if let Some(name) = self.name_in(answer) {
             let found = template::match_path(template::relative(self.self_path()), name);
             for (k, v) in found.unwrap_or_default() {
                 if obj.get(&k).is_none_or(Json::is_null) && self.schema.attributes.contains_key(&k)
@@ -262,12 +289,39 @@ async fn read_back(
     obj: &Map<String, Json>,
     action: &str,
 ) -> Result<Map<String, Json>> {
-    match k.get(obj).await? {
-        Some(found) => Ok(k.finish(&found, obj)),
-        None => Err(ProviderError::new(format!(
-            "{}: {action}: the object is not there when read back",
-            k.ty
-        ))),
+    let timeout = operation::timeout_of(obj, action);
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(500);
+    loop {
+        let Some(found) = k.get(obj).await? else {
+            return Err(ProviderError::new(format!(
+                "{}: {action}: the object is not there when read back",
+                k.ty
+            )));
+        };
+        let Some(rule) = &k.api.ready else {
+            return Ok(k.finish(&found, obj));
+        };
+        match ready::judge(rule, &found) {
+            ready::Verdict::Ready => return Ok(k.finish(&found, obj)),
+            ready::Verdict::Failed(why) => {
+                return Err(ProviderError::new(format!(
+                    "{}: {action}: the object is not ready: {why}",
+                    k.ty
+                )))
+            }
+            ready::Verdict::Waiting(why) => {
+                if started.elapsed() + pause > timeout {
+                    return Err(ProviderError::new(format!(
+                        "{}: {action}: not ready after {}s: {why}",
+                        k.ty,
+                        timeout.as_secs()
+                    )));
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(5));
+            }
+        }
     }
 }
 
@@ -395,16 +449,18 @@ pub async fn refresh(
     for i in order {
         let p = &priors[i];
         let path = k.fill(&list.path, p)?;
-        if !listed.contains_key(&path) {
+        // A regional API lists per region: the same path on another host is another list.
+        let at = format!("{:?} {path}", k.host(p)?);
+        if !listed.contains_key(&at) {
             let items = list_all(&k, list, &path, p).await?;
-            listed.insert(path.clone(), items);
+            listed.insert(at.clone(), items);
         }
-        let items = listed.get(&path);
+        let items = listed.get(&at);
         let found = match k.key_of(p) {
             Some(key) => items.and_then(|items| items.get(&key)),
             None => unnamed(&k, p, items, &taken),
         };
-        if let Some(name) = found.and_then(|f| f.get("name")).and_then(Json::as_str) {
+        if let Some(name) = found.and_then(Json::as_object).and_then(|f| k.name_in(f)) {
             taken.insert(name.to_owned());
         }
         out[i] = found.and_then(Json::as_object).map(|f| k.finish(f, p));
@@ -461,14 +517,15 @@ async fn list_all(
             query.push(format!("{q}={}", encode_query(&k.fill(tpl, obj)?)));
         }
         if let Some(t) = &token {
-            query.push(format!("pageToken={}", encode_query(t)));
+            let param = list.token.as_deref().unwrap_or("pageToken");
+            query.push(format!("{param}={}", encode_query(t)));
         }
         let url = if query.is_empty() {
             path.to_owned()
         } else {
             format!("{path}?{}", query.join("&"))
         };
-        let page = match k.g.client().get(k.host(), &url).await {
+        let page = match k.g.client().get(k.host(obj)?, &url).await {
             Ok(page) => page,
             // The parent is gone (a deleted secret has no versions): so are its objects.
             Err(e) if e.code == 404 => return Ok(out),
@@ -476,14 +533,19 @@ async fn list_all(
         };
         let items = page.get(&list.items).and_then(Json::as_array);
         for item in items.into_iter().flatten() {
-            let name = item.get("name").and_then(Json::as_str).unwrap_or_default();
+            let name = item
+                .as_object()
+                .and_then(|o| k.name_in(o))
+                .unwrap_or_default();
             let last = name.rsplit('/').next().unwrap_or(name);
             if !last.is_empty() {
                 out.insert(last.to_owned(), item.clone());
             }
         }
+        let next = list.next.as_deref().unwrap_or("nextPageToken");
         token = page
-            .get("nextPageToken")
+            .as_object()
+            .and_then(|p| wire::get_path(p, next))
             .and_then(Json::as_str)
             .filter(|t| !t.is_empty())
             .map(str::to_owned);

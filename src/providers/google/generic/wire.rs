@@ -28,18 +28,14 @@ impl<'a> Level<'a> {
 /// The request body for `obj`: every argument the configuration sets, at its wire path.
 pub fn to_wire(level: Level<'_>, obj: &Map<String, Json>) -> Map<String, Json> {
     let mut out = Map::new();
-    for (name, a) in level.attributes {
-        let Some(path) = &a.wire else { continue };
-        if !(a.required || a.optional) {
-            continue;
-        }
-        match obj.get(name) {
-            None | Some(Json::Null) => {}
-            Some(v) => set_path(&mut out, path, encode(a, v)),
-        }
-    }
+    // Blocks first: an attribute may sit inside a block's object (Knative's `metadata.name`
+    // beside the `metadata` block), and setting it afterwards keeps the block's fields.
     for (name, b) in level.blocks {
         let Some(path) = &b.wire else { continue };
+        if !settable(b) {
+            // What the server reports (Knative's `status`) is never sent back.
+            continue;
+        }
         let items: Vec<Json> = block_items(obj.get(name))
             .map(|item| Json::Object(to_wire(Level::of(b), item)))
             .collect();
@@ -53,7 +49,25 @@ pub fn to_wire(level: Level<'_>, obj: &Map<String, Json>) -> Map<String, Json> {
         };
         set_path(&mut out, path, v);
     }
+    for (name, a) in level.attributes {
+        let Some(path) = &a.wire else { continue };
+        if !(a.required || a.optional) {
+            continue;
+        }
+        match obj.get(name) {
+            None | Some(Json::Null) => {}
+            Some(v) => set_path(&mut out, path, encode(a, v)),
+        }
+    }
     out
+}
+
+/// True if a block holds anything a client sets (an argument, here or below), or is an empty
+/// marker block (`auto {}`); false for what only the server reports.
+fn settable(b: &BlockSchema) -> bool {
+    (b.attributes.is_empty() && b.blocks.is_empty())
+        || b.attributes.values().any(|a| a.required || a.optional)
+        || b.blocks.values().any(settable)
 }
 
 /// The wire paths of the top-level arguments and blocks that differ between `prior` and
