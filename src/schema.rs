@@ -441,6 +441,12 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../schemas/resources/google/run/google_cloud_run_v2_service_iam_member.json"),
     ),
     (
+        "google/servicenetworking/google_service_networking_connection.json",
+        include_str!(
+            "../schemas/resources/google/servicenetworking/google_service_networking_connection.json"
+        ),
+    ),
+    (
         "google/serviceusage/google_project_service.json",
         include_str!("../schemas/resources/google/serviceusage/google_project_service.json"),
     ),

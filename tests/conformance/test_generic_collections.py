@@ -378,3 +378,48 @@ def test_cloud_run_v1_knative_services(base_url, project, enable):
                             static_discovery=True, client_options={"api_endpoint": base_url + "/"},
                             cache_discovery=False)
     assert other.namespaces().services().list(parent=ns).execute().get("items", []) == []
+
+
+def test_service_networking_connections(base_url, project, enable, crm_v1):
+    compute = _discovery("compute", "v1", base_url + "/compute/v1")
+    net = _discovery("servicenetworking", "v1", base_url)
+    enable(project, "compute.googleapis.com", "servicenetworking.googleapis.com")
+    number = crm_v1.projects().get(projectId=project).execute()["projectNumber"]
+    compute.networks().insert(project=project, body={"name": "vpc", "autoCreateSubnetworks": False}).execute()
+    for name in ("range-a", "range-b"):
+        compute.globalAddresses().insert(
+            project=project,
+            body={"name": name, "purpose": "VPC_PEERING", "addressType": "INTERNAL",
+                  "prefixLength": 16, "network": f"projects/{project}/global/networks/vpc"},
+        ).execute()
+    parent = "services/servicenetworking.googleapis.com"
+    network = f"projects/{number}/global/networks/vpc"
+    with pytest.raises(HttpError) as e:
+        net.services().connections().create(
+            parent=parent, body={"network": f"projects/{project}/global/networks/vpc",
+                                 "reservedPeeringRanges": ["range-a"]}).execute()
+    assert _status(e) == 400, "the network is named by project number"
+    with pytest.raises(HttpError) as e:
+        net.services().connections().create(
+            parent=parent, body={"network": network, "reservedPeeringRanges": ["nope"]}).execute()
+    assert _status(e) == 400, "reserved ranges must be the network's peering addresses"
+    op = net.services().connections().create(
+        parent=parent, body={"network": network, "reservedPeeringRanges": ["range-a"]}).execute()
+    assert op["name"].startswith("operations/")
+    listed = net.services().connections().list(parent=parent, network=network).execute()
+    assert listed["connections"] == [{
+        "network": network, "reservedPeeringRanges": ["range-a"],
+        "peering": "servicenetworking-googleapis-com", "service": parent}]
+    with pytest.raises(HttpError) as e:
+        net.services().connections().create(
+            parent=parent, body={"network": network, "reservedPeeringRanges": ["range-b"]}).execute()
+    assert _status(e) == 400, "a second create is refused: ranges change with patch"
+    net.services().connections().patch(
+        name=f"{parent}/connections/-", updateMask="reservedPeeringRanges", force=True,
+        body={"network": network, "reservedPeeringRanges": ["range-a", "range-b"]}).execute()
+    listed = net.services().connections().list(parent=parent, network=network).execute()
+    assert listed["connections"][0]["reservedPeeringRanges"] == ["range-a", "range-b"]
+    net.services().connections().deleteConnection(
+        name=f"{parent}/connections/servicenetworking-googleapis-com",
+        body={"consumerNetwork": network}).execute()
+    assert net.services().connections().list(parent=parent, network=network).execute().get("connections", []) == []

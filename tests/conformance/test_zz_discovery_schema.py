@@ -31,6 +31,7 @@ DOCS = {
     "storage": "storage.v1.json",
     "compute": "compute.v1.json",
     "sql": "sqladmin.v1.json",
+    "servicenetworking": "servicenetworking.v1.json",
 }
 
 # `@type` of an Any (operation response/metadata) -> schema name in that API's document.

@@ -140,6 +140,7 @@ cases!(
     service_account_iam,
     service_account_key,
     sql,
+    sql_private_ip,
     storage_bucket,
     vpc_access_connector,
 );
@@ -170,6 +171,7 @@ fn every_case_folder_is_run() {
         "service_account_iam",
         "service_account_key",
         "sql",
+        "sql_private_ip",
         "storage_bucket",
         "vpc_access_connector",
     ];

@@ -65,6 +65,7 @@ const SOURCES: &[&str] = &[
     include_str!("discovery/run.v1.json"),
     include_str!("discovery/run.v2.json"),
     include_str!("discovery/secretmanager.v1.json"),
+    include_str!("discovery/servicenetworking.v1.json"),
     include_str!("discovery/sqladmin.v1.json"),
     include_str!("discovery/storage.v1.json"),
     include_str!("discovery/vpcaccess.v1.json"),
@@ -157,6 +158,8 @@ fn method(doc: &'static Doc, name: &str, m: &Value) -> Option<Method> {
         // Compute's `operations/{op}/wait`; the older APIs' whole-object PUT.
         ("wait", false) => Kind::Custom("wait".into()),
         ("update", false) => Kind::Custom("update".into()),
+        // Service Networking's delete: a POST to the connection itself.
+        ("deleteConnection", false) => Kind::Custom("deleteConnection".into()),
         _ => return None,
     };
     let query = m["parameters"]

@@ -2,8 +2,8 @@
 //! `discovery/`, refreshed by `scripts/vendor-discovery`): Secret Manager, Artifact Registry,
 //! Pub/Sub, Cloud Scheduler, Cloud Run jobs and v1 (Knative) services (`knative`), Eventarc,
 //! Serverless VPC Access, service account keys (`keys`), Cloud Storage buckets (`storage`),
-//! Compute networks and addresses (`compute`) and Cloud SQL instances, databases and users
-//! (`sqladmin`). Requests are
+//! Compute networks and addresses (`compute`), Cloud SQL instances, databases and users
+//! (`sqladmin`) and private services connections (`servicenetworking`). Requests are
 //! matched against each method's path template (`doc`), bodies checked against the schemas
 //! (`body`), the standard methods run on one store (`collection`), and per-API rules layered
 //! on top where Google has them (`rules`). Nothing here knows keyway's generated schemas: the
@@ -16,6 +16,7 @@ pub mod doc;
 mod keys;
 mod knative;
 mod rules;
+mod servicenetworking;
 mod sqladmin;
 mod storage;
 
@@ -36,6 +37,9 @@ pub fn route(c: &Call) -> Option<Route> {
         }
         if sqladmin::is_sqladmin(m) {
             return sqladmin::run(c, w, m);
+        }
+        if servicenetworking::is_servicenetworking(m) {
+            return servicenetworking::run(c, w, m);
         }
         if knative::is_knative(m) {
             return knative::run(c, w, m);

@@ -161,12 +161,46 @@ fn insert_instance(c: &Call, w: &mut World, m: &Method, path: &str) -> ApiResult
     }
     let project = c.segs[1].clone();
     let number = w.project(&project)?.number;
+    peered(w, &obj)?;
     fill_instance(w, c, &mut obj, &project, &number, &full);
     let engine = text(&obj, "databaseVersion").to_owned();
     w.generic
         .insert(format!("sqladmin:{full}"), Value::Object(obj));
     engine_defaults(w, &project, &full, &name, &engine);
     Ok(operation(c, w, &project, "CREATE", &full, &name))
+}
+
+/// A private IP needs the network's private services connection first (the classic missing
+/// `depends_on`): Google refuses the instance until it exists.
+fn peered(w: &mut World, obj: &Map<String, Value>) -> ApiResult<()> {
+    let Some(net) = obj["settings"]["ipConfiguration"]["privateNetwork"]
+        .as_str()
+        .filter(|n| !n.is_empty())
+    else {
+        return Ok(());
+    };
+    let parts: Vec<&str> = net.split('/').collect();
+    let at = parts.iter().position(|p| *p == "projects");
+    let (project, name) = match at {
+        Some(i) if parts.len() == i + 5 => (parts[i + 1], parts[i + 4]),
+        _ => {
+            return Err(ApiError::invalid(format!(
+                "Invalid request: Invalid private network '{net}'."
+            )))
+        }
+    };
+    let number = w.project(project)?.number;
+    let key = format!(
+        "servicenetworking:services/servicenetworking.googleapis.com/connections/{number}/{name}"
+    );
+    if w.generic.contains_key(&key) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        400,
+        "FAILED_PRECONDITION",
+        format!("Failed to create subnetwork. Please create Service Networking connection with service 'servicenetworking.googleapis.com' from consumer project '{project}' network '{name}' again."),
+    ))
 }
 
 /// What Cloud SQL fills on an instance (and keeps on every change).
@@ -443,6 +477,7 @@ fn change_instance(c: &Call, w: &mut World, m: &Method, path: &str, whole: bool)
     }
     let project = c.segs[1].clone();
     let number = w.project(&project)?.number;
+    peered(w, &obj)?;
     fill_instance(w, c, &mut obj, &project, &number, path);
     w.generic
         .insert(format!("sqladmin:{path}"), Value::Object(obj));

@@ -22,6 +22,7 @@ pub mod project_iam_member;
 pub mod project_service;
 pub mod retry;
 pub mod service_account;
+pub mod service_networking_connection;
 
 use std::collections::BTreeMap;
 
@@ -307,6 +308,7 @@ pub const RESOURCE_TYPES: &[&str] = &[
     "google_project_iam_member",
     "google_project_service",
     "google_service_account",
+    "google_service_networking_connection",
 ];
 
 /// Data sources this provider implements.
@@ -369,6 +371,9 @@ impl Provider for Google {
             "google_cloud_run_v2_service_iam_member" => {
                 cloud_run_service_iam_member::refresh(self, &objs).await?
             }
+            "google_service_networking_connection" => {
+                service_networking_connection::refresh(self, &objs).await?
+            }
             _ if crate::schema::is_generated(ty) => generic::refresh(self, ty, &objs).await?,
             _ => return Err(unsupported(ty)),
         };
@@ -404,6 +409,9 @@ impl Provider for Google {
             "google_cloud_run_v2_service_iam_member" => {
                 cloud_run_service_iam_member::create(self, &p).await?
             }
+            "google_service_networking_connection" => {
+                service_networking_connection::create(self, &p).await?
+            }
             _ if crate::schema::is_generated(ty) => generic::create(self, ty, &p).await?,
             _ => return Err(unsupported(ty)),
         };
@@ -426,6 +434,9 @@ impl Provider for Google {
             "google_cloud_run_v2_service_iam_member" => {
                 cloud_run_service_iam_member::update(self, &prior, &p).await?
             }
+            "google_service_networking_connection" => {
+                service_networking_connection::update(self, &prior, &p).await?
+            }
             _ if crate::schema::is_generated(ty) => generic::update(self, ty, &prior, &p).await?,
             _ => return Err(unsupported(ty)),
         };
@@ -446,6 +457,9 @@ impl Provider for Google {
             "google_cloud_run_v2_service_iam_member" => {
                 cloud_run_service_iam_member::delete(self, &prior).await
             }
+            "google_service_networking_connection" => {
+                service_networking_connection::delete(self, &prior).await
+            }
             _ if crate::schema::is_generated(ty) => generic::delete(self, ty, &prior).await,
             _ => Err(unsupported(ty)),
         }
@@ -459,7 +473,10 @@ impl Provider for Google {
             };
             return Ok(to_value(generic::import(self, ty, id, &config).await?));
         }
-        let named = import_id::parse(ty, id)?;
+        let named = match ty {
+            "google_service_networking_connection" => service_networking_connection::parse_id(id)?,
+            _ => import_id::parse(ty, id)?,
+        };
         let mut prior = match config.to_json() {
             Json::Object(m) => m,
             _ => Map::new(),
