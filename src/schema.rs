@@ -131,6 +131,10 @@ pub struct Attribute {
     /// Terraform accepts `topic = "t"` for `projects/p/topics/t`; reads keep the short form.
     #[serde(default)]
     pub expand: Option<String>,
+    /// A computed attribute Terraform derives from others by a template (a bucket's `url`,
+    /// `gs://{name}`): filled whenever the object is read.
+    #[serde(default)]
+    pub format: Option<String>,
 }
 
 /// A nested block type.

@@ -36,6 +36,7 @@ mod limits;
 mod module_sources;
 mod modules;
 mod provisioners;
+mod real_world;
 mod render_snapshots;
 mod state_safety;
 mod state_store;

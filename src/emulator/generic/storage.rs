@@ -127,6 +127,9 @@ fn defaults(out: &mut Map<String, Value>, name: &str, number: &str, now: &str) {
     );
     set(out, "projectNumber", json!(number));
     set(out, "timeCreated", json!(now));
+    // Objects deleted from a new bucket stay restorable for a week unless it says otherwise.
+    out.entry("softDeletePolicy")
+        .or_insert_with(|| json!({"retentionDurationSeconds": "604800", "effectiveTime": now}));
     set(out, "updated", json!(now));
     set(out, "metageneration", json!("1"));
     set(out, "location", json!(location));

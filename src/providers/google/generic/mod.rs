@@ -185,6 +185,13 @@ impl<'a> Kind<'a> {
                 obj.insert("project".into(), Json::String(p.clone()));
             }
         }
+        for (name, a) in &self.schema.attributes {
+            if let Some(tpl) = &a.format {
+                if let Ok(v) = self.fill(tpl, &obj) {
+                    obj.insert(name.clone(), Json::String(v));
+                }
+            }
+        }
         if let Some(labels) = obj.get("labels").cloned() {
             if self.schema.attributes.contains_key("terraform_labels") {
                 obj.insert("terraform_labels".into(), labels);

@@ -1,0 +1,1 @@
+project_id = "orders-prod-4821"
