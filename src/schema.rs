@@ -54,6 +54,14 @@ pub struct ResourceSchema {
     pub iam: Option<IamBinding>,
 }
 
+impl ResourceSchema {
+    /// True for a generated type whose API cannot delete its objects (no `delete` in its
+    /// `api`, an IAP brand): destroy removes it from state only.
+    pub fn destroy_only_forgets(&self) -> bool {
+        self.api.as_ref().is_some_and(|a| a.delete.is_none())
+    }
+}
+
 /// An attribute's semantics.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -189,8 +197,10 @@ pub struct ApiBinding {
     /// The update call; none: every argument forces replacement.
     #[serde(default)]
     pub update: Option<Method>,
-    /// The delete call.
-    pub delete: Method,
+    /// The delete call; none: the API cannot delete the object (an IAP brand), and destroy
+    /// only forgets it, as Terraform does.
+    #[serde(default)]
+    pub delete: Option<Method>,
     /// The list call refresh uses; none: one GET per object.
     #[serde(default)]
     pub list: Option<ListMethod>,
