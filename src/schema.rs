@@ -312,6 +312,10 @@ pub struct IamBinding {
     /// Requested policy version.
     #[serde(default)]
     pub policy_version: Option<u32>,
+    /// Further formats of the parent part of an import ID (`{project}` for IAP's web
+    /// policy), besides `id` itself.
+    #[serde(default)]
+    pub import: Vec<String>,
 }
 
 /// One policy call: the verb and what follows the resource path.

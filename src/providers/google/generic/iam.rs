@@ -325,9 +325,19 @@ pub async fn import(
     let mut base = config.clone();
     // Terraform's ID may carry a version (`v1/projects/...`); its import takes the name alone.
     let named = template::match_path(&b.id, parent)
-        .or_else(|| template::match_path(template::relative(&b.id), parent));
+        .or_else(|| template::match_path(template::relative(&b.id), parent))
+        .or_else(|| {
+            b.import
+                .iter()
+                .find_map(|tpl| template::match_path(tpl, parent))
+        });
     let named = named.ok_or_else(|| {
-        ProviderError::new(format!("{ty}: import ID \"{id}\" must start with {}", b.id))
+        let mut formats = vec![b.id.as_str()];
+        formats.extend(b.import.iter().map(String::as_str));
+        ProviderError::new(format!(
+            "{ty}: import ID \"{id}\" must start with {}",
+            formats.join(" or ")
+        ))
     })?;
     for (k, v) in named {
         // A configured full name of the same object is kept, so the next plan is clean.
