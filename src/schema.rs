@@ -54,6 +54,14 @@ pub struct ResourceSchema {
     pub iam: Option<IamBinding>,
 }
 
+impl ResourceSchema {
+    /// True for a generated type whose API cannot delete its objects (no `delete` in its
+    /// `api`, an IAP brand): destroy removes it from state only.
+    pub fn destroy_only_forgets(&self) -> bool {
+        self.api.as_ref().is_some_and(|a| a.delete.is_none())
+    }
+}
+
 /// An attribute's semantics.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -193,8 +201,10 @@ pub struct ApiBinding {
     /// The update call; none: every argument forces replacement.
     #[serde(default)]
     pub update: Option<Method>,
-    /// The delete call.
-    pub delete: Method,
+    /// The delete call; none: the API cannot delete the object (an IAP brand), and destroy
+    /// only forgets it, as Terraform does.
+    #[serde(default)]
+    pub delete: Option<Method>,
     /// The list call refresh uses; none: one GET per object.
     #[serde(default)]
     pub list: Option<ListMethod>,
@@ -306,6 +316,10 @@ pub struct IamBinding {
     /// Requested policy version.
     #[serde(default)]
     pub policy_version: Option<u32>,
+    /// Further formats of the parent part of an import ID (`{project}` for IAP's web
+    /// policy), besides `id` itself.
+    #[serde(default)]
+    pub import: Vec<String>,
 }
 
 /// One policy call: the verb and what follows the resource path.

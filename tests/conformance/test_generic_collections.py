@@ -423,3 +423,50 @@ def test_service_networking_connections(base_url, project, enable, crm_v1):
         name=f"{parent}/connections/servicenetworking-googleapis-com",
         body={"consumerNetwork": network}).execute()
     assert net.services().connections().list(parent=parent, network=network).execute().get("connections", []) == []
+
+
+def test_iap_brands_clients_and_web_policy(base_url, project, enable):
+    iap = _discovery("iap", "v1", base_url)
+    enable(project, "iap.googleapis.com")
+    brands = iap.projects().brands()
+    parent = f"projects/{project}"
+    body = {"supportEmail": "support@example.com", "applicationTitle": "Internal apps"}
+    brand = brands.create(parent=parent, body=body).execute()
+    # Named by the project's number, whichever way the request names the project.
+    number = brand["name"].split("/")[1]
+    assert number.isdigit() and brand["name"] == f"projects/{number}/brands/{number}"
+    assert brand["orgInternalOnly"] is True and brand["applicationTitle"] == "Internal apps"
+    assert brands.get(name=brand["name"]).execute() == brand
+    assert brands.get(name=f"{parent}/brands/{number}").execute() == brand
+    assert brands.list(parent=parent).execute()["brands"] == [brand]
+    with pytest.raises(HttpError) as e:
+        brands.create(parent=parent, body=body).execute()
+    assert _status(e) == 409, "one brand per project"
+    with pytest.raises(HttpError) as e:
+        brands.create(parent=f"projects/{project}-other", body={"supportEmail": "a@example.com"}).execute()
+    assert _status(e) == 403, "SERVICE_DISABLED in a project without the API"
+    clients = brands.identityAwareProxyClients()
+    client = clients.create(parent=brand["name"], body={"displayName": "web"}).execute()
+    assert client["name"].startswith(brand["name"] + "/identityAwareProxyClients/")
+    assert client["displayName"] == "web" and client["secret"]
+    assert clients.get(name=client["name"]).execute() == client
+    listed = clients.list(parent=brand["name"]).execute()
+    assert listed["identityAwareProxyClients"] == [client]
+    with pytest.raises(HttpError) as e:
+        clients.create(parent=f"{parent}/brands/1", body={"displayName": "x"}).execute()
+    assert _status(e) == 404
+    clients.delete(name=client["name"]).execute()
+    with pytest.raises(HttpError) as e:
+        clients.get(name=client["name"]).execute()
+    assert _status(e) == 404
+    assert clients.list(parent=brand["name"]).execute().get("identityAwareProxyClients", []) == []
+    # The project's IAP-protected web resources: one policy.
+    web = f"{parent}/iap_web"
+    policy = iap.v1().getIamPolicy(resource=web, body={}).execute()
+    assert policy.get("bindings", []) == []
+    bindings = [{"role": "roles/iap.httpsResourceAccessor", "members": ["user:alice@example.com"]}]
+    iap.v1().setIamPolicy(resource=web, body={"policy": {"bindings": bindings, "etag": policy["etag"]}}).execute()
+    assert iap.v1().getIamPolicy(resource=web, body={}).execute()["bindings"] == bindings
+    with pytest.raises(HttpError) as e:
+        iap.v1().getIamPolicy(resource=f"{parent}/iap_elsewhere", body={}).execute()
+    assert _status(e) == 404

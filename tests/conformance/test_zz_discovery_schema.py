@@ -32,6 +32,7 @@ DOCS = {
     "compute": "compute.v1.json",
     "sql": "sqladmin.v1.json",
     "servicenetworking": "servicenetworking.v1.json",
+    "iap": "iap.v1.json",
 }
 
 # `@type` of an Any (operation response/metadata) -> schema name in that API's document.
@@ -86,9 +87,15 @@ class Doc:
             # Older documents (Cloud Storage) keep the version in servicePath.
             template = self.doc.get("servicePath", "") + (m.get("flatPath") or m["path"])
             self.methods.append((m["httpMethod"], _pattern(template), m))
+        self.paths = [(m["httpMethod"], _pattern(self.doc.get("servicePath", "") + m["path"]), m)
+                      for m in _methods(self.doc) if "{+" in m["path"]]
 
     def find(self, http, path):
         hits = [m for (h, rx, m) in self.methods if h == http and rx.match(path)]
+        if not hits:
+            # A method whose flat path is one placeholder (IAP's `v1/{v1Id}:getIamPolicy`)
+            # takes any resource name: its `{+resource}` path says so.
+            hits = [m for (h, rx, m) in self.paths if h == http and rx.match(path)]
         # The most specific template wins (fewest wildcards = longest literal text).
         hits.sort(key=lambda m: -len(re.sub(r"\{[^}]+\}", "", m.get("flatPath") or m["path"])))
         return hits[0] if hits else None

@@ -133,6 +133,7 @@ cases!(
     compute_subnetwork,
     eventarc_trigger,
     firestore_database,
+    iap,
     pubsub,
     pubsub_subscription,
     secret_manager_secret,
@@ -164,6 +165,7 @@ fn every_case_folder_is_run() {
         "compute_subnetwork",
         "eventarc_trigger",
         "firestore_database",
+        "iap",
         "pubsub",
         "pubsub_subscription",
         "secret_manager_secret",
@@ -544,5 +546,54 @@ output "topic" {
     let gone = w.on(&emu, &["plan"]);
     assert_ne!(gone.code, 0);
     assert!(gone.stderr.contains("no such object"), "{}", gone.stderr);
+    emu.shutdown().await;
+}
+
+/// An IAP brand cannot be deleted through the API: the destroy plan says it is only removed
+/// from state, and after destroy the brand is still there (a second one in the project would
+/// be refused); the client's secret is in state but never printed.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_iap_brand_is_only_forgotten() {
+    let emu = emulator().await;
+    let base = emu.base_url();
+    let main = std::fs::read_to_string(root().join("tests/google_types/iap/main.tf")).expect("iap");
+    let w = Work::new(&main);
+    let applied = w.on(&emu, &["apply", "-auto-approve"]).ok().stdout;
+    let state = w.state_json();
+    let secret = state["resources"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["address"] == "google_iap_client.web"))
+        .and_then(|r| r["attributes"]["secret"].as_str())
+        .expect("secret in state")
+        .to_owned();
+    assert!(
+        !secret.is_empty() && !applied.contains(&secret),
+        "{applied}"
+    );
+    let plan = w.on(&emu, &["plan", "-destroy"]).ok().stdout;
+    assert!(!plan.contains(&secret), "{plan}");
+    assert!(
+        plan.contains(
+            "google_iap_brand.consent will be destroyed\n  # (the API cannot delete it: it is only removed from state"
+        ),
+        "{plan}"
+    );
+    w.on(&emu, &["destroy", "-auto-approve"]).ok();
+    assert_eq!(w.on(&emu, &["state", "list"]).ok().stdout, "");
+    let brands: serde_json::Value = reqwest::get(format!("{base}/v1/projects/keyway-demo/brands"))
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        brands["brands"].as_array().map(Vec::len),
+        Some(1),
+        "{brands}"
+    );
+    // Applying again asks for a second brand, which Google refuses.
+    let again = w.on(&emu, &["apply", "-auto-approve"]);
+    assert_ne!(again.code, 0, "{}", again.stdout);
+    assert!(again.stdout.contains("already exists"), "{}", again.stdout);
     emu.shutdown().await;
 }

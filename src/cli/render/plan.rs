@@ -161,11 +161,25 @@ fn header(c: &ResourceChange) -> String {
             "must be replaced (the new object is created first)",
             c.note.as_deref(),
         ),
-        Action::Delete { reason } if reason == "destroy" => "will be destroyed".into(),
-        Action::Delete { reason } => format!("will be destroyed\n  # (because {reason})"),
+        Action::Delete { reason } if reason == "destroy" => {
+            forgotten(c, "will be destroyed".into())
+        }
+        Action::Delete { reason } => {
+            forgotten(c, format!("will be destroyed\n  # (because {reason})"))
+        }
         Action::Read => format!("will be read during apply\n  # ({})", read_reason(c)),
         Action::Forget => "will no longer be managed by keyway".into(),
         Action::NoOp => String::new(),
+    }
+}
+
+/// A destroy of a type whose API cannot delete (an IAP brand, by its schema): it is only
+/// removed from state, which the plan says.
+fn forgotten(c: &ResourceChange, header: String) -> String {
+    if schema::lookup_in(&c.ty, false).is_some_and(|s| s.destroy_only_forgets()) {
+        format!("{header}\n  # (the API cannot delete it: it is only removed from state and stays in the cloud)")
+    } else {
+        header
     }
 }
 

@@ -51,6 +51,9 @@ pub struct Method {
     pub response: Option<String>,
     /// Query parameters the method declares.
     pub query: Vec<String>,
+    /// The path is one `{+resource}` after the version (IAP's `v1/{+resource}:getIamPolicy`):
+    /// its placeholder takes any number of segments. Such methods are tried after the others.
+    pub rest: bool,
 }
 
 const SOURCES: &[&str] = &[
@@ -61,6 +64,7 @@ const SOURCES: &[&str] = &[
     include_str!("discovery/eventarc.v1.json"),
     include_str!("discovery/firestore.v1.json"),
     include_str!("discovery/iam.v1.json"),
+    include_str!("discovery/iap.v1.json"),
     include_str!("discovery/pubsub.v1.json"),
     include_str!("discovery/run.v1.json"),
     include_str!("discovery/run.v2.json"),
@@ -139,9 +143,14 @@ fn method(doc: &'static Doc, name: &str, m: &Value) -> Option<Method> {
     };
     let mut parts = path.split('/');
     let version = parts.next()?.to_owned();
-    let segs = parts
+    let segs: Vec<Option<String>> = parts
         .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
         .collect();
+    let rest = segs.len() == 1
+        && segs[0].is_none()
+        && m["path"]
+            .as_str()
+            .is_some_and(|p| p.starts_with(&format!("{version}/{{+")));
     let kind = match (name, verb.is_some()) {
         ("getIamPolicy", _) => Kind::GetIamPolicy,
         ("setIamPolicy", _) => Kind::SetIamPolicy,
@@ -180,12 +189,20 @@ fn method(doc: &'static Doc, name: &str, m: &Value) -> Option<Method> {
         request: m["request"]["$ref"].as_str().map(str::to_owned),
         response: m["response"]["$ref"].as_str().map(str::to_owned),
         query,
+        rest,
     })
 }
 
 impl Method {
     /// True if this method serves `http` on `version`/`segs`:`verb`.
     pub fn matches(&self, http: &str, version: &str, segs: &[&str], verb: Option<&str>) -> bool {
+        if self.rest {
+            return self.http == http
+                && self.version == version
+                && self.verb.as_deref() == verb
+                && !segs.is_empty()
+                && segs.iter().all(|s| !s.is_empty());
+        }
         self.http == http
             && self.version == version
             && self.verb.as_deref() == verb
@@ -240,6 +257,27 @@ mod tests {
             .expect("create");
         assert!(create.is_lro());
         assert!(create.query.contains(&"repositoryId".to_owned()));
+    }
+
+    /// IAP's policy methods (`v1/{+resource}:getIamPolicy`) take a resource of any length;
+    /// the others keep one segment per placeholder.
+    #[test]
+    fn a_plus_path_takes_any_resource() {
+        let get = methods()
+            .iter()
+            .find(|m| m.id == "iap.getIamPolicy")
+            .expect("iap.getIamPolicy");
+        assert!(get.rest);
+        let segs = ["projects", "p", "iap_web"];
+        assert!(get.matches("POST", "v1", &segs, Some("getIamPolicy")));
+        assert!(!get.matches("POST", "v1", &segs, Some("setIamPolicy")));
+        assert!(!get.matches("POST", "v1", &["projects", ""], Some("getIamPolicy")));
+        let rest: Vec<&str> = methods()
+            .iter()
+            .filter(|m| m.rest)
+            .map(|m| m.id.as_str())
+            .collect();
+        assert_eq!(rest, ["iap.getIamPolicy", "iap.setIamPolicy"]);
     }
 
     /// Two methods matching the same request would make routing depend on document order.

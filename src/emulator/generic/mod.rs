@@ -3,7 +3,8 @@
 //! Pub/Sub, Cloud Scheduler, Cloud Run jobs and v1 (Knative) services (`knative`), Eventarc,
 //! Serverless VPC Access, service account keys (`keys`), Cloud Storage buckets (`storage`),
 //! Compute networks and addresses (`compute`), Cloud SQL instances, databases and users
-//! (`sqladmin`) and private services connections (`servicenetworking`). Requests are
+//! (`sqladmin`), private services connections (`servicenetworking`) and Identity-Aware
+//! Proxy's OAuth brands, clients and `iap_web` policy (`iap`). Requests are
 //! matched against each method's path template (`doc`), bodies checked against the schemas
 //! (`body`), the standard methods run on one store (`collection`), and per-API rules layered
 //! on top where Google has them (`rules`). Nothing here knows keyway's generated schemas: the
@@ -13,6 +14,7 @@ mod body;
 mod collection;
 mod compute;
 pub mod doc;
+mod iap;
 mod keys;
 mod knative;
 mod rules;
@@ -25,10 +27,17 @@ use crate::emulator::request::{handler, Call, Route};
 /// Routes a call to the generic method serving it, if any (after every hand-written API).
 pub fn route(c: &Call) -> Option<Route> {
     let segs = c.segs();
-    let m = doc::methods()
-        .iter()
-        .find(|m| m.matches(&c.http, &c.version, &segs, c.verb()))?;
+    // Methods whose path is one `{+resource}` (IAP's policy methods) take what no other does.
+    let found = |rest: bool| {
+        doc::methods()
+            .iter()
+            .find(|m| m.rest == rest && m.matches(&c.http, &c.version, &segs, c.verb()))
+    };
+    let m = found(false).or_else(|| found(true))?;
     handler(m.id.as_str(), move |c, w| {
+        if iap::is_iap(m) {
+            return iap::run(c, w, m);
+        }
         if storage::is_storage(m) {
             return storage::run(c, w, m);
         }

@@ -220,6 +220,27 @@ fn policy_text(list: &[Json]) -> String {
     json!({ "bindings": bindings }).to_string()
 }
 
+/// `obj` with the parent arguments it leaves unset (an optional `project`) as the provider's,
+/// so state says which object's policy it edits.
+fn with_fallbacks(g: &Google, ty: &str, mut obj: Map<String, Json>) -> Map<String, Json> {
+    let Ok(b) = binding_of(ty) else {
+        return obj;
+    };
+    let fb = Fallbacks {
+        project: g.settings().project.clone(),
+        region: g.settings().region.clone(),
+    };
+    for name in template::placeholders(&b.resource) {
+        let name = name.trim_start_matches('+').trim_end_matches('?');
+        if obj.get(name).is_none_or(Json::is_null) {
+            if let Some(v) = template::value_of(name, &obj, &fb) {
+                obj.insert(name.to_owned(), json!(v));
+            }
+        }
+    }
+    obj
+}
+
 fn finish(mut obj: Map<String, Json>, grant: &Grant, policy: &Json) -> Map<String, Json> {
     match &grant.form {
         Form::Binding(_) => {
@@ -269,7 +290,7 @@ pub async fn refresh(
             Form::Binding(_) => grant.members_in(pol).is_some(),
             Form::Policy(_) => true,
         });
-        out.push(found.map(|pol| finish(p.clone(), &grant, pol)));
+        out.push(found.map(|pol| finish(with_fallbacks(g, ty, p.clone()), &grant, pol)));
     }
     Ok(out)
 }
@@ -278,7 +299,7 @@ pub async fn refresh(
 pub async fn put(g: &Google, ty: &str, planned: &Map<String, Json>) -> Result<Map<String, Json>> {
     let grant = Grant::of(g, ty, planned)?;
     let tag = change_member(g, ty, &grant, true).await?;
-    let mut obj = planned.clone();
+    let mut obj = with_fallbacks(g, ty, planned.clone());
     obj.insert("etag".into(), json!(tag));
     obj.insert("id".into(), json!(grant.tf_id()));
     Ok(obj)
@@ -304,9 +325,19 @@ pub async fn import(
     let mut base = config.clone();
     // Terraform's ID may carry a version (`v1/projects/...`); its import takes the name alone.
     let named = template::match_path(&b.id, parent)
-        .or_else(|| template::match_path(template::relative(&b.id), parent));
+        .or_else(|| template::match_path(template::relative(&b.id), parent))
+        .or_else(|| {
+            b.import
+                .iter()
+                .find_map(|tpl| template::match_path(tpl, parent))
+        });
     let named = named.ok_or_else(|| {
-        ProviderError::new(format!("{ty}: import ID \"{id}\" must start with {}", b.id))
+        let mut formats = vec![b.id.as_str()];
+        formats.extend(b.import.iter().map(String::as_str));
+        ProviderError::new(format!(
+            "{ty}: import ID \"{id}\" must start with {}",
+            formats.join(" or ")
+        ))
     })?;
     for (k, v) in named {
         // A configured full name of the same object is kept, so the next plan is clean.

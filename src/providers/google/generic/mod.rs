@@ -274,7 +274,17 @@ pub async fn create(
                 "{ty}: create: the answer names no object"
             )));
         }
-        named.insert("name".into(), Json::String(name.to_owned()));
+        if k.schema.attributes.contains_key("name") {
+            named.insert("name".into(), Json::String(name.to_owned()));
+        }
+        // The name's last segment is the server-made ID (an IAP client's `client_id`), which
+        // the object's path may name instead of the whole name.
+        let last = name.rsplit('/').next().unwrap_or(name);
+        for (attr, a) in k.level().attributes {
+            if a.name_part {
+                named.insert(attr.clone(), Json::String(last.to_owned()));
+            }
+        }
     }
     let mut out = read_back(&k, &named, "create").await?;
     // What only the create answer holds (a key's private key) is taken from it.
@@ -403,8 +413,12 @@ pub async fn delete(g: &Google, ty: &str, prior: &Map<String, Json>) -> Result<(
         return Ok(());
     }
     protected(&k, prior)?;
-    let url = k.url(&k.api.delete, prior, &[])?;
-    match k.send(&k.api.delete, &url, None, "delete", prior).await {
+    let Some(m) = &k.api.delete else {
+        // The API has no delete (an IAP brand): destroy forgets the object, as Terraform's.
+        return Ok(());
+    };
+    let url = k.url(m, prior, &[])?;
+    match k.send(m, &url, None, "delete", prior).await {
         Ok(_) => Ok(()),
         Err(e) if e.code == 404 => Ok(()),
         Err(e) => Err(api_err(ty, "delete", e)),

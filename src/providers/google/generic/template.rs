@@ -56,7 +56,7 @@ pub fn fill(ty: &str, tpl: &str, obj: &Map<String, Json>, fb: &Fallbacks) -> Res
             .find('}')
             .map(|c| open + c)
             .ok_or_else(|| ProviderError::new(format!("{ty}: malformed path template {tpl}")))?;
-        let name = &rest[open + 1..close];
+        let name = rest[open + 1..close].trim_start_matches('+');
         // `{host?}`: a part some objects lack (a Postgres user's host) fills as nothing.
         let value = match name.strip_suffix('?') {
             Some(name) => value_of(name, obj, fb).unwrap_or_default(),
@@ -85,10 +85,40 @@ fn missing(ty: &str, name: &str) -> ProviderError {
 }
 
 /// Matches `text` against `tpl` segment by segment (`/`-separated; a placeholder takes one
-/// segment, or the rest when it is the template's last). Returns the placeholders' values.
+/// segment, or the rest when it is the template's last; `{+name}`, as in Google's paths,
+/// takes one or more, a full resource name: `{+brand}/identityAwareProxyClients/{client_id}`).
+/// Returns the placeholders' values.
 pub fn match_path(tpl: &str, text: &str) -> Option<BTreeMap<String, String>> {
     let t: Vec<&str> = tpl.split('/').collect();
     let s: Vec<&str> = text.split('/').collect();
+    match_segs(&t, &s)
+}
+
+fn match_segs(t: &[&str], s: &[&str]) -> Option<BTreeMap<String, String>> {
+    if let Some(at) = t.iter().position(|seg| seg.starts_with("{+")) {
+        let name = t[at].trim_start_matches("{+").trim_end_matches('}');
+        let after = &t[at + 1..];
+        // The longest run of segments that lets the rest match (a following last
+        // placeholder would otherwise take the rest of the name).
+        for end in (at + 1..=s.len().saturating_sub(after.len())).rev() {
+            let taken = &s[at..end];
+            if taken.iter().any(|x| x.is_empty()) {
+                continue;
+            }
+            let (Some(mut out), Some(rest)) =
+                (match_segs(&t[..at], &s[..at]), match_segs(after, &s[end..]))
+            else {
+                continue;
+            };
+            out.insert(name.to_owned(), taken.join("/"));
+            out.extend(rest);
+            return Some(out);
+        }
+        return None;
+    }
+    if t.is_empty() {
+        return s.is_empty().then(BTreeMap::new);
+    }
     let mut out = BTreeMap::new();
     for (i, seg) in t.iter().enumerate() {
         let last = i + 1 == t.len();
@@ -191,6 +221,27 @@ mod tests {
             "projects/p/secrets/s/versions/3",
         );
         assert!(m.is_none(), "a middle placeholder takes one segment");
+        let m = match_path(
+            "{+brand}/identityAwareProxyClients/{client_id}",
+            "projects/1/brands/1/identityAwareProxyClients/c",
+        );
+        assert_eq!(
+            m.as_ref().and_then(|m| m.get("brand")).map(String::as_str),
+            Some("projects/1/brands/1")
+        );
+        assert_eq!(
+            m.as_ref()
+                .and_then(|m| m.get("client_id"))
+                .map(String::as_str),
+            Some("c")
+        );
+        let m = match_path("{+brand}/{client_id}", "projects/1/brands/1/c");
+        assert_eq!(
+            m.and_then(|m| m.get("brand").cloned()).as_deref(),
+            Some("projects/1/brands/1")
+        );
+        assert!(match_path("{+brand}/identityAwareProxyClients/{client_id}", "x/y").is_none());
+        assert!(match_path("{+brand}/{client_id}", "c").is_none());
         assert_eq!(
             relative("v1/projects/{project}/secrets/{s}"),
             "projects/{project}/secrets/{s}"
