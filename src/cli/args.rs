@@ -206,6 +206,16 @@ pub struct InitArgs {
     /// Fetch every git and registry module again (the newest version the constraints allow).
     #[arg(long = "upgrade")]
     pub upgrade: bool,
+    /// Copy the state of every workspace from the backend used so far to the configured one.
+    #[arg(long = "migrate-state")]
+    pub migrate_state: bool,
+    /// Use the configured backend without copying any state to it.
+    #[arg(long = "reconfigure")]
+    pub reconfigure: bool,
+    /// A backend setting (`KEY=VALUE`) or a file of them, over the `backend` block's
+    /// (repeatable).
+    #[arg(long = "backend-config", value_name = "KEY=VALUE|FILE")]
+    pub backend_config: Vec<String>,
 }
 
 /// Flags shared by plan, apply and destroy.

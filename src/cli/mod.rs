@@ -76,7 +76,7 @@ pub fn main() -> ExitCode {
 async fn run(command: Command, st: Style) -> Result<ExitCode, Failure> {
     use commands::*;
     match command {
-        Command::Init(a) => misc::init(a.dir, a.force_copy, a.upgrade).await,
+        Command::Init(a) => misc::init(a).await,
         Command::Validate { dir, json } => misc::validate(dir, json),
         Command::Fmt {
             paths,

@@ -14,7 +14,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics, Sources};
 use crate::graph::Graph;
 use crate::lang::Value;
 use crate::providers::Registry;
-use crate::state::{LocalStore, State};
+use crate::state::{State, Store};
 
 /// Set by `--emulator`: Google resources go to an in-process emulator.
 pub static EMBEDDED_EMULATOR: std::sync::atomic::AtomicBool =
@@ -32,7 +32,7 @@ pub struct Workspace {
     /// Its dependency graph.
     pub graph: Graph,
     /// The state store.
-    pub store: Arc<LocalStore>,
+    pub store: Arc<Store>,
     /// Providers.
     pub providers: Registry,
     /// Which cloud Google resources go to when it is not Google itself (the embedded
@@ -75,11 +75,12 @@ pub fn enter(dir: Option<&Path>) -> Result<(), Failure> {
 impl Workspace {
     /// Loads the configuration of the current folder and builds its graph.
     pub fn load() -> Result<Workspace, Failure> {
-        Workspace::load_with(Arc::new(LocalStore::new(Path::new("."))))
+        let store = Store::open(Path::new(".")).map_err(Report::new)?;
+        Workspace::load_with(Arc::new(store))
     }
 
     /// Loads the configuration, using an already opened state store.
-    pub fn load_with(store: Arc<LocalStore>) -> Result<Workspace, Failure> {
+    pub fn load_with(store: Arc<Store>) -> Result<Workspace, Failure> {
         let loaded = match crate::config::load_with_sources(Path::new(".")) {
             Ok(mut c) => {
                 c.workspace = crate::state::current_workspace(Path::new("."));

@@ -128,7 +128,7 @@ impl Lower<'_> {
             "provider" => self.provider(config, block),
             "check" => self.check(config, block),
             "moved" => self.moved(config, block),
-            "terraform" => self.terraform(block),
+            "terraform" => self.terraform(config, block),
             // keyway's own settings.
             "keyway" => {}
             "removed" => self.removed(config, block),
@@ -164,37 +164,59 @@ impl Lower<'_> {
     }
 
     /// The `terraform` block: version and provider requirements are accepted as Terraform
-    /// accepts them; a remote backend is refused, because planning against this folder's
-    /// local state instead would propose creating everything the backend's state manages.
-    fn terraform(&mut self, block: &Block) {
-        for inner in block.body.blocks() {
-            let kind = inner.ident.as_str();
-            let backend = match kind {
-                "backend" => labels(inner).into_iter().next().unwrap_or_default(),
-                "cloud" => "cloud".to_owned(),
-                _ => continue,
-            };
-            if backend == "local" && inner.body.attributes().next().is_none() {
-                // Terraform's default, which is where keyway keeps state too.
-                continue;
+    /// accepts them; a `backend` block is kept for `keyway init` to settle (a folder whose
+    /// backend is not initialised is refused at plan time, never planned against local
+    /// state); Terraform Cloud's `cloud` block is refused.
+    fn terraform(&mut self, config: &mut Config, block: &mut Block) {
+        for inner in block.body.blocks_mut() {
+            match inner.ident.as_str() {
+                "backend" => self.backend(config, inner),
+                "cloud" => self.diags.push(
+                    Diagnostic::error(
+                        "config::backend",
+                        "Terraform Cloud (`cloud` block) is not a backend keyway can use",
+                    )
+                    .at(self.file, inner.ident.span())
+                    .help(
+                        "refused rather than ignored: against an empty local state the plan \
+                         would create a second copy of everything the workspace's state \
+                         manages. Use a `backend` block (gcs, s3, pg, local) instead",
+                    ),
+                ),
+                _ => {}
             }
+        }
+    }
+
+    fn backend(&mut self, config: &mut Config, block: &mut Block) {
+        let Some(l) = self.want_labels(block, 1, "the backend's type") else {
+            return;
+        };
+        let kind = l[0].clone();
+        let span = block.labels.first().and_then(|l| l.span());
+        // Rendered before its expressions are taken out of the tree.
+        let text = HclBody::from_iter([Structure::Block(block.clone())]).to_string();
+        if let Some(first) = &config.backend {
             self.diags.push(
                 Diagnostic::error(
                     "config::backend",
                     format!(
-                        "State backend `{backend}` is not supported yet: keyway keeps state only \
-                         in this folder's `.keyway/`"
+                        "Duplicate backend configuration: a `{}` backend is already declared",
+                        first.kind
                     ),
                 )
-                .at(self.file, inner.ident.span())
-                .help(
-                    "refused rather than ignored: against an empty local state the plan would \
-                     create a second copy of everything the backend's state manages. Remove \
-                     the block to use local state (for a new stack), or keep using Terraform \
-                     for this one until backends land",
-                ),
+                .at(self.file, span.clone()),
             );
+            return;
         }
+        let nested = self.nested(block);
+        config.backend = Some(crate::config::model::BackendBlock {
+            kind,
+            file: self.file,
+            span,
+            body: nested.body,
+            text,
+        });
     }
 
     fn variable(&mut self, config: &mut Config, block: &Block) {

@@ -139,6 +139,24 @@ pub struct Config {
     /// After expansion: each module call of the tree (`module.a`, `module.a["k"].module.b`)
     /// and the instances it expanded into.
     pub module_instances: BTreeMap<String, CallInstances>,
+    /// The root module's `terraform { backend "KIND" { ... } }` block, if any: where state
+    /// lives, settled by `keyway init`.
+    pub backend: Option<BackendBlock>,
+}
+
+/// A `backend` block: its kind and arguments (expressions: keyway allows variables in them).
+#[derive(Clone, Debug)]
+pub struct BackendBlock {
+    /// `gcs`, `pg`, `s3`, `local`.
+    pub kind: String,
+    /// Where it is.
+    pub file: FileId,
+    /// The label's span.
+    pub span: Option<Range<usize>>,
+    /// Arguments and nested blocks (`endpoints { s3 = ... }`).
+    pub body: Body,
+    /// The block's source text, to tell whether it changed since `keyway init`.
+    pub text: String,
 }
 
 impl Config {

@@ -120,6 +120,77 @@ pub enum Error {
     #[error("cannot serialize state: {0}")]
     #[diagnostic(code(state::serialize))]
     Serialize(#[source] serde_json::Error),
+
+    #[error("state backend {backend}: {message}")]
+    #[diagnostic(code(state::backend))]
+    Backend { backend: String, message: String },
+
+    #[error("state backend settings: {0}")]
+    #[diagnostic(
+        code(state::backend_settings),
+        help("run `keyway init` in this folder to set up its backend")
+    )]
+    Settings(String),
+
+    #[error(
+        "state in {location} is locked: {} holds it for `{}` since {} (lock id {})",
+        info.who, info.operation, info.created, info.id
+    )]
+    #[diagnostic(
+        code(state::locked),
+        help(
+            "wait for that run to finish (or pass -lock-timeout=DURATION to wait). If you are \
+             sure it is gone, run `keyway force-unlock {}`",
+            info.id
+        )
+    )]
+    RemoteLocked {
+        location: String,
+        info: Box<LockInfo>,
+    },
+
+    #[error(
+        "state in {location} has a stale lock: {} took it for `{}` at {} and its lease ran out \
+         {age} ago (lock id {})",
+        info.who, info.operation, info.created, info.id
+    )]
+    #[diagnostic(
+        code(state::stale_lock),
+        help(
+            "the holder stopped renewing its lease, so it probably died mid-run. Nothing takes \
+             a lock over on its own: check that run is gone, then `keyway force-unlock {}`",
+            info.id
+        )
+    )]
+    StaleLock {
+        location: String,
+        info: Box<LockInfo>,
+        age: String,
+    },
+
+    #[error("state in {location} is not locked")]
+    #[diagnostic(code(state::not_locked))]
+    RemoteNotLocked { location: String },
+
+    #[error(
+        "refused to write state to {location}: {reason}. This run's state (serial {serial}) is \
+         kept in {} so nothing is lost",
+        rescued.display()
+    )]
+    #[diagnostic(
+        code(state::write_refused),
+        help(
+            "another run changed the state since this one read it. Look at both before \
+             choosing: `keyway state pull` shows the stored one; `keyway state push FILE` \
+             writes this one over it"
+        )
+    )]
+    WriteRefused {
+        location: String,
+        reason: String,
+        serial: u64,
+        rescued: PathBuf,
+    },
 }
 
 impl Error {

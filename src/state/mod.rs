@@ -1,17 +1,19 @@
-//! Local state: the in-memory model, its versioned on-disk format, and the store that
-//! persists it atomically under an advisory lock.
+//! State: the in-memory model, its versioned on-disk format, and where it is kept: local
+//! files written atomically under an advisory lock (`store`), or a team's remote backend
+//! (`remote`: GCS, PostgreSQL), behind one interface (`backend`).
 //!
 //! The model (`model`) is what the engine works with; the file format (`file`) is a separate
 //! set of serde DTOs so the on-disk shape can evolve (and be versioned) independently.
 
+pub mod backend;
 mod error;
 pub mod file;
 pub mod model;
+pub mod remote;
 pub mod store;
 pub mod terraform;
 
+pub use backend::{BackendSettings, Lock, Store};
 pub use error::{Error, LockInfo};
 pub use model::{CheckResult, CheckStatus, Output, PendingCreate, ResourceInstance, State};
-pub use store::{
-    current_workspace, select_workspace, workspaces, LocalStore, Lock, DEFAULT_WORKSPACE,
-};
+pub use store::{current_workspace, select_workspace, workspaces, LocalStore, DEFAULT_WORKSPACE};

@@ -550,7 +550,7 @@ fn process_exists(_pid: u32) -> bool {
     true
 }
 
-fn who() -> String {
+pub(crate) fn who() -> String {
     let user = ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))

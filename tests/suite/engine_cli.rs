@@ -804,40 +804,51 @@ resource "terraform_data" "a" {
     w.run(&["plan", "-var", "v=b"]).code(1);
 }
 
-/// A folder whose state lives in a backend keyway cannot read yet must not be planned
-/// against an empty local state: that plan would create everything a second time.
+/// A folder whose state lives in a backend must never be planned against an empty local
+/// state (that plan would create everything a second time): until `keyway init` has settled
+/// the backend, plan and apply stop and say so; a backend keyway cannot use is refused by
+/// init, and Terraform Cloud's `cloud` block by validate.
 #[test]
-fn a_remote_backend_is_refused_not_replaced_by_local_state() {
-    for (block, name) in [
-        ("backend \"gcs\" {\n    bucket = \"tf-state\"\n  }", "gcs"),
+fn a_remote_backend_is_used_or_refused_never_replaced_by_local_state() {
+    for (block, name, init_error) in [
+        (
+            "backend \"gcs\" {\n    bucket = \"tf-state\"\n  }",
+            "gcs",
+            None,
+        ),
         (
             "backend \"s3\" {\n    bucket = \"b\"\n    key = \"k\"\n  }",
             "s3",
+            Some("State backend `s3` is not supported yet"),
         ),
-        ("cloud {\n    organization = \"o\"\n  }", "cloud"),
         (
             "backend \"local\" {\n    path = \"other.tfstate\"\n  }",
             "local",
+            Some("the local backend's `path` is not supported"),
         ),
     ] {
         let w = Work::new(&format!(
             "terraform {{\n  {block}\n}}\nresource \"terraform_data\" \"a\" {{}}\n"
         ));
-        for cmd in [
-            &["validate"][..],
-            &["plan"][..],
-            &["apply", "-auto-approve"][..],
-        ] {
+        w.run(&["validate"]).ok();
+        for cmd in [&["plan"][..], &["apply", "-auto-approve"][..]] {
             let r = w.run(cmd).code(1);
             assert!(
                 r.stderr
-                    .contains(&format!("State backend `{name}` is not supported yet")),
+                    .contains("Backend initialization required: run `keyway init`"),
                 "{cmd:?} {name}: {}",
                 r.stderr
             );
         }
+        if let Some(want) = init_error {
+            let r = w.run(&["init"]).code(1);
+            assert!(r.stderr.contains(want), "init {name}: {}", r.stderr);
+        }
         assert!(!w.state_path().exists(), "{name}: no local state written");
     }
+    let w = Work::new("terraform {\n  cloud {\n    organization = \"o\"\n  }\n}\n");
+    let r = w.run(&["validate"]).code(1);
+    assert!(r.stderr.contains("Terraform Cloud"), "{}", r.stderr);
     let w = Work::new(
         "terraform {\n  required_version = \">= 1.5\"\n  backend \"local\" {}\n}\nresource \"terraform_data\" \"a\" {}\n",
     );

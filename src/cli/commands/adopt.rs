@@ -10,7 +10,7 @@ use miette::Report;
 
 use crate::cli::workspace::Failure;
 use crate::state::terraform::{read, Adoption};
-use crate::state::LocalStore;
+use crate::state::Store;
 
 /// Terraform's default local state file.
 const TFSTATE: &str = "terraform.tfstate";
@@ -55,7 +55,7 @@ pub fn guard() -> Result<(), Failure> {
 
 /// `keyway init`'s offer: adopts `terraform.tfstate` into an empty keyway state after showing
 /// what is taken over and what is not, when the user agrees (or passed `-force-copy`).
-pub fn offer(store: &LocalStore, force_copy: bool) -> Result<(), Failure> {
+pub fn offer(store: &Store, force_copy: bool) -> Result<(), Failure> {
     let _held = store.lock("init").map_err(Report::new)?;
     if store.read().map_err(Report::new)?.is_some() {
         return Ok(());
@@ -93,7 +93,7 @@ pub fn offer(store: &LocalStore, force_copy: bool) -> Result<(), Failure> {
     println!(
         "\nkeyway's state now holds them ({}). {TFSTATE} was left as it is: run `keyway plan` \
          to check that nothing changes, and stop applying this folder with Terraform.",
-        store.state_path().display()
+        store.location()
     );
     Ok(())
 }

@@ -16,14 +16,10 @@ use crate::graph::Node;
 use crate::plan::values::from_state;
 
 /// `keyway init`.
-pub async fn init(
-    dir: Option<PathBuf>,
-    force_copy: bool,
-    upgrade: bool,
-) -> Result<ExitCode, Failure> {
+pub async fn init(a: crate::cli::args::InitArgs) -> Result<ExitCode, Failure> {
     use crate::config::fetch::Installed;
-    enter(dir.as_deref())?;
-    let installed = crate::config::fetch::install(Path::new("."), upgrade)
+    enter(a.dir.as_deref())?;
+    let installed = crate::config::fetch::install(Path::new("."), a.upgrade)
         .await
         .map_err(Report::msg)?;
     if !installed.is_empty() {
@@ -42,8 +38,15 @@ pub async fn init(
         }
     }
     let ws = Workspace::load()?;
-    ws.store.ensure_dir().map_err(Report::new)?;
-    crate::cli::commands::adopt::offer(&ws.store, force_copy)?;
+    let switch = crate::cli::commands::backend::Switch {
+        migrate: a.migrate_state,
+        reconfigure: a.reconfigure,
+        force_copy: a.force_copy,
+    };
+    crate::cli::commands::backend::settle(&ws.config, &a.backend_config, switch)?;
+    let store = crate::state::Store::open(Path::new(".")).map_err(Report::new)?;
+    store.ensure_dir().map_err(Report::new)?;
+    crate::cli::commands::adopt::offer(&store, a.force_copy)?;
     println!(
         "keyway has been successfully initialized! ({} resources in configuration)",
         ws.config.resources.len()
@@ -170,6 +173,7 @@ pub fn fmt(
 pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCode, Failure> {
     let Some(path) = path else {
         let ws = Workspace::load()?;
+        crate::cli::commands::backend::check(&ws.config)?;
         let state = ws.state()?;
         if json {
             println!("{}", tfjson::state::document(&state, Some(&ws.config)));

@@ -1,6 +1,7 @@
 //! One module per command family; each is short and calls library functions.
 
 pub mod adopt;
+pub mod backend;
 pub mod emulator;
 pub mod import;
 pub mod misc;

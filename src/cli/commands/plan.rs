@@ -20,7 +20,7 @@ use crate::diagnostics::Diagnostics;
 use crate::lang::Value;
 use crate::plan::file::{self as planfile, PlanFile, SavedVar};
 use crate::plan::{Mode, Options, Plan};
-use crate::state::{LocalStore, Lock, State};
+use crate::state::{Lock, State, Store};
 
 fn options(flags: &PlanFlags, mode: Mode) -> Options {
     let mode = if flags.refresh_only {
@@ -38,7 +38,7 @@ fn options(flags: &PlanFlags, mode: Mode) -> Options {
 }
 
 /// Takes the state lock, waiting up to `-lock-timeout`.
-pub async fn lock(store: &LocalStore, op: &str, timeout: Option<&str>) -> Result<Lock, Failure> {
+pub async fn lock(store: &Store, op: &str, timeout: Option<&str>) -> Result<Lock, Failure> {
     let limit = parse_duration(timeout.unwrap_or("0s"))
         .ok_or_else(|| Report::msg("Invalid -lock-timeout: use a duration like `10s` or `2m`"))?;
     let start = std::time::Instant::now();
@@ -170,13 +170,14 @@ pub(crate) async fn open(
     op: &str,
     timeout: Option<&str>,
 ) -> Result<(Workspace, Lock, State), Failure> {
-    let store = Arc::new(LocalStore::new(Path::new(".")));
+    let store = Arc::new(Store::open(Path::new(".")).map_err(Report::new)?);
     let held = lock(&store, op, timeout).await?;
     let reader = {
         let store = store.clone();
         tokio::task::spawn_blocking(move || store.read())
     };
     let ws = Workspace::load_with(store)?;
+    crate::cli::commands::backend::check(&ws.config)?;
     let state = match reader.await {
         Ok(Ok(Some(s))) => s,
         Ok(Ok(None)) => {
@@ -371,7 +372,7 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
 /// Nothing to apply: the plan's check results are kept in state, as an apply keeps its own,
 /// on the state as stored (a refresh's findings are not accepted behind the user's back).
 /// The state is left alone when they did not change.
-fn save_checks(store: &LocalStore, checks: Vec<crate::state::CheckResult>) -> Result<(), Failure> {
+fn save_checks(store: &Store, checks: Vec<crate::state::CheckResult>) -> Result<(), Failure> {
     let mut state = store
         .read()
         .map_err(Report::new)?
@@ -633,7 +634,7 @@ fn capital(action: &str) -> String {
 }
 
 /// Apply's state writer on the local store.
-struct StoreWriter(Arc<LocalStore>);
+struct StoreWriter(Arc<Store>);
 
 impl crate::apply::StateWriter for StoreWriter {
     fn encode(&mut self, state: &mut State) -> Result<Vec<u8>, String> {

@@ -10,7 +10,7 @@ use crate::cli::render::value::render;
 use crate::cli::workspace::Failure;
 use crate::plan::values::from_state;
 use crate::plan::InstanceKey;
-use crate::state::LocalStore;
+use crate::state::Store;
 
 /// How `state list` and `state rm` show a creation an interrupted run left pending.
 const PENDING: &str = " (pending creation)";
@@ -21,7 +21,7 @@ fn matches(addr: &str, filter: &str) -> bool {
 
 /// Runs a `state` subcommand.
 pub fn state(cmd: StateCommand) -> Result<ExitCode, Failure> {
-    let store = LocalStore::new(Path::new("."));
+    let store = Store::open(Path::new(".")).map_err(Report::new)?;
     match cmd {
         StateCommand::List { addrs } => {
             let state = store.read().map_err(Report::new)?.unwrap_or_default();
@@ -131,8 +131,8 @@ pub fn state(cmd: StateCommand) -> Result<ExitCode, Failure> {
 
 /// `keyway force-unlock [-force -holder=PID] ID`.
 pub fn force_unlock(id: &str, holder: Option<u32>) -> Result<ExitCode, Failure> {
-    LocalStore::new(Path::new("."))
-        .force_unlock(id, holder)
+    Store::open(Path::new("."))
+        .and_then(|s| s.force_unlock(id, holder))
         .map_err(Report::new)?;
     println!("keyway state has been successfully unlocked!");
     Ok(ExitCode::SUCCESS)

@@ -11,7 +11,7 @@ use miette::Report;
 use crate::cli::args::WorkspaceCommand;
 use crate::cli::workspace::Failure;
 use crate::state::{
-    current_workspace, select_workspace, workspaces, LocalStore, DEFAULT_WORKSPACE,
+    current_workspace, select_workspace, BackendSettings, State, Store, DEFAULT_WORKSPACE,
 };
 
 fn here() -> &'static Path {
@@ -48,14 +48,32 @@ fn not_overridden() -> Result<(), Failure> {
     }
 }
 
-fn exists(name: &str) -> bool {
-    workspaces(here()).iter().any(|w| w == name)
+fn backend() -> Result<BackendSettings, Failure> {
+    BackendSettings::recorded(here()).map_err(|e| Failure::from(Report::new(e)))
 }
 
+/// The workspaces of the folder's backend.
+fn workspaces() -> Result<Vec<String>, Failure> {
+    Store::workspaces(&backend()?, here()).map_err(|e| Failure::from(Report::new(e)))
+}
+
+fn exists(name: &str) -> Result<bool, Failure> {
+    Ok(workspaces()?.iter().any(|w| w == name))
+}
+
+/// A new workspace: its folder for local state, an empty state in a remote backend (as
+/// Terraform writes one).
 fn create(name: &str) -> Result<(), Failure> {
-    LocalStore::for_workspace(here(), name)
-        .ensure_dir()
-        .map_err(|e| Failure::from(Report::new(e)))
+    let b = backend()?;
+    let store = Store::with(&b, here(), name).map_err(Report::new)?;
+    store.ensure_dir().map_err(Report::new)?;
+    if !b.is_local() {
+        let _held = store.lock("workspace new").map_err(Report::new)?;
+        if store.read_raw().map_err(Report::new)?.is_none() {
+            store.write(&mut State::new()).map_err(Report::new)?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs one workspace command.
@@ -63,7 +81,7 @@ pub fn run(c: WorkspaceCommand) -> Result<ExitCode, Failure> {
     let current = current_workspace(here());
     match c {
         WorkspaceCommand::List => {
-            for w in workspaces(here()) {
+            for w in workspaces()? {
                 let mark = if w == current { "*" } else { " " };
                 println!("{mark} {w}");
             }
@@ -72,7 +90,7 @@ pub fn run(c: WorkspaceCommand) -> Result<ExitCode, Failure> {
         WorkspaceCommand::New { name } => {
             check_name(&name)?;
             not_overridden()?;
-            if exists(&name) {
+            if exists(&name)? {
                 return Err(fail(format!("Workspace \"{name}\" already exists")));
             }
             create(&name)?;
@@ -86,7 +104,7 @@ pub fn run(c: WorkspaceCommand) -> Result<ExitCode, Failure> {
         WorkspaceCommand::Select { name, or_create } => {
             check_name(&name)?;
             not_overridden()?;
-            if !exists(&name) {
+            if !exists(&name)? {
                 if !or_create {
                     return Err(fail(format!(
                         "Workspace \"{name}\" doesn't exist.\n\nYou can create this workspace \
@@ -108,7 +126,7 @@ fn delete(name: &str, current: &str, force: bool) -> Result<(), Failure> {
     if name == DEFAULT_WORKSPACE {
         return Err(fail("The \"default\" workspace cannot be deleted".into()));
     }
-    if !exists(name) {
+    if !exists(name)? {
         return Err(fail(format!("Workspace \"{name}\" doesn't exist.")));
     }
     if name == current {
@@ -117,8 +135,8 @@ fn delete(name: &str, current: &str, force: bool) -> Result<(), Failure> {
              active workspace. Please switch to another workspace and try again."
         )));
     }
-    let store = LocalStore::for_workspace(here(), name);
-    let _held = store.lock("workspace delete").map_err(Report::new)?;
+    let store = Store::with(&backend()?, here(), name).map_err(Report::new)?;
+    let held = store.lock("workspace delete").map_err(Report::new)?;
     let tracked: Vec<String> = store
         .read()
         .map_err(Report::new)?
@@ -145,9 +163,14 @@ fn delete(name: &str, current: &str, force: bool) -> Result<(), Failure> {
                 .join("\n")
         )));
     }
-    drop(_held);
-    std::fs::remove_dir_all(store.dir())
-        .map_err(|e| fail(format!("cannot delete {}: {e}", store.dir().display())))?;
+    if store.local().is_some() {
+        // The lock file lives in the folder being deleted.
+        drop(held);
+        store.delete_state().map_err(Report::new)?;
+    } else {
+        store.delete_state().map_err(Report::new)?;
+        drop(held);
+    }
     println!("Deleted workspace \"{name}\"!");
     Ok(())
 }

@@ -1,0 +1,281 @@
+//! Where a folder's state lives: the backend `keyway init` settled (recorded in
+//! `.keyway/backend.json`: its kind, its resolved settings and a digest of the configuration
+//! block they came from), and [`Store`], the one interface plan, apply and the state
+//! commands use whatever the backend: local files, GCS or PostgreSQL.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{Error, LockInfo};
+use super::model::State;
+use super::remote::{self, RemoteLock, RemoteStore};
+use super::store::{self as local, LocalStore};
+
+const FILE: &str = "backend.json";
+
+/// A settled backend.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackendSettings {
+    /// `local`, `gcs`, `pg`.
+    pub kind: String,
+    /// Its arguments, evaluated (variables allowed) and merged with `-backend-config`.
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    /// Digest of the configuration's backend block when it was settled (empty: none).
+    #[serde(default)]
+    pub digest: String,
+}
+
+impl BackendSettings {
+    /// The default: local state in `.keyway/`.
+    pub fn local() -> BackendSettings {
+        BackendSettings {
+            kind: "local".into(),
+            ..BackendSettings::default()
+        }
+    }
+
+    pub fn is_local(&self) -> bool {
+        self.kind == "local"
+    }
+
+    /// What `keyway init` recorded for the folder, or local state when it recorded nothing.
+    pub fn recorded(working_dir: &Path) -> Result<BackendSettings, Error> {
+        let path = working_dir.join(".keyway").join(FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| Error::Corrupt {
+                path,
+                problem: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BackendSettings::local()),
+            Err(e) => Err(Error::io("read", path, e)),
+        }
+    }
+
+    /// Records these settings (owner-only: they may hold credentials, as Terraform's
+    /// `.terraform/terraform.tfstate` does).
+    pub fn record(&self, working_dir: &Path) -> Result<(), Error> {
+        let store = LocalStore::new(working_dir);
+        let dir = working_dir.join(".keyway");
+        store.ensure_dir()?;
+        let path = dir.join(FILE);
+        let mut text = serde_json::to_string_pretty(self).map_err(Error::Serialize)?;
+        text.push('\n');
+        remote::write_private(&path, text.as_bytes()).map_err(|e| Error::io("write", &path, e))
+    }
+
+    /// A short description for messages: `gcs bucket "tf-state", prefix "app"`.
+    pub fn describe(&self) -> String {
+        let s = |k: &str| self.settings.get(k).cloned().unwrap_or_default();
+        match self.kind.as_str() {
+            "gcs" => format!("gcs bucket \"{}\", prefix \"{}\"", s("bucket"), s("prefix")),
+            "pg" => format!(
+                "pg schema \"{}\"",
+                self.settings
+                    .get("schema_name")
+                    .cloned()
+                    .unwrap_or_else(|| "terraform_remote_state".into())
+            ),
+            "local" => "local state in .keyway/".into(),
+            other => other.to_owned(),
+        }
+    }
+}
+
+/// The backends keyway can store state in.
+pub const SUPPORTED: &[&str] = &["local", "gcs", "pg"];
+
+/// Opens the objects of a remote backend.
+fn objects(b: &BackendSettings) -> Result<Arc<dyn remote::Objects>, Error> {
+    match b.kind.as_str() {
+        "gcs" => Ok(Arc::new(remote::gcs::Gcs::open(&b.settings)?)),
+        "pg" => Ok(Arc::new(remote::pg::Pg::open(&b.settings)?)),
+        other => Err(Error::Settings(format!(
+            "state backend `{other}` is not supported yet (keyway stores state in: {})",
+            SUPPORTED.join(", ")
+        ))),
+    }
+}
+
+/// A workspace's state and lock keys in a remote backend.
+fn keys(b: &BackendSettings, workspace: &str) -> (String, String) {
+    match b.kind.as_str() {
+        "pg" => remote::pg::keys(workspace),
+        _ => remote::gcs::keys(
+            b.settings.get("prefix").map_or("", String::as_str),
+            workspace,
+        ),
+    }
+}
+
+/// One workspace's state, wherever the backend keeps it.
+#[derive(Debug)]
+pub enum Store {
+    Local(LocalStore),
+    Remote(RemoteStore),
+}
+
+/// A held state lock.
+#[derive(Debug)]
+pub enum Lock {
+    Local(local::Lock),
+    Remote(RemoteLock),
+}
+
+impl Lock {
+    pub fn info(&self) -> LockInfo {
+        match self {
+            Lock::Local(l) => l.info().clone(),
+            Lock::Remote(l) => l.info(),
+        }
+    }
+}
+
+impl Store {
+    /// The store of the current workspace, in the backend `keyway init` recorded.
+    pub fn open(working_dir: &Path) -> Result<Store, Error> {
+        let workspace = local::current_workspace(working_dir);
+        Store::for_workspace(working_dir, &workspace)
+    }
+
+    /// The store of workspace `name` in the recorded backend.
+    pub fn for_workspace(working_dir: &Path, name: &str) -> Result<Store, Error> {
+        let b = BackendSettings::recorded(working_dir)?;
+        Store::with(&b, working_dir, name)
+    }
+
+    /// The store of workspace `name` in backend `b`.
+    pub fn with(b: &BackendSettings, working_dir: &Path, name: &str) -> Result<Store, Error> {
+        if b.is_local() {
+            return Ok(Store::Local(LocalStore::for_workspace(working_dir, name)));
+        }
+        let (state, lock) = keys(b, name);
+        Ok(Store::Remote(RemoteStore::new(
+            objects(b)?,
+            state,
+            lock,
+            &working_dir.join(".keyway"),
+        )))
+    }
+
+    /// The workspaces with state in backend `b`, `default` first.
+    pub fn workspaces(b: &BackendSettings, working_dir: &Path) -> Result<Vec<String>, Error> {
+        if b.is_local() {
+            return Ok(local::workspaces(working_dir));
+        }
+        let objects = objects(b)?;
+        let prefix = b.settings.get("prefix").cloned().unwrap_or_default();
+        let mut names: Vec<String> = match b.kind.as_str() {
+            "pg" => objects.list("")?,
+            _ => objects
+                .list(prefix.trim_matches('/'))?
+                .iter()
+                .filter_map(|k| remote::gcs::workspace_of(&prefix, k))
+                .collect(),
+        };
+        names.retain(|n| n != local::DEFAULT_WORKSPACE);
+        names.sort();
+        names.insert(0, local::DEFAULT_WORKSPACE.to_owned());
+        Ok(names)
+    }
+
+    /// Where the state is, for messages.
+    pub fn location(&self) -> String {
+        match self {
+            Store::Local(s) => s.state_path().display().to_string(),
+            Store::Remote(s) => s.location(),
+        }
+    }
+
+    /// The local folder of a local store.
+    pub fn local(&self) -> Option<&LocalStore> {
+        match self {
+            Store::Local(s) => Some(s),
+            Store::Remote(_) => None,
+        }
+    }
+
+    pub fn read(&self) -> Result<Option<State>, Error> {
+        match self {
+            Store::Local(s) => s.read(),
+            Store::Remote(s) => s.read(),
+        }
+    }
+
+    pub fn read_raw(&self) -> Result<Option<String>, Error> {
+        match self {
+            Store::Local(s) => s.read_raw(),
+            Store::Remote(s) => s.read_raw(),
+        }
+    }
+
+    pub fn write(&self, state: &mut State) -> Result<(), Error> {
+        match self {
+            Store::Local(s) => s.write(state),
+            Store::Remote(s) => s.write(state),
+        }
+    }
+
+    pub fn encode_next(&self, state: &mut State) -> Result<Vec<u8>, Error> {
+        match self {
+            Store::Local(s) => s.encode_next(state),
+            Store::Remote(s) => s.encode_next(state),
+        }
+    }
+
+    pub fn commit(&self, bytes: &[u8]) -> Result<(), Error> {
+        match self {
+            Store::Local(s) => s.commit(bytes),
+            Store::Remote(s) => s.commit(bytes),
+        }
+    }
+
+    pub fn write_raw(&self, json: &str, force: bool) -> Result<(), Error> {
+        match self {
+            Store::Local(s) => s.write_raw(json, force),
+            Store::Remote(s) => s.write_raw(json, force),
+        }
+    }
+
+    /// Makes sure `.keyway/` exists (local state, saved plans and module copies live there
+    /// whatever the backend).
+    pub fn ensure_dir(&self) -> Result<(), Error> {
+        match self {
+            Store::Local(s) => s.ensure_dir(),
+            Store::Remote(s) => s.ensure_dir(),
+        }
+    }
+
+    pub fn lock(&self, operation: &str) -> Result<Lock, Error> {
+        match self {
+            Store::Local(s) => s.lock(operation).map(Lock::Local),
+            Store::Remote(s) => s.lock(operation).map(Lock::Remote),
+        }
+    }
+
+    /// Deletes this workspace's state (its folder, for local state).
+    pub fn delete_state(&self) -> Result<(), Error> {
+        match self {
+            Store::Local(s) => {
+                std::fs::remove_dir_all(s.dir()).map_err(|e| Error::io("delete", s.dir(), e))
+            }
+            Store::Remote(s) => s.delete_state(),
+        }
+    }
+
+    /// Removes a lock by its ID (`holder`: the pid override for a live local holder).
+    pub fn force_unlock(&self, id: &str, holder: Option<u32>) -> Result<(), Error> {
+        match self {
+            Store::Local(s) => s.force_unlock(id, holder),
+            Store::Remote(s) => s.force_unlock(id),
+        }
+    }
+}
+
+/// Where a folder's recorded backend file is.
+pub fn recorded_path(working_dir: &Path) -> PathBuf {
+    working_dir.join(".keyway").join(FILE)
+}
