@@ -70,6 +70,10 @@ pub trait Objects: Send + Sync + std::fmt::Debug {
     fn session_lock(&self, _key: &str) -> Result<Session, Error> {
         Ok(Session::Unsupported)
     }
+    /// Ends whatever session holds that lock (`force-unlock` of a live holder).
+    fn break_session(&self, _key: &str) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// A lock that lives as long as its holder's connection: it dies with a killed holder.
@@ -488,7 +492,7 @@ impl RemoteStore {
             .objects
             .delete(&self.lock_key, Cond::Matches(&o.version))
         {
-            Ok(()) => Ok(()),
+            Ok(()) => self.objects.break_session(&self.lock_key),
             Err(Failed::Conflict) => Err(Error::Backend {
                 backend: location,
                 message: "the lock changed while it was being removed; look again".into(),

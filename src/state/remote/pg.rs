@@ -165,6 +165,15 @@ impl Pg {
         format!("{}.states", ident(&self.schema))
     }
 
+    /// The advisory lock's key: the workspace row's id, or `-1` while it has none.
+    async fn lock_id(&self, session: &Client, ws: &str) -> Result<i64, Error> {
+        let q = format!("SELECT id FROM {} WHERE name = $1", self.table());
+        Ok(match session.query_opt(&q, &[&ws]).await.map_err(db)? {
+            Some(r) => r.get(0),
+            None => -1,
+        })
+    }
+
     fn locks(&self) -> String {
         format!("{}.keyway_locks", ident(&self.schema))
     }
@@ -317,11 +326,7 @@ impl Objects for Pg {
         self.run(async {
             self.client().await?;
             let session = self.connect().await?;
-            let q = format!("SELECT id FROM {} WHERE name = $1", self.table());
-            let id: i64 = match session.query_opt(&q, &[&ws]).await.map_err(db)? {
-                Some(r) => r.get(0),
-                None => -1,
-            };
+            let id = self.lock_id(&session, &ws).await?;
             let got: bool = session
                 .query_one("SELECT pg_try_advisory_lock($1)", &[&id])
                 .await
@@ -332,6 +337,28 @@ impl Objects for Pg {
             } else {
                 Session::Busy
             })
+        })
+    }
+
+    /// Ends the session holding the workspace's advisory lock (a force-unlocked holder that
+    /// still runs): its later writes then meet a changed state and are refused.
+    fn break_session(&self, key: &str) -> Result<(), Error> {
+        let ws = key.strip_prefix(LOCKS_PREFIX).unwrap_or(key).to_owned();
+        self.run(async {
+            let c = self.client().await?;
+            let id = self.lock_id(&c, &ws).await?;
+            // A bigint advisory key is kept as two oids: its high and low 32 bits.
+            let bits = id as u64;
+            let (hi, lo) = ((bits >> 32) as u32, bits as u32);
+            c.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' \
+                 AND classid = $1 AND objid = $2 AND objsubid = 1 AND granted \
+                 AND pid <> pg_backend_pid()",
+                &[&hi, &lo],
+            )
+            .await
+            .map_err(db)?;
+            Ok(())
         })
     }
 }

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod postgres;
+
 /// A temporary working folder with a configuration in it.
 pub struct Work {
     /// Keeps the folder alive.

@@ -1,0 +1,260 @@
+//! The `pg` backend against a real PostgreSQL server the test starts on 127.0.0.1: shared
+//! state between folders, eight applies at once, a force-taken lock, a killed holder, state
+//! migration both ways, and a saved plan made stale by someone else's apply.
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::postgres::Postgres;
+use crate::support::Work;
+
+fn config(pg: &Postgres, extra: &str) -> String {
+    format!(
+        r#"terraform {{
+  backend "pg" {{
+    conn_str = "{}"
+  }}
+}}
+
+variable "n" {{
+  default = 0
+}}
+
+resource "terraform_data" "fixed" {{
+  count = 3
+  input = "fixed-${{count.index}}"
+}}
+
+resource "terraform_data" "x" {{
+  input = var.n
+}}
+{extra}"#,
+        pg.url()
+    )
+}
+
+fn serial_and_lineage(pg: &Postgres) -> (u64, String) {
+    let row = pg.sql(
+        "SELECT (data::json->>'serial') || ' ' || (data::json->>'lineage') \
+         FROM terraform_remote_state.states WHERE name = 'default'",
+    );
+    let (s, l) = row.split_once(' ').expect("serial and lineage");
+    (s.parse().expect("serial"), l.to_owned())
+}
+
+fn wait_for_lock(pg: &Postgres) -> String {
+    let start = Instant::now();
+    loop {
+        let id = pg.sql("SELECT info::json->>'ID' FROM terraform_remote_state.keyway_locks");
+        if !id.is_empty() {
+            return id;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no lock appeared"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn spawn(w: &Work, args: &[&str]) -> Child {
+    w.command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start keyway")
+}
+
+#[test]
+fn state_in_postgres_is_shared_by_every_folder_that_points_at_it() {
+    let pg = Postgres::start();
+    let a = Work::new(&config(&pg, ""));
+    let r = a.run(&["plan"]).code(1);
+    assert!(
+        r.stderr.contains("Backend initialization required"),
+        "{}",
+        r.stderr
+    );
+    a.run(&["init"]).ok();
+    a.run(&["apply", "-auto-approve"]).ok();
+    assert!(
+        !a.state_path().exists(),
+        "no local state beside the backend"
+    );
+    let b = Work::new(&config(&pg, ""));
+    b.run(&["init"]).ok();
+    b.run(&["plan", "-detailed-exitcode"]).ok();
+    let listed = b.run(&["state", "list"]).ok().stdout;
+    assert!(listed.contains("terraform_data.x"), "{listed}");
+    let stored = pg.sql("SELECT name FROM terraform_remote_state.states");
+    assert_eq!(stored, "default");
+}
+
+/// Eight applies started at once on one state run one at a time: each exits 0, the final
+/// serial is the first plus every write the database saw, the lineage never changes, and
+/// nothing is lost.
+#[test]
+fn eight_applies_at_once_take_turns_and_lose_nothing() {
+    let pg = Postgres::start();
+    let w = Work::new(&config(&pg, ""));
+    w.run(&["init"]).ok();
+    w.run(&["apply", "-auto-approve"]).ok();
+    let (before, lineage) = serial_and_lineage(&pg);
+    pg.sql(
+        "CREATE TABLE writes (n int);
+         CREATE FUNCTION count_write() RETURNS trigger AS $$
+           BEGIN INSERT INTO writes VALUES (1); RETURN NEW; END $$ LANGUAGE plpgsql;
+         CREATE TRIGGER count AFTER INSERT OR UPDATE ON terraform_remote_state.states
+           FOR EACH ROW EXECUTE FUNCTION count_write();",
+    );
+    let runs: Vec<Child> = (1..=8)
+        .map(|i| {
+            let n = i.to_string();
+            spawn(
+                &w,
+                &[
+                    "apply",
+                    "-auto-approve",
+                    "-lock-timeout=120s",
+                    "-var",
+                    &format!("n={n}"),
+                ],
+            )
+        })
+        .collect();
+    for r in runs {
+        let out = r.wait_with_output().expect("apply finishes");
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let writes: u64 = pg
+        .sql("SELECT count(*) FROM writes")
+        .parse()
+        .expect("count");
+    let (after, same) = serial_and_lineage(&pg);
+    assert_eq!(same, lineage, "one lineage");
+    assert!(writes >= 8, "every apply changed x: {writes} writes");
+    assert_eq!(after, before + writes, "serial = first + writes");
+    let listed = w.run(&["state", "list"]).ok().stdout;
+    for addr in [
+        "terraform_data.fixed[0]",
+        "terraform_data.fixed[2]",
+        "terraform_data.x",
+    ] {
+        assert!(listed.contains(addr), "{addr} lost: {listed}");
+    }
+    println!("8 concurrent applies: serial {before} -> {after}, {writes} writes");
+}
+
+/// A holder whose lock was force-unlocked (its database session ended) cannot overwrite the
+/// newer state written after it: its write is refused and its state kept on local disk.
+#[test]
+fn a_writer_whose_lock_was_force_taken_cannot_overwrite_newer_state() {
+    let pg = Postgres::start();
+    let slow = "resource \"time_sleep\" \"wait\" {\n  create_duration = \"4s\"\n}\n";
+    let w = Work::new(&config(&pg, slow));
+    w.run(&["init"]).ok();
+    let a = spawn(&w, &["apply", "-auto-approve", "-var", "n=1"]);
+    let id = wait_for_lock(&pg);
+    w.run(&["force-unlock", &id]).ok();
+    let other = Work::new(&config(&pg, ""));
+    other.run(&["init"]).ok();
+    other
+        .run(&["apply", "-auto-approve", "-lock-timeout=30s", "-var", "n=2"])
+        .ok();
+    let out = a.wait_with_output().expect("a finishes");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("refused to write state"), "{text}");
+    let rescued: Vec<_> = std::fs::read_dir(w.path().join(".keyway"))
+        .expect(".keyway")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("errored-state-")
+        })
+        .collect();
+    assert!(!rescued.is_empty(), "the refused state is kept on disk");
+    let x = other
+        .run(&["state", "show", "terraform_data.x"])
+        .ok()
+        .stdout;
+    assert!(
+        x.contains("\"2\"") || x.contains("= 2"),
+        "the newer state stands: {x}"
+    );
+}
+
+/// kill -9 of a lock holder: the next run reports the stale lock with its age, and only
+/// `force-unlock` frees it.
+#[test]
+fn a_killed_holder_leaves_a_stale_lock_until_force_unlock() {
+    let pg = Postgres::start();
+    let slow = "resource \"time_sleep\" \"wait\" {\n  create_duration = \"60s\"\n}\n";
+    let w = Work::new(&config(&pg, slow));
+    w.run(&["init"]).ok();
+    let mut a = spawn(&w, &["apply", "-auto-approve"]);
+    let id = wait_for_lock(&pg);
+    a.kill().expect("kill -9");
+    let _ = a.wait();
+    let r = w.run(&["plan"]).code(1);
+    assert!(r.stderr.contains("stale lock"), "{}", r.stderr);
+    assert!(r.stderr.contains(&id), "names the lock: {}", r.stderr);
+    assert!(r.stderr.contains("ago"), "says its age: {}", r.stderr);
+    w.run(&["force-unlock", &id]).ok();
+    w.run(&["plan"]).ok();
+}
+
+#[test]
+fn state_migrates_from_local_to_postgres_and_back_keeping_lineage_and_serial() {
+    let pg = Postgres::start();
+    let plain = config(&pg, "").replace(
+        &format!(
+            "terraform {{\n  backend \"pg\" {{\n    conn_str = \"{}\"\n  }}\n}}\n",
+            pg.url()
+        ),
+        "",
+    );
+    let w = Work::new(&plain);
+    w.run(&["apply", "-auto-approve"]).ok();
+    let local = w.state_json();
+    w.write("main.tf", &config(&pg, ""));
+    let r = w.run(&["init"]).code(1);
+    assert!(r.stderr.contains("-migrate-state"), "{}", r.stderr);
+    w.run(&["init", "-migrate-state"]).ok();
+    let (serial, lineage) = serial_and_lineage(&pg);
+    assert_eq!(serial, local["serial"].as_u64().expect("serial"));
+    assert_eq!(lineage, local["lineage"].as_str().expect("lineage"));
+    w.run(&["plan", "-detailed-exitcode"]).ok();
+    w.run(&["apply", "-auto-approve", "-var", "n=5"]).ok();
+    let (moved_serial, _) = serial_and_lineage(&pg);
+    w.write("main.tf", &plain);
+    w.run(&["init", "-migrate-state", "-force-copy"]).ok();
+    let back = w.state_json();
+    assert_eq!(back["serial"].as_u64(), Some(moved_serial));
+    assert_eq!(back["lineage"].as_str(), Some(lineage.as_str()));
+    w.run(&["plan", "-detailed-exitcode", "-var", "n=5"]).ok();
+}
+
+#[test]
+fn a_saved_plan_is_refused_after_someone_else_applied() {
+    let pg = Postgres::start();
+    let w = Work::new(&config(&pg, ""));
+    w.run(&["init"]).ok();
+    w.run(&["apply", "-auto-approve"]).ok();
+    w.run(&["plan", "-var", "n=1", "-out", "p.plan"]).ok();
+    let other = Work::new(&config(&pg, ""));
+    other.run(&["init"]).ok();
+    other.run(&["apply", "-auto-approve", "-var", "n=2"]).ok();
+    let r = w.run(&["apply", "p.plan"]).code(1);
+    assert!(r.stderr.to_lowercase().contains("stale"), "{}", r.stderr);
+}
