@@ -168,6 +168,16 @@ pub enum Error {
         age: String,
     },
 
+    #[error("{location} holds Terraform's state, which keyway has not adopted yet")]
+    #[diagnostic(
+        code(state::terraform_state),
+        help(
+            "run `keyway init`: it shows what keyway can take over and asks before writing \
+             keyway's state in its place"
+        )
+    )]
+    TerraformState { location: String },
+
     #[error("state in {location} is not locked")]
     #[diagnostic(code(state::not_locked))]
     RemoteNotLocked { location: String },

@@ -77,6 +77,20 @@ struct TfInstance {
     create_before_destroy: bool,
 }
 
+/// Whether `text` is a Terraform state (rather than keyway's): what a team's backend holds
+/// until keyway adopts it.
+pub fn is_terraform_state(text: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Head {
+        #[serde(default)]
+        terraform_version: Option<String>,
+        #[serde(default)]
+        format: Option<String>,
+    }
+    serde_json::from_str::<Head>(text)
+        .is_ok_and(|h| h.terraform_version.is_some() && h.format.is_none())
+}
+
 /// Reads `text` (the content of `path`) as a Terraform state.
 pub fn read(path: &Path, text: &str) -> Result<Adoption, Error> {
     let corrupt = |problem: String| Error::Corrupt {

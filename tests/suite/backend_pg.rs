@@ -258,3 +258,172 @@ fn a_saved_plan_is_refused_after_someone_else_applied() {
     let r = w.run(&["apply", "p.plan"]).code(1);
     assert!(r.stderr.to_lowercase().contains("stale"), "{}", r.stderr);
 }
+
+/// Terraform itself, offline: its own pg backend against the same server.
+fn terraform(w: &Work, args: &[&str]) -> std::process::Output {
+    let rc = w.path().join(".terraformrc");
+    std::fs::write(&rc, "disable_checkpoint = true\n").expect("write rc");
+    std::process::Command::new("terraform")
+        .args(args)
+        .current_dir(w.path())
+        .env("TF_CLI_CONFIG_FILE", &rc)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .output()
+        .expect("terraform is installed (the interop tests run it)")
+}
+
+/// Switching a team from Terraform: the state Terraform 1.11 keeps in PostgreSQL is adopted
+/// in place by `keyway init` (same lineage, next serial) and the unchanged folder plans
+/// empty; each tool's lock blocks the other (Terraform's advisory lock is the one keyway
+/// takes too).
+#[test]
+fn terraform_pg_state_is_adopted_in_place_and_locks_exclude_each_other() {
+    let pg = Postgres::start();
+    let folder = format!(
+        r#"terraform {{
+  backend "pg" {{
+    conn_str = "{}"
+  }}
+}}
+
+resource "terraform_data" "a" {{
+  input = "one"
+}}
+
+resource "terraform_data" "b" {{
+  input = terraform_data.a.output
+}}
+"#,
+        pg.url()
+    );
+    let w = Work::new(&folder);
+    let out = terraform(&w, &["init", "-input=false", "-no-color"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = terraform(&w, &["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tf_serial: u64 = pg
+        .sql("SELECT data::json->>'serial' FROM terraform_remote_state.states")
+        .parse()
+        .expect("serial");
+
+    // Terraform's lock blocks keyway.
+    let t2 = Work::new(&format!(
+        "{folder}\nresource \"terraform_data\" \"slow\" {{\n  provisioner \"local-exec\" {{\n    command = \"sleep 5\"\n  }}\n}}\n"
+    ));
+    let out = terraform(&t2, &["init", "-input=false", "-no-color"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let probe = Work::new(&folder);
+    // Settles the backend; the adoption it then offers waits for a yes (not given here).
+    probe.run(&["init"]).code(1);
+    let rc = t2.path().join(".terraformrc");
+    let mut tf_holder = std::process::Command::new("terraform")
+        .args(["apply", "-auto-approve", "-input=false", "-no-color"])
+        .current_dir(t2.path())
+        .env("TF_CLI_CONFIG_FILE", &rc)
+        .env("CHECKPOINT_DISABLE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("terraform apply");
+    let start = Instant::now();
+    let blocked = loop {
+        let r = probe.run(&["plan", "-lock-timeout=0s"]);
+        if r.stderr.contains("is locked") {
+            break r;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "never blocked: {}",
+            r.stderr
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(blocked.stderr.contains("Terraform"), "{}", blocked.stderr);
+    assert!(tf_holder.wait().expect("terraform apply").success());
+    let tf_serial: u64 = pg
+        .sql("SELECT data::json->>'serial' FROM terraform_remote_state.states")
+        .parse()
+        .expect("serial");
+
+    // keyway's lock blocks Terraform.
+    let slow =
+        format!("{folder}\nresource \"time_sleep\" \"hold\" {{\n  create_duration = \"5s\"\n}}\n");
+    let k = Work::new(&slow);
+    k.run(&["init", "-force-copy"]).ok();
+    let refused = k.run(&["plan"]);
+    assert_eq!(refused.code, 0, "adopted: {}", refused.stderr);
+    let lineage_tf = pg.sql("SELECT data::json->>'lineage' FROM terraform_remote_state.states");
+    let keyway_serial: u64 = pg
+        .sql("SELECT data::json->>'serial' FROM terraform_remote_state.states")
+        .parse()
+        .expect("serial");
+    assert_eq!(
+        keyway_serial,
+        tf_serial + 1,
+        "the next serial of the same history"
+    );
+    let mut holder = spawn(&k, &["apply", "-auto-approve"]);
+    wait_for_lock(&pg);
+    let out = terraform(
+        &w,
+        &["plan", "-lock-timeout=0s", "-input=false", "-no-color"],
+    );
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && text.contains("Error acquiring the state lock"),
+        "{text}"
+    );
+    let out = holder.wait().expect("keyway apply");
+    assert!(out.success());
+    let same = pg.sql("SELECT data::json->>'lineage' FROM terraform_remote_state.states");
+    assert_eq!(same, lineage_tf, "one lineage across both tools");
+}
+
+/// A folder Terraform applied to PostgreSQL plans empty in keyway once adopted, and plan
+/// before adoption is refused with the way forward.
+#[test]
+fn a_terraform_state_in_postgres_is_never_planned_over() {
+    let pg = Postgres::start();
+    let folder = format!(
+        "terraform {{\n  backend \"pg\" {{\n    conn_str = \"{}\"\n  }}\n}}\n\nresource \"terraform_data\" \"a\" {{\n  input = \"one\"\n}}\n",
+        pg.url()
+    );
+    let w = Work::new(&folder);
+    let out = terraform(&w, &["init", "-input=false", "-no-color"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = terraform(&w, &["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let k = Work::new(&folder);
+    let init = k.run(&["init"]);
+    assert_ne!(init.code, 0, "adoption needs a yes: {}", init.stdout);
+    assert!(
+        init.stdout.contains("keyway can take over these 1 objects"),
+        "{}",
+        init.stdout
+    );
+    let r = k.run(&["plan"]).code(1);
+    assert!(r.stderr.contains("holds Terraform's state"), "{}", r.stderr);
+    k.run(&["init", "-force-copy"]).ok();
+    k.run(&["plan", "-detailed-exitcode"]).ok();
+}

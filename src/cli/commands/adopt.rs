@@ -57,17 +57,28 @@ pub fn guard() -> Result<(), Failure> {
 /// what is taken over and what is not, when the user agrees (or passed `-force-copy`).
 pub fn offer(store: &Store, force_copy: bool) -> Result<(), Failure> {
     let _held = store.lock("init").map_err(Report::new)?;
-    if store.read().map_err(Report::new)?.is_some() {
-        return Ok(());
-    }
-    let Some(mut a) = terraform_state()? else {
+    let remote = match store.read_raw().map_err(Report::new)? {
+        // The team's backend still holds Terraform's state: adopt it in place.
+        Some(text) if crate::state::terraform::is_terraform_state(&text) => {
+            let location = store.location();
+            Some(read(Path::new(&location), &text).map_err(Report::new)?)
+        }
+        Some(_) => return Ok(()),
+        None => None,
+    };
+    let from = if remote.is_some() {
+        store.location()
+    } else {
+        TFSTATE.to_owned()
+    };
+    let Some(mut a) = remote.map_or_else(terraform_state, |a| Ok(Some(a)))? else {
         return Ok(());
     };
     if a.adopted.is_empty() && a.refused.is_empty() {
         return Ok(());
     }
     println!(
-        "Terraform's state found in {TFSTATE} (serial {}, lineage {}).",
+        "Terraform's state found in {from} (serial {}, lineage {}).",
         a.serial, a.state.lineage
     );
     if !a.adopted.is_empty() {
@@ -89,12 +100,23 @@ pub fn offer(store: &Store, force_copy: bool) -> Result<(), Failure> {
     if !force_copy && !agreed()? {
         return Err(Report::msg("Adoption cancelled: nothing was written").into());
     }
+    // The next serial of the same lineage, so the history stays one.
+    a.state.serial = a.serial;
     store.write(&mut a.state).map_err(Report::new)?;
-    println!(
-        "\nkeyway's state now holds them ({}). {TFSTATE} was left as it is: run `keyway plan` \
-         to check that nothing changes, and stop applying this folder with Terraform.",
-        store.location()
-    );
+    if from == TFSTATE {
+        println!(
+            "\nkeyway's state now holds them ({}). {TFSTATE} was left as it is: run `keyway plan` \
+             to check that nothing changes, and stop applying this folder with Terraform.",
+            store.location()
+        );
+    } else {
+        println!(
+            "\nkeyway's state now holds them, in place of Terraform's ({from}, serial {}). Run \
+             `keyway plan` to check that nothing changes; Terraform can no longer read this \
+             state, so stop applying this folder with it.",
+            a.state.serial
+        );
+    }
     Ok(())
 }
 

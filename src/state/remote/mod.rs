@@ -258,6 +258,11 @@ impl RemoteStore {
     pub fn read(&self) -> Result<Option<State>, Error> {
         match self.read_raw()? {
             None => Ok(None),
+            Some(text) if super::terraform::is_terraform_state(&text) => {
+                Err(Error::TerraformState {
+                    location: self.location(),
+                })
+            }
             Some(text) => file::parse(Path::new(&self.location()), &text).map(Some),
         }
     }
@@ -420,7 +425,7 @@ impl RemoteStore {
     /// Why a lock could not be taken: who holds it, and whether its lease ran out (or, with
     /// `holder_gone`, its holder's session ended: it died).
     fn blocked(&self, holder_gone: bool) -> Error {
-        let location = self.objects.describe(&self.lock_key);
+        let location = self.location();
         let doc = match self.objects.get(&self.lock_key) {
             Ok(Some(o)) => serde_json::from_slice::<LockDoc>(&o.bytes)
                 .ok()
