@@ -310,10 +310,6 @@ resource "terraform_data" "b" {{
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let tf_serial: u64 = pg
-        .sql("SELECT data::json->>'serial' FROM terraform_remote_state.states")
-        .parse()
-        .expect("serial");
 
     // Terraform's lock blocks keyway.
     let t2 = Work::new(&format!(
