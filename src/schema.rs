@@ -339,6 +339,10 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../schemas/resources/builtin/terraform_data.json"),
     ),
     (
+        "builtin/data_terraform_remote_state.json",
+        include_str!("../schemas/resources/builtin/data_terraform_remote_state.json"),
+    ),
+    (
         "http/http.json",
         include_str!("../schemas/resources/http/http.json"),
     ),

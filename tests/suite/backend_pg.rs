@@ -423,3 +423,68 @@ fn a_terraform_state_in_postgres_is_never_planned_over() {
     k.run(&["init", "-force-copy"]).ok();
     k.run(&["plan", "-detailed-exitcode"]).ok();
 }
+
+/// `data "terraform_remote_state"` reads another stack's outputs from its backend (here pg,
+/// and a local state file), sensitive ones staying sensitive, `defaults` filling the rest.
+#[test]
+fn remote_state_reads_another_stacks_outputs() {
+    let pg = Postgres::start();
+    let producer = Work::new(&format!(
+        "{}\noutput \"endpoint\" {{\n  value = \"https://api.example.com/${{var.n}}\"\n}}\noutput \"token\" {{\n  value     = \"s3cr3t-token-value\"\n  sensitive = true\n}}\n",
+        config(&pg, "")
+    ));
+    producer.run(&["init"]).ok();
+    producer
+        .run(&["apply", "-auto-approve", "-var", "n=7"])
+        .ok();
+    let consumer = Work::new(&format!(
+        r#"data "terraform_remote_state" "api" {{
+  backend = "pg"
+  config = {{
+    conn_str = "{}"
+  }}
+  defaults = {{
+    region = "us-central1"
+  }}
+}}
+
+data "terraform_remote_state" "local" {{
+  backend = "local"
+  config = {{
+    path = "{}"
+  }}
+}}
+
+output "endpoint" {{
+  value = data.terraform_remote_state.api.outputs.endpoint
+}}
+
+output "region" {{
+  value = data.terraform_remote_state.api.outputs.region
+}}
+
+output "token" {{
+  value     = data.terraform_remote_state.api.outputs.token
+  sensitive = true
+}}
+
+output "fixed" {{
+  value = data.terraform_remote_state.local.outputs.greeting
+}}
+"#,
+        pg.url(),
+        producer.path().join("other.json").display()
+    ));
+    let local = Work::new("output \"greeting\" {\n  value = \"hello\"\n}\n");
+    local.run(&["apply", "-auto-approve"]).ok();
+    std::fs::copy(local.state_path(), producer.path().join("other.json")).expect("copy state");
+    let out = consumer.run(&["apply", "-auto-approve"]).ok().stdout;
+    assert!(
+        out.contains("endpoint = \"https://api.example.com/7\""),
+        "{out}"
+    );
+    assert!(out.contains("region   = \"us-central1\""), "{out}");
+    assert!(out.contains("token    = <sensitive>"), "{out}");
+    assert!(out.contains("fixed    = \"hello\""), "{out}");
+    assert!(!out.contains("s3cr3t-token-value"), "{out}");
+}
