@@ -443,6 +443,10 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../schemas/resources/google/iam/google_service_account.json"),
     ),
     (
+        "google/iam/data_google_service_account.json",
+        include_str!("../schemas/resources/google/iam/data_google_service_account.json"),
+    ),
+    (
         "google/resourcemanager/google_client_config.json",
         include_str!("../schemas/resources/google/resourcemanager/google_client_config.json"),
     ),

@@ -133,6 +133,7 @@ cases!(
     compute_subnetwork,
     eventarc_trigger,
     firestore_database,
+    iam_bindings,
     iap,
     pubsub,
     pubsub_subscription,
@@ -165,6 +166,7 @@ fn every_case_folder_is_run() {
         "compute_subnetwork",
         "eventarc_trigger",
         "firestore_database",
+        "iam_bindings",
         "iap",
         "pubsub",
         "pubsub_subscription",
@@ -478,7 +480,7 @@ provider "google" {
   region  = "us-central1"
 }
 resource "google_project_service" "apis" {
-  for_each = toset(["secretmanager.googleapis.com", "sqladmin.googleapis.com", "pubsub.googleapis.com"])
+  for_each = toset(["secretmanager.googleapis.com", "sqladmin.googleapis.com", "pubsub.googleapis.com", "iam.googleapis.com"])
   service  = each.value
 }
 resource "google_secret_manager_secret" "s" {
@@ -515,6 +517,19 @@ data "google_sql_database" "mysql" {
 data "google_pubsub_topic" "t" {
   name = google_pubsub_topic.t.name
 }
+resource "google_service_account" "sa" {
+  account_id = "reader"
+  depends_on = [google_project_service.apis]
+}
+data "google_service_account" "by_id" {
+  account_id = google_service_account.sa.account_id
+}
+data "google_service_account" "by_email" {
+  account_id = google_service_account.sa.email
+}
+output "sa" {
+  value = "${data.google_service_account.by_id.email} ${data.google_service_account.by_email.member}"
+}
 output "secret" {
   value = "${data.google_secret_manager_secret.s.name} ${data.google_secret_manager_secret.s.labels.team}"
 }
@@ -535,6 +550,7 @@ output "topic" {
         r#""keyway-demo:us-central1:app-db db-f1-micro true""#,
         r#"charset = "utf8mb4""#,
         r#"topic   = "projects/keyway-demo/topics/events""#,
+        r#""reader@keyway-demo.iam.gserviceaccount.com serviceAccount:reader@keyway-demo.iam.gserviceaccount.com""#,
     ] {
         assert!(out.contains(want), "missing {want}\n{out}");
     }

@@ -312,7 +312,11 @@ pub const RESOURCE_TYPES: &[&str] = &[
 ];
 
 /// Data sources this provider implements.
-pub const DATA_SOURCES: &[&str] = &["google_client_config", "google_project"];
+pub const DATA_SOURCES: &[&str] = &[
+    "google_client_config",
+    "google_project",
+    "google_service_account",
+];
 
 fn unsupported(ty: &str) -> ProviderError {
     ProviderError::new(format!(
@@ -546,6 +550,7 @@ impl Provider for Google {
         let out = match ty {
             "google_project" => data_sources::project(self, &c).await?,
             "google_client_config" => data_sources::client_config(self, &c).await?,
+            "google_service_account" => data_sources::service_account(self, &c).await?,
             _ => generic::read_data(self, ty, &c).await?,
         };
         Ok(to_value(out))
