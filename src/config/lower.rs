@@ -171,6 +171,7 @@ impl Lower<'_> {
         for inner in block.body.blocks_mut() {
             match inner.ident.as_str() {
                 "backend" => self.backend(config, inner),
+                "encryption" => self.encryption(config, inner),
                 "cloud" => self.diags.push(
                     Diagnostic::error(
                         "config::backend",
@@ -186,6 +187,46 @@ impl Lower<'_> {
                 _ => {}
             }
         }
+    }
+
+    fn encryption(&mut self, config: &mut Config, block: &mut Block) {
+        use crate::config::model::{EncryptionBlock, LabeledBlock};
+        let mut e = EncryptionBlock {
+            file: self.file,
+            span: block.ident.span(),
+            key_providers: Vec::new(),
+            methods: Vec::new(),
+            state: None,
+            plan: None,
+        };
+        for inner in block.body.blocks_mut() {
+            let ident = inner.ident.as_str().to_owned();
+            match ident.as_str() {
+                kind @ ("key_provider" | "method") => {
+                    let Some(l) = self.want_labels(inner, 2, "its type and name") else {
+                        continue;
+                    };
+                    let labeled = LabeledBlock {
+                        kind: l[0].clone(),
+                        name: l[1].clone(),
+                        file: self.file,
+                        span: inner.labels.first().and_then(|l| l.span()),
+                        body: self.nested(inner).body,
+                    };
+                    if kind == "method" {
+                        e.methods.push(labeled);
+                    } else {
+                        e.key_providers.push(labeled);
+                    }
+                }
+                "state" => e.state = Some(self.nested(inner)),
+                "plan" => e.plan = Some(self.nested(inner)),
+                // Reading other stacks' encrypted state: accepted, applied by nothing yet.
+                "remote_state_data_sources" => {}
+                _ => self.unexpected_block(inner),
+            }
+        }
+        config.encryption = Some(e);
     }
 
     fn backend(&mut self, config: &mut Config, block: &mut Block) {

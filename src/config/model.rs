@@ -142,6 +142,34 @@ pub struct Config {
     /// The root module's `terraform { backend "KIND" { ... } }` block, if any: where state
     /// lives, settled by `keyway init`.
     pub backend: Option<BackendBlock>,
+    /// The root module's `terraform { encryption { ... } }` block (OpenTofu's syntax).
+    pub encryption: Option<EncryptionBlock>,
+}
+
+/// An `encryption` block: key providers and methods by kind and name, and what the state and
+/// saved plans use.
+#[derive(Clone, Debug)]
+pub struct EncryptionBlock {
+    pub file: FileId,
+    pub span: Option<Range<usize>>,
+    /// `key_provider "pbkdf2" "NAME" { ... }`.
+    pub key_providers: Vec<LabeledBlock>,
+    /// `method "aes_gcm" "NAME" { keys = key_provider.pbkdf2.NAME }`, `method "unencrypted"`.
+    pub methods: Vec<LabeledBlock>,
+    /// `state { method = ..., enforced = ..., fallback { method = ... } }`.
+    pub state: Option<NestedBlock>,
+    /// `plan { ... }`, the same for saved plan files.
+    pub plan: Option<NestedBlock>,
+}
+
+/// A block with a kind and a name label.
+#[derive(Clone, Debug)]
+pub struct LabeledBlock {
+    pub kind: String,
+    pub name: String,
+    pub file: FileId,
+    pub span: Option<Range<usize>>,
+    pub body: Body,
 }
 
 /// A `backend` block: its kind and arguments (expressions: keyway allows variables in them).

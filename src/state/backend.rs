@@ -182,6 +182,14 @@ impl Store {
         Ok(names)
     }
 
+    /// Encrypts and decrypts this store's state from now on (the `encryption` block).
+    pub fn set_codec(&self, codec: Arc<super::crypt::Codec>) {
+        match self {
+            Store::Local(s) => s.set_codec(codec),
+            Store::Remote(s) => s.set_codec(codec),
+        }
+    }
+
     /// Where the state is, for messages.
     pub fn location(&self) -> String {
         match self {

@@ -178,6 +178,19 @@ pub enum Error {
     )]
     TerraformState { location: String },
 
+    #[error("state encryption: {0}")]
+    #[diagnostic(code(state::encryption))]
+    Encryption(String),
+
+    #[error(
+        "{location} is encrypted, and this configuration has no `encryption` block to read it"
+    )]
+    #[diagnostic(
+        code(state::encrypted),
+        help("add the `encryption` block (and its passphrase) this state was written with")
+    )]
+    Encrypted { location: String },
+
     #[error("state in {location} is not locked")]
     #[diagnostic(code(state::not_locked))]
     RemoteNotLocked { location: String },

@@ -6,6 +6,7 @@
 //! set of serde DTOs so the on-disk shape can evolve (and be versioned) independently.
 
 pub mod backend;
+pub mod crypt;
 mod error;
 pub mod file;
 pub mod model;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
+use super::crypt::{self, Codec};
 use super::error::{Error, LockInfo};
 use super::file;
 use super::model::State;
@@ -50,6 +51,8 @@ struct Cache {
 pub struct LocalStore {
     dir: PathBuf,
     cache: Mutex<Cache>,
+    /// How the state is encrypted, once the configuration said (`encryption` block).
+    codec: std::sync::OnceLock<std::sync::Arc<Codec>>,
 }
 
 /// A held state lock; released when dropped (and by the OS if the process dies).
@@ -142,6 +145,7 @@ impl LocalStore {
         LocalStore {
             dir,
             cache: Mutex::new(Cache::default()),
+            codec: std::sync::OnceLock::new(),
         }
     }
 
@@ -167,12 +171,22 @@ impl LocalStore {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Encrypts and decrypts the state from now on.
+    pub fn set_codec(&self, codec: std::sync::Arc<Codec>) {
+        let _ = self.codec.set(codec);
+    }
+
+    fn codec(&self) -> Option<&Codec> {
+        self.codec.get().map(|c| &**c)
+    }
+
     /// Reads and validates the current state, or `None` if there is none yet.
     pub fn read(&self) -> Result<Option<State>, Error> {
         let path = self.state_path();
         let Some((text, stamp)) = read_with_stamp(&path)? else {
             return Ok(None);
         };
+        let text = crypt::open_text(self.codec(), text.into_bytes(), &path.display().to_string())?;
         let state = file::parse(&path, &text)?;
         self.cache().known_good = Some(stamp);
         Ok(Some(state))
@@ -180,7 +194,14 @@ impl LocalStore {
 
     /// The state file's bytes as they are, for `keyway state pull`.
     pub fn read_raw(&self) -> Result<Option<String>, Error> {
-        Ok(read_with_stamp(&self.state_path())?.map(|(text, _)| text))
+        let path = self.state_path();
+        match read_with_stamp(&path)? {
+            None => Ok(None),
+            Some((text, _)) => {
+                crypt::open_text(self.codec(), text.into_bytes(), &path.display().to_string())
+                    .map(Some)
+            }
+        }
     }
 
     /// Increments `state.serial` and persists the state atomically. Refuses to replace a
@@ -189,7 +210,9 @@ impl LocalStore {
         self.ensure_dir()?;
         self.check_replaceable()?;
         state.serial += 1;
-        let result = file::to_bytes(state).and_then(|bytes| self.persist(&bytes));
+        let result = file::to_bytes(state)
+            .and_then(|bytes| crypt::seal(self.codec(), bytes))
+            .and_then(|bytes| self.persist(&bytes));
         if result.is_err() {
             state.serial -= 1;
         }
@@ -201,7 +224,9 @@ impl LocalStore {
     /// writes the bytes.
     pub fn encode_next(&self, state: &mut State) -> Result<Vec<u8>, Error> {
         state.serial += 1;
-        file::to_bytes(state).inspect_err(|_| state.serial -= 1)
+        file::to_bytes(state)
+            .and_then(|bytes| crypt::seal(self.codec(), bytes))
+            .inspect_err(|_| state.serial -= 1)
     }
 
     /// Writes bytes made by [`Self::encode_next`] atomically, refusing to replace a state file
@@ -240,7 +265,7 @@ impl LocalStore {
             Err(e) => return Err(e),
         }
         // Re-rendered rather than copied, so the file on disk is always canonical.
-        self.persist(&file::to_bytes(&pushed)?)
+        self.persist(&crypt::seal(self.codec(), file::to_bytes(&pushed)?)?)
     }
 
     /// Makes sure the current state file (if any) is one we may replace.

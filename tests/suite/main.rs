@@ -13,6 +13,7 @@ mod checks_http;
 mod conformance;
 mod dynamic_blocks;
 mod emulator;
+mod encryption;
 mod engine_cli;
 mod equivalence;
 mod everyday_language;

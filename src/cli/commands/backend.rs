@@ -209,7 +209,14 @@ pub fn settle(config: &Config, extra: &[String], switch: Switch) -> Result<(), F
             ))
             .into());
         }
-        migrate(&recorded, &wanted, &from_workspaces, switch.force_copy)?;
+        let codec = crate::cli::commands::encryption::codecs(config, None)?.state;
+        migrate(
+            &recorded,
+            &wanted,
+            &from_workspaces,
+            switch.force_copy,
+            codec,
+        )?;
     }
     Store::with(&wanted, here, crate::state::DEFAULT_WORKSPACE)
         .and_then(|s| s.read_raw().map(|_| ()))
@@ -230,15 +237,20 @@ fn migrate(
     to: &BackendSettings,
     workspaces: &[String],
     force: bool,
+    codec: Option<std::sync::Arc<crate::state::crypt::Codec>>,
 ) -> Result<(), Failure> {
     let here = Path::new(".");
     for w in workspaces {
         let src = Store::with(from, here, w).map_err(Report::new)?;
+        let dst = Store::with(to, here, w).map_err(Report::new)?;
+        if let Some(c) = &codec {
+            src.set_codec(c.clone());
+            dst.set_codec(c.clone());
+        }
         let _a = src.lock("migrate-state").map_err(Report::new)?;
         let Some(text) = src.read_raw().map_err(Report::new)? else {
             continue;
         };
-        let dst = Store::with(to, here, w).map_err(Report::new)?;
         let _b = dst.lock("migrate-state").map_err(Report::new)?;
         match dst.write_raw(&text, force) {
             Ok(()) => println!(

@@ -45,6 +45,9 @@ pub async fn init(a: crate::cli::args::InitArgs) -> Result<ExitCode, Failure> {
     };
     crate::cli::commands::backend::settle(&ws.config, &a.backend_config, switch)?;
     let store = crate::state::Store::open(Path::new(".")).map_err(Report::new)?;
+    if let Some(c) = crate::cli::commands::encryption::codecs(&ws.config, None)?.state {
+        store.set_codec(c);
+    }
     store.ensure_dir().map_err(Report::new)?;
     crate::cli::commands::adopt::offer(&store, a.force_copy)?;
     println!(

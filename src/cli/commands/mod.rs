@@ -3,6 +3,7 @@
 pub mod adopt;
 pub mod backend;
 pub mod emulator;
+pub mod encryption;
 pub mod import;
 pub mod misc;
 pub mod output;

@@ -7,7 +7,7 @@ use miette::Report;
 use crate::cli::render::value::render;
 use crate::cli::workspace::{Failure, Workspace};
 use crate::lang::Value;
-use crate::state::{State, Store};
+use crate::state::State;
 
 /// Prints outputs after an apply, sensitive ones hidden.
 pub fn print_outputs(state: &State) {
@@ -28,7 +28,7 @@ pub fn print_outputs(state: &State) {
 
 /// `keyway output [NAME] [-json] [-raw]`.
 pub fn output(name: Option<String>, json: bool, raw: bool) -> Result<ExitCode, Failure> {
-    let store = Store::open(std::path::Path::new(".")).map_err(Report::new)?;
+    let store = crate::cli::commands::encryption::open_store()?;
     let state = store.read().map_err(Report::new)?.unwrap_or_default();
     let _ = Workspace::load;
     match name {

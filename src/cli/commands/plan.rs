@@ -178,7 +178,20 @@ pub(crate) async fn open(
     };
     let ws = Workspace::load_with(store)?;
     crate::cli::commands::backend::check(&ws.config)?;
-    let state = match reader.await {
+    let codec = crate::cli::commands::encryption::codecs(&ws.config, None)?.state;
+    let encrypted = codec.is_some();
+    if let Some(c) = &codec {
+        ws.store.set_codec(c.clone());
+    }
+    // With encryption, what the early read saw is read again through the codec (it decrypts,
+    // and refuses clear state unless migrating).
+    let read = if encrypted {
+        let _ = reader.await;
+        Ok(ws.store.read())
+    } else {
+        reader.await
+    };
+    let state = match read {
         Ok(Ok(Some(s))) => s,
         Ok(Ok(None)) => {
             crate::cli::commands::adopt::guard()?;
@@ -187,6 +200,12 @@ pub(crate) async fn open(
         Ok(Err(e)) => return Err(Report::new(e).into()),
         Err(e) => return Err(Report::msg(format!("Reading state failed: {e}")).into()),
     };
+    let mut state = state;
+    if codec.is_some_and(|c| c.fell_back()) && op != "plan" && op != "import" {
+        // Read through the fallback (clear state being encrypted, an old key rotated out):
+        // written again now with the configured method.
+        ws.store.write(&mut state).map_err(Report::new)?;
+    }
     Ok((ws, held, state))
 }
 
@@ -244,7 +263,9 @@ async fn plan_run(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
     if let Some(out) = &args.out {
         let file = save(&ws, &plan, &made_against, &vars, &opts, args.flags.refresh);
         let text = serde_json::to_string_pretty(&file).map_err(|e| Report::msg(e.to_string()))?;
-        write_private(out, &text)
+        let bytes = crate::state::crypt::seal(plan_codec(&ws)?.as_deref(), text.into_bytes())
+            .map_err(Report::new)?;
+        write_private(out, &bytes)
             .map_err(|e| Report::msg(format!("Cannot write plan file `{}`: {e}", out.display())))?;
         if !args.json {
             println!(
@@ -266,13 +287,13 @@ async fn plan_run(args: PlanArgs, st: Style) -> Result<ExitCode, Failure> {
     })
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     let mut f = opts.open(path)?;
-    f.write_all(text.as_bytes())?;
+    f.write_all(bytes)?;
     f.sync_all()
 }
 
@@ -305,6 +326,11 @@ fn save(
     }
 }
 
+/// How saved plan files are encrypted (the `encryption` block's `plan`).
+fn plan_codec(ws: &Workspace) -> Result<Option<Arc<crate::state::crypt::Codec>>, Failure> {
+    Ok(crate::cli::commands::encryption::codecs(&ws.config, None)?.plan)
+}
+
 /// `keyway apply` and `keyway destroy`.
 pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode, Failure> {
     let saved = match &args.path {
@@ -322,9 +348,15 @@ pub async fn apply(args: ApplyArgs, st: Style, destroy: bool) -> Result<ExitCode
     let state = settle_pending(&ws, state).await?;
     let plan = match &saved {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
+            let bytes = std::fs::read(path).map_err(|e| {
                 Report::msg(format!("Cannot read plan file `{}`: {e}", path.display()))
             })?;
+            let text = crate::state::crypt::open_text(
+                plan_codec(&ws)?.as_deref(),
+                bytes,
+                &path.display().to_string(),
+            )
+            .map_err(Report::new)?;
             let file = planfile::parse(&text)
                 .map_err(|e| Report::msg(format!("`{}`: {e}", path.display())))?;
             check_saved(&ws, &file, &state, &mut vars)?;

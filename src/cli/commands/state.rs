@@ -21,7 +21,7 @@ fn matches(addr: &str, filter: &str) -> bool {
 
 /// Runs a `state` subcommand.
 pub fn state(cmd: StateCommand) -> Result<ExitCode, Failure> {
-    let store = Store::open(Path::new(".")).map_err(Report::new)?;
+    let store = crate::cli::commands::encryption::open_store()?;
     match cmd {
         StateCommand::List { addrs } => {
             let state = store.read().map_err(Report::new)?.unwrap_or_default();

@@ -208,6 +208,8 @@ pub struct RemoteStore {
     seen: Mutex<Option<Option<String>>>,
     /// The lock this store's run holds, if any.
     held: Mutex<Option<Arc<Held>>>,
+    /// How the state is encrypted, once the configuration said.
+    codec: std::sync::OnceLock<Arc<super::crypt::Codec>>,
 }
 
 impl RemoteStore {
@@ -224,7 +226,17 @@ impl RemoteStore {
             rescue_dir: rescue_dir.to_path_buf(),
             seen: Mutex::new(None),
             held: Mutex::new(None),
+            codec: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Encrypts and decrypts the state from now on.
+    pub fn set_codec(&self, codec: Arc<super::crypt::Codec>) {
+        let _ = self.codec.set(codec);
+    }
+
+    fn codec(&self) -> Option<&super::crypt::Codec> {
+        self.codec.get().map(|c| &**c)
     }
 
     /// Makes sure the folder's `.keyway/` exists (with its `.gitignore`): saved plans,
@@ -245,12 +257,7 @@ impl RemoteStore {
         *lock_or_recover(&self.seen) = Some(got.as_ref().map(|o| o.version.clone()));
         match got {
             None => Ok(None),
-            Some(o) => String::from_utf8(o.bytes)
-                .map(Some)
-                .map_err(|e| Error::Corrupt {
-                    path: PathBuf::from(self.location()),
-                    problem: format!("not UTF-8 text ({e})"),
-                }),
+            Some(o) => super::crypt::open_text(self.codec(), o.bytes, &self.location()).map(Some),
         }
     }
 
@@ -275,7 +282,9 @@ impl RemoteStore {
 
     pub fn encode_next(&self, state: &mut State) -> Result<Vec<u8>, Error> {
         state.serial += 1;
-        file::to_bytes(state).inspect_err(|_| state.serial -= 1)
+        file::to_bytes(state)
+            .and_then(|bytes| super::crypt::seal(self.codec(), bytes))
+            .inspect_err(|_| state.serial -= 1)
     }
 
     /// Writes the bytes over exactly the version this run read or last wrote; refused (and
@@ -353,7 +362,7 @@ impl RemoteStore {
             Err(Error::Corrupt { .. } | Error::UnsupportedVersion { .. }) if force => {}
             Err(e) => return Err(e),
         }
-        self.commit(&file::to_bytes(&pushed)?)
+        self.commit(&super::crypt::seal(self.codec(), file::to_bytes(&pushed)?)?)
     }
 
     /// Deletes the workspace's state (`keyway workspace delete`): only the version read.
