@@ -63,8 +63,8 @@ struct Envelope {
     encrypted_data: String,
 }
 
-/// Derived keys by key provider and salt.
-type KeyCache = BTreeMap<(String, Vec<u8>), [u8; 32]>;
+/// Derived keys by everything they are derived from (passphrase, salt, iterations, hash).
+type KeyCache = BTreeMap<(String, Vec<u8>, u32, String), [u8; 32]>;
 
 /// What a store (or a plan file) encrypts with and decrypts with.
 #[derive(Debug)]
@@ -111,7 +111,7 @@ impl Codec {
     }
 
     fn key(&self, p: &Pbkdf2, salt: &[u8], iterations: u32, hash: &str) -> Result<[u8; 32], Error> {
-        let id = (p.name.clone(), salt.to_vec());
+        let id = (p.passphrase.clone(), salt.to_vec(), iterations, hash.to_owned());
         let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(k) = keys.get(&id) {
             return Ok(*k);
