@@ -28,3 +28,9 @@ resource "google_pubsub_subscription" "worker" {
     minimum_backoff = "10s"
   }
 }
+
+resource "google_pubsub_subscription_iam_member" "reader" {
+  subscription = google_pubsub_subscription.worker.name
+  role         = "roles/pubsub.subscriber"
+  member       = "user:ops@example.com"
+}
