@@ -86,9 +86,16 @@ pub enum Session {
     Busy,
 }
 
-/// How long a lock holds without renewal, and how often its holder renews it.
-const LEASE: Duration = Duration::from_secs(30);
-const RENEW_EVERY: Duration = Duration::from_secs(10);
+/// How long a lock holds without renewal (30 s; `KEYWAY_LOCK_LEASE_SECONDS` changes it, for
+/// slow links or tests), renewed every third of that.
+fn lease() -> Duration {
+    let secs = std::env::var("KEYWAY_LOCK_LEASE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s >= 1)
+        .unwrap_or(30);
+    Duration::from_secs(secs)
+}
 
 /// The lock object's contents: Terraform's lock-info keys (so each tool can name the
 /// other's holder), plus the holder's pid and lease.
@@ -394,7 +401,7 @@ impl RemoteStore {
             created: rfc3339(time::OffsetDateTime::now_utc()),
             path: self.objects.describe(&self.lock_key),
             pid: Some(std::process::id()),
-            lease: Some(rfc3339(time::OffsetDateTime::now_utc() + LEASE)),
+            lease: Some(rfc3339(time::OffsetDateTime::now_utc() + lease())),
         };
         let bytes = serde_json::to_vec(&doc).map_err(Error::Serialize)?;
         let session = match self.objects.session_lock(&self.lock_key)? {
@@ -523,14 +530,14 @@ fn renew(held: &Held) {
     loop {
         let stopped = lock_or_recover(flag);
         let (stopped, _) = cv
-            .wait_timeout_while(stopped, RENEW_EVERY, |s| !*s)
+            .wait_timeout_while(stopped, lease() / 3, |s| !*s)
             .unwrap_or_else(|e| e.into_inner());
         if *stopped {
             return;
         }
         drop(stopped);
         let (mut doc, version) = lock_or_recover(&held.doc).clone();
-        doc.lease = Some(rfc3339(time::OffsetDateTime::now_utc() + LEASE));
+        doc.lease = Some(rfc3339(time::OffsetDateTime::now_utc() + lease()));
         let Ok(bytes) = serde_json::to_vec(&doc) else {
             continue;
         };
