@@ -134,5 +134,96 @@ resource "terraform_data" "x" {{
         .await
         .expect("get lock");
     assert_eq!(lock.status(), 200);
+    // Terraform itself made the calls: its XML read, lock creates and the lock's delete.
+    let counters = emu.counters();
+    for method in [
+        "storage.xml.get",
+        "storage.objects.insert",
+        "storage.objects.delete",
+        "storage.objects.list",
+    ] {
+        assert!(
+            counters.get(method).is_some_and(|n| *n > 0),
+            "{method}: {counters:?}"
+        );
+    }
+    emu.shutdown().await;
+}
+
+/// Twenty concurrent lock creates with `ifGenerationMatch=0`: exactly one wins; the object
+/// (bytes and generation) survives a restart on the same data file; HEAD answers the XML path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_creates_are_atomic_and_objects_persist() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("world.json");
+    let opts = || Options {
+        data_file: Some(file.clone()),
+        ..Options::default()
+    };
+    let emu = Emulator::start(opts()).await.expect("emulator starts");
+    let base = emu.base_url();
+    let http = reqwest::Client::new();
+    let made = http
+        .post(format!("{base}/storage/v1/b?project=tf-race"))
+        .json(&serde_json::json!({"name": "race"}))
+        .send()
+        .await
+        .expect("bucket insert");
+    assert_eq!(made.status(), 200);
+    let url = format!(
+        "{base}/upload/storage/v1/b/race/o?uploadType=media&name=a%2Fb.tflock&ifGenerationMatch=0"
+    );
+    let tries = (0..20).map(|i| {
+        let (http, url) = (http.clone(), url.clone());
+        tokio::spawn(async move {
+            let r = http.post(url).body(format!("lock {i}")).send().await;
+            r.map(|r| r.status().as_u16()).unwrap_or(0)
+        })
+    });
+    let mut codes = Vec::new();
+    for t in tries {
+        codes.push(t.await.expect("join"));
+    }
+    codes.sort();
+    let mut want = vec![412; 19];
+    want.insert(0, 200);
+    assert_eq!(codes, want);
+    let meta: serde_json::Value = http
+        .get(format!("{base}/storage/v1/b/race/o/a%2Fb.tflock"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    emu.shutdown().await;
+
+    let emu = Emulator::start(opts()).await.expect("emulator restarts");
+    let base = emu.base_url();
+    let again = http
+        .head(format!("{base}/race/a/b.tflock"))
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(again.status(), 200);
+    assert_eq!(
+        again.headers()["x-goog-generation"].to_str().ok(),
+        meta["generation"].as_str()
+    );
+    let body = http
+        .get(format!("{base}/race/a/b.tflock"))
+        .send()
+        .await
+        .expect("xml get")
+        .text()
+        .await
+        .expect("text");
+    assert!(body.starts_with("lock "), "{body}");
+    let refused = http
+        .delete(format!("{base}/storage/v1/b/race"))
+        .send()
+        .await
+        .expect("delete bucket");
+    assert_eq!(refused.status(), 409);
     emu.shutdown().await;
 }
