@@ -15,6 +15,7 @@ use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use super::errors::ApiError;
 use super::server::{lock, percent_decode, push_log, Shared};
 use super::world::{now_ms, rfc3339, World};
 use super::LoggedRequest;
@@ -158,16 +159,28 @@ pub fn serve(
         base: format!("http://{host}"),
         path: uri.path(),
     };
-    let mut world = lock(&shared.world);
     if let Target::Xml { bucket, .. } = &target {
         // Any other two-segment path stays with the other APIs unless it names a bucket.
-        if !world.generic.contains_key(&bucket_key(bucket)) {
+        if !lock(&shared.world)
+            .generic
+            .contains_key(&bucket_key(bucket))
+        {
             return None;
         }
     }
+    // Injected 429/503s reach object calls too (before anything is done, as elsewhere).
+    let fault = lock(&shared.faults).request_fault();
+    let mut world = lock(&shared.world);
     let seq_before = (world.seq, world.object_generation);
     let mut logged_request = None;
     let (name, out) = match &target {
+        _ if fault.is_some() => {
+            let e = fault.unwrap_or_else(|| ApiError::new(503, "UNAVAILABLE", ""));
+            (
+                method_name(&target, req.method),
+                Out::Json(e.http, e.body()),
+            )
+        }
         Target::Upload { bucket } => (
             "storage.objects.insert",
             upload(&req, &mut world, bucket, &mut logged_request),
@@ -234,6 +247,20 @@ pub fn serve(
         },
     );
     Some(respond(out))
+}
+
+/// The Google method name a request is logged and counted under.
+fn method_name(target: &Target, http: &str) -> &'static str {
+    match (target, http) {
+        (Target::Upload { .. }, _) => "storage.objects.insert",
+        (Target::Download { .. }, _) => "storage.objects.get",
+        (Target::Xml { .. }, _) => "storage.xml.get",
+        (Target::List { .. }, "GET") => "storage.objects.list",
+        (Target::Object { .. }, "GET") => "storage.objects.get",
+        (Target::Object { .. }, "PATCH") => "storage.objects.patch",
+        (Target::Object { .. }, "DELETE") => "storage.objects.delete",
+        _ => "unknown",
+    }
 }
 
 fn not_served(req: &Req) -> Out {
