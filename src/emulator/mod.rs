@@ -27,6 +27,7 @@ mod run;
 mod schema;
 mod server;
 mod serviceusage;
+mod storage_objects;
 mod world;
 
 use std::collections::BTreeMap;

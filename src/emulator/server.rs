@@ -21,7 +21,7 @@ use super::request::{Call, Route};
 use super::world::{now_ms, Clock, World};
 use super::{
     admin, apigateway, apikeys, dataplane, enums, generic, iam, operations, resourcemanager, run,
-    serviceusage, LoggedRequest,
+    serviceusage, storage_objects, LoggedRequest,
 };
 
 /// Everything a running emulator shares between requests.
@@ -126,6 +126,11 @@ async fn entry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         peer,
     };
     if let Some(resp) = dataplane::serve(&shared, &incoming) {
+        return resp;
+    }
+    if let Some(resp) =
+        storage_objects::serve(&shared, &parts.method, &parts.uri, &parts.headers, &body)
+    {
         return resp;
     }
     handle(shared, parts.method, parts.uri, parts.headers, body).await

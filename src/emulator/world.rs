@@ -39,6 +39,12 @@ pub struct World {
     /// Objects of the collections served from discovery documents, by `{api}:{name}`.
     #[serde(default)]
     pub generic: BTreeMap<String, Value>,
+    /// Cloud Storage objects by `{bucket}/{name}` (only the live generation is kept).
+    pub objects: BTreeMap<String, super::storage_objects::StoredObject>,
+    /// Resumable uploads in progress, by upload ID.
+    pub uploads: BTreeMap<String, super::storage_objects::UploadSession>,
+    /// The last object generation handed out (microseconds, always increasing).
+    pub object_generation: u64,
     /// Monotonic counter behind every generated ID, etag and key string.
     pub seq: u64,
     /// Per-request settings the server puts here before each call (not persisted).

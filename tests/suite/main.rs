@@ -22,6 +22,7 @@ mod first_run;
 mod fmt_fixtures;
 mod fuzz;
 mod gateway_traffic;
+mod gcs_backend;
 mod google_apigw;
 mod google_apikeys;
 mod google_e2e;

@@ -35,6 +35,14 @@ pub fn run(c: &Call, w: &mut World, m: &'static Method) -> ApiResult {
         Kind::Patch => patch(c, w, m, &path),
         Kind::Delete => {
             consume_for(c, w, m, &path)?;
+            let bucket = path.rsplit('/').next().unwrap_or_default();
+            if crate::emulator::storage_objects::bucket_has_objects(w, bucket) {
+                return Err(ApiError::new(
+                    409,
+                    "CONFLICT",
+                    "The bucket you tried to delete is not empty.",
+                ));
+            }
             collection::run_delete(c, w, m, &path)
         }
         Kind::GetIamPolicy => {
