@@ -111,7 +111,12 @@ impl Codec {
     }
 
     fn key(&self, p: &Pbkdf2, salt: &[u8], iterations: u32, hash: &str) -> Result<[u8; 32], Error> {
-        let id = (p.passphrase.clone(), salt.to_vec(), iterations, hash.to_owned());
+        let id = (
+            p.passphrase.clone(),
+            salt.to_vec(),
+            iterations,
+            hash.to_owned(),
+        );
         let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(k) = keys.get(&id) {
             return Ok(*k);
