@@ -1,4 +1,6 @@
-//! Loading a folder: reads every `*.tf` and `*.hcl` file (sorted by name), parses them with
+//! Loading a folder: reads every `*.tf` file (sorted by name), as Terraform does (a
+//! `backend.hcl` for `-backend-config` or `.terraform.lock.hcl` beside them are not
+//! configuration), parses them with
 //! hcl-edit and lowers them into a [`Config`], collecting every error before returning.
 
 use std::path::Path;
@@ -28,7 +30,7 @@ pub fn load_with_sources(dir: &Path) -> Result<Config, (Diagnostics, Sources)> {
     finish(config, diags).map_err(|d| (d, sources))
 }
 
-/// Reads and lowers every `*.tf` / `*.hcl` file of `dir` into `config`, naming each file
+/// Reads and lowers every `*.tf` file of `dir` into `config`, naming each file
 /// `shown` + its file name in diagnostics (`modules/api/` for a module's). False when the
 /// folder cannot be read or holds no configuration file (the reason is in `diags`).
 pub(crate) fn read_folder(
@@ -52,20 +54,14 @@ pub(crate) fn read_folder(
     };
     let mut paths: Vec<_> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file()
-                && matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("tf") | Some("hcl")
-                )
-        })
+        .filter(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("tf")))
         .collect();
     paths.sort();
     if paths.is_empty() {
         diags.push(
             Diagnostic::error(
                 "config::empty",
-                format!("No configuration files (`*.tf`, `*.hcl`) in `{}`", dir.display()),
+                format!("No configuration files (`*.tf`) in `{}`", dir.display()),
             )
             .help("run keyway in a folder holding your configuration, or pass the folder: `keyway plan DIR`"),
         );

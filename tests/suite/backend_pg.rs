@@ -488,3 +488,40 @@ output "fixed" {{
     assert!(out.contains("fixed    = \"hello\""), "{out}");
     assert!(!out.contains("s3cr3t-token-value"), "{out}");
 }
+
+/// `-backend-config` (a KEY=VALUE and a file) completes a partial backend block, and the state
+/// commands work on the remote state: `state pull` prints it, `state push` of an older copy
+/// is refused, `state rm` writes back.
+#[test]
+fn backend_config_completes_the_block_and_state_commands_use_the_backend() {
+    let pg = Postgres::start();
+    let w = Work::new(
+        "terraform {\n  backend \"pg\" {}\n}\n\nresource \"terraform_data\" \"a\" {}\nresource \"terraform_data\" \"b\" {}\n",
+    );
+    w.write("pg.hcl", "schema_name = \"team_states\"\n");
+    let conn = format!("conn_str={}", pg.url());
+    w.run(&[
+        "init",
+        "-backend-config",
+        &conn,
+        "-backend-config",
+        "pg.hcl",
+    ])
+    .ok();
+    w.run(&["apply", "-auto-approve"]).ok();
+    let names = pg.sql("SELECT name FROM team_states.states");
+    assert_eq!(names, "default", "the file's schema_name is used");
+    let pulled = w.run(&["state", "pull"]).ok().stdout;
+    assert!(pulled.contains("\"format\": \"keyway-state\""), "{pulled}");
+    w.write("old.json", &pulled);
+    w.run(&["state", "rm", "terraform_data.b"]).ok();
+    let listed = w.run(&["state", "list"]).ok().stdout;
+    assert_eq!(listed.trim(), "terraform_data.a");
+    let r = w.run(&["state", "push", "old.json"]).code(1);
+    assert!(r.stderr.contains("not newer"), "{}", r.stderr);
+    assert!(
+        pg.sql("SELECT data FROM team_states.states")
+            .contains("terraform_data.a"),
+        "the row holds the state rm wrote"
+    );
+}
