@@ -72,6 +72,11 @@ pub fn run(c: &Call, w: &mut World, m: &'static Method) -> ApiResult {
     }
 }
 
+/// The project of a path `projects/{p}/...` (the method's template guarantees it is there).
+fn project_of(c: &Call) -> String {
+    c.segs.get(1).cloned().unwrap_or_default()
+}
+
 fn stored(w: &World, path: &str, what: &str) -> ApiResult {
     w.generic
         .get(&format!("sqladmin:{path}"))
@@ -159,7 +164,7 @@ fn insert_instance(c: &Call, w: &mut World, m: &Method, path: &str) -> ApiResult
             "The Cloud SQL instance already exists. When you delete an instance, you can't reuse the name of the deleted instance until one week from the deletion date.",
         ));
     }
-    let project = c.segs[1].clone();
+    let project = project_of(c);
     let number = w.project(&project)?.number;
     peered(w, &obj)?;
     fill_instance(w, c, &mut obj, &project, &number, &full);
@@ -475,7 +480,7 @@ fn change_instance(c: &Call, w: &mut World, m: &Method, path: &str, whole: bool)
     if let Some(Value::Object(s)) = obj.get_mut("settings") {
         s.insert("settingsVersion".into(), json!(next.to_string()));
     }
-    let project = c.segs[1].clone();
+    let project = project_of(c);
     let number = w.project(&project)?.number;
     peered(w, &obj)?;
     fill_instance(w, c, &mut obj, &project, &number, path);
@@ -508,7 +513,7 @@ fn delete_instance(c: &Call, w: &mut World, path: &str) -> ApiResult {
     w.generic.remove(&format!("sqladmin:{path}"));
     w.generic
         .insert(format!("sqladmin:deleted/{path}"), json!(rfc3339(c.now_ms)));
-    let project = c.segs[1].clone();
+    let project = project_of(c);
     let name = obj["name"].as_str().unwrap_or_default().to_owned();
     Ok(operation(c, w, &project, "DELETE", path, &name))
 }
@@ -539,14 +544,14 @@ fn insert_database(c: &Call, w: &mut World, m: &Method, path: &str) -> ApiResult
     }
     let mut d = Value::Object(obj);
     d["instance"] = inst["name"].clone();
-    d["project"] = json!(c.segs[1]);
+    d["project"] = json!(project_of(c));
     database_defaults(
         &mut d,
         inst["databaseVersion"].as_str().unwrap_or_default(),
         &full,
     );
     w.generic.insert(format!("sqladmin:{full}"), d);
-    let project = c.segs[1].clone();
+    let project = project_of(c);
     Ok(operation(c, w, &project, "CREATE_DATABASE", &full, &name))
 }
 
@@ -563,7 +568,7 @@ fn change_database(c: &Call, w: &mut World, m: &Method, path: &str) -> ApiResult
     let name = text(&obj, "name").to_owned();
     w.generic
         .insert(format!("sqladmin:{path}"), Value::Object(obj));
-    let project = c.segs[1].clone();
+    let project = project_of(c);
     Ok(operation(c, w, &project, "UPDATE_DATABASE", path, &name))
 }
 
@@ -597,7 +602,7 @@ fn insert_user(c: &Call, w: &mut World, m: &Method, path: &str) -> ApiResult {
     store_password(w, &at, obj.remove("password"));
     obj.insert("kind".into(), json!("sql#user"));
     obj.insert("instance".into(), inst["name"].clone());
-    obj.insert("project".into(), json!(c.segs[1]));
+    obj.insert("project".into(), json!(project_of(c)));
     obj.insert("etag".into(), json!(""));
     if host.is_empty() {
         obj.remove("host");
@@ -606,7 +611,7 @@ fn insert_user(c: &Call, w: &mut World, m: &Method, path: &str) -> ApiResult {
     }
     w.generic
         .insert(format!("sqladmin:{at}"), Value::Object(obj));
-    let project = c.segs[1].clone();
+    let project = project_of(c);
     Ok(operation(c, w, &project, "CREATE_USER", path, &name))
 }
 
@@ -632,7 +637,7 @@ fn change_user(c: &Call, w: &mut World, m: &Method, path: &str) -> ApiResult {
     merge(&mut obj, sent);
     w.generic
         .insert(format!("sqladmin:{at}"), Value::Object(obj));
-    let project = c.segs[1].clone();
+    let project = project_of(c);
     Ok(operation(c, w, &project, "UPDATE_USER", path, &name))
 }
 
@@ -645,7 +650,7 @@ fn delete_child(c: &Call, w: &mut World, at: &str, kind: &str) -> ApiResult {
     let obj = stored(w, at, what)?;
     w.generic.remove(&format!("sqladmin:{at}"));
     w.generic.remove(&format!("sqladmin-password:{at}"));
-    let project = c.segs[1].clone();
+    let project = project_of(c);
     let name = obj["name"].as_str().unwrap_or_default().to_owned();
     Ok(operation(c, w, &project, kind, at, &name))
 }
