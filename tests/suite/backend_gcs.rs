@@ -2,22 +2,14 @@
 //! folders, eight applies at once, a force-taken lock, a killed holder's lease running out,
 //! and Terraform 1.11's own gcs state adopted in place with the locks excluding each other.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::Work;
-use keyway::emulator::{Emulator, Options};
+use crate::support::{emulator, terraform, Work};
+use keyway::emulator::Emulator;
 
 async fn emulator_with_bucket() -> (Emulator, String) {
-    let emu = Emulator::start(Options {
-        port: 0,
-        data_file: None,
-        reset: true,
-        faults: Default::default(),
-        operation_delay: Duration::from_millis(5),
-    })
-    .await
-    .expect("emulator");
+    let emu = emulator().await;
     let base = emu.base_url();
     let made = reqwest::Client::new()
         .post(format!("{base}/storage/v1/b?project=team-infra"))
@@ -255,20 +247,6 @@ async fn a_killed_holders_lease_runs_out_and_only_force_unlock_frees_it() {
     w.run(&["force-unlock", &id]).ok();
     w.run(&["plan"]).ok();
     emu.shutdown().await;
-}
-
-fn terraform(w: &Work, args: &[&str]) -> std::process::Output {
-    let rc = w.path().join(".terraformrc");
-    std::fs::write(&rc, "disable_checkpoint = true\n").expect("write rc");
-    Command::new("terraform")
-        .args(args)
-        .current_dir(w.path())
-        .env("TF_CLI_CONFIG_FILE", &rc)
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_IN_AUTOMATION", "1")
-        .env("HOME", w.path())
-        .output()
-        .expect("terraform is installed (the interop tests run it)")
 }
 
 /// Terraform 1.11's own gcs backend writes state to the emulator; keyway refuses to plan over

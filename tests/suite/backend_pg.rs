@@ -6,7 +6,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::postgres::Postgres;
-use crate::support::Work;
+use crate::support::{terraform, terraform_command, Work};
 
 fn config(pg: &Postgres, extra: &str) -> String {
     format!(
@@ -259,20 +259,6 @@ fn a_saved_plan_is_refused_after_someone_else_applied() {
     assert!(r.stderr.to_lowercase().contains("stale"), "{}", r.stderr);
 }
 
-/// Terraform itself, offline: its own pg backend against the same server.
-fn terraform(w: &Work, args: &[&str]) -> std::process::Output {
-    let rc = w.path().join(".terraformrc");
-    std::fs::write(&rc, "disable_checkpoint = true\n").expect("write rc");
-    std::process::Command::new("terraform")
-        .args(args)
-        .current_dir(w.path())
-        .env("TF_CLI_CONFIG_FILE", &rc)
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_IN_AUTOMATION", "1")
-        .output()
-        .expect("terraform is installed (the interop tests run it)")
-}
-
 /// Switching a team from Terraform: the state Terraform 1.11 keeps in PostgreSQL is adopted
 /// in place by `keyway init` (same lineage, next serial) and the unchanged folder plans
 /// empty; each tool's lock blocks the other (Terraform's advisory lock is the one keyway
@@ -324,16 +310,14 @@ resource "terraform_data" "b" {{
     let probe = Work::new(&folder);
     // Settles the backend; the adoption it then offers waits for a yes (not given here).
     probe.run(&["init"]).code(1);
-    let rc = t2.path().join(".terraformrc");
-    let mut tf_holder = std::process::Command::new("terraform")
-        .args(["apply", "-auto-approve", "-input=false", "-no-color"])
-        .current_dir(t2.path())
-        .env("TF_CLI_CONFIG_FILE", &rc)
-        .env("CHECKPOINT_DISABLE", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("terraform apply");
+    let mut tf_holder = terraform_command(
+        &t2,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("terraform apply");
     let start = Instant::now();
     let blocked = loop {
         let r = probe.run(&["plan", "-lock-timeout=0s"]);

@@ -49,6 +49,16 @@ resource "random_password" "p" {{
     )
 }
 
+const PASSPHRASE: &str = "correct horse battery staple";
+
+/// Runs keyway with the passphrase in `TF_VAR_passphrase`.
+fn keyed(w: &Work, args: &[&str]) -> std::process::Output {
+    w.command(args)
+        .env("TF_VAR_passphrase", PASSPHRASE)
+        .output()
+        .expect("keyway")
+}
+
 const STRICT: &str = "state {\n      method   = method.aes_gcm.main\n      enforced = true\n    }";
 
 fn secret(w: &Work) -> String {
@@ -62,12 +72,7 @@ fn clear_in(bytes: &[u8], secret: &str) -> bool {
 #[test]
 fn state_backups_and_saved_plans_hold_no_secret_in_clear() {
     let w = Work::new(&folder(STRICT, ""));
-    let run = |args: &[&str]| {
-        w.command(args)
-            .env("TF_VAR_passphrase", "correct horse battery staple")
-            .output()
-            .expect("keyway")
-    };
+    let run = |args: &[&str]| keyed(&w, args);
     assert!(run(&["apply", "-auto-approve"]).status.success());
     let pw = {
         let out = run(&["output", "-raw", "pw"]);
@@ -111,12 +116,7 @@ fn clear_state_is_encrypted_by_a_migrating_apply_and_refused_otherwise() {
     w.run(&["apply", "-auto-approve"]).ok();
     let pw = secret(&w);
     w.write("main.tf", &folder(STRICT, ""));
-    let env = ("TF_VAR_passphrase", "correct horse battery staple");
-    let refused = w
-        .command(&["plan"])
-        .env(env.0, env.1)
-        .output()
-        .expect("keyway");
+    let refused = keyed(&w, &["plan"]);
     assert!(!refused.status.success());
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("is not encrypted"),
@@ -125,22 +125,14 @@ fn clear_state_is_encrypted_by_a_migrating_apply_and_refused_otherwise() {
     );
     let migrating = "state {\n      method = method.aes_gcm.main\n      fallback {\n        method = method.unencrypted.migrate\n      }\n    }";
     w.write("main.tf", &folder(migrating, ""));
-    let out = w
-        .command(&["apply", "-auto-approve"])
-        .env(env.0, env.1)
-        .output()
-        .expect("keyway");
+    let out = keyed(&w, &["apply", "-auto-approve"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     // Nothing changed, so force a write with a refresh-only apply.
-    let out = w
-        .command(&["apply", "-refresh-only", "-auto-approve"])
-        .env(env.0, env.1)
-        .output()
-        .expect("keyway");
+    let out = keyed(&w, &["apply", "-refresh-only", "-auto-approve"]);
     assert!(
         out.status.success(),
         "{}",
@@ -152,11 +144,7 @@ fn clear_state_is_encrypted_by_a_migrating_apply_and_refused_otherwise() {
         "encrypted after the migrating apply"
     );
     w.write("main.tf", &folder(STRICT, ""));
-    let out = w
-        .command(&["plan", "-detailed-exitcode"])
-        .env(env.0, env.1)
-        .output()
-        .expect("keyway");
+    let out = keyed(&w, &["plan", "-detailed-exitcode"]);
     assert!(
         out.status.success(),
         "{}",
@@ -168,12 +156,7 @@ fn clear_state_is_encrypted_by_a_migrating_apply_and_refused_otherwise() {
 fn a_rotated_key_reads_what_the_old_one_wrote_through_fallback() {
     let old_only = "state {\n      method = method.aes_gcm.old\n    }";
     let w = Work::new(&folder(old_only, ""));
-    let env = ("TF_VAR_passphrase", "correct horse battery staple");
-    let out = w
-        .command(&["apply", "-auto-approve"])
-        .env(env.0, env.1)
-        .output()
-        .expect("keyway");
+    let out = keyed(&w, &["apply", "-auto-approve"]);
     assert!(
         out.status.success(),
         "{}",
@@ -181,22 +164,14 @@ fn a_rotated_key_reads_what_the_old_one_wrote_through_fallback() {
     );
     let rotating = "state {\n      method = method.aes_gcm.main\n      fallback {\n        method = method.aes_gcm.old\n      }\n    }";
     w.write("main.tf", &folder(rotating, ""));
-    let out = w
-        .command(&["apply", "-refresh-only", "-auto-approve"])
-        .env(env.0, env.1)
-        .output()
-        .expect("keyway");
+    let out = keyed(&w, &["apply", "-refresh-only", "-auto-approve"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     w.write("main.tf", &folder(STRICT, ""));
-    let out = w
-        .command(&["plan", "-detailed-exitcode"])
-        .env(env.0, env.1)
-        .output()
-        .expect("keyway");
+    let out = keyed(&w, &["plan", "-detailed-exitcode"]);
     assert!(
         out.status.success(),
         "the new key alone reads it now: {}",
@@ -209,20 +184,15 @@ fn encrypted_state_in_postgres_holds_no_secret_in_clear() {
     let pg = Postgres::start();
     let backend = format!("backend \"pg\" {{\n    conn_str = \"{}\"\n  }}", pg.url());
     let w = Work::new(&folder(STRICT, &backend));
-    let env = ("TF_VAR_passphrase", "correct horse battery staple");
     for args in [&["init"][..], &["apply", "-auto-approve"][..]] {
-        let out = w.command(args).env(env.0, env.1).output().expect("keyway");
+        let out = keyed(&w, args);
         assert!(
             out.status.success(),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let out = w
-        .command(&["output", "-raw", "pw"])
-        .env(env.0, env.1)
-        .output()
-        .expect("keyway");
+    let out = keyed(&w, &["output", "-raw", "pw"]);
     let pw = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(pw.len(), 24);
     let stored = pg.sql("SELECT data FROM terraform_remote_state.states");

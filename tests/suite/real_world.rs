@@ -4,20 +4,8 @@
 //! `lifecycle`, a different mix of Google types in each. Each must validate, apply on the
 //! emulator, re-plan clean and destroy to an empty state, with nothing left in the cloud.
 
-use crate::support::{root, Work};
-use keyway::emulator::{Emulator, Options};
-
-async fn emulator() -> Emulator {
-    Emulator::start(Options {
-        port: 0,
-        data_file: None,
-        reset: true,
-        faults: Default::default(),
-        operation_delay: std::time::Duration::from_millis(5),
-    })
-    .await
-    .expect("emulator")
-}
+use crate::support::{emulator, root, Work};
+use keyway::emulator::Emulator;
 
 fn requests(emu: &Emulator) -> u64 {
     emu.counters().values().sum()

@@ -168,3 +168,25 @@ pub async fn emulator() -> keyway::emulator::Emulator {
     .await
     .expect("emulator")
 }
+
+/// Terraform itself, offline, in the folder (no checkpoint calls, its home the folder), not
+/// started: for the interop tests, which need `terraform` on PATH.
+pub fn terraform_command(w: &Work, args: &[&str]) -> Command {
+    let rc = w.path().join(".terraformrc");
+    std::fs::write(&rc, "disable_checkpoint = true\n").expect("write rc");
+    let mut c = Command::new("terraform");
+    c.args(args)
+        .current_dir(w.path())
+        .env("TF_CLI_CONFIG_FILE", &rc)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .env("HOME", w.path());
+    c
+}
+
+/// Runs Terraform to completion (see [`terraform_command`]).
+pub fn terraform(w: &Work, args: &[&str]) -> Output {
+    terraform_command(w, args)
+        .output()
+        .expect("terraform is installed (the interop tests run it)")
+}
