@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod apply;
+pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;
