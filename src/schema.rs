@@ -52,6 +52,9 @@ pub struct ResourceSchema {
     /// How the generic Google IAM resource edits the policy (generated IAM types only).
     #[serde(default)]
     pub iam: Option<IamBinding>,
+    /// How the generic AWS resource calls a REST-JSON API (`schemas/aws/`).
+    #[serde(default)]
+    pub aws: Option<AwsBinding>,
 }
 
 impl ResourceSchema {
@@ -85,6 +88,15 @@ pub struct Attribute {
     /// The only strings allowed (checked at plan time when the value is known).
     #[serde(default)]
     pub one_of: Vec<String>,
+    /// The largest number allowed (CORS `max_age`: 86400).
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// A regular expression a string must match (an HTTP API's route key), checked at plan
+    /// time; `pattern_means` says in words what it allows.
+    #[serde(default)]
+    pub pattern: Option<String>,
+    #[serde(default)]
+    pub pattern_means: Option<String>,
     /// Never shown in clear.
     #[serde(default)]
     pub sensitive: bool,
@@ -172,6 +184,10 @@ pub struct BlockSchema {
     /// not 1); generated types only.
     #[serde(default)]
     pub wire: Option<String>,
+    /// The wire holds the blocks as an object keyed by this attribute's value rather than an
+    /// array (API Gateway v2's `routeSettings`, keyed by route key).
+    #[serde(default)]
+    pub wire_key: Option<String>,
     /// Documentation.
     #[serde(default)]
     pub description: String,
@@ -295,6 +311,69 @@ pub struct ListMethod {
     /// The wire path of the next page's token (`nextPageToken` when absent).
     #[serde(default)]
     pub next: Option<String>,
+}
+
+/// How an AWS type's objects are created, read, updated, listed and deleted through a
+/// REST-JSON API (API Gateway v1 and v2). Paths hold `{attribute}` placeholders, plus
+/// `{region}` and `{account}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsBinding {
+    /// The service (its `endpoints` block key): `apigateway`, `apigatewayv2`, `lambda`.
+    pub service: String,
+    /// The create call.
+    pub create: AwsCall,
+    /// The GET path of one object.
+    #[serde(rename = "self")]
+    pub self_path: String,
+    /// The update call; none: every argument forces replacement.
+    #[serde(default)]
+    pub update: Option<AwsCall>,
+    /// The delete call.
+    pub delete: AwsCall,
+    /// The list call refresh uses (one per parent); none: one GET per object.
+    #[serde(default)]
+    pub list: Option<AwsList>,
+    /// The answer's field holding the ID AWS assigns (`apiId`); none: the ID is `id`'s
+    /// template, known before the create.
+    #[serde(default)]
+    pub id_field: Option<String>,
+    /// Terraform's `id`, as a template (`{id}` for an assigned ID).
+    pub id: String,
+    /// The import ID formats the Terraform provider documents, most specific first.
+    #[serde(default)]
+    pub import: Vec<String>,
+    /// Computed attributes Terraform derives by template (`execution_arn`).
+    #[serde(default)]
+    pub derived: BTreeMap<String, String>,
+}
+
+/// One call of an [`AwsBinding`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsCall {
+    /// HTTP verb.
+    pub verb: String,
+    /// Path template.
+    pub path: String,
+    /// How an update says what changed: `fields` (a body of the changed fields, API
+    /// Gateway v2) or `patch_operations` (API Gateway v1's JSON patch list).
+    #[serde(default)]
+    pub style: Option<String>,
+}
+
+/// The list call of an [`AwsBinding`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsList {
+    /// Path template (the parent's placeholders only).
+    pub path: String,
+    /// The array field of the answer (`items`, `item`).
+    pub items: String,
+    /// The query parameter taking the next page's token (`nextToken`, `position`).
+    pub token: String,
+    /// The answer's field holding the next page's token.
+    pub next: String,
 }
 
 /// How a generated IAM type reads and writes its parent's policy.
@@ -491,8 +570,27 @@ fn registry() -> &'static BTreeMap<(bool, String), ResourceSchema> {
         });
         written
             .chain(generated())
+            .chain(aws())
             .map(|schema| ((schema.data_source, schema.ty.clone()), schema))
             .collect()
+    })
+}
+
+/// The AWS types, one file per service (`schemas/aws/README.md`).
+const AWS: &[(&str, &str)] = &[
+    (
+        "apigatewayv2.json",
+        include_str!("../schemas/aws/apigatewayv2.json"),
+    ),
+    ("lambda.json", include_str!("../schemas/aws/lambda.json")),
+    ("iam.json", include_str!("../schemas/aws/iam.json")),
+    ("data.json", include_str!("../schemas/aws/data.json")),
+];
+
+fn aws() -> impl Iterator<Item = ResourceSchema> {
+    AWS.iter().flat_map(|(path, text)| {
+        serde_json::from_str::<Vec<ResourceSchema>>(text)
+            .unwrap_or_else(|e| panic!("invariant: schemas/aws/{path} is valid: {e}"))
     })
 }
 
@@ -537,8 +635,19 @@ mod tests {
     }
 
     #[test]
+    fn every_pattern_compiles() {
+        for schema in super::registry().values() {
+            for (name, a) in &schema.attributes {
+                if let Some(p) = &a.pattern {
+                    assert!(regex::Regex::new(p).is_ok(), "{}.{name}: {p}", schema.ty);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn no_two_schemas_share_a_kind_and_name() {
-        let all = super::SOURCES.len() + super::generated().len();
+        let all = super::SOURCES.len() + super::generated().len() + super::aws().count();
         assert_eq!(super::registry().len(), all);
     }
 

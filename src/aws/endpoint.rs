@@ -160,17 +160,17 @@ mod tests {
             ("AWS_ENDPOINT_URL_APIGATEWAYV2", "http://v2:2/"),
         ]);
         assert_eq!(
-            endpoints.resolve_with(Service::ApiGatewayV2, "eu-west-1", &all),
+            endpoints.resolve_with(Service::ApiGatewayV2, "eu-west-1", all),
             "http://v2:2"
         );
         assert_eq!(
-            endpoints.resolve_with(Service::Lambda, "eu-west-1", &all),
+            endpoints.resolve_with(Service::Lambda, "eu-west-1", all),
             "http://general:1"
         );
         assert!(endpoints.set("apigatewayv2", "http://block:3"));
         assert!(!endpoints.set("apigatewayv3", "http://x"));
         assert_eq!(
-            endpoints.resolve_with(Service::ApiGatewayV2, "eu-west-1", &all),
+            endpoints.resolve_with(Service::ApiGatewayV2, "eu-west-1", all),
             "http://block:3"
         );
         assert_eq!(

@@ -2,6 +2,7 @@
 //! errors. The only module that prints.
 
 pub mod args;
+mod aws_settings;
 pub mod commands;
 pub mod render;
 pub mod workspace;

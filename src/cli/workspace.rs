@@ -171,6 +171,13 @@ impl Workspace {
                 .values()
                 .chain(state.pending.values().map(|p| &p.instance))
                 .any(|r| r.provider == "google");
+        if self.uses_provider("aws", state) {
+            let settings = self.aws_settings(vars).await?;
+            let aws = crate::providers::aws::Aws::new(settings)
+                .await
+                .map_err(|e| Report::msg(format!("AWS provider: {e}")))?;
+            self.providers.insert("aws", Arc::new(aws));
+        }
         if !uses_google {
             if let Ok(url) = std::env::var("KEYWAY_EMULATOR") {
                 self.route_http_to_emulator(&url);
@@ -186,6 +193,21 @@ impl Workspace {
         check_credentials(&google).await?;
         self.providers.insert("google", Arc::new(google));
         Ok(())
+    }
+
+    /// True when the configuration (or check blocks) declares, or state holds, a resource of
+    /// `provider`.
+    fn uses_provider(&self, provider: &str, state: &State) -> bool {
+        self.config
+            .resources
+            .values()
+            .chain(self.config.checks.values().flat_map(|c| c.data.iter()))
+            .any(|r| crate::schema::lookup(&r.ty).is_some_and(|s| s.provider == provider))
+            || state
+                .resources
+                .values()
+                .chain(state.pending.values().map(|p| &p.instance))
+                .any(|r| r.provider == provider)
     }
 
     /// `data "http"` requests to Cloud Run and API Gateway hosts go to the emulator, which
@@ -258,22 +280,7 @@ impl Workspace {
             })
             .collect();
         settings.endpoint = if EMBEDDED_EMULATOR.load(std::sync::atomic::Ordering::SeqCst) {
-            let opts = crate::emulator::Options {
-                port: 0,
-                data_file: Some(Path::new(".keyway").join("emulator.json")),
-                reset: false,
-                faults: Default::default(),
-                operation_delay: std::time::Duration::from_millis(0),
-            };
-            self.store.ensure_dir().map_err(Report::new)?;
-            let emu = crate::emulator::Emulator::start(opts)
-                .await
-                .map_err(|e| Report::msg(format!("Cannot start the embedded emulator: {e}")))?;
-            let url = emu.base_url();
-            self.emulator = Some(emu);
-            self.cloud =
-                Some("keyway's embedded emulator, its cloud saved in .keyway/emulator.json".into());
-            Endpoint::Emulator(url)
+            Endpoint::Emulator(self.embedded_emulator().await?)
         } else if let Some(url) = args
             .get("emulator")
             .cloned()
@@ -287,6 +294,30 @@ impl Workspace {
             Endpoint::Google
         };
         Ok(settings)
+    }
+
+    /// The embedded emulator's URL (`--emulator`), started on first use: Google and AWS
+    /// resources of one folder share it, and its cloud is saved in `.keyway/emulator.json`.
+    pub async fn embedded_emulator(&mut self) -> Result<String, Failure> {
+        if let Some(emu) = &self.emulator {
+            return Ok(emu.base_url());
+        }
+        let opts = crate::emulator::Options {
+            port: 0,
+            data_file: Some(Path::new(".keyway").join("emulator.json")),
+            reset: false,
+            faults: Default::default(),
+            operation_delay: std::time::Duration::from_millis(0),
+        };
+        self.store.ensure_dir().map_err(Report::new)?;
+        let emu = crate::emulator::Emulator::start(opts)
+            .await
+            .map_err(|e| Report::msg(format!("Cannot start the embedded emulator: {e}")))?;
+        let url = emu.base_url();
+        self.emulator = Some(emu);
+        self.cloud =
+            Some("keyway's embedded emulator, its cloud saved in .keyway/emulator.json".into());
+        Ok(url)
     }
 
     /// The current state, or a fresh one.

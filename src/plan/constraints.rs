@@ -30,6 +30,20 @@ fn names(group: &[String]) -> String {
         .join(", ")
 }
 
+/// `s` against the attribute's `pattern` (a schema's own regex: one that fails to compile is
+/// a build defect the schema tests catch, and is not applied).
+fn pattern_violation(name: &str, a: &crate::schema::Attribute, s: &str) -> Option<String> {
+    let pattern = a.pattern.as_ref()?;
+    let re = regex::Regex::new(pattern).ok()?;
+    if re.is_match(s) {
+        return None;
+    }
+    let means = a.pattern_means.as_deref().unwrap_or(pattern);
+    Some(format!(
+        "`{name}` = \"{s}\" is not valid: it must be {means}"
+    ))
+}
+
 /// Every violation in `config` (an object of the configuration's arguments).
 pub fn check(schema: &ResourceSchema, config: &Value) -> Vec<Violation> {
     let Value::Object(m) = config.unmarked() else {
@@ -50,9 +64,18 @@ pub fn check(schema: &ResourceSchema, config: &Value) -> Vec<Violation> {
             }
             _ => {}
         }
+        match (v, a.max) {
+            (Value::Number(n), Some(max)) if n.0 > max => {
+                out.push(bad(format!("`{name}` must be at most {max}")))
+            }
+            _ => {}
+        }
         if let Value::String(s) = v {
             if !a.one_of.is_empty() && !a.one_of.contains(s) {
                 out.push(bad(format!("`{name}` must be one of {}", names(&a.one_of))));
+            }
+            if let Some(message) = pattern_violation(name, a, s) {
+                out.push(bad(message));
             }
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod args;
+pub mod aws;
 pub mod builtin;
 pub mod external;
 pub mod google;
@@ -13,7 +14,9 @@ pub mod http;
 pub mod local;
 pub mod null;
 pub mod random;
+pub mod template;
 pub mod time;
+pub mod wire;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -16,7 +16,9 @@ fn builtin_examples() -> Vec<std::path::PathBuf> {
                 .filter_map(|e| e.ok())
                 .all(|e| {
                     std::fs::read_to_string(e.path())
-                        .map(|t| !t.contains("resource \"google_"))
+                        .map(|t| {
+                            !t.contains("resource \"google_") && !t.contains("resource \"aws_")
+                        })
                         .unwrap_or(true)
                 })
         })

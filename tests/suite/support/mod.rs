@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod moto;
 pub mod postgres;
 
 /// A temporary working folder with a configuration in it.

@@ -13,7 +13,7 @@ use super::super::iam_policy::{
     bindings, change_member, edit, etag, Condition, PolicyGrant, PolicyHome,
 };
 use super::super::{api_err, str_attr, Google};
-use super::template::{self, Fallbacks};
+use crate::providers::template::{self, Fallbacks};
 use crate::providers::{ProviderError, Result};
 use crate::schema::{self, IamBinding};
 

@@ -6,18 +6,17 @@
 pub mod iam;
 pub mod ops;
 pub mod ready;
-pub mod template;
-pub mod wire;
 
 use serde_json::{Map, Value as Json};
 
 use super::client::{encode_query, Api, GoogleError, Region};
 use super::operation::{self, Request};
 use super::{api_err, Google};
+use crate::providers::template;
+use crate::providers::wire::{self, Level};
 use crate::providers::{ProviderError, Result};
 use crate::schema::{self, ApiBinding, Method, ResourceSchema};
 use template::Fallbacks;
-use wire::Level;
 
 /// One generated type, ready to call.
 struct Kind<'a> {

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::wire::get_path;
+use crate::providers::wire::get_path;
 use crate::schema::ReadyRule;
 
 /// What a read of the object says.

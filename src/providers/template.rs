@@ -1,5 +1,6 @@
-//! Path templates of generated types (`v1/projects/{project}/secrets/{secret_id}`): filled
-//! from an object's attributes, and matched against names the API returns or users import.
+//! Path templates of API-bound types (Google's `v1/projects/{project}/secrets/{secret_id}`,
+//! AWS's `/v2/apis/{api_id}/routes/{id}`): filled from an object's attributes, and matched
+//! against names the API returns or users import.
 
 use std::collections::BTreeMap;
 

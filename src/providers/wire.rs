@@ -1,4 +1,4 @@
-//! A generated type's attributes ↔ the API's JSON, from the schema alone: `wire` paths,
+//! A schema-bound type's attributes ↔ the API's JSON, from the schema alone: `wire` paths,
 //! value types (int64 as decimal strings, JSON-string arguments, base64 payloads) and nested
 //! blocks as objects or arrays.
 
@@ -36,6 +36,13 @@ pub fn to_wire(level: Level<'_>, obj: &Map<String, Json>) -> Map<String, Json> {
             // What the server reports (Knative's `status`) is never sent back.
             continue;
         }
+        if let Some(key) = &b.wire_key {
+            let keyed = keyed_to_wire(b, key, obj.get(name));
+            if !keyed.is_empty() {
+                set_path(&mut out, path, Json::Object(keyed));
+            }
+            continue;
+        }
         let items: Vec<Json> = block_items(obj.get(name))
             .map(|item| Json::Object(to_wire(Level::of(b), item)))
             .collect();
@@ -60,6 +67,36 @@ pub fn to_wire(level: Level<'_>, obj: &Map<String, Json>) -> Map<String, Json> {
         }
     }
     out
+}
+
+/// Blocks sent as one object keyed by an attribute of each (`route_settings` by `route_key`).
+fn keyed_to_wire(b: &BlockSchema, key: &str, blocks: Option<&Json>) -> Map<String, Json> {
+    block_items(blocks)
+        .filter_map(|item| {
+            let k = item.get(key)?.as_str()?.to_owned();
+            let mut body = to_wire(Level::of(b), item);
+            if let Some(wire) = b.attributes.get(key).and_then(|a| a.wire.as_ref()) {
+                body.remove(wire);
+            }
+            Some((k, Json::Object(body)))
+        })
+        .collect()
+}
+
+/// The blocks of a keyed wire object, in key order, each with its key attribute set.
+fn keyed_from_wire(b: &BlockSchema, key: &str, json: &Map<String, Json>) -> Json {
+    let items = json
+        .iter()
+        .map(|(k, v)| {
+            let mut item = match nested(b, v, None) {
+                Json::Object(m) => m,
+                _ => Map::new(),
+            };
+            item.insert(key.to_owned(), Json::String(k.clone()));
+            Json::Object(item)
+        })
+        .collect();
+    Json::Array(items)
 }
 
 /// True if a block holds anything a client sets (an argument, here or below), or is an empty
@@ -124,6 +161,9 @@ pub fn from_wire(
         let v = match b.wire.as_ref().and_then(|p| get_path(json, p)) {
             None if b.wire.is_none() => base.get(name).cloned().unwrap_or(Json::Array(vec![])),
             None | Some(Json::Null) => Json::Array(vec![]),
+            Some(Json::Object(keyed)) if b.wire_key.is_some() => {
+                keyed_from_wire(b, b.wire_key.as_deref().unwrap_or_default(), keyed)
+            }
             Some(Json::Array(items)) => Json::Array(
                 items
                     .iter()

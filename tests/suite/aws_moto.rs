@@ -1,0 +1,241 @@
+//! The AWS provider against moto (a third-party AWS implementation, started per test on
+//! 127.0.0.1): the HTTP API example's whole lifecycle, an AWS error mid-apply, imports in the
+//! Terraform provider's ID formats, and bad input refused at its source. moto is lenient
+//! (`../shared/reference/test-peers.md` §2): it accepts duplicate route keys and CORS
+//! max ages above AWS's limit, so those refusals are tested on keyway's emulator instead.
+
+use crate::support::moto::Moto;
+use crate::support::{root, Run, Work};
+
+fn run(moto: &Moto, w: &Work, args: &[&str]) -> Run {
+    let mut c = w.command(args);
+    moto.env(&mut c);
+    Run::from(c.output().expect("run keyway"))
+}
+
+fn plan_is_clean(moto: &Moto, w: &Work) {
+    let plan = run(moto, w, &["plan", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "not clean:\n{}\n{}", plan.stdout, plan.stderr);
+}
+
+#[test]
+fn http_api_example_applies_changes_and_destroys_on_moto() {
+    let moto = Moto::start();
+    let w = Work::copy_of(&root().join("examples/aws-http-api"));
+    let apply = run(&moto, &w, &["apply", "-auto-approve"]).ok();
+    assert!(
+        apply.stdout.contains("Resources: 10 added"),
+        "{}",
+        apply.stdout
+    );
+    let url = run(&moto, &w, &["output", "-raw", "url"]).ok().stdout;
+    assert!(
+        url.starts_with("https://") && url.ends_with(".execute-api.us-east-1.amazonaws.com/"),
+        "{url}"
+    );
+    plan_is_clean(&moto, &w);
+
+    // A route, an integration and the function's environment change in place.
+    w.edit(
+        "main.tf",
+        "route_key = \"GET /items\"",
+        "route_key = \"GET /items/{id}\"",
+    );
+    w.edit(
+        "main.tf",
+        "payload_format_version = \"2.0\"",
+        "payload_format_version = \"2.0\"\n  timeout_milliseconds   = 12000",
+    );
+    w.edit("variables.tf", "default = \"hello\"", "default = \"hi\"");
+    let change = run(&moto, &w, &["apply", "-auto-approve"]).ok();
+    assert!(
+        change.stdout.contains("0 added, 3 changed, 0 destroyed"),
+        "{}",
+        change.stdout
+    );
+    plan_is_clean(&moto, &w);
+    let state = w.state_json().to_string();
+    assert!(
+        state.contains("GET /items/{id}") && state.contains("12000"),
+        "{state}"
+    );
+
+    run(&moto, &w, &["destroy", "-auto-approve"]).ok();
+    assert_eq!(run(&moto, &w, &["state", "list"]).ok().stdout, "");
+    let leftovers = python_list(&moto);
+    assert_eq!(
+        leftovers, "apis=0 functions=0 roles=0",
+        "moto still holds objects"
+    );
+}
+
+/// What moto holds, through boto3 (not through keyway's own client).
+fn python_list(moto: &Moto) -> String {
+    let script = "import boto3\n\
+        kw = dict(region_name='us-east-1')\n\
+        apis = boto3.client('apigatewayv2', **kw).get_apis()['Items']\n\
+        fns = boto3.client('lambda', **kw).list_functions()['Functions']\n\
+        roles = [r for r in boto3.client('iam', **kw).list_roles()['Roles'] if not r['Path'].startswith('/aws-')]\n\
+        print(f'apis={len(apis)} functions={len(fns)} roles={len(roles)}', end='')\n";
+    let mut c = std::process::Command::new(root().join(".venv/bin/python"));
+    c.args(["-c", script]);
+    moto_env(moto, &mut c);
+    let out = c.output().expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn moto_env(moto: &Moto, c: &mut std::process::Command) {
+    c.env("AWS_ENDPOINT_URL", moto.url())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1");
+}
+
+#[test]
+fn an_aws_error_mid_apply_keeps_what_was_made_and_the_next_apply_finishes() {
+    let moto = Moto::start();
+    let w = Work::copy_of(&root().join("examples/aws-http-api"));
+    let good = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+    let bad = "arn:aws:iam::aws:policy/NoSuchPolicy";
+    w.edit("main.tf", good, bad);
+    let failed = run(&moto, &w, &["apply", "-auto-approve"]).code(1);
+    assert!(
+        failed.stderr.contains("NoSuchEntity") && failed.stderr.contains("NoSuchPolicy"),
+        "AWS's code and message, with the resource: {}",
+        failed.stderr
+    );
+    let listed = run(&moto, &w, &["state", "list"]).ok().stdout;
+    assert!(listed.contains("aws_iam_role.items") && listed.contains("aws_apigatewayv2_api.items"));
+    // The failed create stays recorded as pending until a run has looked for its object.
+    assert!(
+        listed.contains("aws_iam_role_policy_attachment.logs (pending creation)"),
+        "{listed}"
+    );
+    w.edit("main.tf", bad, good);
+    let finish = run(&moto, &w, &["apply", "-auto-approve"]).ok();
+    assert!(
+        finish.stdout.contains("Resources: 1 added, 0 changed"),
+        "{}",
+        finish.stdout
+    );
+    plan_is_clean(&moto, &w);
+}
+
+#[test]
+fn every_http_api_type_imports_with_terraforms_id_formats() {
+    let moto = Moto::start();
+    let made = Work::copy_of(&root().join("examples/aws-http-api"));
+    run(&moto, &made, &["apply", "-auto-approve"]).ok();
+    let state = made.state_json();
+    let id = |addr: &str| -> String {
+        state["resources"]
+            .as_array()
+            .and_then(|rs| {
+                rs.iter()
+                    .find(|r| r["address"] == addr)
+                    .and_then(|r| r["attributes"]["id"].as_str())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| panic!("{addr} in state: {state}"))
+    };
+    let api = id("aws_apigatewayv2_api.items");
+    let imports = [
+        ("aws_iam_role.items", id("aws_iam_role.items")),
+        (
+            "aws_iam_role_policy_attachment.logs",
+            format!(
+                "{}/arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                id("aws_iam_role.items")
+            ),
+        ),
+        ("aws_lambda_function.items", id("aws_lambda_function.items")),
+        (
+            "aws_lambda_permission.api",
+            format!("{}/AllowItemsApi", id("aws_lambda_function.items")),
+        ),
+        ("aws_apigatewayv2_api.items", api.clone()),
+        (
+            "aws_apigatewayv2_integration.items",
+            format!("{api}/{}", id("aws_apigatewayv2_integration.items")),
+        ),
+        (
+            "aws_apigatewayv2_authorizer.jwt",
+            format!("{api}/{}", id("aws_apigatewayv2_authorizer.jwt")),
+        ),
+        (
+            "aws_apigatewayv2_route.list",
+            format!("{api}/{}", id("aws_apigatewayv2_route.list")),
+        ),
+        (
+            "aws_apigatewayv2_route.create",
+            format!("{api}/{}", id("aws_apigatewayv2_route.create")),
+        ),
+        ("aws_apigatewayv2_stage.default", format!("{api}/$default")),
+    ];
+    // A second copy of the folder with no state takes every object over by import.
+    let fresh = Work::copy_of(&root().join("examples/aws-http-api"));
+    for (addr, import_id) in &imports {
+        run(&moto, &fresh, &["import", addr, import_id]).ok();
+    }
+    // Only the outputs, which no apply has recorded yet, are to change.
+    let plan = run(&moto, &fresh, &["plan"]).ok();
+    assert!(
+        !plan.stdout.contains("# aws_") && plan.stdout.contains("Changes to Outputs"),
+        "imported objects plan clean:\n{}",
+        plan.stdout
+    );
+    run(
+        &moto,
+        &fresh,
+        &["state", "rm", "aws_apigatewayv2_route.list"],
+    )
+    .ok();
+    let wrong = run(
+        &moto,
+        &fresh,
+        &["import", "aws_apigatewayv2_route.list", "nothing-here"],
+    )
+    .code(1);
+    assert!(wrong.stderr.contains("{api_id}/{id}"), "{}", wrong.stderr);
+}
+
+#[test]
+fn bad_input_is_refused_at_its_source() {
+    let moto = Moto::start();
+    let w = Work::copy_of(&root().join("examples/aws-http-api"));
+    w.edit(
+        "main.tf",
+        "route_key = \"GET /items\"",
+        "route_key = \"GET/items\"",
+    );
+    let plan = run(&moto, &w, &["plan"]).code(1);
+    assert!(
+        plan.stderr.contains("route_key")
+            && plan.stderr.contains("GET/items")
+            && plan.stderr.contains("main.tf"),
+        "{}",
+        plan.stderr
+    );
+    w.edit(
+        "main.tf",
+        "route_key = \"GET/items\"",
+        "route_key = \"GET /items\"",
+    );
+    // A zip that is not there (no archive_file): named, before any function is created.
+    w.edit(
+        "main.tf",
+        "filename         = data.archive_file.handler.output_path",
+        "filename         = \"build/missing.zip\"",
+    );
+    let apply = run(&moto, &w, &["apply", "-auto-approve"]).code(1);
+    assert!(
+        apply.stderr.contains("build/missing.zip") && apply.stderr.contains("missing"),
+        "{}",
+        apply.stderr
+    );
+}
