@@ -579,6 +579,10 @@ fn registry() -> &'static BTreeMap<(bool, String), ResourceSchema> {
 /// The AWS types, one file per service (`schemas/aws/README.md`).
 const AWS: &[(&str, &str)] = &[
     (
+        "apigateway.json",
+        include_str!("../schemas/aws/apigateway.json"),
+    ),
+    (
         "apigatewayv2.json",
         include_str!("../schemas/aws/apigatewayv2.json"),
     ),

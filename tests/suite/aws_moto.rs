@@ -239,3 +239,48 @@ fn bad_input_is_refused_at_its_source() {
         apply.stderr
     );
 }
+
+#[test]
+fn rest_api_example_applies_changes_and_destroys_on_moto() {
+    let moto = Moto::start();
+    let w = Work::copy_of(&root().join("examples/aws-rest-api-keys"));
+    let apply = run(&moto, &w, &["apply", "-auto-approve"]).ok();
+    assert!(
+        apply.stdout.contains("Resources: 14 added"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        !apply.stdout.contains(&api_key_value(&w)),
+        "the key string is never printed"
+    );
+    plan_is_clean(&moto, &w);
+    // The usage plan's throttle and quota change in place, by patch operations. (moto 5.2.5
+    // answers UpdateMethod and UpdateIntegration with 500 "not implemented": a method's and an
+    // integration's changes are for keyway's emulator.)
+    w.edit("variables.tf", "default = 2\n", "default = 4\n");
+    w.edit("variables.tf", "default = 1000\n", "default = 500\n");
+    let change = run(&moto, &w, &["apply", "-auto-approve"]).ok();
+    assert!(
+        change.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        change.stdout
+    );
+    plan_is_clean(&moto, &w);
+    run(&moto, &w, &["destroy", "-auto-approve"]).ok();
+    assert_eq!(run(&moto, &w, &["state", "list"]).ok().stdout, "");
+}
+
+fn api_key_value(w: &Work) -> String {
+    let state = w.state_json();
+    state["resources"]
+        .as_array()
+        .and_then(|rs| {
+            rs.iter()
+                .find(|r| r["address"] == "aws_api_gateway_api_key.client")
+        })
+        .and_then(|r| r["attributes"]["value"].as_str())
+        .map(str::to_owned)
+        .filter(|v| v.len() >= 20)
+        .expect("the key's value is in state")
+}

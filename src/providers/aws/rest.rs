@@ -70,7 +70,9 @@ async fn fill(aws: &Aws, ty: &str, tpl: &str, obj: &Obj, path: bool) -> Result<S
 pub async fn create(aws: &Aws, ty: &str, planned: &Obj) -> Result<Obj> {
     let (s, b) = schema(ty)?;
     let path = fill(aws, ty, &b.create.path, planned, true).await?;
-    let body = Json::Object(wire::to_wire(level(s), planned));
+    let mut body = wire::to_wire(level(s), planned);
+    super::fixups::create_body(ty, &mut body);
+    let body = Json::Object(body);
     let answer = aws
         .client
         .json(service(b)?, &b.create.verb, &path, Some(&body))
