@@ -70,11 +70,11 @@ resource "aws_api_gateway_method" "items" {
 }
 
 resource "aws_api_gateway_integration" "items" {
-  for_each = toset(["GET", "POST"])
+  for_each = aws_api_gateway_method.items
 
   rest_api_id             = aws_api_gateway_rest_api.items.id
   resource_id             = aws_api_gateway_resource.items.id
-  http_method             = aws_api_gateway_method.items[each.key].http_method
+  http_method             = each.value.http_method
   type                    = "AWS_PROXY"
   integration_http_method = "POST"
   uri                     = aws_lambda_function.items.invoke_arn

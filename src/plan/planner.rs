@@ -397,7 +397,15 @@ impl Walk<'_> {
         }
         if let Some(f) = &res.for_each {
             let v = self.eval(f, None, None);
-            if v.has_unknown() {
+            // A map's keys are known even when its values are not (`for_each =
+            // aws_api_gateway_method.items`, whose attributes are known after apply): as in
+            // Terraform, only unknown keys or set elements stop the plan.
+            let keys_unknown = match v.unmarked() {
+                Value::Object(_) => false,
+                Value::Set(items) => items.iter().any(Value::has_unknown),
+                other => other.has_unknown(),
+            };
+            if keys_unknown {
                 self.diags.push(Diagnostic::error("plan::for_each_unknown", "Invalid for_each argument: the keys depend on resource attributes that cannot be determined until apply")
                     .at(f.file, f.span()).help("use -target to apply the resources it depends on first, or use keys known at plan time"));
                 return None;
