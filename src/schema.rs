@@ -55,6 +55,20 @@ pub struct ResourceSchema {
     /// How the generic AWS resource calls a REST-JSON API (`schemas/aws/`).
     #[serde(default)]
     pub aws: Option<AwsBinding>,
+    /// The object is a snapshot of others (a REST API's deployment): `config::snapshots`.
+    #[serde(default)]
+    pub snapshot: Option<SnapshotRule>,
+}
+
+/// What a snapshotting type covers: every block of the `parts` types whose `of` argument
+/// names the same object as its own.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotRule {
+    /// The argument naming the snapshotted object (`rest_api_id`).
+    pub of: String,
+    /// The part types (`aws_api_gateway_method`, ...).
+    pub parts: Vec<String>,
 }
 
 impl ResourceSchema {

@@ -80,11 +80,11 @@ resource "aws_api_gateway_integration" "items" {
   uri                     = aws_lambda_function.items.invoke_arn
 }
 
+# No `triggers` and no `depends_on`: keyway deploys after every method and integration of the
+# API, and deploys again (new deployment, stage switched, old one deleted) when any changes.
 resource "aws_api_gateway_deployment" "items" {
   rest_api_id = aws_api_gateway_rest_api.items.id
   description = "items ${var.release}"
-
-  depends_on = [aws_api_gateway_integration.items]
 }
 
 resource "aws_api_gateway_stage" "prod" {

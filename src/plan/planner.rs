@@ -60,6 +60,8 @@ struct Walk<'a> {
     changes: Vec<ResourceChange>,
     diags: Vec<Diagnostic>,
     selected: Option<BTreeSet<String>>,
+    /// Snapshotting blocks and the parts they cover (`config::snapshots`).
+    snapshots: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Plans `config` against the refreshed `prior` state.
@@ -90,6 +92,7 @@ pub fn plan(
         changes: Vec::new(),
         diags: Vec::new(),
         selected,
+        snapshots: crate::config::snapshots::parts(config),
     };
     let mut outputs = BTreeMap::new();
     if opts.mode == Mode::Destroy {
@@ -820,7 +823,19 @@ impl Walk<'_> {
                 out.push(format!("replace_triggered_by {text}"));
             }
         }
+        out.extend(self.snapshot_changed(res));
         out
+    }
+
+    /// A snapshot (a REST API's deployment) is taken again when any part it covers changes
+    /// (`config::snapshots`): the reason names the first changed part.
+    fn snapshot_changed(&self, res: &Resource) -> Option<String> {
+        let parts = self.snapshots.get(&res.address())?;
+        let changed = self
+            .changes
+            .iter()
+            .find(|c| parts.contains(&c.resource) && c.action.is_change())?;
+        Some(format!("snapshot of its API: {} changes", changed.addr))
     }
 
     fn instances_from_state(&self, addr: &str, res: &Resource) -> Instances {

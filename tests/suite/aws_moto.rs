@@ -284,3 +284,102 @@ fn api_key_value(w: &Work) -> String {
         .filter(|v| v.len() >= 20)
         .expect("the key's value is in state")
 }
+
+/// The REST API's deployments (ids) and the stage's deployment, through boto3.
+fn deployments(moto: &Moto) -> (Vec<String>, String) {
+    let script = "import boto3\n\
+        c = boto3.client('apigateway', region_name='us-east-1')\n\
+        api = c.get_rest_apis()['items'][0]['id']\n\
+        ids = sorted(d['id'] for d in c.get_deployments(restApiId=api)['items'])\n\
+        stage = c.get_stages(restApiId=api)['item'][0]['deploymentId']\n\
+        print(','.join(ids) + ' ' + stage, end='')\n";
+    let mut c = std::process::Command::new(root().join(".venv/bin/python"));
+    c.args(["-c", script]);
+    moto_env(moto, &mut c);
+    let out = c.output().expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (ids, stage) = text.split_once(' ').expect("ids and stage");
+    (
+        ids.split(',').map(str::to_owned).collect(),
+        stage.to_owned(),
+    )
+}
+
+#[test]
+fn a_rest_api_redeploys_itself_when_its_methods_change_without_triggers() {
+    let moto = Moto::start();
+    let w = Work::copy_of(&root().join("examples/aws-rest-api-keys"));
+    let main = std::fs::read_to_string(w.path().join("main.tf")).expect("main.tf");
+    assert!(!main.contains("triggers =") && !main.contains("depends_on ="));
+    run(&moto, &w, &["apply", "-auto-approve"]).ok();
+    let (first, stage) = deployments(&moto);
+    assert_eq!(first, [stage.clone()]);
+
+    w.edit(
+        "main.tf",
+        "toset([\"GET\", \"POST\"])",
+        "toset([\"GET\", \"POST\", \"DELETE\"])",
+    );
+    let plan = run(&moto, &w, &["plan"]).ok().stdout;
+    assert!(
+        plan.contains(
+            "aws_api_gateway_deployment.items must be replaced (the new object is created first)"
+        ) && plan.contains("snapshot of its API: aws_api_gateway_method.items[\"DELETE\"] changes"),
+        "{plan}"
+    );
+    let apply = run(&moto, &w, &["apply", "-auto-approve"]).ok().stdout;
+    // The new deployment waits for the new integration; the stage switches before the old
+    // deployment goes (AWS refuses to delete a deployment a stage serves).
+    let at = |line: &str| {
+        apply
+            .find(line)
+            .unwrap_or_else(|| panic!("{line}\n{apply}"))
+    };
+    assert!(
+        at("aws_api_gateway_integration.items[\"DELETE\"]: Creation complete")
+            < at("aws_api_gateway_deployment.items: Creating...")
+    );
+    assert!(
+        at("aws_api_gateway_stage.prod: Modifications complete")
+            < at("aws_api_gateway_deployment.items (deposed): Destroying...")
+    );
+    let (now, stage_now) = deployments(&moto);
+    assert_eq!(
+        now,
+        [stage_now.clone()],
+        "one deployment left, the one the stage serves"
+    );
+    assert_ne!(stage_now, stage, "a new deployment");
+    plan_is_clean(&moto, &w);
+}
+
+#[test]
+fn a_terraform_style_rest_folder_applies_unchanged() {
+    let moto = Moto::start();
+    let w = Work::copy_of(&root().join("tests/real_world_aws/rest-api-terraform-style"));
+    run(&moto, &w, &["validate"]).ok();
+    let apply = run(&moto, &w, &["apply", "-auto-approve"]).ok();
+    assert!(
+        apply.stdout.contains("Resources: 17 added"),
+        "{}",
+        apply.stdout
+    );
+    plan_is_clean(&moto, &w);
+    let base = run(&moto, &w, &["output", "-raw", "base_url"]).ok().stdout;
+    assert!(
+        base.ends_with(".execute-api.us-east-1.amazonaws.com/v1"),
+        "{base}"
+    );
+    assert_eq!(
+        run(&moto, &w, &["output", "-raw", "account"]).ok().stdout,
+        "123456789012"
+    );
+    run(&moto, &w, &["destroy", "-auto-approve"]).ok();
+    assert_eq!(run(&moto, &w, &["state", "list"]).ok().stdout, "");
+    assert_eq!(python_list(&moto), "apis=0 functions=0 roles=0");
+}

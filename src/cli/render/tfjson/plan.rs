@@ -31,7 +31,10 @@ pub fn actions(a: &Action) -> J {
 
 /// keyway's causes of a replacement that are not attributes.
 fn is_cause(reason: &str) -> bool {
-    reason == "tainted" || reason == "-replace" || reason.starts_with("replace_triggered_by")
+    reason == "tainted"
+        || reason == "-replace"
+        || reason.starts_with("replace_triggered_by")
+        || reason.starts_with("snapshot of")
 }
 
 /// A data source read during planning: its result is known, so it is prior state, not a change.
@@ -48,7 +51,7 @@ pub fn action_reason(c: &ResourceChange) -> Option<&'static str> {
             "replace_by_request"
         } else if reasons
             .iter()
-            .any(|r| r.starts_with("replace_triggered_by"))
+            .any(|r| r.starts_with("replace_triggered_by") || r.starts_with("snapshot of"))
         {
             "replace_by_triggers"
         } else {
