@@ -318,7 +318,7 @@ fn a_rest_api_redeploys_itself_when_its_methods_change_without_triggers() {
     assert!(!main.contains("triggers =") && !main.contains("depends_on ="));
     run(&moto, &w, &["apply", "-auto-approve"]).ok();
     let (first, stage) = deployments(&moto);
-    assert_eq!(first, [stage.clone()]);
+    assert_eq!(first, std::slice::from_ref(&stage));
 
     w.edit(
         "main.tf",
