@@ -351,7 +351,7 @@ fn a_rest_api_redeploys_itself_when_its_methods_change_without_triggers() {
     let (now, stage_now) = deployments(&moto);
     assert_eq!(
         now,
-        [stage_now.clone()],
+        std::slice::from_ref(&stage_now),
         "one deployment left, the one the stage serves"
     );
     assert_ne!(stage_now, stage, "a new deployment");
