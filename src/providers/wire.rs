@@ -270,8 +270,10 @@ fn decode(name: &str, a: &Attribute, v: &Json, kept: &Json) -> Json {
     }
 }
 
+/// Maps the cloud adds to: Google's labels and annotations, AWS's tags (the provider's
+/// `default_tags` are in `tags_all`, not in `tags`).
 fn user_map(name: &str) -> bool {
-    matches!(name, "labels" | "annotations")
+    matches!(name, "labels" | "annotations" | "tags")
 }
 
 /// `null`, `""`, `false`, `0`, `[]`, `{}`.

@@ -69,6 +69,50 @@ fn http_api_example_applies_changes_and_destroys_on_moto() {
     );
 }
 
+/// Runs a boto3 script against moto; its standard output.
+fn python(moto: &Moto, body: &str) -> String {
+    let mut c = std::process::Command::new(root().join(".venv/bin/python"));
+    c.args(["-c", &format!("import boto3\n{body}")]);
+    moto_env(moto, &mut c);
+    let out = c.output().expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_name_someone_else_holds_is_refused_and_never_adopted() {
+    let moto = Moto::start();
+    let w = Work::copy_of(&root().join("examples/aws-http-api"));
+    // Someone else's role of the same name, made outside keyway.
+    python(&moto, "boto3.client('iam', region_name='us-east-1').create_role(RoleName='keyway-items-lambda', AssumeRolePolicyDocument='{}')\n");
+    let failed = run(&moto, &w, &["apply", "-auto-approve"]).code(1);
+    assert!(
+        failed.stderr.contains("EntityAlreadyExists"),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        failed.stderr.contains("keyway import aws_iam_role.items"),
+        "{}",
+        failed.stderr
+    );
+    let listed = run(&moto, &w, &["state", "list"]).ok().stdout;
+    assert!(
+        !listed.contains("aws_iam_role.items"),
+        "not recorded, not even as pending: {listed}"
+    );
+    let plan = run(&moto, &w, &["plan"]).ok();
+    assert!(
+        !plan.stderr.contains("recorded in state"),
+        "never adopted: {}",
+        plan.stderr
+    );
+}
+
 /// What moto holds, through boto3 (not through keyway's own client).
 fn python_list(moto: &Moto) -> String {
     let script = "import boto3\n\

@@ -30,12 +30,15 @@ pub struct Settings {
     pub endpoints: Endpoints,
     /// Fixed credentials, no chain (keyway's emulator).
     pub fixed: bool,
+    /// `default_tags { tags = {...} }`: added to every taggable resource's tags.
+    pub default_tags: Map<String, Json>,
 }
 
 /// The AWS provider.
 #[derive(Debug)]
 pub struct Aws {
     client: Client,
+    default_tags: Map<String, Json>,
 }
 
 impl Aws {
@@ -49,7 +52,25 @@ impl Aws {
         };
         Ok(Aws {
             client: Client::new(auth, settings.endpoints),
+            default_tags: settings.default_tags,
         })
+    }
+
+    /// The tags a create or update sends: the provider's `default_tags` under the resource's
+    /// own (which win), for types that take tags.
+    pub(crate) fn tags_to_send(&self, ty: &str, planned: &Map<String, Json>) -> Map<String, Json> {
+        let mut out = planned.clone();
+        let taggable = crate::schema::lookup_in(ty, false)
+            .is_some_and(|s| s.attributes.contains_key("tags_all"));
+        if !taggable || self.default_tags.is_empty() {
+            return out;
+        }
+        let mut tags = self.default_tags.clone();
+        if let Some(Json::Object(own)) = planned.get("tags") {
+            tags.extend(own.clone());
+        }
+        out.insert("tags".to_owned(), Json::Object(tags));
+        out
     }
 
     /// Checks the credentials once (STS GetCallerIdentity), before planning.
@@ -61,6 +82,23 @@ impl Aws {
 /// An AWS error as a provider error naming the type and the action.
 pub(crate) fn api_err(ty: &str, action: &str, e: AwsError) -> ProviderError {
     ProviderError::new(format!("{ty}: could not {action}: {e}"))
+}
+
+/// A refused create: a 409 that says the name is taken (`ResourceConflictException` for a
+/// Lambda function or permission statement, `EntityAlreadyExists` for an IAM role,
+/// `ConflictException` for API Gateway) belongs to an object this run did not make, so apply
+/// must not adopt it later.
+pub(crate) fn create_err(ty: &str, action: &str, e: AwsError) -> ProviderError {
+    let taken = matches!(
+        e.code.as_str(),
+        "ResourceConflictException" | "EntityAlreadyExists" | "ConflictException"
+    ) && (e.status == 409 || e.code == "EntityAlreadyExists");
+    let err = api_err(ty, action, e);
+    if taken {
+        err.already_exists()
+    } else {
+        err
+    }
 }
 
 fn object(ty: &str, v: &Value) -> Result<Map<String, Json>> {

@@ -70,14 +70,14 @@ async fn fill(aws: &Aws, ty: &str, tpl: &str, obj: &Obj, path: bool) -> Result<S
 pub async fn create(aws: &Aws, ty: &str, planned: &Obj) -> Result<Obj> {
     let (s, b) = schema(ty)?;
     let path = fill(aws, ty, &b.create.path, planned, true).await?;
-    let mut body = wire::to_wire(level(s), planned);
+    let mut body = wire::to_wire(level(s), &aws.tags_to_send(ty, planned));
     super::fixups::create_body(ty, &mut body);
     let body = Json::Object(body);
     let answer = aws
         .client
         .json(service(b)?, &b.create.verb, &path, Some(&body))
         .await
-        .map_err(|e| api_err(ty, "create", e))?;
+        .map_err(|e| super::create_err(ty, "create", e))?;
     let mut base = planned.clone();
     if let Some(field) = &b.id_field {
         let id = answer.get(field).and_then(Json::as_str).ok_or_else(|| {
@@ -262,9 +262,12 @@ pub async fn update(aws: &Aws, ty: &str, prior: &Obj, planned: &Obj) -> Result<O
     let svc = service(b)?;
     super::fixups::before_update(aws, ty, svc, &path, &changed, planned).await?;
     let body = match call.style.as_deref() {
-        Some("patch_operations") => super::patch::operations(level(s), prior, planned, &changed),
+        Some("patch_operations") => {
+            let (before, after) = (aws.tags_to_send(ty, prior), aws.tags_to_send(ty, planned));
+            super::patch::operations(level(s), &before, &after, &changed)
+        }
         _ => {
-            let all = wire::to_wire(level(s), planned);
+            let all = wire::to_wire(level(s), &aws.tags_to_send(ty, planned));
             let fields: Obj = all
                 .into_iter()
                 .filter(|(k, _)| {
