@@ -93,6 +93,18 @@ resource "aws_api_gateway_stage" "prod" {
   stage_name    = "prod"
 }
 
+# Every method of the stage: at most 20 requests per second, bursts of 40.
+resource "aws_api_gateway_method_settings" "all" {
+  rest_api_id = aws_api_gateway_rest_api.items.id
+  stage_name  = aws_api_gateway_stage.prod.stage_name
+  method_path = "*/*"
+
+  settings {
+    throttling_rate_limit  = 20
+    throttling_burst_limit = 40
+  }
+}
+
 resource "aws_api_gateway_api_key" "client" {
   name = "${var.name}-client"
 }

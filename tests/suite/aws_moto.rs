@@ -175,18 +175,7 @@ fn every_http_api_type_imports_with_terraforms_id_formats() {
     let moto = Moto::start();
     let made = Work::copy_of(&root().join("examples/aws-http-api"));
     run(&moto, &made, &["apply", "-auto-approve"]).ok();
-    let state = made.state_json();
-    let id = |addr: &str| -> String {
-        state["resources"]
-            .as_array()
-            .and_then(|rs| {
-                rs.iter()
-                    .find(|r| r["address"] == addr)
-                    .and_then(|r| r["attributes"]["id"].as_str())
-                    .map(str::to_owned)
-            })
-            .unwrap_or_else(|| panic!("{addr} in state: {state}"))
-    };
+    let id = |addr: &str| attribute(&made, addr, "id");
     let api = id("aws_apigatewayv2_api.items");
     let imports = [
         ("aws_iam_role.items", id("aws_iam_role.items")),
@@ -248,6 +237,89 @@ fn every_http_api_type_imports_with_terraforms_id_formats() {
     assert!(wrong.stderr.contains("{api_id}/{id}"), "{}", wrong.stderr);
 }
 
+/// An attribute of a resource instance in the folder's state.
+fn attribute(w: &Work, addr: &str, name: &str) -> String {
+    let state = w.state_json();
+    state["resources"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["address"] == addr))
+        .and_then(|r| r["attributes"][name].as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("{addr}.{name} in state: {state}"))
+}
+
+#[test]
+fn every_rest_api_type_imports_with_terraforms_id_formats() {
+    let moto = Moto::start();
+    let made = Work::copy_of(&root().join("examples/aws-rest-api-keys"));
+    run(&moto, &made, &["apply", "-auto-approve"]).ok();
+    let id = |addr: &str| attribute(&made, addr, "id");
+    let api = id("aws_api_gateway_rest_api.items");
+    let resource = id("aws_api_gateway_resource.items");
+    let plan_id = id("aws_api_gateway_usage_plan.standard");
+    let key = id("aws_api_gateway_api_key.client");
+    let function = id("aws_lambda_function.items");
+    let imports = [
+        ("aws_iam_role.items", id("aws_iam_role.items")),
+        ("aws_lambda_function.items", function.clone()),
+        (
+            "aws_lambda_permission.api",
+            format!("{function}/AllowItemsRestApi"),
+        ),
+        ("aws_api_gateway_rest_api.items", api.clone()),
+        (
+            "aws_api_gateway_resource.items",
+            format!("{api}/{resource}"),
+        ),
+        (
+            "aws_api_gateway_method.items[\"GET\"]",
+            format!("{api}/{resource}/GET"),
+        ),
+        (
+            "aws_api_gateway_method.items[\"POST\"]",
+            format!("{api}/{resource}/POST"),
+        ),
+        (
+            "aws_api_gateway_integration.items[\"GET\"]",
+            format!("{api}/{resource}/GET"),
+        ),
+        (
+            "aws_api_gateway_integration.items[\"POST\"]",
+            format!("{api}/{resource}/POST"),
+        ),
+        (
+            "aws_api_gateway_deployment.items",
+            format!("{api}/{}", id("aws_api_gateway_deployment.items")),
+        ),
+        ("aws_api_gateway_stage.prod", format!("{api}/prod")),
+        (
+            "aws_api_gateway_method_settings.all",
+            format!("{api}/prod/*/*"),
+        ),
+        ("aws_api_gateway_api_key.client", key.clone()),
+        ("aws_api_gateway_usage_plan.standard", plan_id.clone()),
+        (
+            "aws_api_gateway_usage_plan_key.client",
+            format!("{plan_id}/{key}"),
+        ),
+    ];
+    let fresh = Work::copy_of(&root().join("examples/aws-rest-api-keys"));
+    for (addr, import_id) in &imports {
+        run(&moto, &fresh, &["import", addr, import_id]).ok();
+    }
+    let plan = run(&moto, &fresh, &["plan"]).ok();
+    assert!(
+        !plan.stdout.contains("# aws_") && plan.stdout.contains("Changes to Outputs"),
+        "imported objects plan clean:\n{}",
+        plan.stdout
+    );
+    assert_eq!(
+        attribute(&fresh, "aws_api_gateway_api_key.client", "value"),
+        attribute(&made, "aws_api_gateway_api_key.client", "value"),
+        "the key string is imported too"
+    );
+}
+
 #[test]
 fn bad_input_is_refused_at_its_source() {
     let moto = Moto::start();
@@ -290,7 +362,7 @@ fn rest_api_example_applies_changes_and_destroys_on_moto() {
     let w = Work::copy_of(&root().join("examples/aws-rest-api-keys"));
     let apply = run(&moto, &w, &["apply", "-auto-approve"]).ok();
     assert!(
-        apply.stdout.contains("Resources: 14 added"),
+        apply.stdout.contains("Resources: 15 added"),
         "{}",
         apply.stdout
     );

@@ -9,6 +9,7 @@ mod fixups;
 mod iam;
 mod lambda_function;
 mod lambda_permission;
+mod method_settings;
 mod patch;
 mod policy_document;
 mod rest;
@@ -132,6 +133,7 @@ impl Provider for Aws {
             "aws_iam_role_policy_attachment" => iam::refresh_attachments(self, &objs).await?,
             "aws_lambda_function" => lambda_function::refresh(self, &objs).await?,
             "aws_lambda_permission" => lambda_permission::refresh(self, &objs).await?,
+            "aws_api_gateway_method_settings" => method_settings::refresh(self, &objs).await?,
             _ if rest::handles(ty) => rest::refresh(self, ty, &objs).await?,
             _ => return Err(unsupported(ty)),
         };
@@ -162,6 +164,7 @@ impl Provider for Aws {
             "aws_iam_role_policy_attachment" => iam::attach(self, &p).await?,
             "aws_lambda_function" => lambda_function::create(self, &p).await?,
             "aws_lambda_permission" => lambda_permission::create(self, &p).await?,
+            "aws_api_gateway_method_settings" => method_settings::create(self, &p).await?,
             _ if rest::handles(ty) => rest::create(self, ty, &p).await?,
             _ => return Err(unsupported(ty)),
         };
@@ -173,6 +176,7 @@ impl Provider for Aws {
         let out = match ty {
             "aws_iam_role" => iam::update_role(self, &prior, &p).await?,
             "aws_lambda_function" => lambda_function::update(self, &prior, &p).await?,
+            "aws_api_gateway_method_settings" => method_settings::update(self, &prior, &p).await?,
             _ if rest::handles(ty) => rest::update(self, ty, &prior, &p).await?,
             _ => {
                 return Err(ProviderError::new(format!(
@@ -190,6 +194,7 @@ impl Provider for Aws {
             "aws_iam_role_policy_attachment" => iam::detach(self, &p).await,
             "aws_lambda_function" => lambda_function::delete(self, &p).await,
             "aws_lambda_permission" => lambda_permission::delete(self, &p).await,
+            "aws_api_gateway_method_settings" => method_settings::delete(self, &p).await,
             _ if rest::handles(ty) => rest::delete(self, ty, &p).await,
             _ => Err(unsupported(ty)),
         }
@@ -202,6 +207,7 @@ impl Provider for Aws {
             "aws_iam_role_policy_attachment" => iam::import_attachment(self, id, &c).await?,
             "aws_lambda_function" => lambda_function::import(self, id, &c).await?,
             "aws_lambda_permission" => lambda_permission::import(self, id, &c).await?,
+            "aws_api_gateway_method_settings" => method_settings::import(self, id, &c).await?,
             _ if rest::handles(ty) => rest::import(self, ty, id, &c).await?,
             _ => return Err(unsupported(ty)),
         };
