@@ -388,6 +388,14 @@ pub struct AwsList {
     pub token: String,
     /// The answer's field holding the next page's token.
     pub next: String,
+    /// False: refresh reads objects one by one, and the list only finds creations whose
+    /// answer was lost (moto 5.2 cannot list API Gateway v2 authorizers; AWS can).
+    #[serde(default = "yes")]
+    pub refresh: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// How a generated IAM type reads and writes its parent's policy.

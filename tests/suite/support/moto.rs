@@ -10,6 +10,8 @@ use super::root;
 pub struct Moto {
     pub port: u16,
     child: Child,
+    /// moto's request log (one line per answered request).
+    log: std::path::PathBuf,
 }
 
 impl Moto {
@@ -24,20 +26,40 @@ impl Moto {
             "{} is missing: run scripts/test, which installs moto into .venv",
             server.display()
         );
+        let log = std::env::temp_dir().join(format!("keyway-moto-{port}.log"));
+        let log_file = std::fs::File::create(&log).expect("moto log file");
         let child = Command::new(server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log_file)
             .spawn()
             .expect("start moto_server");
-        let moto = Moto { port, child };
+        let moto = Moto { port, child, log };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "moto did not listen within 30 s");
             std::thread::sleep(Duration::from_millis(100));
         }
         moto
+    }
+
+    /// How many requests moto has answered so far.
+    pub fn requests(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .map(|t| t.lines().filter(|l| l.contains("HTTP/1.1")).count())
+            .unwrap_or(0)
+    }
+
+    /// Wipes every object (moto's own reset call).
+    pub fn reset(&self) {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("moto");
+        let request = "POST /moto-api/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        stream.write_all(request.as_bytes()).expect("send reset");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "moto reset: {answer}");
     }
 
     pub fn url(&self) -> String {
@@ -61,5 +83,6 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
