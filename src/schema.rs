@@ -154,6 +154,10 @@ pub struct Attribute {
     /// whatever the configuration wrote).
     #[serde(default)]
     pub case_insensitive: bool,
+    /// Holds a JSON document (an IAM policy): two spellings of the same document are the same
+    /// value, so a `jsonencode` policy never shows as drift against AWS's normalised copy.
+    #[serde(default)]
+    pub json: bool,
     /// Returned by the create answer only (a service account key's private key): reads,
     /// which leave it out, keep it from prior state.
     #[serde(default)]

@@ -72,7 +72,7 @@ fn attribute_ops(
                 ops.push(json!({"op": "remove", "path": format!("{path}/{}", escape(k))}));
             }
         }
-        Some(t) if t.starts_with("list(") => {
+        Some(t) if t.starts_with("list(") || t.starts_with("set(") => {
             let (b, n) = (as_list(before), as_list(after));
             for v in n.iter().filter(|v| !b.contains(v)) {
                 ops.push(json!({"op": "add", "path": format!("{path}/{}", escape(&text(v)))}));

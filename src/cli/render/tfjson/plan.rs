@@ -204,10 +204,14 @@ pub fn document(plan: &Plan, config: &Config, vars: &BTreeMap<String, Value>) ->
         };
         if let Some(v) = after {
             let r = values_resource(&c.addr, &c.ty, v, Some(config));
+            // As Terraform 1.11 writes it: a data source read while planning is prior state
+            // only, not a planned value (checked against hashicorp/aws's plan in
+            // `tests/suite/aws_terraform.rs`).
             if read_now(c) {
-                read_now_entries.push(J::Object(r.clone()));
+                read_now_entries.push(J::Object(r));
+            } else {
+                planned.push(J::Object(r));
             }
-            planned.push(J::Object(r));
         }
         if !read_now(c) {
             changes.push(change_entry(c, config, &moved, &plan.imported));
