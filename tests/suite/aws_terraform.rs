@@ -1,6 +1,7 @@
 //! keyway beside Terraform 1.11 with the real hashicorp/aws provider (5.100.0, installed
 //! offline in `/opt/tf-plugins`), both against moto on 127.0.0.1, on
-//! `tests/terraform_aws/http-api` (the HTTP API example with a prebuilt zip):
+//! `tests/terraform_aws/http-api` and `rest-api` (the two AWS examples with a prebuilt zip,
+//! the REST one with the `depends_on` Terraform needs):
 //!
 //! - the state Terraform's provider writes is adopted by `keyway init` with an empty plan:
 //!   keyway's AWS types have Terraform's names, attributes and ID formats;
@@ -56,31 +57,36 @@ fn keyway(w: &Work, moto: &Moto, args: &[&str]) -> Run {
     Run::from(c.output().expect("run keyway"))
 }
 
-fn folder() -> Work {
-    Work::copy_of(&root().join("tests/terraform_aws/http-api"))
+const FOLDERS: [(&str, usize); 2] = [("http-api", 10), ("rest-api", 15)];
+
+fn folder(name: &str) -> Work {
+    Work::copy_of(&root().join("tests/terraform_aws").join(name))
 }
 
 #[test]
 fn terraforms_aws_state_is_adopted_with_an_empty_plan() {
     let moto = Moto::start();
-    let w = folder();
-    terraform(&w, &moto, &["init", "-input=false", "-no-color"]);
-    terraform(&w, &moto, &["apply", "-auto-approve", "-no-color"]);
-    let init = keyway(&w, &moto, &["init", "-force-copy"]).ok();
-    assert!(
-        init.stdout
-            .contains("keyway can take over these 10 objects"),
-        "{}",
-        init.stdout
-    );
-    let plan = keyway(&w, &moto, &["plan", "-detailed-exitcode"]);
-    assert_eq!(
-        plan.code, 0,
-        "adopted, nothing to change:\n{}\n{}",
-        plan.stdout, plan.stderr
-    );
-    keyway(&w, &moto, &["destroy", "-auto-approve"]).ok();
-    assert_eq!(keyway(&w, &moto, &["state", "list"]).ok().stdout, "");
+    for (name, objects) in FOLDERS {
+        moto.reset();
+        let w = folder(name);
+        terraform(&w, &moto, &["init", "-input=false", "-no-color"]);
+        terraform(&w, &moto, &["apply", "-auto-approve", "-no-color"]);
+        let init = keyway(&w, &moto, &["init", "-force-copy"]).ok();
+        let offer = format!("keyway can take over these {objects} objects");
+        assert!(init.stdout.contains(&offer), "{name}: {}", init.stdout);
+        let plan = keyway(&w, &moto, &["plan", "-detailed-exitcode"]);
+        assert_eq!(
+            plan.code, 0,
+            "{name}: adopted, nothing to change:\n{}\n{}",
+            plan.stdout, plan.stderr
+        );
+        keyway(&w, &moto, &["destroy", "-auto-approve"]).ok();
+        assert_eq!(
+            keyway(&w, &moto, &["state", "list"]).ok().stdout,
+            "",
+            "{name}"
+        );
+    }
 }
 
 /// checkov's findings on a plan JSON file: `passed|failed CHECK RESOURCE`, sorted.
@@ -126,16 +132,22 @@ fn checkov(dir: &Path, file: &str) -> Vec<String> {
 #[test]
 fn checkov_finds_the_same_on_keyways_plan_as_on_terraforms() {
     let moto = Moto::start();
-    let tf = folder();
-    terraform(&tf, &moto, &["init", "-input=false", "-no-color"]);
-    terraform(&tf, &moto, &["plan", "-out=tfplan", "-no-color"]);
-    let shown = terraform(&tf, &moto, &["show", "-json", "tfplan"]);
+    for (name, _) in FOLDERS {
+        same_findings(&moto, name);
+    }
+}
+
+fn same_findings(moto: &Moto, name: &str) {
+    let tf = folder(name);
+    terraform(&tf, moto, &["init", "-input=false", "-no-color"]);
+    terraform(&tf, moto, &["plan", "-out=tfplan", "-no-color"]);
+    let shown = terraform(&tf, moto, &["show", "-json", "tfplan"]);
     std::fs::write(tf.path().join("plan.json"), &shown.stdout).expect("write");
     let theirs = checkov(tf.path(), "plan.json");
 
-    let kw = folder();
-    keyway(&kw, &moto, &["plan", "-out=kwplan"]).ok();
-    let shown = keyway(&kw, &moto, &["show", "-json", "kwplan"]).ok().stdout;
+    let kw = folder(name);
+    keyway(&kw, moto, &["plan", "-out=kwplan"]).ok();
+    let shown = keyway(&kw, moto, &["show", "-json", "kwplan"]).ok().stdout;
     std::fs::write(kw.path().join("plan.json"), shown).expect("write");
     let ours = checkov(kw.path(), "plan.json");
 
