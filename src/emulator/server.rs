@@ -125,6 +125,19 @@ async fn entry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         body: &body,
         peer,
     };
+    // AWS's execute-api hosts first: the Google data plane takes every `/__host/` path.
+    if let Some(resp) = aws::serve_traffic(
+        &shared,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        &body,
+        peer,
+    )
+    .await
+    {
+        return resp;
+    }
     if let Some(resp) = dataplane::serve(&shared, &incoming) {
         return resp;
     }

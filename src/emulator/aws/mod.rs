@@ -8,6 +8,7 @@
 
 mod apigw;
 mod apigwv2;
+mod dataplane;
 mod iam;
 mod lambda;
 mod store;
@@ -23,6 +24,7 @@ use serde_json::Value;
 use super::server::{lock, percent_decode, push_log, Shared};
 use super::world::{now_ms, World};
 use super::LoggedRequest;
+pub use dataplane::serve as serve_traffic;
 pub use store::AwsWorld;
 pub use wire::ACCOUNT;
 use wire::{Answer, AwsError, AwsResult, Protocol, Req};

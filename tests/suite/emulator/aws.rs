@@ -488,3 +488,68 @@ fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[tokio::test]
+async fn data_plane_requests_never_fail_the_server() {
+    let env = Env::new().await;
+    let create = br#"{"name": "dp", "protocolType": "HTTP", "target": "https://example.com/echo"}"#;
+    let (status, _, created) = aws(
+        &env,
+        "POST",
+        "/v2/apis",
+        Some("apigateway"),
+        Some(create.to_vec()),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = json_of(&created)["apiId"]
+        .as_str()
+        .expect("apiId")
+        .to_string();
+    let host = format!("/__host/{id}.execute-api.us-east-1.amazonaws.com");
+    let long = "/y".repeat(4000);
+    let paths = [
+        "/",
+        "/a/b/c",
+        "/%FF%00",
+        "//x//",
+        "/$default/x",
+        long.as_str(),
+    ];
+    for path in paths {
+        for method in ["GET", "POST", "DELETE", "OPTIONS", "PATCH"] {
+            let (status, _, text) = aws(
+                &env,
+                method,
+                &format!("{host}{path}"),
+                None,
+                Some(vec![0xff; 1024]),
+            )
+            .await;
+            // Quick create's `$default` route sends everything to the echo.
+            assert_eq!(status, 200, "{method} {path}: {text}");
+        }
+    }
+    // The Host header form, an API that does not exist, and a host that is not an API.
+    let resp = env
+        .http
+        .get(format!("{}/anything", env.base))
+        .header("host", format!("{id}.execute-api.us-east-1.amazonaws.com"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(resp.status().as_u16(), 200);
+    let (status, _, text) = aws(
+        &env,
+        "GET",
+        "/__host/nope000000.execute-api.us-east-1.amazonaws.com/x",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, json_of(&text)),
+        (404, json!({"message": "Not Found"}))
+    );
+    assert_eq!(env.emu.counters().get("execute-api.requests"), Some(&32));
+}

@@ -3,6 +3,7 @@
 //! (`keys`). Lists page with `position` / `limit` into `item`; updates are `patchOperations`
 //! (`patch`); creates answer 201, deletes 202 (or 204 where AWS documents it).
 
+mod integrations;
 mod keys;
 mod patch;
 mod resources;
