@@ -1,8 +1,8 @@
 """Traffic through HTTP APIs (API Gateway v2's data plane), set up with boto3 and sent to
 `/__host/{api}.execute-api.us-east-1.amazonaws.com/...`: stages and deployments, route
 selection, Lambda proxy integrations running the Python handler from its zip (payload 2.0 and
-1.0, invoke permissions enforced), HTTP_PROXY to a loopback server, CORS, JWT claims and
-throttling, with HTTP APIs' documented answers."""
+1.0, invoke permissions enforced), HTTP_PROXY to a loopback server, CORS, JWT authorizers with
+tokens from the emulator's own issuer, and throttling, with HTTP APIs' documented answers."""
 
 import base64
 import http.server
@@ -196,9 +196,22 @@ def test_http_proxy_to_a_loopback_server_and_echo_elsewhere(aws, aws_name, base_
         server.shutdown()
 
 
-def _jwt(claims):
-    enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
-    return f"{enc({'alg': 'RS256', 'typ': 'JWT'})}.{enc(claims)}.c2ln"
+def _mint(base_url, **claims):
+    """A token from the emulator's own issuer (RS256, verifiable against its JWKS)."""
+    req = urllib.request.Request(base_url + "/__aws/issuer/token", data=json.dumps(claims).encode(), method="POST")
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)["token"]
+
+
+def test_the_local_issuer_publishes_discovery_and_keys(base_url):
+    with urllib.request.urlopen(base_url + "/__aws/issuer/.well-known/openid-configuration") as r:
+        conf = json.load(r)
+    assert conf["issuer"] == base_url + "/__aws/issuer"
+    with urllib.request.urlopen(conf["jwks_uri"]) as r:
+        key = json.load(r)["keys"][0]
+    assert (key["kty"], key["alg"]) == ("RSA", "RS256") and key["n"] and key["e"]
+    header = json.loads(base64.urlsafe_b64decode(_mint(base_url, sub="x").split(".")[0] + "=="))
+    assert header["kid"] == key["kid"]
 
 
 def test_cors_jwt_and_throttling(aws, aws_name, fn, base_url):
@@ -209,7 +222,7 @@ def test_cors_jwt_and_throttling(aws, aws_name, fn, base_url):
     )
     au = v2.create_authorizer(
         ApiId=api_id, AuthorizerType="JWT", Name="jwt", IdentitySource=["$request.header.Authorization"],
-        JwtConfiguration={"Audience": ["keyway"], "Issuer": "https://issuer.example"},
+        JwtConfiguration={"Audience": ["keyway"], "Issuer": base_url + "/__aws/issuer"},
     )
     v2.create_route(ApiId=api_id, RouteKey="GET /secure", Target="integrations/" + integration, AuthorizationType="JWT", AuthorizerId=au["AuthorizerId"])
     v2.create_route(ApiId=api_id, RouteKey="GET /scoped", Target="integrations/" + integration, AuthorizationType="JWT", AuthorizerId=au["AuthorizerId"], AuthorizationScopes=["admin"])
@@ -225,16 +238,21 @@ def test_cors_jwt_and_throttling(aws, aws_name, fn, base_url):
     assert "access-control-allow-origin" not in headers
 
     now = int(time.time())
-    good = {"iss": "https://issuer.example", "aud": "keyway", "exp": now + 300, "sub": "u1", "scope": "read"}
+    good = {"aud": "keyway", "sub": "u1", "scope": "read"}
+    bearer = lambda token: {"Authorization": "Bearer " + token}
     assert send(base_url, api_id, "/secure")[0] == 401
     for bad in (dict(good, aud="other"), dict(good, iss="https://else.example"), dict(good, exp=now - 10)):
-        assert send(base_url, api_id, "/secure", headers={"Authorization": "Bearer " + _jwt(bad)})[0] == 401
-    status, headers, body = send(base_url, api_id, "/secure", headers={"Authorization": "Bearer " + _jwt(good), "Origin": "https://app.example"})
+        assert send(base_url, api_id, "/secure", headers=bearer(_mint(base_url, **bad)))[0] == 401, bad
+    # The claims are right but the signature is not the issuer's.
+    token = _mint(base_url, **good)
+    forged = token.rsplit(".", 1)[0] + "." + base64.urlsafe_b64encode(b"x" * 256).rstrip(b"=").decode()
+    assert send(base_url, api_id, "/secure", headers=bearer(forged))[0] == 401
+    status, headers, body = send(base_url, api_id, "/secure", headers=dict(bearer(token), Origin="https://app.example"))
     assert status == 200, body
     assert headers["access-control-allow-origin"] == "https://app.example" and headers["access-control-expose-headers"] == "x-function"
     assert json.loads(body)["event"]["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] == "u1"
-    assert send(base_url, api_id, "/scoped", headers={"Authorization": "Bearer " + _jwt(good)})[0] == 403
-    assert send(base_url, api_id, "/scoped", headers={"Authorization": "Bearer " + _jwt(dict(good, scope="read admin"))})[0] == 200
+    assert send(base_url, api_id, "/scoped", headers=bearer(token))[0] == 403
+    assert send(base_url, api_id, "/scoped", headers=bearer(_mint(base_url, **dict(good, scope="read admin"))))[0] == 200
 
     statuses = [send(base_url, api_id, "/limited")[0] for _ in range(4)]
     assert statuses[:2] == [200, 200] and statuses[2:] == [429, 429]

@@ -2,18 +2,21 @@
 //! (the `Host` header, or the `/__host/{host}/...` prefix the Google side uses) are served as
 //! API Gateway serves them: the stage from the path (`/{stage}/...`, else `$default`), the
 //! deployment the stage points at (changes are invisible until deployed), route selection,
-//! CORS preflights and headers, JWT claims, stage and route throttling, then the integration —
-//! AWS_PROXY to a Lambda function (its resource policy enforced, a Python handler run from its
-//! zip) or HTTP_PROXY to a loopback URL (any other host answers as an echo). Answers and errors
-//! use HTTP APIs' documented bodies (`{"message": "Not Found"}`, ...); nothing is persisted.
+//! CORS preflights and headers and stage / route throttling (`guards`), JWT authorizers against
+//! the emulator's own issuer (`jwt`), then the integration — AWS_PROXY to a Lambda function
+//! (its resource policy enforced, a Python handler run from its zip) or HTTP_PROXY to a
+//! loopback URL (any other host answers as an echo). Answers and errors use HTTP APIs'
+//! documented bodies (`{"message": "Not Found"}`, ...); nothing is persisted.
 
 mod events;
+mod guards;
 mod invoke;
+mod jwt;
 mod routes;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -75,6 +78,19 @@ pub async fn serve(
     body: &[u8],
     peer: Option<SocketAddr>,
 ) -> Option<Response> {
+    if let Some(rest) = uri.path().strip_prefix(jwt::ISSUER_PATH) {
+        let host = headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        let (status, v) = jwt::serve_issuer(method.as_str(), rest, host, body);
+        let mut resp = Response::new(Body::from(v.to_string()));
+        *resp.status_mut() =
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        resp.headers_mut()
+            .insert("content-type", HeaderValue::from_static("application/json"));
+        return Some(resp);
+    }
     let (api_id, region, path) = target(uri, headers)?;
     let request_id = uuid::Uuid::new_v4().to_string();
     let call = Call {
@@ -220,7 +236,7 @@ impl Call<'_> {
             return Reply::message(404, "Not Found");
         };
         let route_key = m.route["routeKey"].as_str().unwrap_or_default().to_string();
-        if let Err(r) = throttle(self, d, &route_key) {
+        if let Err(r) = guards::throttle(self, d, &route_key) {
             return r;
         }
         let authorizer = match self.authorize(d, &m.route) {
@@ -408,213 +424,9 @@ impl Call<'_> {
             }
         }
     }
-
-    /// A route with a JWT authorizer: the token from the identity source must be a JWT whose
-    /// issuer, audience, expiry and (when the route asks) scopes fit. The token's signature is
-    /// not verified yet: the claims are what is checked.
-    fn authorize(&self, d: &Deployed, route: &Value) -> Result<Option<Value>, Reply> {
-        if route["authorizationType"] != json!("JWT") {
-            return Ok(None);
-        }
-        let id = route["authorizerId"].as_str().unwrap_or_default();
-        let au = &d.snapshot["authorizers"][id];
-        let source = au["identitySource"][0]
-            .as_str()
-            .unwrap_or("$request.header.Authorization");
-        let header = source
-            .strip_prefix("$request.header.")
-            .unwrap_or("authorization")
-            .to_ascii_lowercase();
-        let token = self
-            .header(&header)
-            .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_string());
-        let unauthorized = || Reply::message(401, "Unauthorized");
-        let claims = token
-            .as_deref()
-            .and_then(jwt_claims)
-            .ok_or_else(unauthorized)?;
-        let issuer = au["jwtConfiguration"]["issuer"]
-            .as_str()
-            .unwrap_or_default();
-        let audiences: Vec<&str> = au["jwtConfiguration"]["audience"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        let aud_ok = match &claims["aud"] {
-            Value::String(a) => audiences.contains(&a.as_str()),
-            Value::Array(a) => a
-                .iter()
-                .any(|x| x.as_str().is_some_and(|x| audiences.contains(&x))),
-            _ => claims["client_id"]
-                .as_str()
-                .is_some_and(|c| audiences.contains(&c)),
-        };
-        let now = (now_ms() / 1000) as i64;
-        let exp_ok = claims["exp"].as_i64().is_some_and(|e| e > now);
-        let nbf_ok = claims["nbf"].as_i64().is_none_or(|n| n <= now);
-        if claims["iss"].as_str() != Some(issuer) || !aud_ok || !exp_ok || !nbf_ok {
-            return Err(unauthorized());
-        }
-        let scopes: Vec<String> = claims["scope"]
-            .as_str()
-            .map(|s| s.split(' ').map(str::to_string).collect())
-            .unwrap_or_default();
-        let wanted: Vec<&str> = route["authorizationScopes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        if !wanted.is_empty() && !wanted.iter().any(|w| scopes.iter().any(|s| s == w)) {
-            return Err(Reply::message(403, "Forbidden"));
-        }
-        Ok(Some(
-            json!({"jwt": {"claims": claims, "scopes": if scopes.is_empty() { Value::Null } else { json!(scopes) }}}),
-        ))
-    }
-
-    fn preflight(&self, cors: &Value) -> Reply {
-        let mut reply = Reply {
-            status: 204,
-            headers: Vec::new(),
-            body: Vec::new(),
-        };
-        if let Some(origin) = self.allowed_origin(cors) {
-            let join = |k: &str| {
-                cors[k].as_array().map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(",")
-                })
-            };
-            reply
-                .headers
-                .push(("access-control-allow-origin".into(), origin));
-            if let Some(m) = join("allowMethods").filter(|s| !s.is_empty()) {
-                reply
-                    .headers
-                    .push(("access-control-allow-methods".into(), m));
-            }
-            if let Some(h) = join("allowHeaders").filter(|s| !s.is_empty()) {
-                reply
-                    .headers
-                    .push(("access-control-allow-headers".into(), h));
-            }
-            if let Some(age) = cors["maxAge"].as_i64() {
-                reply
-                    .headers
-                    .push(("access-control-max-age".into(), age.to_string()));
-            }
-            if cors["allowCredentials"] == json!(true) {
-                reply
-                    .headers
-                    .push(("access-control-allow-credentials".into(), "true".into()));
-            }
-        }
-        reply
-    }
-
-    fn cors_headers(&self, cors: &Value, reply: &mut Reply) {
-        let Some(origin) = self.allowed_origin(cors) else {
-            return;
-        };
-        reply
-            .headers
-            .push(("access-control-allow-origin".into(), origin));
-        let expose: Vec<&str> = cors["exposeHeaders"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        if !expose.is_empty() {
-            reply
-                .headers
-                .push(("access-control-expose-headers".into(), expose.join(",")));
-        }
-        if cors["allowCredentials"] == json!(true) {
-            reply
-                .headers
-                .push(("access-control-allow-credentials".into(), "true".into()));
-        }
-    }
-
-    /// The `Access-Control-Allow-Origin` value when the request's origin is allowed.
-    fn allowed_origin(&self, cors: &Value) -> Option<String> {
-        let origin = self.header("origin")?;
-        let allowed: Vec<&str> = cors["allowOrigins"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        if allowed.contains(&"*") {
-            Some("*".into())
-        } else {
-            allowed
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(origin))
-                .then(|| origin.to_string())
-        }
-    }
-}
-
-/// The claims of a compact JWT (`header.payload.signature`), if it is one.
-fn jwt_claims(token: &str) -> Option<Value> {
-    use base64::Engine;
-    let parts: Vec<&str> = token.split('.').collect();
-    if parts.len() != 3 {
-        return None;
-    }
-    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(parts[1].trim_end_matches('='))
-        .ok()?;
-    serde_json::from_slice::<Value>(&payload)
-        .ok()
-        .filter(Value::is_object)
 }
 
 fn client() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(reqwest::Client::new)
-}
-
-/// Token buckets per `{api}/{stage}/{route}`: (tokens, last refill ms).
-fn buckets() -> &'static Mutex<HashMap<String, (f64, u64)>> {
-    static B: OnceLock<Mutex<HashMap<String, (f64, u64)>>> = OnceLock::new();
-    B.get_or_init(Default::default)
-}
-
-/// Stage throttling (`defaultRouteSettings`, overridden per route by `routeSettings`): a token
-/// bucket of `throttlingBurstLimit` refilled at `throttlingRateLimit` per second; an empty
-/// bucket is API Gateway's 429.
-fn throttle(call: &Call, d: &Deployed, route_key: &str) -> Result<(), Reply> {
-    let settings = |k: &str| {
-        d.stage_body["routeSettings"][route_key][k]
-            .as_f64()
-            .or_else(|| d.stage_body["defaultRouteSettings"][k].as_f64())
-    };
-    let (Some(burst), Some(rate)) = (
-        settings("throttlingBurstLimit"),
-        settings("throttlingRateLimit"),
-    ) else {
-        return Ok(());
-    };
-    let key = format!(
-        "{}/{}/{}/{route_key}",
-        call.api_id, d.stage, d.stage_body["deploymentId"]
-    );
-    let now = now_ms();
-    let mut b = lock(buckets());
-    let (tokens, last) = b.entry(key).or_insert((burst, now));
-    *tokens = (*tokens + rate * (now.saturating_sub(*last) as f64) / 1000.0).min(burst);
-    *last = now;
-    if *tokens < 1.0 {
-        return Err(Reply::message(429, "Too Many Requests"));
-    }
-    *tokens -= 1.0;
-    Ok(())
 }
