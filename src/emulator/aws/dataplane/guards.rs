@@ -98,7 +98,8 @@ impl Call<'_> {
     }
 }
 
-/// Token buckets per `{api}/{stage}/{route}`: (tokens, last refill ms).
+/// Token buckets (tokens, last refill ms) by what they limit (`{api}/{stage}/{route}`, a key
+/// in a usage plan).
 fn buckets() -> &'static Mutex<HashMap<String, (f64, u64)>> {
     static B: OnceLock<Mutex<HashMap<String, (f64, u64)>>> = OnceLock::new();
     B.get_or_init(Default::default)
@@ -123,14 +124,24 @@ pub(super) fn throttle(call: &Call, d: &Deployed, route_key: &str) -> Result<(),
         "{}/{}/{}/{route_key}",
         call.api_id, d.stage, d.stage_body["deploymentId"]
     );
+    if take(&key, burst, rate) {
+        Ok(())
+    } else {
+        Err(Reply::message(429, "Too Many Requests"))
+    }
+}
+
+/// Takes one token from the bucket `key` (created full: `burst` tokens, refilled at `rate`
+/// per second); false when it is empty.
+pub(super) fn take(key: &str, burst: f64, rate: f64) -> bool {
     let now = now_ms();
     let mut b = lock(buckets());
-    let (tokens, last) = b.entry(key).or_insert((burst, now));
+    let (tokens, last) = b.entry(key.to_string()).or_insert((burst, now));
     *tokens = (*tokens + rate * (now.saturating_sub(*last) as f64) / 1000.0).min(burst);
     *last = now;
     if *tokens < 1.0 {
-        return Err(Reply::message(429, "Too Many Requests"));
+        return false;
     }
     *tokens -= 1.0;
-    Ok(())
+    true
 }

@@ -1,4 +1,4 @@
-//! The data plane of HTTP APIs: requests addressed to `{api-id}.execute-api.{region}.amazonaws.com`
+//! The data plane of HTTP APIs (REST APIs: `rest`): requests addressed to `{api-id}.execute-api.{region}.amazonaws.com`
 //! (the `Host` header, or the `/__host/{host}/...` prefix the Google side uses) are served as
 //! API Gateway serves them: the stage from the path (`/{stage}/...`, else `$default`), the
 //! deployment the stage points at (changes are invisible until deployed), route selection,
@@ -12,6 +12,7 @@ mod events;
 mod guards;
 mod invoke;
 mod jwt;
+mod rest;
 mod routes;
 
 use std::collections::BTreeMap;
@@ -140,6 +141,12 @@ pub async fn serve(
     Some(resp)
 }
 
+/// Why a forwarded request got no answer.
+pub(super) enum Failure {
+    Timeout,
+    Unreachable,
+}
+
 /// What serving one request needs from the world, copied out under the lock.
 struct Deployed {
     stage: String,
@@ -209,6 +216,13 @@ impl Call<'_> {
     }
 
     async fn serve(&self) -> Reply {
+        let rest = lock(&self.shared.world)
+            .aws
+            .rest_apis
+            .contains_key(&format!("{}/{}", self.region, self.api_id));
+        if rest {
+            return self.serve_rest().await;
+        }
         let Some(d) = self.deployed() else {
             return Reply::message(404, "Not Found");
         };
@@ -351,10 +365,25 @@ impl Call<'_> {
         params: &BTreeMap<String, String>,
         timeout: Duration,
     ) -> Reply {
-        let mut url = integration["integrationUri"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let uri = integration["integrationUri"].as_str().unwrap_or_default();
+        let method = integration["integrationMethod"].as_str();
+        match self.forward(uri, method, params, timeout).await {
+            Ok(r) => r,
+            Err(Failure::Timeout) => Reply::message(503, "Service Unavailable"),
+            Err(Failure::Unreachable) => Reply::message(500, "Internal Server Error"),
+        }
+    }
+
+    /// Sends the request on to `uri` (path parameters substituted, the query appended) when it
+    /// is a loopback URL; any other host answers as the emulator's echo of what it would send.
+    pub(super) async fn forward(
+        &self,
+        uri: &str,
+        integration_method: Option<&str>,
+        params: &BTreeMap<String, String>,
+        timeout: Duration,
+    ) -> Result<Reply, Failure> {
+        let mut url = uri.to_string();
         for (k, v) in params {
             url = url
                 .replace(&format!("{{{k}+}}"), v)
@@ -364,7 +393,7 @@ impl Call<'_> {
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str(self.query);
         }
-        let method = match integration["integrationMethod"].as_str() {
+        let method = match integration_method {
             Some("ANY") | None => self.method.to_string(),
             Some(m) => m.to_string(),
         };
@@ -378,14 +407,14 @@ impl Call<'_> {
                 "headers": self.headers.iter().map(|(k, v)| (k.as_str().to_string(), json!(v.to_str().unwrap_or_default()))).collect::<serde_json::Map<_, _>>(),
                 "body": String::from_utf8_lossy(self.body),
             });
-            return Reply {
+            return Ok(Reply {
                 status: 200,
                 headers: vec![("content-type".into(), "application/json".into())],
                 body: echo.to_string().into_bytes(),
-            };
+            });
         }
         let Ok(m) = reqwest::Method::from_bytes(method.as_bytes()) else {
-            return Reply::message(500, "Internal Server Error");
+            return Err(Failure::Unreachable);
         };
         let mut req = client()
             .request(m, &url)
@@ -398,8 +427,8 @@ impl Call<'_> {
             }
         }
         match req.send().await {
-            Err(e) if e.is_timeout() => Reply::message(503, "Service Unavailable"),
-            Err(_) => Reply::message(500, "Internal Server Error"),
+            Err(e) if e.is_timeout() => Err(Failure::Timeout),
+            Err(_) => Err(Failure::Unreachable),
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 let headers = resp
@@ -416,11 +445,11 @@ impl Call<'_> {
                     })
                     .collect();
                 let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-                Reply {
+                Ok(Reply {
                     status,
                     headers,
                     body,
-                }
+                })
             }
         }
     }
