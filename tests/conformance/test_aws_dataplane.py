@@ -261,10 +261,16 @@ def test_cors_jwt_and_throttling(aws, aws_name, fn, base_url):
 
 def test_other_runtimes_answer_as_an_echo(aws, aws_name, lambda_role, base_url):
     lam = aws("lambda")
+    created = time.monotonic()
     f = lam.create_function(FunctionName=aws_name, Runtime="nodejs20.x", Role=lambda_role, Handler="index.handler", Code={"ZipFile": handler_zip()})
     v2 = aws("apigatewayv2")
     api_id, _ = lambda_api(v2, aws_name, f, routes=("POST /echo",))
     v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
     permit(aws, f, api_id)
+    # A function still Pending cannot be invoked (checked only while surely Pending).
+    status = send(base_url, api_id, "/echo", method="POST", body=b"early")[0]
+    if time.monotonic() - created < 0.4:
+        assert status == 500
+    lam.get_waiter("function_active_v2").wait(FunctionName=aws_name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
     status, _, body = send(base_url, api_id, "/echo", method="POST", body=b"hello")
     assert status == 200 and json.loads(body)["body"] == "hello"

@@ -27,6 +27,8 @@ pub struct FunctionView {
     pub region: String,
     pub env: Vec<(String, String)>,
     pub statements: Vec<Value>,
+    /// Still being created (Lambda refuses invocations until the function is Active).
+    pub pending: bool,
 }
 
 /// `arn:aws:lambda:{region}:{acct}:function:{name}`, bare or inside an API Gateway invocation
@@ -58,6 +60,8 @@ pub fn function_for(world: &World, uri: &str) -> Option<FunctionView> {
             .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
             .collect(),
         statements: f.statements.clone(),
+        pending: super::super::super::world::now_ms()
+            < f.created_ms + super::super::lambda::SETTLE_MS,
     })
 }
 
@@ -131,6 +135,13 @@ pub async fn invoke(
     request_id: &str,
     timeout: Duration,
 ) -> Outcome {
+    if f.pending {
+        return Outcome::Failed(
+            "The operation cannot be performed at this time. The function is currently in the \
+             following state: Pending"
+                .into(),
+        );
+    }
     if !f.runtime.starts_with("python3") {
         // Runtimes the emulator cannot run answer as an echo of the event they were sent.
         return Outcome::Returned(json!({
