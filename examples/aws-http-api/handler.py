@@ -5,8 +5,9 @@ import os
 
 
 def handler(event, context):
-    method = event.get("requestContext", {}).get("http", {}).get("method") or event.get("httpMethod", "GET")
-    claims = event.get("requestContext", {}).get("authorizer", {}).get("jwt", {}).get("claims", {})
+    request = event.get("requestContext") or {}
+    method = (request.get("http") or {}).get("method") or event.get("httpMethod", "GET")
+    claims = ((request.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
     body = {
         "greeting": os.environ.get("GREETING", "hello"),
         "method": method,

@@ -124,6 +124,69 @@ resource "aws_lambda_permission" "api" {
   source_arn    = "${aws_apigatewayv2_api.items.execution_arn}/*/*"
 }
 
+# The traffic proves the stack. A token for the checks, minted by the emulator's test issuer
+# (with another issuer, set mint_test_token = false: that check then warns).
+data "http" "test_token" {
+  count = var.mint_test_token ? 1 : 0
+
+  url          = "${var.jwt_issuer}/token"
+  method       = "POST"
+  request_body = jsonencode({ aud = var.jwt_audience, sub = "example-user" })
+}
+
+check "anyone_can_list_items" {
+  data "http" "list" {
+    url = "${aws_apigatewayv2_stage.default.invoke_url}items"
+  }
+  assert {
+    condition     = data.http.list.status_code == 200
+    error_message = "GET /items answered ${data.http.list.status_code}, not 200"
+  }
+}
+
+check "creating_needs_a_token" {
+  data "http" "anonymous_create" {
+    url          = "${aws_apigatewayv2_stage.default.invoke_url}items"
+    method       = "POST"
+    request_body = jsonencode({ name = "plum" })
+  }
+  assert {
+    condition     = data.http.anonymous_create.status_code == 401
+    error_message = "POST /items without a token answered ${data.http.anonymous_create.status_code}, not 401"
+  }
+}
+
+check "creating_with_a_token_reaches_the_handler" {
+  data "http" "create" {
+    url          = "${aws_apigatewayv2_stage.default.invoke_url}items"
+    method       = "POST"
+    request_body = jsonencode({ name = "plum" })
+    request_headers = {
+      Authorization = "Bearer ${try(jsondecode(data.http.test_token[0].response_body).token, "")}"
+    }
+  }
+  assert {
+    condition     = data.http.create.status_code == 201 && try(jsondecode(data.http.create.response_body).caller, "") == "example-user"
+    error_message = "POST /items with a token answered ${data.http.create.status_code}: ${data.http.create.response_body}"
+  }
+}
+
+check "browsers_get_cors_headers" {
+  data "http" "preflight" {
+    url    = "${aws_apigatewayv2_stage.default.invoke_url}items"
+    method = "OPTIONS"
+    request_headers = {
+      Origin                         = var.web_origin
+      Access-Control-Request-Method  = "POST"
+      Access-Control-Request-Headers = "authorization"
+    }
+  }
+  assert {
+    condition     = lookup(data.http.preflight.response_headers, "Access-Control-Allow-Origin", "") == var.web_origin
+    error_message = "the preflight's Access-Control-Allow-Origin is not ${var.web_origin}"
+  }
+}
+
 output "url" {
   value = aws_apigatewayv2_stage.default.invoke_url
 }

@@ -134,12 +134,81 @@ resource "aws_api_gateway_usage_plan_key" "client" {
   usage_plan_id = aws_api_gateway_usage_plan.standard.id
 }
 
+# A trial key whose plan allows one call a day: the checks show its second call refused.
+resource "aws_api_gateway_api_key" "trial" {
+  name = "${var.name}-trial"
+}
+
+resource "aws_api_gateway_usage_plan" "trial" {
+  name = "${var.name}-trial"
+
+  api_stages {
+    api_id = aws_api_gateway_rest_api.items.id
+    stage  = aws_api_gateway_stage.prod.stage_name
+  }
+
+  quota_settings {
+    limit  = 1
+    period = "DAY"
+  }
+}
+
+resource "aws_api_gateway_usage_plan_key" "trial" {
+  key_id        = aws_api_gateway_api_key.trial.id
+  key_type      = "API_KEY"
+  usage_plan_id = aws_api_gateway_usage_plan.trial.id
+}
+
 resource "aws_lambda_permission" "api" {
   statement_id  = "AllowItemsRestApi"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.items.function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_api_gateway_rest_api.items.execution_arn}/*/*/items"
+}
+
+# The traffic proves the stack (checks run in name order).
+check "a_call_without_a_key_is_refused" {
+  data "http" "no_key" {
+    url = "${aws_api_gateway_stage.prod.invoke_url}/items"
+  }
+  assert {
+    condition     = data.http.no_key.status_code == 403
+    error_message = "GET /items without a key answered ${data.http.no_key.status_code}, not 403"
+  }
+}
+
+check "a_call_with_the_key_reaches_the_handler" {
+  data "http" "with_key" {
+    url             = "${aws_api_gateway_stage.prod.invoke_url}/items"
+    request_headers = { x-api-key = aws_api_gateway_api_key.client.value }
+  }
+  assert {
+    condition     = data.http.with_key.status_code == 200 && try(jsondecode(data.http.with_key.response_body).path, "") == "/items"
+    error_message = "GET /items with the key answered ${data.http.with_key.status_code}, not 200 from the handler"
+  }
+}
+
+check "the_trial_key_first_call_of_the_day" {
+  data "http" "trial_first" {
+    url             = "${aws_api_gateway_stage.prod.invoke_url}/items"
+    request_headers = { x-api-key = aws_api_gateway_api_key.trial.value }
+  }
+  assert {
+    condition     = data.http.trial_first.status_code == 200
+    error_message = "the trial key's first call answered ${data.http.trial_first.status_code}, not 200"
+  }
+}
+
+check "the_trial_key_second_call_is_over_quota" {
+  data "http" "trial_second" {
+    url             = "${aws_api_gateway_stage.prod.invoke_url}/items"
+    request_headers = { x-api-key = aws_api_gateway_api_key.trial.value }
+  }
+  assert {
+    condition     = data.http.trial_second.status_code == 429
+    error_message = "the trial key's second call answered ${data.http.trial_second.status_code}, not 429"
+  }
 }
 
 output "url" {

@@ -90,6 +90,8 @@ impl Workspace {
             None
         };
         if let Some(url) = emulator {
+            self.emulated.push("AWS");
+            self.route_http_to_emulator(&url);
             settings.endpoints = crate::aws::Endpoints::all_at(&url);
             settings.fixed = true;
             settings

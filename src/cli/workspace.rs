@@ -38,6 +38,8 @@ pub struct Workspace {
     /// Which cloud Google resources go to when it is not Google itself (the embedded
     /// emulator, or a `KEYWAY_EMULATOR` address), so no user is ever unsure what they touched.
     pub cloud: Option<String>,
+    /// The clouds the emulator stands in for this run ("Google Cloud", "AWS").
+    pub emulated: Vec<&'static str>,
 }
 
 /// Failure of a command, already rendered into reports.
@@ -110,6 +112,7 @@ impl Workspace {
             store,
             providers: Registry::builtin(),
             cloud: None,
+            emulated: Vec::new(),
         })
     }
 
@@ -212,7 +215,7 @@ impl Workspace {
 
     /// `data "http"` requests to Cloud Run and API Gateway hosts go to the emulator, which
     /// serves them by `Host` header: the same folder checks its endpoints on Google and here.
-    fn route_http_to_emulator(&mut self, base_url: &str) {
+    pub(crate) fn route_http_to_emulator(&mut self, base_url: &str) {
         let Ok(u) = reqwest::Url::parse(base_url) else {
             return;
         };
@@ -220,7 +223,9 @@ impl Workspace {
             return;
         };
         let target = format!("{host}:{port}");
-        let overrides = [".run.app", ".gateway.dev"]
+        // Cloud Run, API Gateway (Google's and AWS's execute-api) and the emulator's test JWT
+        // issuer (`issuer.localhost`).
+        let overrides = [".run.app", ".gateway.dev", ".amazonaws.com", ".localhost"]
             .into_iter()
             .map(|suffix| crate::providers::http::HostOverride {
                 suffix: suffix.to_owned(),
@@ -280,6 +285,7 @@ impl Workspace {
             })
             .collect();
         settings.endpoint = if EMBEDDED_EMULATOR.load(std::sync::atomic::Ordering::SeqCst) {
+            self.emulated.push("Google Cloud");
             Endpoint::Emulator(self.embedded_emulator().await?)
         } else if let Some(url) = args
             .get("emulator")
@@ -287,6 +293,7 @@ impl Workspace {
             .or_else(|| std::env::var("KEYWAY_EMULATOR").ok())
         {
             self.cloud = Some(format!("the keyway emulator at {url}"));
+            self.emulated.push("Google Cloud");
             Endpoint::Emulator(url)
         } else if !custom.is_empty() {
             Endpoint::Custom(custom)
@@ -318,6 +325,14 @@ impl Workspace {
         self.cloud =
             Some("keyway's embedded emulator, its cloud saved in .keyway/emulator.json".into());
         Ok(url)
+    }
+
+    /// "Google Cloud", "AWS" or "Google Cloud and AWS": what the emulator stands in for.
+    pub fn emulated_clouds(&self, joiner: &str) -> String {
+        match self.emulated.as_slice() {
+            [] => "the cloud".to_owned(),
+            names => names.join(joiner),
+        }
     }
 
     /// The current state, or a fresh one.

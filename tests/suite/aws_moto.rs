@@ -302,6 +302,22 @@ fn every_rest_api_type_imports_with_terraforms_id_formats() {
             "aws_api_gateway_usage_plan_key.client",
             format!("{plan_id}/{key}"),
         ),
+        (
+            "aws_api_gateway_api_key.trial",
+            id("aws_api_gateway_api_key.trial"),
+        ),
+        (
+            "aws_api_gateway_usage_plan.trial",
+            id("aws_api_gateway_usage_plan.trial"),
+        ),
+        (
+            "aws_api_gateway_usage_plan_key.trial",
+            format!(
+                "{}/{}",
+                id("aws_api_gateway_usage_plan.trial"),
+                id("aws_api_gateway_api_key.trial")
+            ),
+        ),
     ];
     let fresh = Work::copy_of(&root().join("examples/aws-rest-api-keys"));
     for (addr, import_id) in &imports {
@@ -362,7 +378,7 @@ fn rest_api_example_applies_changes_and_destroys_on_moto() {
     let w = Work::copy_of(&root().join("examples/aws-rest-api-keys"));
     let apply = run(&moto, &w, &["apply", "-auto-approve"]).ok();
     assert!(
-        apply.stdout.contains("Resources: 15 added"),
+        apply.stdout.contains("Resources: 18 added"),
         "{}",
         apply.stdout
     );

@@ -7,6 +7,7 @@ mod support;
 mod adopt_terraform;
 mod api_gateway_keys;
 mod apply_failures;
+mod aws_emulator;
 mod aws_moto;
 mod aws_terraform;
 mod backend_gcs;

@@ -125,7 +125,8 @@ pub(crate) async fn settle_pending(ws: &Workspace, state: State) -> Result<State
 /// Says which cloud this run talks to when it is not Google itself.
 fn print_cloud(ws: &Workspace) {
     if let Some(cloud) = &ws.cloud {
-        println!("Google Cloud here is {cloud}.\n");
+        let verb = if ws.emulated.len() > 1 { "are" } else { "is" };
+        println!("{} here {verb} {cloud}.\n", ws.emulated_clouds(" and "));
     }
 }
 
@@ -507,6 +508,7 @@ async fn run_apply(
     let persist: crate::apply::Persist = Box::new(StoreWriter(ws.store.clone()));
     let sources = ws.config.sources.clone();
     let cloud = ws.cloud.clone();
+    let real = ws.emulated_clouds(" or ");
     let after = (!ws.config.checks.is_empty()).then(|| check_hook(ws.providers.clone()));
     let outcome = crate::apply::apply(
         ws.config,
@@ -547,7 +549,7 @@ async fn run_apply(
         crate::cli::commands::output::print_outputs(&outcome.state);
     }
     if let Some(cloud) = cloud {
-        println!("\n(Applied to {cloud}, not to Google.)");
+        println!("\n(Applied to {cloud}, not to {real}.)");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -75,7 +75,10 @@ impl Moto {
             .env("AWS_REGION", "us-east-1")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env_remove("AWS_PROFILE")
-            .env_remove("KEYWAY_EMULATOR");
+            .env_remove("KEYWAY_EMULATOR")
+            // moto has no data plane and no test issuer: the AWS examples' traffic checks
+            // (which mint a token from keyway's emulator) only warn here.
+            .env("TF_VAR_mint_test_token", "false");
     }
 }
 

@@ -117,15 +117,34 @@ pub enum Outcome {
     TimedOut,
 }
 
-/// The interpreter for `python3.X`: that version if the machine has it, else `python3`.
+/// The interpreter for `python3.X`: that version if the machine has it, else `python3`. A
+/// candidate must start (a pyenv shim for a version not installed is a file that fails), and
+/// the answer is kept per runtime, so the check runs once.
 fn python_for(runtime: &str) -> Option<PathBuf> {
+    static FOUND: std::sync::Mutex<std::collections::BTreeMap<String, Option<PathBuf>>> =
+        std::sync::Mutex::new(std::collections::BTreeMap::new());
+    if let Some(known) = FOUND.lock().ok()?.get(runtime) {
+        return known.clone();
+    }
     let path = std::env::var_os("PATH")?;
+    let runs = |p: &PathBuf| {
+        std::process::Command::new(p)
+            .args(["-c", "import json"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
     let find = |name: &str| {
         std::env::split_paths(&path)
             .map(|d| d.join(name))
-            .find(|p| p.is_file())
+            .find(|p| p.is_file() && runs(p))
     };
-    find(runtime).or_else(|| find("python3"))
+    let found = find(runtime).or_else(|| find("python3"));
+    if let Ok(mut cache) = FOUND.lock() {
+        cache.insert(runtime.to_owned(), found.clone());
+    }
+    found
 }
 
 /// Runs the function on `event` (the integration's `timeout` caps the function's own).

@@ -30,18 +30,34 @@ fn key() -> Option<&'static RsaKeyPair> {
         .as_ref()
 }
 
-/// Whether `issuer` is the emulator's own (on a loopback host).
+/// Whether `issuer` is the emulator's own: on a loopback host, or under `.localhost` (a
+/// name RFC 6761 reserves, never a real issuer), which lets a folder name the emulator's
+/// issuer without knowing its port (`https://issuer.localhost/__aws/issuer`).
 fn is_local(issuer: &str) -> bool {
+    let host = issuer
+        .split_once("://")
+        .map(|(_, rest)| rest.split('/').next().unwrap_or_default())
+        .unwrap_or_default();
+    let name = host.rsplit_once(':').map_or(host, |(n, _)| n);
     issuer.ends_with(ISSUER_PATH)
-        && ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        && (["http://127.0.0.1", "http://localhost", "http://[::1]"]
             .iter()
             .any(|p| issuer.starts_with(p))
+            || name.ends_with(".localhost"))
 }
 
 /// The issuer's endpoints: `GET .well-known/openid-configuration`, `GET .well-known/jwks.json`,
 /// `POST token` (body: claims; `iss`, `iat` and a one-hour `exp` filled in when absent).
 pub fn serve_issuer(method: &str, rest: &str, host: &str, body: &[u8]) -> (u16, Value) {
-    let issuer = format!("http://{host}{ISSUER_PATH}");
+    // A `.localhost` name stands for an https issuer (`data "http"` requests reach the
+    // emulator by Host header over plain HTTP).
+    let name = host.rsplit_once(':').map_or(host, |(n, _)| n);
+    let scheme = if name.ends_with(".localhost") {
+        "https"
+    } else {
+        "http"
+    };
+    let issuer = format!("{scheme}://{host}{ISSUER_PATH}");
     let Some(k) = key() else {
         return (500, json!({"message": "no signing key"}));
     };
