@@ -82,3 +82,73 @@ fn the_same_folder_on_moto_and_on_the_emulator_ends_with_the_same_state_shape() 
         assert_eq!(shape(&on_moto), shape(&on_emulator), "{example}");
     }
 }
+
+/// An AWS API Gateway v1 call to the emulator (it routes by the SigV4 scope and checks no
+/// signature).
+async fn apigateway(emu: &keyway::emulator::Emulator, path: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!("{}{path}", emu.base_url()))
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/apigateway/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .send()
+        .await
+        .expect("emulator answers")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_integration_reaches_the_stage_without_triggers() {
+    let emu = crate::support::emulator().await;
+    let w = Work::copy_of(&root().join("examples/aws-rest-api-keys"));
+    w.on(&emu, &["apply", "-auto-approve"]).ok();
+    let api = w
+        .on(&emu, &["state", "show", "aws_api_gateway_rest_api.items"])
+        .ok()
+        .stdout;
+    let api_id = api
+        .lines()
+        .find_map(|l| {
+            l.trim().strip_prefix("id").map(|r| {
+                r.trim_start_matches([' ', '='])
+                    .trim_matches('"')
+                    .to_owned()
+            })
+        })
+        .expect("the API's id");
+    let deployments = |v: &serde_json::Value| -> Vec<String> {
+        v["item"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let before = deployments(&apigateway(&emu, &format!("/restapis/{api_id}/deployments")).await);
+    assert_eq!(before.len(), 1);
+
+    // The GET integration changes (moto cannot update integrations; the emulator can).
+    w.edit(
+        "main.tf",
+        "  uri                     = aws_lambda_function.items.invoke_arn\n",
+        "  uri                     = aws_lambda_function.items.invoke_arn\n  timeout_milliseconds    = each.key == \"GET\" ? 5000 : 29000\n",
+    );
+    let plan = w.on(&emu, &["plan"]).ok().stdout;
+    assert!(
+        plan.contains("snapshot of its API: aws_api_gateway_integration.items[\"GET\"] changes"),
+        "{plan}"
+    );
+    w.on(&emu, &["apply", "-auto-approve"]).ok();
+    let after = deployments(&apigateway(&emu, &format!("/restapis/{api_id}/deployments")).await);
+    assert_eq!(after.len(), 1, "the old deployment is gone: {after:?}");
+    assert_ne!(after, before, "a new deployment");
+    let stage = apigateway(&emu, &format!("/restapis/{api_id}/stages/prod")).await;
+    assert_eq!(
+        stage["deploymentId"].as_str(),
+        after.first().map(String::as_str)
+    );
+    w.on(&emu, &["plan", "-detailed-exitcode"]).ok();
+}
