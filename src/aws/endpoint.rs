@@ -14,16 +14,18 @@ pub enum Service {
     Iam,
     Sts,
     S3,
+    Kms,
 }
 
 impl Service {
-    pub const ALL: [Service; 6] = [
+    pub const ALL: [Service; 7] = [
         Service::ApiGateway,
         Service::ApiGatewayV2,
         Service::Lambda,
         Service::Iam,
         Service::Sts,
         Service::S3,
+        Service::Kms,
     ];
 
     /// The key in Terraform's `endpoints` block.
@@ -35,6 +37,7 @@ impl Service {
             Service::Iam => "iam",
             Service::Sts => "sts",
             Service::S3 => "s3",
+            Service::Kms => "kms",
         }
     }
 
@@ -46,6 +49,7 @@ impl Service {
             Service::Iam => "iam",
             Service::Sts => "sts",
             Service::S3 => "s3",
+            Service::Kms => "kms",
         }
     }
 
@@ -59,6 +63,7 @@ impl Service {
             Service::Iam => "IAM",
             Service::Sts => "STS",
             Service::S3 => "S3",
+            Service::Kms => "KMS",
         }
     }
 
@@ -79,6 +84,7 @@ impl Service {
             Service::Lambda => format!("https://lambda.{region}.amazonaws.com"),
             Service::Sts => format!("https://sts.{region}.amazonaws.com"),
             Service::S3 => format!("https://s3.{region}.amazonaws.com"),
+            Service::Kms => format!("https://kms.{region}.amazonaws.com"),
         }
     }
 }

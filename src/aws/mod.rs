@@ -8,6 +8,7 @@
 
 pub mod credentials;
 pub mod endpoint;
+pub mod kms;
 pub mod sign;
 
 pub use credentials::{Auth, AuthSettings};

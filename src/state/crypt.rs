@@ -2,7 +2,10 @@
 //! passphrase (`key_provider "pbkdf2"`: PBKDF2-HMAC-SHA512 or -SHA256 over a random salt),
 //! AES-256-GCM (`method "aes_gcm"`), a `fallback` method for reading what the previous
 //! configuration wrote (rotating keys, or `method "unencrypted"` while migrating), and
-//! `enforced` refusing to write in clear. Encrypted bytes are a JSON envelope:
+//! `enforced` refusing to write in clear. A key may also come from a service that hands out
+//! data keys (`key_provider "aws_kms"`: [`DataKeys`], implemented in `crate::aws::kms`; the
+//! envelope keeps the wrapped key, which only that service unwraps). Encrypted bytes are a
+//! JSON envelope:
 //! `{"encryption_version": "v0", "meta": {"key_provider.pbkdf2.NAME": base64(key parameters)},
 //! "encrypted_data": base64(nonce ‖ ciphertext ‖ tag)}`. The key is derived once per salt and
 //! process, so an apply's many writes pay for PBKDF2 once.
@@ -40,11 +43,44 @@ impl std::fmt::Debug for Pbkdf2 {
     }
 }
 
+/// A key provider that keeps its key elsewhere and hands out data keys (`aws_kms`): a fresh
+/// key with its wrapped form to keep beside the data, and the key back from that form.
+pub trait DataKeys: Send + Sync + std::fmt::Debug {
+    /// `key_provider.aws_kms.NAME`: where the wrapped key is kept in the envelope.
+    fn name(&self) -> &str;
+    /// A new 32-byte key and its wrapped form.
+    fn generate(&self) -> Result<([u8; 32], Vec<u8>), String>;
+    /// The key a wrapped form holds.
+    fn unwrap_key(&self, wrapped: &[u8]) -> Result<[u8; 32], String>;
+}
+
+/// Where an `aes_gcm` method's key comes from.
+#[derive(Clone, Debug)]
+pub enum KeyProvider {
+    Pbkdf2(Pbkdf2),
+    Remote(std::sync::Arc<dyn DataKeys>),
+}
+
+impl KeyProvider {
+    fn name(&self) -> &str {
+        match self {
+            KeyProvider::Pbkdf2(p) => &p.name,
+            KeyProvider::Remote(r) => r.name(),
+        }
+    }
+}
+
 /// How a state or plan is kept.
 #[derive(Clone, Debug)]
 pub enum Method {
-    AesGcm { key: Pbkdf2 },
+    AesGcm { key: KeyProvider },
     Unencrypted,
+}
+
+/// A remote provider's parameters kept beside the data: the wrapped key.
+#[derive(Serialize, Deserialize)]
+struct WrappedMeta {
+    ciphertext_blob: String,
 }
 
 /// The key parameters kept beside the data, so a reader can derive the same key.
@@ -63,6 +99,9 @@ struct Envelope {
     encrypted_data: String,
 }
 
+/// A data key and its wrapped form.
+type DataKey = ([u8; 32], Vec<u8>);
+
 /// Derived keys by everything they are derived from (passphrase, salt, iterations, hash).
 type KeyCache = BTreeMap<(String, Vec<u8>, u32, String), [u8; 32]>;
 
@@ -79,6 +118,8 @@ pub struct Codec {
     keys: Mutex<KeyCache>,
     /// The salt this process writes with, per provider.
     salts: Mutex<BTreeMap<String, Vec<u8>>>,
+    /// The data key this process writes with, per remote provider (key, wrapped form).
+    data_keys: Mutex<BTreeMap<String, DataKey>>,
     /// Set when a read needed the fallback (clear or old-key state): the next write moves it
     /// to the method.
     fell_back: std::sync::atomic::AtomicBool,
@@ -101,6 +142,7 @@ impl Codec {
             enforced,
             keys: Mutex::new(BTreeMap::new()),
             salts: Mutex::new(BTreeMap::new()),
+            data_keys: Mutex::new(BTreeMap::new()),
             fell_back: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -138,6 +180,27 @@ impl Codec {
         Ok(out)
     }
 
+    /// A wrapped key unwrapped once per process (the cache shares the derived keys' map).
+    fn unwrapped(&self, r: &dyn DataKeys, wrapped: &[u8]) -> Result<[u8; 32], String> {
+        let id = (
+            r.name().to_owned(),
+            wrapped.to_vec(),
+            0,
+            "wrapped".to_owned(),
+        );
+        if let Some(k) = self.keys.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            return Ok(*k);
+        }
+        let k = r
+            .unwrap_key(wrapped)
+            .map_err(|e| format!("{}: {e}", r.name()))?;
+        self.keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, k);
+        Ok(k)
+    }
+
     fn salt_for(&self, p: &Pbkdf2) -> Result<Vec<u8>, Error> {
         let mut salts = self.salts.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(s) = salts.get(&p.name) {
@@ -151,6 +214,40 @@ impl Codec {
         Ok(salt)
     }
 
+    /// The key to write with and its parameters for the envelope.
+    fn write_key(&self, key: &KeyProvider) -> Result<([u8; 32], Vec<u8>), Error> {
+        match key {
+            KeyProvider::Pbkdf2(p) => {
+                let salt = self.salt_for(p)?;
+                let k = self.key(p, &salt, p.iterations, &p.hash_function)?;
+                let meta = KeyMeta {
+                    salt: B64.encode(&salt),
+                    iterations: p.iterations,
+                    hash_function: p.hash_function.clone(),
+                    key_length: 32,
+                };
+                Ok((k, serde_json::to_vec(&meta).map_err(Error::Serialize)?))
+            }
+            KeyProvider::Remote(r) => {
+                let mut keys = self.data_keys.lock().unwrap_or_else(|e| e.into_inner());
+                let (k, wrapped) = match keys.get(r.name()) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let fresh = r
+                            .generate()
+                            .map_err(|e| problem(format!("{}: {e}", r.name())))?;
+                        keys.insert(r.name().to_owned(), fresh.clone());
+                        fresh
+                    }
+                };
+                let meta = WrappedMeta {
+                    ciphertext_blob: B64.encode(wrapped),
+                };
+                Ok((k, serde_json::to_vec(&meta).map_err(Error::Serialize)?))
+            }
+        }
+    }
+
     /// The bytes to store for `plain`.
     pub fn encode(&self, plain: &[u8]) -> Result<Vec<u8>, Error> {
         let Method::AesGcm { key } = &self.method else {
@@ -161,8 +258,7 @@ impl Codec {
             }
             return Ok(plain.to_vec());
         };
-        let salt = self.salt_for(key)?;
-        let k = self.key(key, &salt, key.iterations, &key.hash_function)?;
+        let (k, meta) = self.write_key(key)?;
         let sealing = LessSafeKey::new(
             UnboundKey::new(&AES_256_GCM, &k).map_err(|_| problem("unusable key"))?,
         );
@@ -176,16 +272,11 @@ impl Codec {
             .map_err(|_| problem("encryption failed"))?;
         let mut sealed = nonce.to_vec();
         sealed.extend_from_slice(&data);
-        let meta = KeyMeta {
-            salt: B64.encode(&salt),
-            iterations: key.iterations,
-            hash_function: key.hash_function.clone(),
-            key_length: 32,
-        };
-        let meta = serde_json::to_vec(&meta).map_err(Error::Serialize)?;
         let env = Envelope {
             encryption_version: VERSION.into(),
-            meta: [(key.name.clone(), B64.encode(meta))].into_iter().collect(),
+            meta: [(key.name().to_owned(), B64.encode(meta))]
+                .into_iter()
+                .collect(),
             encrypted_data: B64.encode(sealed),
         };
         let mut out = serde_json::to_vec_pretty(&env).map_err(Error::Serialize)?;
@@ -243,24 +334,34 @@ impl Codec {
         )))
     }
 
-    fn open(&self, key: &Pbkdf2, env: &Envelope) -> Result<Vec<u8>, String> {
-        let meta = env.meta.get(&key.name).ok_or_else(|| {
-            format!(
-                "it was not written with {} (a different key provider)",
-                key.name
-            )
-        })?;
-        let meta: KeyMeta = B64
+    fn open(&self, key: &KeyProvider, env: &Envelope) -> Result<Vec<u8>, String> {
+        let name = key.name();
+        let meta = env
+            .meta
+            .get(name)
+            .ok_or_else(|| format!("it was not written with {name} (a different key provider)"))?;
+        let meta = B64
             .decode(meta)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(|| format!("unreadable parameters of {}", key.name))?;
-        let salt = B64
-            .decode(&meta.salt)
-            .map_err(|_| "unreadable salt".to_owned())?;
-        let k = self
-            .key(key, &salt, meta.iterations, &meta.hash_function)
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| format!("unreadable parameters of {name}"))?;
+        let k = match key {
+            KeyProvider::Pbkdf2(p) => {
+                let meta: KeyMeta = serde_json::from_slice(&meta)
+                    .map_err(|_| format!("unreadable parameters of {name}"))?;
+                let salt = B64
+                    .decode(&meta.salt)
+                    .map_err(|_| "unreadable salt".to_owned())?;
+                self.key(p, &salt, meta.iterations, &meta.hash_function)
+                    .map_err(|e| e.to_string())?
+            }
+            KeyProvider::Remote(r) => {
+                let meta: WrappedMeta = serde_json::from_slice(&meta)
+                    .map_err(|_| format!("unreadable parameters of {name}"))?;
+                let wrapped = B64
+                    .decode(&meta.ciphertext_blob)
+                    .map_err(|_| "unreadable wrapped key".to_owned())?;
+                self.unwrapped(r.as_ref(), &wrapped)?
+            }
+        };
         let sealed = B64
             .decode(&env.encrypted_data)
             .map_err(|_| "unreadable encrypted data".to_owned())?;
@@ -276,10 +377,11 @@ impl Codec {
         let plain = opening
             .open_in_place(nonce, Aad::empty(), &mut data)
             .map_err(|_| {
-                format!(
-                    "{} does not open it (wrong passphrase, or the data was changed)",
-                    key.name
-                )
+                let why = match key {
+                    KeyProvider::Pbkdf2(_) => "wrong passphrase",
+                    KeyProvider::Remote(_) => "wrong key",
+                };
+                format!("{name} does not open it ({why}, or the data was changed)")
             })?;
         Ok(plain.to_vec())
     }
@@ -323,7 +425,71 @@ mod tests {
     }
 
     fn aes(pass: &str) -> Method {
-        Method::AesGcm { key: key(pass) }
+        Method::AesGcm {
+            key: KeyProvider::Pbkdf2(key(pass)),
+        }
+    }
+
+    /// A stand-in for KMS: wraps by XOR with a fixed byte, and counts its calls.
+    #[derive(Debug, Default)]
+    struct Wrapper {
+        calls: std::sync::atomic::AtomicUsize,
+        mask: u8,
+    }
+
+    impl DataKeys for Wrapper {
+        fn name(&self) -> &str {
+            "key_provider.aws_kms.main"
+        }
+        fn generate(&self) -> Result<([u8; 32], Vec<u8>), String> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let k = [7u8; 32];
+            Ok((k, k.iter().map(|b| b ^ self.mask).collect()))
+        }
+        fn unwrap_key(&self, wrapped: &[u8]) -> Result<[u8; 32], String> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut k = [0u8; 32];
+            for (o, w) in k.iter_mut().zip(wrapped) {
+                *o = w ^ self.mask;
+            }
+            Ok(k)
+        }
+    }
+
+    #[test]
+    fn a_remote_key_provider_wraps_one_data_key_per_process() {
+        let remote = std::sync::Arc::new(Wrapper {
+            mask: 0x5a,
+            ..Default::default()
+        });
+        let method = Method::AesGcm {
+            key: KeyProvider::Remote(remote.clone()),
+        };
+        let writer = Codec::new(method.clone(), None, true);
+        let a = writer.encode(b"api key: secret-123").expect("encode");
+        let b = writer.encode(b"again").expect("encode");
+        assert!(!String::from_utf8_lossy(&a).contains("secret-123"));
+        assert!(String::from_utf8_lossy(&a).contains("key_provider.aws_kms.main"));
+        let reader = Codec::new(method, None, true);
+        assert_eq!(
+            reader.decode(&a, "state").expect("decode"),
+            b"api key: secret-123"
+        );
+        assert_eq!(reader.decode(&b, "state").expect("decode"), b"again");
+        // One generate for both writes, one unwrap for both reads.
+        assert_eq!(remote.calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+        let other = std::sync::Arc::new(Wrapper {
+            mask: 0x11,
+            ..Default::default()
+        });
+        let wrong = Codec::new(
+            Method::AesGcm {
+                key: KeyProvider::Remote(other),
+            },
+            None,
+            true,
+        );
+        assert!(wrong.decode(&a, "state").is_err());
     }
 
     #[test]

@@ -199,3 +199,80 @@ fn encrypted_state_in_postgres_holds_no_secret_in_clear() {
     assert!(!stored.contains(&pw), "the row holds the password in clear");
     assert!(stored.contains("encrypted_data"));
 }
+
+/// `key_provider "aws_kms"` against moto's KMS: state and saved plans are sealed with a data
+/// key KMS wraps, nothing secret is in clear, and a different KMS key cannot open them.
+#[test]
+fn an_aws_kms_key_provider_seals_state_and_plans() {
+    let moto = crate::support::moto::Moto::start();
+    let key_id = |description: &str| {
+        let script = format!(
+            "import boto3\nprint(boto3.client('kms', region_name='us-east-1').create_key(Description='{description}')['KeyMetadata']['KeyId'], end='')"
+        );
+        let mut c = std::process::Command::new(crate::support::root().join(".venv/bin/python"));
+        c.args(["-c", &script]);
+        moto.env(&mut c);
+        let out = c.output().expect("python");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let folder = |key: &str| {
+        format!(
+            r#"terraform {{
+  encryption {{
+    key_provider "aws_kms" "main" {{
+      kms_key_id = "{key}"
+      region     = "us-east-1"
+      key_spec   = "AES_256"
+    }}
+    method "aes_gcm" "main" {{
+      keys = key_provider.aws_kms.main
+    }}
+    state {{
+      method   = method.aes_gcm.main
+      enforced = true
+    }}
+    plan {{
+      method = method.aes_gcm.main
+    }}
+  }}
+}}
+
+resource "random_password" "p" {{
+  length = 24
+}}
+{SECRET_OUTPUT}"#
+        )
+    };
+    let run = |w: &Work, args: &[&str]| {
+        let mut c = w.command(args);
+        moto.env(&mut c);
+        crate::support::Run::from(c.output().expect("keyway"))
+    };
+    let w = Work::new(&folder(&key_id("state key")));
+    run(&w, &["apply", "-auto-approve"]).ok();
+    let password = run(&w, &["output", "-raw", "pw"]).ok().stdout;
+    assert_eq!(password.len(), 24);
+    let stored = std::fs::read_to_string(w.state_path()).expect("state");
+    assert!(stored.contains("key_provider.aws_kms.main"), "{stored}");
+    assert!(!stored.contains(&password), "the password is not in clear");
+    run(&w, &["plan", "-out=p"]).ok();
+    let plan = std::fs::read(w.path().join("p")).expect("plan");
+    assert!(!String::from_utf8_lossy(&plan).contains(&password));
+    assert!(run(&w, &["show", "-json", "p"])
+        .ok()
+        .stdout
+        .contains("random_password.p"));
+    // Another KMS key cannot open what this one sealed.
+    w.write("main.tf", &folder(&key_id("another key")));
+    let refused = run(&w, &["plan"]).code(1);
+    assert!(
+        refused.stderr.contains("key_provider.aws_kms.main"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -13,7 +13,7 @@ use crate::config::vars::resolve;
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
 use crate::lang::Value;
-use crate::state::crypt::{Codec, Method, Pbkdf2};
+use crate::state::crypt::{Codec, KeyProvider, Method, Pbkdf2};
 use crate::state::Store;
 
 /// What the block says for state and for plans (`None`: kept in clear).
@@ -62,14 +62,46 @@ pub fn codecs(config: &Config, vars: Option<&BTreeMap<String, Value>>) -> Result
                     ))
                 })
         };
-    let mut keys: BTreeMap<String, Pbkdf2> = BTreeMap::new();
+    let mut keys: BTreeMap<String, KeyProvider> = BTreeMap::new();
     for kp in &e.key_providers {
+        if kp.kind == "aws_kms" {
+            let text = |k: &str| -> Result<Option<String>, Failure> {
+                Ok(eval(&kp.body, k)?.and_then(|v| v.as_str().map(str::to_owned)))
+            };
+            let name = format!("key_provider.aws_kms.{}", kp.name);
+            let key_id = text("kms_key_id")?
+                .ok_or_else(|| error(e, config, format!("{name} needs a kms_key_id")))?;
+            let mut endpoints = crate::aws::Endpoints::default();
+            for nested in kp.body.blocks.iter().filter(|b| b.ty == "endpoints") {
+                if let Some(url) =
+                    eval(&nested.body, "kms")?.and_then(|v| v.as_str().map(str::to_owned))
+                {
+                    endpoints.set("kms", &url);
+                }
+            }
+            let auth = crate::aws::AuthSettings {
+                region: text("region")?,
+                profile: text("profile")?,
+                access_key: text("access_key")?,
+                secret_key: text("secret_key")?,
+                ..Default::default()
+            };
+            let kms = crate::aws::kms::Kms {
+                name: name.clone(),
+                key_id,
+                key_spec: text("key_spec")?.unwrap_or_else(|| "AES_256".into()),
+                auth,
+                endpoints,
+            };
+            keys.insert(name, KeyProvider::Remote(Arc::new(kms)));
+            continue;
+        }
         if kp.kind != "pbkdf2" {
             return Err(error(
                 e,
                 config,
                 format!(
-                    "key_provider \"{}\" is not supported yet (pbkdf2 is)",
+                    "key_provider \"{}\" is not supported (pbkdf2 and aws_kms are)",
                     kp.kind
                 ),
             ));
@@ -106,13 +138,13 @@ pub fn codecs(config: &Config, vars: Option<&BTreeMap<String, Value>>) -> Result
             .unwrap_or_else(|| "sha512".into());
         keys.insert(
             format!("key_provider.pbkdf2.{}", kp.name),
-            Pbkdf2 {
+            KeyProvider::Pbkdf2(Pbkdf2 {
                 name: format!("key_provider.pbkdf2.{}", kp.name),
                 passphrase,
                 iterations: u32::try_from(num("iterations", 600_000)?).unwrap_or(600_000),
                 salt_length: usize::try_from(num("salt_length", 32)?).unwrap_or(32),
                 hash_function,
-            },
+            }),
         );
     }
     let mut methods: BTreeMap<String, Method> = BTreeMap::new();
@@ -125,7 +157,7 @@ pub fn codecs(config: &Config, vars: Option<&BTreeMap<String, Value>>) -> Result
                         e,
                         config,
                         format!(
-                            "method.aes_gcm.{} needs `keys = key_provider.pbkdf2.NAME`",
+                            "method.aes_gcm.{} needs `keys = key_provider.KIND.NAME`",
                             m.name
                         ),
                     )

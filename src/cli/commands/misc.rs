@@ -196,11 +196,17 @@ pub async fn show(path: Option<PathBuf>, json: bool, st: Style) -> Result<ExitCo
         }
         return Ok(ExitCode::SUCCESS);
     };
-    let text = std::fs::read_to_string(&path)
+    let bytes = std::fs::read(&path)
         .map_err(|e| Report::msg(format!("Cannot read `{}`: {e}", path.display())))?;
+    let mut ws = Workspace::load_with(std::sync::Arc::new(
+        crate::cli::commands::encryption::open_store()?,
+    ))?;
+    // An encrypted plan opens with the configuration's plan encryption, as `apply` does.
+    let codec = crate::cli::commands::encryption::codecs(&ws.config, None)?.plan;
+    let text = crate::state::crypt::open_text(codec.as_deref(), bytes, &path.display().to_string())
+        .map_err(Report::new)?;
     let file = crate::plan::file::parse(&text)
         .map_err(|e| Report::msg(format!("`{}`: {e}", path.display())))?;
-    let mut ws = Workspace::load()?;
     let mut vars = ws.vars(&Default::default())?.0;
     for (k, v) in &file.variables {
         if let crate::plan::file::SavedVar::Value(v) = v {
