@@ -19,7 +19,7 @@ const FILE: &str = "backend.json";
 /// A settled backend.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackendSettings {
-    /// `local`, `gcs`, `pg`.
+    /// `local`, `gcs`, `s3`, `pg`.
     pub kind: String,
     /// Its arguments, evaluated (variables allowed) and merged with `-backend-config`.
     #[serde(default)]
@@ -72,6 +72,7 @@ impl BackendSettings {
         let s = |k: &str| self.settings.get(k).cloned().unwrap_or_default();
         match self.kind.as_str() {
             "gcs" => format!("gcs bucket \"{}\", prefix \"{}\"", s("bucket"), s("prefix")),
+            "s3" => format!("s3 bucket \"{}\", key \"{}\"", s("bucket"), s("key")),
             "pg" => format!(
                 "pg schema \"{}\"",
                 self.settings
@@ -86,13 +87,14 @@ impl BackendSettings {
 }
 
 /// The backends keyway can store state in.
-pub const SUPPORTED: &[&str] = &["local", "gcs", "pg"];
+pub const SUPPORTED: &[&str] = &["local", "gcs", "s3", "pg"];
 
 /// Opens the objects of a remote backend.
 fn objects(b: &BackendSettings) -> Result<Arc<dyn remote::Objects>, Error> {
     match b.kind.as_str() {
         "gcs" => Ok(Arc::new(remote::gcs::Gcs::open(&b.settings)?)),
         "pg" => Ok(Arc::new(remote::pg::Pg::open(&b.settings)?)),
+        "s3" => Ok(Arc::new(remote::s3::S3::open(&b.settings)?)),
         other => Err(Error::Settings(format!(
             "state backend `{other}` is not supported yet (keyway stores state in: {})",
             SUPPORTED.join(", ")
@@ -104,11 +106,25 @@ fn objects(b: &BackendSettings) -> Result<Arc<dyn remote::Objects>, Error> {
 fn keys(b: &BackendSettings, workspace: &str) -> (String, String) {
     match b.kind.as_str() {
         "pg" => remote::pg::keys(workspace),
+        "s3" => remote::s3::keys(&s3_key(b), &s3_prefix(b), workspace),
         _ => remote::gcs::keys(
             b.settings.get("prefix").map_or("", String::as_str),
             workspace,
         ),
     }
+}
+
+/// The s3 backend's `key`.
+fn s3_key(b: &BackendSettings) -> String {
+    b.settings.get("key").cloned().unwrap_or_default()
+}
+
+/// The s3 backend's `workspace_key_prefix` (Terraform's default `env:`).
+fn s3_prefix(b: &BackendSettings) -> String {
+    b.settings
+        .get("workspace_key_prefix")
+        .cloned()
+        .unwrap_or_else(|| remote::s3::DEFAULT_PREFIX.to_owned())
 }
 
 /// One workspace's state, wherever the backend keeps it.
@@ -170,6 +186,14 @@ impl Store {
         let prefix = b.settings.get("prefix").cloned().unwrap_or_default();
         let mut names: Vec<String> = match b.kind.as_str() {
             "pg" => objects.list("")?,
+            "s3" => {
+                let (key, prefix) = (s3_key(b), s3_prefix(b));
+                objects
+                    .list(&remote::s3::list_prefix(&prefix))?
+                    .iter()
+                    .filter_map(|k| remote::s3::workspace_of(&key, &prefix, k))
+                    .collect()
+            }
             _ => objects
                 .list(prefix.trim_matches('/'))?
                 .iter()

@@ -819,7 +819,7 @@ fn a_remote_backend_is_used_or_refused_never_replaced_by_local_state() {
         (
             "backend \"s3\" {\n    bucket = \"b\"\n    key = \"k\"\n  }",
             "s3",
-            Some("State backend `s3` is not supported yet"),
+            None,
         ),
         (
             "backend \"local\" {\n    path = \"other.tfstate\"\n  }",

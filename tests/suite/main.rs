@@ -10,6 +10,7 @@ mod apply_failures;
 mod aws_moto;
 mod backend_gcs;
 mod backend_pg;
+mod backend_s3;
 mod checkov;
 mod checks_http;
 mod conformance;

@@ -1,0 +1,599 @@
+//! The `s3` backend's objects: S3's REST API signed with SigV4 (`crate::aws`), at Terraform's
+//! object names (`{key}` for `default`, `{workspace_key_prefix}/{workspace}/{key}` for the
+//! others, the lock at `{state key}.tflock` as Terraform 1.11's `use_lockfile` writes it).
+//! Every change is conditional: a lock is created with `If-None-Match: *`, state replaced
+//! with `If-Match: <ETag read>` (the first state with `If-None-Match: *`), a lock deleted with
+//! `If-Match` on the ETag its holder wrote. Credentials and region come from the standard
+//! AWS chain (`aws::Auth::load`), the endpoint from `endpoints { s3 }`, AWS_ENDPOINT_URL_S3 or
+//! AWS_ENDPOINT_URL.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use reqwest::Method;
+
+use super::{Cond, Failed, Object, Objects};
+use crate::aws::{Auth, AuthSettings, Endpoints, Service};
+use crate::state::error::Error;
+
+/// Terraform's default `workspace_key_prefix`.
+pub const DEFAULT_PREFIX: &str = "env:";
+
+/// Server-side encryption asked of S3 for every object written.
+#[derive(Debug, Clone)]
+enum Sse {
+    None,
+    Aes256,
+    Kms(String),
+}
+
+/// One bucket, reached through its own small runtime (state calls are synchronous and may
+/// come from inside keyway's async code, so each call runs on a thread of its own).
+#[derive(Debug)]
+pub struct S3 {
+    bucket: String,
+    /// `scheme://host[:port]` of the endpoint, with any path it has, no trailing slash.
+    endpoint: String,
+    path_style: bool,
+    auth: Auth,
+    sse: Sse,
+    /// Always `Some` until dropped.
+    runtime: Option<tokio::runtime::Runtime>,
+    http: reqwest::Client,
+}
+
+impl Drop for S3 {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks, which tokio forbids inside keyway's own async code.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// The state and lock keys of a workspace, as Terraform names them (`path.Join` of the
+/// prefix, the workspace and the key).
+pub fn keys(key: &str, prefix: &str, workspace: &str) -> (String, String) {
+    let state = if workspace == crate::state::DEFAULT_WORKSPACE {
+        key.to_owned()
+    } else {
+        [prefix, workspace, key]
+            .iter()
+            .map(|p| p.trim_matches('/'))
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let lock = format!("{state}.tflock");
+    (state, lock)
+}
+
+/// Where to list workspaces: everything under `{prefix}/` (Terraform's ListObjectsV2 prefix).
+pub fn list_prefix(prefix: &str) -> String {
+    let p = prefix.trim_matches('/');
+    if p.is_empty() {
+        String::new()
+    } else {
+        format!("{p}/")
+    }
+}
+
+/// The workspace an object key holds the state of: `{prefix}/{name}/{key}` exactly, as
+/// Terraform's `keyEnv` decides (lock objects and other keys are not workspaces).
+pub fn workspace_of(key: &str, prefix: &str, object: &str) -> Option<String> {
+    let rest = object.strip_prefix(&list_prefix(prefix))?;
+    let (name, tail) = rest.split_once('/')?;
+    (!name.is_empty() && tail == key).then(|| name.to_owned())
+}
+
+fn fail(message: impl Into<String>) -> Error {
+    Error::Backend {
+        backend: "s3".into(),
+        message: message.into(),
+    }
+}
+
+/// A setting, or the first of Terraform's environment variables for it that is set.
+fn setting(settings: &BTreeMap<String, String>, key: &str, env: &[&str]) -> Option<String> {
+    settings
+        .get(key)
+        .cloned()
+        .or_else(|| env.iter().find_map(|v| std::env::var(v).ok()))
+        .filter(|v| !v.is_empty())
+}
+
+/// A boolean setting, `true`/`false` as HCL or `-backend-config` gives it.
+pub fn flag(settings: &BTreeMap<String, String>, key: &str) -> bool {
+    settings.get(key).is_some_and(|v| v == "true")
+}
+
+/// A list of paths: a JSON list (an HCL list evaluated) or one path.
+fn paths(settings: &BTreeMap<String, String>, key: &str) -> Vec<std::path::PathBuf> {
+    let Some(v) = settings.get(key) else {
+        return Vec::new();
+    };
+    match serde_json::from_str::<Vec<String>>(v) {
+        Ok(list) => list.into_iter().map(Into::into).collect(),
+        Err(_) => vec![v.into()],
+    }
+}
+
+/// Percent-encodes a key for a URL path (slashes kept: S3 keys name paths) or, with
+/// `slash`, for a query value.
+fn enc(s: &str, slash: bool) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'~')
+            || (b == b'/' && !slash)
+        {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Whether a bucket name can be a host name label (else path-style addressing is used, as the
+/// SDKs do): lowercase letters, digits and hyphens (dots break TLS on `*.s3` certificates).
+fn dns_compatible(bucket: &str) -> bool {
+    (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !bucket.starts_with('-')
+        && !bucket.ends_with('-')
+}
+
+impl S3 {
+    /// Opens `bucket` with the backend's settings (the cli has checked their names).
+    pub fn open(settings: &BTreeMap<String, String>) -> Result<S3, Error> {
+        let bucket = setting(settings, "bucket", &[])
+            .ok_or_else(|| Error::Settings("the s3 backend needs `bucket`".into()))?;
+        let mut endpoints = Endpoints::default();
+        // `endpoints.s3` from a backend block; `terraform_remote_state`'s `config` gives
+        // `endpoints = { s3 = ... }` as one object.
+        let from_object = settings
+            .get("endpoints")
+            .and_then(|o| serde_json::from_str::<serde_json::Value>(o).ok())
+            .and_then(|o| o["s3"].as_str().map(str::to_owned));
+        if let Some(url) = setting(settings, "endpoints.s3", &[])
+            .or(from_object)
+            .or_else(|| setting(settings, "endpoint", &["AWS_S3_ENDPOINT"]))
+        {
+            endpoints.set("s3", &url);
+        }
+        let auth = AuthSettings {
+            region: setting(settings, "region", &["AWS_REGION", "AWS_DEFAULT_REGION"]),
+            profile: setting(settings, "profile", &[]),
+            access_key: setting(settings, "access_key", &[]),
+            secret_key: setting(settings, "secret_key", &[]),
+            token: setting(settings, "token", &[]),
+            shared_config_files: paths(settings, "shared_config_files"),
+            shared_credentials_files: paths(settings, "shared_credentials_files"),
+        };
+        let sse = match setting(settings, "kms_key_id", &["AWS_KMS_KEY_ID"]) {
+            Some(key) => Sse::Kms(key),
+            None if flag(settings, "encrypt") => Sse::Aes256,
+            None => Sse::None,
+        };
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| fail(format!("cannot build an HTTP client: {e}")))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| fail(format!("cannot start an I/O runtime: {e}")))?;
+        let loaded = std::thread::scope(|s| s.spawn(|| runtime.block_on(Auth::load(&auth))).join());
+        let auth = match loaded {
+            Ok(Ok(auth)) => auth,
+            failed => {
+                // Dropping a runtime blocks, which tokio forbids inside keyway's async code.
+                runtime.shutdown_background();
+                return Err(match failed {
+                    Ok(Err(e)) => Error::Settings(format!("the s3 backend: {e}")),
+                    _ => fail("the AWS credential lookup failed"),
+                });
+            }
+        };
+        let endpoint = endpoints.resolve(Service::S3, auth.region());
+        let path_style = flag(settings, "use_path_style")
+            || flag(settings, "force_path_style")
+            || !dns_compatible(&bucket);
+        Ok(S3 {
+            bucket,
+            endpoint,
+            path_style,
+            auth,
+            sse,
+            runtime: Some(runtime),
+            http,
+        })
+    }
+
+    /// The URL of `key` (empty: the bucket itself), path-style or virtual-hosted.
+    fn url(&self, key: &str) -> String {
+        if self.path_style {
+            return format!("{}/{}/{}", self.endpoint, self.bucket, enc(key, false));
+        }
+        let (scheme, rest) = self
+            .endpoint
+            .split_once("://")
+            .unwrap_or(("https", &self.endpoint));
+        format!("{scheme}://{}.{rest}/{}", self.bucket, enc(key, false))
+    }
+
+    /// Runs one request future to completion on this backend's runtime, on a thread of its
+    /// own (the caller may be inside another runtime).
+    fn run<T: Send>(
+        &self,
+        f: impl std::future::Future<Output = Result<T, Error>> + Send,
+    ) -> Result<T, Error> {
+        let Some(rt) = &self.runtime else {
+            return Err(fail("the S3 client is closed"));
+        };
+        std::thread::scope(|s| {
+            s.spawn(|| rt.block_on(f))
+                .join()
+                .unwrap_or_else(|_| Err(fail("an S3 request thread failed")))
+        })
+    }
+
+    /// Sends one signed request; answers the status, the ETag and the body. Reads are
+    /// retried on transport errors and 500/503 (S3's "SlowDown"); conditional writes are not:
+    /// a retried lock create that had landed would report our own lock as someone else's.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Option<&[u8]>,
+    ) -> Result<Response, Error> {
+        let retries = if method == Method::GET || method == Method::HEAD {
+            3
+        } else {
+            1
+        };
+        let mut last = String::new();
+        for attempt in 0..retries {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+            }
+            let mut req = self.http.request(method.clone(), url);
+            for (k, v) in headers {
+                req = req.header(*k, v);
+            }
+            if let Some(b) = body {
+                req = req.body(b.to_vec());
+            }
+            let mut req = req.build().map_err(|e| fail(format!("{url}: {e}")))?;
+            crate::aws::sign::sign_request(&self.auth, "s3", self.auth.region(), &mut req)
+                .await
+                .map_err(|e| Error::Settings(format!("the s3 backend: {e}")))?;
+            let resp = match self.http.execute(req).await {
+                Ok(r) => r,
+                Err(e) => {
+                    last = format!(
+                        "cannot reach S3 at {} ({method} {url}): {}",
+                        self.endpoint,
+                        chain(&e)
+                    );
+                    continue;
+                }
+            };
+            let status = resp.status().as_u16();
+            let header = |name: &str| {
+                resp.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let etag = header("etag");
+            let region = header("x-amz-bucket-region");
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| fail(format!("{url}: {e}")))?;
+            if matches!(status, 500 | 503) && attempt + 1 < retries {
+                last = format!("{url}: HTTP {status}");
+                continue;
+            }
+            return Ok(Response {
+                status,
+                etag,
+                region,
+                body: bytes.to_vec(),
+            });
+        }
+        Err(fail(last))
+    }
+
+    /// The headers that ask S3 to encrypt what is written.
+    fn sse_headers(&self) -> Vec<(&'static str, String)> {
+        match &self.sse {
+            Sse::None => vec![],
+            Sse::Aes256 => vec![("x-amz-server-side-encryption", "AES256".into())],
+            Sse::Kms(key) => vec![
+                ("x-amz-server-side-encryption", "aws:kms".into()),
+                ("x-amz-server-side-encryption-aws-kms-key-id", key.clone()),
+            ],
+        }
+    }
+
+    /// An S3 error answer as a message naming the bucket and key, S3's code and what to do.
+    fn error(&self, what: &str, key: &str, r: &Response) -> Error {
+        let text = String::from_utf8_lossy(&r.body);
+        let code = tag(&text, "Code").unwrap_or_else(|| match r.status {
+            404 => "NotFound".into(),
+            403 => "AccessDenied".into(),
+            s => format!("HTTP {s}"),
+        });
+        let message = tag(&text, "Message").unwrap_or_default();
+        let hint = match code.as_str() {
+            "NoSuchBucket" => " (keyway does not create the bucket, as Terraform does not)".into(),
+            "AccessDenied" => " (check the credentials: the backend needs s3:GetObject, \
+                               s3:PutObject, s3:DeleteObject and s3:ListBucket)"
+                .into(),
+            "PermanentRedirect" | "AuthorizationHeaderMalformed" => match &r.region {
+                Some(region) => format!(" (the bucket is in {region}: set `region`)"),
+                None => " (the bucket is in another region: set `region`)".into(),
+            },
+            _ => String::new(),
+        };
+        fail(format!(
+            "{what} s3://{}/{key}: {code}{}{hint}",
+            self.bucket,
+            if message.is_empty() {
+                String::new()
+            } else {
+                format!(": {message}")
+            }
+        ))
+    }
+}
+
+/// An error with its causes: reqwest's first line alone ("error sending request") does not
+/// say that the connection was refused or the name did not resolve.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// One answer.
+struct Response {
+    status: u16,
+    etag: Option<String>,
+    /// `x-amz-bucket-region`, which S3 sends when the request went to the wrong region.
+    region: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn code(&self) -> Option<String> {
+        tag(&String::from_utf8_lossy(&self.body), "Code")
+    }
+}
+
+/// The text of the first `<name>` element (S3's XML answers are flat enough for this).
+fn tag(xml: &str, name: &str) -> Option<String> {
+    tags(xml, name).into_iter().next()
+}
+
+/// The texts of every `<name>` element, unescaped.
+fn tags(xml: &str, name: &str) -> Vec<String> {
+    raw_tags(xml, name).into_iter().map(unescape).collect()
+}
+
+/// The raw contents of every `<name>` element (not nested in one another).
+fn raw_tags<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
+    let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find(&open) {
+        let after = &rest[start + open.len()..];
+        let Some(end) = after.find(&close) else { break };
+        out.push(&after[..end]);
+        rest = &after[end + close.len()..];
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let Some(end) = tail.find(';') else { break };
+        let entity = &tail[1..end];
+        let c = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match c {
+            Some(c) => out.push(c),
+            None => out.push_str(&tail[..=end]),
+        }
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Objects for S3 {
+    fn describe(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Object>, Error> {
+        let r = self.run(self.send(Method::GET, &self.url(key), &[], None))?;
+        match r.status {
+            // One answer holds both the bytes and their ETag: they always belong together.
+            200 => {
+                let version = r.etag.clone().ok_or_else(|| {
+                    fail(format!(
+                        "s3://{}/{key} was read without an ETag",
+                        self.bucket
+                    ))
+                })?;
+                Ok(Some(Object {
+                    bytes: r.body,
+                    version,
+                }))
+            }
+            404 if r.code().as_deref() != Some("NoSuchBucket") => Ok(None),
+            _ => Err(self.error("cannot read", key, &r)),
+        }
+    }
+
+    fn put(&self, key: &str, bytes: &[u8], cond: Cond<'_>) -> Result<String, Failed> {
+        let mut headers = self.sse_headers();
+        headers.push(("content-type", "application/json".into()));
+        match cond {
+            Cond::Absent => headers.push(("if-none-match", "*".into())),
+            Cond::Matches(etag) => headers.push(("if-match", etag.to_owned())),
+        }
+        let r = self.run(self.send(Method::PUT, &self.url(key), &headers, Some(bytes)))?;
+        match r.status {
+            200 => r.etag.ok_or_else(|| {
+                Failed::Other(fail(format!(
+                    "s3://{}/{key} was written without an ETag",
+                    self.bucket
+                )))
+            }),
+            // 412 PreconditionFailed: there is an object (or another version); 409
+            // ConditionalRequestConflict: a concurrent conditional write won.
+            412 | 409 => Err(Failed::Conflict),
+            // Replacing a version that is gone.
+            404 if matches!(cond, Cond::Matches(_)) && r.code().as_deref() == Some("NoSuchKey") => {
+                Err(Failed::Conflict)
+            }
+            _ => Err(Failed::Other(self.error("cannot write", key, &r))),
+        }
+    }
+
+    fn delete(&self, key: &str, cond: Cond<'_>) -> Result<(), Failed> {
+        let url = self.url(key);
+        let mut headers = Vec::new();
+        if let Cond::Matches(etag) = cond {
+            // Stores that ignore If-Match on DELETE (older S3-compatible servers) would delete
+            // anyone's lock: look first, so only a change in between can slip through.
+            let head = self.run(self.send(Method::HEAD, &url, &[], None))?;
+            match head.status {
+                200 if head.etag.as_deref() == Some(etag) => {}
+                200 | 404 => return Err(Failed::Conflict),
+                _ => return Err(Failed::Other(self.error("cannot read", key, &head))),
+            }
+            headers.push(("if-match", etag.to_owned()));
+        }
+        let r = self.run(self.send(Method::DELETE, &url, &headers, None))?;
+        match r.status {
+            200 | 204 => Ok(()),
+            412 | 409 => Err(Failed::Conflict),
+            404 if r.code().as_deref() != Some("NoSuchBucket") => Err(Failed::Conflict),
+            _ => Err(Failed::Other(self.error("cannot delete", key, &r))),
+        }
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut url = format!("{}?list-type=2&prefix={}", self.url(""), enc(prefix, true));
+            if let Some(t) = &token {
+                url.push_str(&format!("&continuation-token={}", enc(t, true)));
+            }
+            let r = self.run(self.send(Method::GET, &url, &[], None))?;
+            if r.status != 200 {
+                return Err(self.error("cannot list", prefix, &r));
+            }
+            let text = String::from_utf8_lossy(&r.body);
+            for contents in raw_tags(&text, "Contents") {
+                out.extend(raw_tags(contents, "Key").first().map(|k| unescape(k)));
+            }
+            token = tag(&text, "NextContinuationToken")
+                .filter(|_| tag(&text, "IsTruncated").as_deref() == Some("true"));
+            if token.is_none() {
+                out.sort();
+                return Ok(out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_workspaces_follow_terraform() {
+        let key = "app/terraform.tfstate";
+        assert_eq!(
+            keys(key, DEFAULT_PREFIX, "default"),
+            (key.to_owned(), format!("{key}.tflock"))
+        );
+        assert_eq!(
+            keys(key, DEFAULT_PREFIX, "staging").0,
+            "env:/staging/app/terraform.tfstate"
+        );
+        assert_eq!(keys(key, "", "staging").0, "staging/app/terraform.tfstate");
+        assert_eq!(
+            workspace_of(key, DEFAULT_PREFIX, "env:/staging/app/terraform.tfstate").as_deref(),
+            Some("staging")
+        );
+        assert_eq!(
+            workspace_of(
+                key,
+                DEFAULT_PREFIX,
+                "env:/staging/app/terraform.tfstate.tflock"
+            ),
+            None
+        );
+        assert_eq!(
+            workspace_of(key, DEFAULT_PREFIX, "env:/x/other.tfstate"),
+            None
+        );
+        assert_eq!(list_prefix(DEFAULT_PREFIX), "env:/");
+    }
+
+    #[test]
+    fn keys_are_escaped_for_paths_and_queries() {
+        assert_eq!(enc("env:/a b/t.tfstate", false), "env%3A/a%20b/t.tfstate");
+        assert_eq!(enc("env:/", true), "env%3A%2F");
+        assert!(dns_compatible("team-state"));
+        assert!(!dns_compatible("team.state"));
+        assert!(!dns_compatible("Team_State"));
+    }
+
+    #[test]
+    fn xml_answers_are_read() {
+        let list = "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>env:/a/k</Key>\
+                    <ETag>&quot;x&quot;</ETag></Contents><Contents><Key>a&amp;b</Key></Contents>\
+                    <NextContinuationToken>t1</NextContinuationToken></ListBucketResult>";
+        let keys: Vec<String> = tags(list, "Key");
+        assert_eq!(keys, ["env:/a/k", "a&b"]);
+        assert_eq!(tag(list, "ETag").as_deref(), Some("\"x\""));
+        let err = "<?xml version=\"1.0\"?><Error><Code>PreconditionFailed</Code>\
+                   <Message>At least one of the pre-conditions you specified did not hold</Message></Error>";
+        assert_eq!(tag(err, "Code").as_deref(), Some("PreconditionFailed"));
+        assert_eq!(unescape("&#65;&#x42;&bogus;"), "AB&bogus;");
+    }
+}
