@@ -80,7 +80,10 @@ impl BackendSettings {
                     .cloned()
                     .unwrap_or_else(|| "terraform_remote_state".into())
             ),
-            "local" => "local state in .keyway/".into(),
+            "local" => match self.settings.get("path") {
+                Some(path) => format!("local state in {path}"),
+                None => "local state in .keyway/".into(),
+            },
             other => other.to_owned(),
         }
     }
@@ -111,6 +114,22 @@ fn keys(b: &BackendSettings, workspace: &str) -> (String, String) {
             b.settings.get("prefix").map_or("", String::as_str),
             workspace,
         ),
+    }
+}
+
+/// A workspace's local store: `backend "local"`'s `path` for `default` and
+/// `{workspace_dir}/{name}/` for the others (relative to the folder, as in Terraform), else
+/// keyway's own `.keyway/`.
+fn local_store(b: &BackendSettings, working_dir: &Path, name: &str) -> LocalStore {
+    let setting = |k: &str| b.settings.get(k).filter(|v| !v.is_empty());
+    match (
+        name == local::DEFAULT_WORKSPACE,
+        setting("path"),
+        setting("workspace_dir"),
+    ) {
+        (true, Some(path), _) => LocalStore::at_path(&working_dir.join(path)),
+        (false, _, Some(dir)) => LocalStore::in_dir(working_dir.join(dir).join(name)),
+        _ => LocalStore::for_workspace(working_dir, name),
     }
 }
 
@@ -166,7 +185,7 @@ impl Store {
     /// The store of workspace `name` in backend `b`.
     pub fn with(b: &BackendSettings, working_dir: &Path, name: &str) -> Result<Store, Error> {
         if b.is_local() {
-            return Ok(Store::Local(LocalStore::for_workspace(working_dir, name)));
+            return Ok(Store::Local(local_store(b, working_dir, name)));
         }
         let (state, lock) = keys(b, name);
         Ok(Store::Remote(RemoteStore::new(
@@ -180,7 +199,19 @@ impl Store {
     /// The workspaces with state in backend `b`, `default` first.
     pub fn workspaces(b: &BackendSettings, working_dir: &Path) -> Result<Vec<String>, Error> {
         if b.is_local() {
-            return Ok(local::workspaces(working_dir));
+            let Some(dir) = b.settings.get("workspace_dir") else {
+                return Ok(local::workspaces(working_dir));
+            };
+            let mut names: Vec<String> = std::fs::read_dir(working_dir.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| e.path().is_dir())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect();
+            names.sort();
+            names.insert(0, local::DEFAULT_WORKSPACE.to_owned());
+            return Ok(names);
         }
         let objects = objects(b)?;
         let prefix = b.settings.get("prefix").cloned().unwrap_or_default();
@@ -276,7 +307,9 @@ impl Store {
     /// whatever the backend).
     pub fn ensure_dir(&self) -> Result<(), Error> {
         match self {
-            Store::Local(s) => s.ensure_dir(),
+            Store::Local(s) => s.ensure_dir().and_then(|()| {
+                LocalStore::for_workspace(Path::new("."), local::DEFAULT_WORKSPACE).ensure_dir()
+            }),
             Store::Remote(s) => s.ensure_dir(),
         }
     }
@@ -291,9 +324,7 @@ impl Store {
     /// Deletes this workspace's state (its folder, for local state).
     pub fn delete_state(&self) -> Result<(), Error> {
         match self {
-            Store::Local(s) => {
-                std::fs::remove_dir_all(s.dir()).map_err(|e| Error::io("delete", s.dir(), e))
-            }
+            Store::Local(s) => s.delete(),
             Store::Remote(s) => s.delete_state(),
         }
     }

@@ -9,6 +9,7 @@ mod api_gateway_keys;
 mod apply_failures;
 mod aws_moto;
 mod backend_gcs;
+mod backend_local;
 mod backend_pg;
 mod backend_s3;
 mod checkov;

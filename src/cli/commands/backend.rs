@@ -106,13 +106,16 @@ pub fn configured(config: &Config, extra: &[String]) -> Result<BackendSettings, 
             return Err(Failure(reports(&[d], &config.sources)));
         }
     }
-    if b.kind == "local" && settings.keys().any(|k| k != "workspace_dir") {
+    if let Some(k) = settings
+        .keys()
+        .find(|k| b.kind == "local" && !["path", "workspace_dir"].contains(&k.as_str()))
+    {
         let d = Diagnostic::error(
             "config::backend",
-            "keyway keeps local state in `.keyway/`; the local backend's `path` is not supported",
+            format!("`{k}` is not an argument of the local backend"),
         )
         .at(b.file, b.span.clone())
-        .help("remove the argument (or the whole `backend \"local\"` block)");
+        .help("it takes `path` (the default workspace's state file) and `workspace_dir`");
         return Err(Failure(reports(&[d], &config.sources)));
     }
     Ok(BackendSettings {

@@ -471,23 +471,57 @@ impl Objects for S3 {
             Cond::Absent => headers.push(("if-none-match", "*".into())),
             Cond::Matches(etag) => headers.push(("if-match", etag.to_owned())),
         }
-        let r = self.run(self.send(Method::PUT, &self.url(key), &headers, Some(bytes)))?;
-        match r.status {
-            200 => r.etag.ok_or_else(|| {
-                Failed::Other(fail(format!(
-                    "s3://{}/{key} was written without an ETag",
-                    self.bucket
-                )))
-            }),
-            // 412 PreconditionFailed: there is an object (or another version); 409
-            // ConditionalRequestConflict: a concurrent conditional write won.
-            412 | 409 => Err(Failed::Conflict),
-            // Replacing a version that is gone.
-            404 if matches!(cond, Cond::Matches(_)) && r.code().as_deref() == Some("NoSuchKey") => {
-                Err(Failed::Conflict)
+        // S3 answers 500/503 now and then; a conditional write is re-sent, and a refusal after
+        // such an answer may be our own write having landed: every write's bytes are unique
+        // (serial, lock ID, lease), so the object holding exactly them means it did.
+        let mut uncertain = false;
+        for attempt in 0..3u32 {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_millis(300 << attempt));
             }
-            _ => Err(Failed::Other(self.error("cannot write", key, &r))),
+            let r = match self.run(self.send(Method::PUT, &self.url(key), &headers, Some(bytes))) {
+                Ok(r) if matches!(r.status, 500 | 503) => {
+                    uncertain = true;
+                    continue;
+                }
+                Ok(r) => r,
+                // Unreachable, or the answer lost: the write may have landed.
+                Err(Error::Backend { .. }) if attempt < 2 => {
+                    uncertain = true;
+                    continue;
+                }
+                Err(e) => return Err(Failed::Other(e)),
+            };
+            let refused = match r.status {
+                200 => {
+                    return r.etag.ok_or_else(|| {
+                        Failed::Other(fail(format!(
+                            "s3://{}/{key} was written without an ETag",
+                            self.bucket
+                        )))
+                    })
+                }
+                // 412 PreconditionFailed: there is an object (or another version); 409
+                // ConditionalRequestConflict: a concurrent conditional write won; 404
+                // NoSuchKey: the version to replace is gone.
+                412 | 409 => true,
+                404 => matches!(cond, Cond::Matches(_)) && r.code().as_deref() == Some("NoSuchKey"),
+                _ => false,
+            };
+            if !refused {
+                return Err(Failed::Other(self.error("cannot write", key, &r)));
+            }
+            if uncertain {
+                if let Some(o) = self.get(key)?.filter(|o| o.bytes == bytes) {
+                    return Ok(o.version);
+                }
+            }
+            return Err(Failed::Conflict);
         }
+        Err(Failed::Other(fail(format!(
+            "cannot write s3://{}/{key}: S3 kept answering 500/503",
+            self.bucket
+        ))))
     }
 
     fn delete(&self, key: &str, cond: Cond<'_>) -> Result<(), Failed> {

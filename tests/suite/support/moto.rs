@@ -53,13 +53,50 @@ impl Moto {
             "{} is missing: run scripts/test, which installs moto into .venv",
             server.display()
         );
-        let child = Command::new(server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let mut c = Command::new(server);
+        c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        Moto::launch(c, port)
+    }
+
+    /// moto answering one request at a time. `moto_server` is threaded, and its S3 checks a
+    /// condition (`If-None-Match: *`, `If-Match`) and then writes in two steps, so two racing
+    /// lock creates can both succeed on a loaded machine (seen once in fourteen runs of eight
+    /// applies at once, six runs in parallel: the loser's write was refused by `If-Match`, as
+    /// designed, and its state kept). AWS makes each conditional write atomic; a moto that
+    /// serves one request at a time does too.
+    pub fn start_serial() -> Moto {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let python = root().join(".venv/bin/python");
+        assert!(
+            python.is_file(),
+            "{} is missing: run scripts/test, which installs moto into .venv",
+            python.display()
+        );
+        let mut c = Command::new(python);
+        c.args([
+            "-c",
+            "import sys\n\
+             from werkzeug.serving import run_simple\n\
+             from moto.moto_server.werkzeug_app import (\n\
+                 DomainDispatcherApplication, MotoRequestHandler, create_backend_app)\n\
+             run_simple('127.0.0.1', int(sys.argv[1]),\n\
+                 DomainDispatcherApplication(create_backend_app), threaded=False,\n\
+                 request_handler=MotoRequestHandler)\n",
+            &port.to_string(),
+        ]);
+        Moto::launch(c, port)
+    }
+
+    fn launch(mut c: Command, port: u16) -> Moto {
+        let child = c
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start moto_server");
+            .expect("start moto");
         let moto = Moto {
             port,
             child,
