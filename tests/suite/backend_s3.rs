@@ -487,3 +487,79 @@ resource "terraform_data" "b" {{
     let (ok, text) = finish(holder);
     assert!(ok, "{text}");
 }
+
+/// S3 answering 503 to a lock create it nevertheless made (the answer lost on the way):
+/// keyway re-sends it, is refused (412, the object exists), reads the object back, finds
+/// exactly the bytes it sent and takes the lock as its own rather than as someone else's.
+/// A scripted server, since moto never answers 503.
+#[test]
+fn a_write_whose_answer_was_lost_is_recognised_as_landed() {
+    use keyway::state::remote::{s3::S3, Cond, Objects};
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let sent = br#"{"ID":"mine"}"#.to_vec();
+    let stored = sent.clone();
+    let server = std::thread::spawn(move || {
+        let error = |code: &str| format!("<Error><Code>{code}</Code></Error>").into_bytes();
+        let answers = [
+            (503, error("SlowDown")),
+            (412, error("PreconditionFailed")),
+            (200, stored),
+        ];
+        let mut seen = Vec::new();
+        for (status, body) in answers {
+            let (conn, _) = listener.accept().expect("accept");
+            let mut reader = BufReader::new(conn);
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("request line");
+            seen.push(line.trim().to_owned());
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).expect("header");
+                if h.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().expect("length");
+                }
+            }
+            let mut request_body = vec![0; length];
+            reader.read_exact(&mut request_body).expect("body");
+            let mut conn = reader.into_inner();
+            write!(
+                conn,
+                "HTTP/1.1 {status} X\r\nETag: \"e1\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .expect("answer");
+            conn.write_all(&body).expect("body");
+        }
+        seen
+    });
+    let settings = [
+        ("bucket", "b".to_owned()),
+        ("region", "us-east-1".to_owned()),
+        ("access_key", "testing".to_owned()),
+        ("secret_key", "testing".to_owned()),
+        ("use_path_style", "true".to_owned()),
+        ("endpoints.s3", format!("http://127.0.0.1:{port}")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let s3 = S3::open(&settings).expect("open");
+    let version = s3.put("k.tflock", &sent, Cond::Absent);
+    assert_eq!(version.ok().as_deref(), Some("\"e1\""), "the lock is ours");
+    let seen = server.join().expect("server");
+    assert_eq!(
+        seen,
+        [
+            "PUT /b/k.tflock HTTP/1.1",
+            "PUT /b/k.tflock HTTP/1.1",
+            "GET /b/k.tflock HTTP/1.1"
+        ]
+    );
+}
