@@ -94,6 +94,49 @@ fn state_in_a_bucket_is_shared_and_workspaces_use_terraforms_names() {
     );
     moto.run(&a, &["workspace", "select", "staging"]).ok();
     moto.run(&a, &["plan", "-detailed-exitcode"]).ok();
+    moto.run(&b, &["workspace", "select", "default"]).ok();
+    moto.run(&b, &["workspace", "delete", "-force", "staging"])
+        .ok();
+    assert!(moto
+        .object(BUCKET, "env:/staging/api/prod/terraform.tfstate")
+        .is_none());
+}
+
+/// `data "terraform_remote_state"` reads another stack's outputs from its s3 state, with
+/// `endpoints` as Terraform's object in `config`.
+#[test]
+fn remote_state_reads_outputs_from_s3() {
+    let moto = with_bucket();
+    let producer = Work::new(&config(
+        &moto,
+        "output \"endpoint\" {\n  value = \"https://api.example.com/${var.n}\"\n}\n",
+    ));
+    moto.run(&producer, &["init"]).ok();
+    moto.run(&producer, &["apply", "-auto-approve", "-var", "n=7"])
+        .ok();
+    let consumer = Work::new(&format!(
+        r#"data "terraform_remote_state" "api" {{
+  backend = "s3"
+  config = {{
+    bucket         = "{BUCKET}"
+    key            = "{STATE}"
+    region         = "us-east-1"
+    use_path_style = true
+    endpoints      = {{ s3 = "{}" }}
+  }}
+}}
+
+output "endpoint" {{
+  value = data.terraform_remote_state.api.outputs.endpoint
+}}
+"#,
+        moto.url()
+    ));
+    let out = moto.run(&consumer, &["apply", "-auto-approve"]).ok().stdout;
+    assert!(
+        out.contains("endpoint = \"https://api.example.com/7\""),
+        "{out}"
+    );
 }
 
 /// Without `use_path_style` the bucket is addressed by host name (`team-state.s3.moto.test`):
@@ -441,6 +484,7 @@ resource "terraform_data" "b" {{
             &["apply", "-auto-approve", "-input=false", "-no-color"],
         );
         moto.env(&mut c);
+        c.env_remove("AWS_ENDPOINT_URL");
         c
     });
     let tf_lock = wait_for("Terraform's lock", || moto.json(BUCKET, LOCK));

@@ -130,10 +130,12 @@ impl Moto {
             .env_remove("KEYWAY_EMULATOR");
     }
 
-    /// `keyway` in the folder against this moto.
+    /// `keyway` in the folder with moto's credentials but no AWS_ENDPOINT_URL: the folder's
+    /// own `endpoints` must lead it to moto (what the backend tests check).
     pub fn keyway(&self, w: &Work, args: &[&str]) -> Command {
         let mut c = w.command(args);
         self.env(&mut c);
+        c.env_remove("AWS_ENDPOINT_URL");
         c
     }
 
@@ -141,10 +143,11 @@ impl Moto {
         Run::from(self.keyway(w, args).output().expect("run keyway"))
     }
 
-    /// Terraform in the folder against this moto.
+    /// Terraform in the folder, as [`Self::keyway`].
     pub fn terraform(&self, w: &Work, args: &[&str]) -> Output {
         let mut c = super::terraform_command(w, args);
         self.env(&mut c);
+        c.env_remove("AWS_ENDPOINT_URL");
         c.output()
             .expect("terraform is installed (the interop tests run it)")
     }
