@@ -12,12 +12,16 @@ use std::time::Duration;
 
 use reqwest::Method;
 
+mod names;
+mod xml;
+
+use names::{dns_compatible, enc};
+pub use names::{keys, list_prefix, workspace_of, DEFAULT_PREFIX};
+use xml::{raw_tags, tag, unescape};
+
 use super::{Cond, Failed, Object, Objects};
 use crate::aws::{Auth, AuthSettings, Endpoints, Service};
 use crate::state::error::Error;
-
-/// Terraform's default `workspace_key_prefix`.
-pub const DEFAULT_PREFIX: &str = "env:";
 
 /// Server-side encryption asked of S3 for every object written.
 #[derive(Debug, Clone)]
@@ -51,41 +55,6 @@ impl Drop for S3 {
     }
 }
 
-/// The state and lock keys of a workspace, as Terraform names them (`path.Join` of the
-/// prefix, the workspace and the key).
-pub fn keys(key: &str, prefix: &str, workspace: &str) -> (String, String) {
-    let state = if workspace == crate::state::DEFAULT_WORKSPACE {
-        key.to_owned()
-    } else {
-        [prefix, workspace, key]
-            .iter()
-            .map(|p| p.trim_matches('/'))
-            .filter(|p| !p.is_empty())
-            .collect::<Vec<_>>()
-            .join("/")
-    };
-    let lock = format!("{state}.tflock");
-    (state, lock)
-}
-
-/// Where to list workspaces: everything under `{prefix}/` (Terraform's ListObjectsV2 prefix).
-pub fn list_prefix(prefix: &str) -> String {
-    let p = prefix.trim_matches('/');
-    if p.is_empty() {
-        String::new()
-    } else {
-        format!("{p}/")
-    }
-}
-
-/// The workspace an object key holds the state of: `{prefix}/{name}/{key}` exactly, as
-/// Terraform's `keyEnv` decides (lock objects and other keys are not workspaces).
-pub fn workspace_of(key: &str, prefix: &str, object: &str) -> Option<String> {
-    let rest = object.strip_prefix(&list_prefix(prefix))?;
-    let (name, tail) = rest.split_once('/')?;
-    (!name.is_empty() && tail == key).then(|| name.to_owned())
-}
-
 fn fail(message: impl Into<String>) -> Error {
     Error::Backend {
         backend: "s3".into(),
@@ -116,34 +85,6 @@ fn paths(settings: &BTreeMap<String, String>, key: &str) -> Vec<std::path::PathB
         Ok(list) => list.into_iter().map(Into::into).collect(),
         Err(_) => vec![v.into()],
     }
-}
-
-/// Percent-encodes a key for a URL path (slashes kept: S3 keys name paths) or, with
-/// `slash`, for a query value.
-fn enc(s: &str, slash: bool) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'_' | b'.' | b'~')
-            || (b == b'/' && !slash)
-        {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Whether a bucket name can be a host name label (else path-style addressing is used, as the
-/// SDKs do): lowercase letters, digits and hyphens (dots break TLS on `*.s3` certificates).
-fn dns_compatible(bucket: &str) -> bool {
-    (3..=63).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !bucket.starts_with('-')
-        && !bucket.ends_with('-')
 }
 
 impl S3 {
@@ -384,60 +325,6 @@ impl Response {
     }
 }
 
-/// The text of the first `<name>` element (S3's XML answers are flat enough for this).
-fn tag(xml: &str, name: &str) -> Option<String> {
-    tags(xml, name).into_iter().next()
-}
-
-/// The texts of every `<name>` element, unescaped.
-fn tags(xml: &str, name: &str) -> Vec<String> {
-    raw_tags(xml, name).into_iter().map(unescape).collect()
-}
-
-/// The raw contents of every `<name>` element (not nested in one another).
-fn raw_tags<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
-    let (open, close) = (format!("<{name}>"), format!("</{name}>"));
-    let mut out = Vec::new();
-    let mut rest = xml;
-    while let Some(start) = rest.find(&open) {
-        let after = &rest[start + open.len()..];
-        let Some(end) = after.find(&close) else { break };
-        out.push(&after[..end]);
-        rest = &after[end + close.len()..];
-    }
-    out
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        let Some(end) = tail.find(';') else { break };
-        let entity = &tail[1..end];
-        let c = match entity {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16)
-                .ok()
-                .and_then(char::from_u32),
-            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
-            _ => None,
-        };
-        match c {
-            Some(c) => out.push(c),
-            None => out.push_str(&tail[..=end]),
-        }
-        rest = &tail[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
 impl Objects for S3 {
     fn describe(&self, key: &str) -> String {
         format!("s3://{}/{key}", self.bucket)
@@ -570,64 +457,5 @@ impl Objects for S3 {
                 return Ok(out);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_and_workspaces_follow_terraform() {
-        let key = "app/terraform.tfstate";
-        assert_eq!(
-            keys(key, DEFAULT_PREFIX, "default"),
-            (key.to_owned(), format!("{key}.tflock"))
-        );
-        assert_eq!(
-            keys(key, DEFAULT_PREFIX, "staging").0,
-            "env:/staging/app/terraform.tfstate"
-        );
-        assert_eq!(keys(key, "", "staging").0, "staging/app/terraform.tfstate");
-        assert_eq!(
-            workspace_of(key, DEFAULT_PREFIX, "env:/staging/app/terraform.tfstate").as_deref(),
-            Some("staging")
-        );
-        assert_eq!(
-            workspace_of(
-                key,
-                DEFAULT_PREFIX,
-                "env:/staging/app/terraform.tfstate.tflock"
-            ),
-            None
-        );
-        assert_eq!(
-            workspace_of(key, DEFAULT_PREFIX, "env:/x/other.tfstate"),
-            None
-        );
-        assert_eq!(list_prefix(DEFAULT_PREFIX), "env:/");
-    }
-
-    #[test]
-    fn keys_are_escaped_for_paths_and_queries() {
-        assert_eq!(enc("env:/a b/t.tfstate", false), "env%3A/a%20b/t.tfstate");
-        assert_eq!(enc("env:/", true), "env%3A%2F");
-        assert!(dns_compatible("team-state"));
-        assert!(!dns_compatible("team.state"));
-        assert!(!dns_compatible("Team_State"));
-    }
-
-    #[test]
-    fn xml_answers_are_read() {
-        let list = "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>env:/a/k</Key>\
-                    <ETag>&quot;x&quot;</ETag></Contents><Contents><Key>a&amp;b</Key></Contents>\
-                    <NextContinuationToken>t1</NextContinuationToken></ListBucketResult>";
-        let keys: Vec<String> = tags(list, "Key");
-        assert_eq!(keys, ["env:/a/k", "a&b"]);
-        assert_eq!(tag(list, "ETag").as_deref(), Some("\"x\""));
-        let err = "<?xml version=\"1.0\"?><Error><Code>PreconditionFailed</Code>\
-                   <Message>At least one of the pre-conditions you specified did not hold</Message></Error>";
-        assert_eq!(tag(err, "Code").as_deref(), Some("PreconditionFailed"));
-        assert_eq!(unescape("&#65;&#x42;&bogus;"), "AB&bogus;");
     }
 }
