@@ -20,6 +20,7 @@ use crate::support::Work;
 const BUCKET: &str = "team-state";
 const STATE: &str = "api/prod/terraform.tfstate";
 const LOCK: &str = "api/prod/terraform.tfstate.tflock";
+const KMS: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 /// The backend block (variables allowed in keyway), with `endpoints` as a block.
 fn backend(moto: &Moto) -> String {
@@ -381,7 +382,7 @@ fn settings_are_checked_and_backend_config_completes_the_block() {
     w.write(
         "s3.hcl",
         &format!(
-            "key = \"teams/terraform.tfstate\"\nuse_path_style = true\nendpoints = {{\n  s3 = \"{}\"\n}}\n",
+            "key = \"teams/terraform.tfstate\"\nuse_path_style = true\nkms_key_id = \"{KMS}\"\nendpoints = {{\n  s3 = \"{}\"\n}}\n",
             moto.url()
         ),
     );
@@ -416,7 +417,19 @@ fn settings_are_checked_and_backend_config_completes_the_block() {
         r.stderr
     );
     moto.run(&w, &["apply", "-auto-approve"]).ok();
-    assert!(moto.json(BUCKET, "teams/terraform.tfstate").is_some());
+    let stored = moto
+        .object(BUCKET, "teams/terraform.tfstate")
+        .expect("state");
+    assert_eq!(
+        stored.header("x-amz-server-side-encryption").as_deref(),
+        Some("aws:kms")
+    );
+    assert_eq!(
+        stored
+            .header("x-amz-server-side-encryption-aws-kms-key-id")
+            .as_deref(),
+        Some(KMS)
+    );
     let again = moto.run(&w, &["plan"]).ok();
     assert!(!again.stderr.contains("use_lockfile"), "{}", again.stderr);
 }
@@ -527,6 +540,10 @@ resource "terraform_data" "b" {{
     assert!(
         !out.status.success() && text.contains("Error acquiring the state lock"),
         "{text}"
+    );
+    assert!(
+        text.contains("keyway "),
+        "Terraform shows keyway's lock info: {text}"
     );
     let (ok, text) = finish(holder);
     assert!(ok, "{text}");

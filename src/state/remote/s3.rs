@@ -114,7 +114,7 @@ impl S3 {
             shared_config_files: paths(settings, "shared_config_files"),
             shared_credentials_files: paths(settings, "shared_credentials_files"),
         };
-        let sse = match setting(settings, "kms_key_id", &["AWS_KMS_KEY_ID"]) {
+        let sse = match setting(settings, "kms_key_id", &[]) {
             Some(key) => Sse::Kms(key),
             None if flag(settings, "encrypt") => Sse::Aes256,
             None => Sse::None,
