@@ -624,3 +624,40 @@ fn a_write_whose_answer_was_lost_is_recognised_as_landed() {
         ]
     );
 }
+
+/// Credentials from the block's `shared_credentials_files` and `profile` (no AWS key in the
+/// environment); a profile those files do not have is a clear error, not a hang.
+#[test]
+fn credentials_come_from_the_shared_files_and_profile_the_block_names() {
+    let moto = with_bucket();
+    let block = |profile: &str| {
+        format!(
+            "backend \"s3\" {{\n    bucket = \"{BUCKET}\"\n    key = \"creds/terraform.tfstate\"\n    region = \"us-east-1\"\n    use_lockfile = true\n    use_path_style = true\n    profile = \"{profile}\"\n    shared_credentials_files = [\"aws/credentials\"]\n    shared_config_files = [\"aws/config\"]\n    endpoints {{\n      s3 = \"{}\"\n    }}\n  }}",
+            moto.url()
+        )
+    };
+    let w = Work::new(&team::folder(&block("team"), ""));
+    std::fs::create_dir_all(w.path().join("aws")).expect("mkdir");
+    w.write(
+        "aws/credentials",
+        "[team]\naws_access_key_id = from-the-file\naws_secret_access_key = secret\n",
+    );
+    w.write("aws/config", "[profile team]\nregion = us-east-1\n");
+    let run = |args: &[&str]| {
+        let mut c = moto.keyway(&w, args);
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("HOME", w.path());
+        crate::support::Run::from(c.output().expect("keyway"))
+    };
+    run(&["init"]).ok();
+    run(&["apply", "-auto-approve"]).ok();
+    assert!(moto.json(BUCKET, "creds/terraform.tfstate").is_some());
+    w.write("main.tf", &team::folder(&block("nobody"), ""));
+    let r = run(&["init", "-reconfigure"]).code(1);
+    assert!(
+        r.stderr.contains("no AWS credentials") && r.stderr.contains("profile `nobody`"),
+        "{}",
+        r.stderr
+    );
+}
