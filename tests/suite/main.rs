@@ -12,6 +12,7 @@ mod backend_gcs;
 mod backend_local;
 mod backend_pg;
 mod backend_s3;
+mod backend_s3_settings;
 mod checkov;
 mod checks_http;
 mod conformance;
