@@ -1,8 +1,9 @@
 //! The `s3` backend against moto 5.2.5 (started by each test on 127.0.0.1): shared state and
 //! workspaces at Terraform's object names, eight applies at once, a force-taken lock, a killed
-//! holder's lease running out, migration both ways, a stale saved plan, encrypted state, the
-//! settings keyway refuses, and Terraform 1.11's own s3 backend (`use_lockfile`) adopted in
-//! place with each tool's lock object blocking the other.
+//! holder's lease running out, migration both ways, a stale saved plan, encrypted state,
+//! `terraform_remote_state` reading it, and Terraform 1.11's own s3 backend (`use_lockfile`)
+//! adopted in place with each tool's lock object blocking the other (`backend_s3_settings`
+//! has the settings, credentials and addressing).
 //!
 //! moto enforces what these tests rely on: `If-None-Match: *` and `If-Match` on PutObject and
 //! `If-Match` on DeleteObject (412 PreconditionFailed). It is lenient where AWS is not: it
