@@ -264,8 +264,14 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
 
 /// Resources wait for the enablement of the API they call (`config::enablement`), unless
 /// that enablement itself depends on them (then the folder's own edges decide).
+/// A deployment waits for every part of the API it snapshots (`config::snapshots`), with the
+/// same proviso.
 fn add_implicit(config: &Config, deps: &mut BTreeMap<Node, BTreeSet<Node>>) {
-    for (addr, blocks) in crate::config::enablement::implicit_deps(config) {
+    let snapshots = crate::config::snapshots::parts(config);
+    for (addr, blocks) in crate::config::enablement::implicit_deps(config)
+        .into_iter()
+        .chain(snapshots)
+    {
         let node = Node::Resource(addr);
         for block in blocks {
             let service = Node::Resource(block);

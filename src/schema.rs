@@ -55,6 +55,20 @@ pub struct ResourceSchema {
     /// How the generic AWS resource calls a REST-JSON API (`schemas/aws/`).
     #[serde(default)]
     pub aws: Option<AwsBinding>,
+    /// The object is a snapshot of others (a REST API's deployment): `config::snapshots`.
+    #[serde(default)]
+    pub snapshot: Option<SnapshotRule>,
+}
+
+/// What a snapshotting type covers: every block of the `parts` types whose `of` argument
+/// names the same object as its own.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotRule {
+    /// The argument naming the snapshotted object (`rest_api_id`).
+    pub of: String,
+    /// The part types (`aws_api_gateway_method`, ...).
+    pub parts: Vec<String>,
 }
 
 impl ResourceSchema {
@@ -140,6 +154,10 @@ pub struct Attribute {
     /// whatever the configuration wrote).
     #[serde(default)]
     pub case_insensitive: bool,
+    /// Holds a JSON document (an IAM policy): two spellings of the same document are the same
+    /// value, so a `jsonencode` policy never shows as drift against AWS's normalised copy.
+    #[serde(default)]
+    pub json: bool,
     /// Returned by the create answer only (a service account key's private key): reads,
     /// which leave it out, keep it from prior state.
     #[serde(default)]
@@ -374,6 +392,14 @@ pub struct AwsList {
     pub token: String,
     /// The answer's field holding the next page's token.
     pub next: String,
+    /// False: refresh reads objects one by one, and the list only finds creations whose
+    /// answer was lost (moto 5.2 cannot list API Gateway v2 authorizers; AWS can).
+    #[serde(default = "yes")]
+    pub refresh: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// How a generated IAM type reads and writes its parent's policy.
@@ -578,6 +604,10 @@ fn registry() -> &'static BTreeMap<(bool, String), ResourceSchema> {
 
 /// The AWS types, one file per service (`schemas/aws/README.md`).
 const AWS: &[(&str, &str)] = &[
+    (
+        "apigateway.json",
+        include_str!("../schemas/aws/apigateway.json"),
+    ),
     (
         "apigatewayv2.json",
         include_str!("../schemas/aws/apigatewayv2.json"),

@@ -22,6 +22,7 @@ impl Workspace {
         let scope = crate::plan::scope::EvalScope::new(&values, &self.config);
         let mut args: BTreeMap<String, Value> = BTreeMap::new();
         let mut endpoints: BTreeMap<String, String> = BTreeMap::new();
+        let mut default_tags = serde_json::Map::new();
         let blocks = self
             .config
             .providers
@@ -38,6 +39,13 @@ impl Workspace {
             };
             for (k, e) in block.body.attrs.iter() {
                 args.insert(k.clone(), eval(e)?.deep_unmark());
+            }
+            for nested in block.body.blocks.iter().filter(|b| b.ty == "default_tags") {
+                if let Some(e) = nested.body.attrs.get("tags") {
+                    if let serde_json::Value::Object(tags) = eval(e)?.deep_unmark().to_json() {
+                        default_tags.extend(tags);
+                    }
+                }
             }
             for nested in block.body.blocks.iter().filter(|b| b.ty == "endpoints") {
                 for (k, e) in nested.body.attrs.iter() {
@@ -65,6 +73,7 @@ impl Workspace {
         settings.auth.token = text("token");
         settings.auth.shared_config_files = paths("shared_config_files");
         settings.auth.shared_credentials_files = paths("shared_credentials_files");
+        settings.default_tags = default_tags;
         for (key, url) in &endpoints {
             if !settings.endpoints.set(key, url) {
                 // Services keyway does not call need no endpoint: accepted, as Terraform

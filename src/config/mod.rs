@@ -11,6 +11,7 @@ pub mod load;
 pub mod lower;
 pub mod model;
 pub mod modules;
+pub mod snapshots;
 pub mod validate;
 pub mod vars;
 pub mod version;

@@ -17,7 +17,9 @@ pub struct FaultConfig {
     /// Latency added to every API request.
     pub latency: Duration,
     /// Extra latency per API, keyed by the method-name prefix (`apikeys`, `run`, `iam`,
-    /// `serviceusage`, `cloudresourcemanager`, `apigateway`); replaces `latency` for that API.
+    /// `serviceusage`, `cloudresourcemanager`, `apigateway`; for AWS the botocore service:
+    /// `apigateway`, `apigatewayv2`, `lambda`, `iam`, `sts`, so `apigateway` and `iam` name both
+    /// clouds' APIs); replaces `latency` for that API.
     pub api_latency: BTreeMap<String, Duration>,
     /// Operation duration per API (same keys as `api_latency`); replaces
     /// `Options::operation_delay` for that API.

@@ -3,7 +3,8 @@
 //! loopback port, faithful to `reference/gcp-rest-apis.md` (long-running operations, etags,
 //! soft delete, enablement checks, `google.rpc.Status` errors), persisted to a JSON file, with
 //! seeded fault injection. Its data plane serves the gateways and Cloud Run services it holds
-//! (`dataplane`): API-key-checked requests through a gateway to an echo backend.
+//! (`dataplane`): API-key-checked requests through a gateway to an echo backend. AWS's control
+//! plane (API Gateway v1/v2, Lambda, IAM, STS) shares the port (`aws`), told apart by SigV4.
 //!
 //! It is an independent implementation of the wire contract: it shares no request/response
 //! types with keyway's Google client, so a misreading on one side cannot hide in the other.
@@ -13,6 +14,7 @@
 mod admin;
 mod apigateway;
 mod apikeys;
+mod aws;
 mod dataplane;
 mod enums;
 mod errors;

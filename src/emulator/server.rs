@@ -20,8 +20,8 @@ use super::faults::{FaultConfig, Faults};
 use super::request::{Call, Route};
 use super::world::{now_ms, Clock, World};
 use super::{
-    admin, apigateway, apikeys, dataplane, enums, generic, iam, operations, resourcemanager, run,
-    serviceusage, storage_objects, LoggedRequest,
+    admin, apigateway, apikeys, aws, dataplane, enums, generic, iam, operations, resourcemanager,
+    run, serviceusage, storage_objects, LoggedRequest,
 };
 
 /// Everything a running emulator shares between requests.
@@ -125,7 +125,25 @@ async fn entry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         body: &body,
         peer,
     };
+    // AWS's execute-api hosts first: the Google data plane takes every `/__host/` path.
+    if let Some(resp) = aws::serve_traffic(
+        &shared,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        &body,
+        peer,
+    )
+    .await
+    {
+        return resp;
+    }
     if let Some(resp) = dataplane::serve(&shared, &incoming) {
+        return resp;
+    }
+    // AWS's control plane: SigV4-signed requests (and unsigned ones on AWS-only paths).
+    if let Some(resp) = aws::serve(&shared, &parts.method, &parts.uri, &parts.headers, &body).await
+    {
         return resp;
     }
     if let Some(resp) =

@@ -45,6 +45,8 @@ pub struct World {
     pub uploads: BTreeMap<String, super::storage_objects::UploadSession>,
     /// The last object generation handed out (microseconds, always increasing).
     pub object_generation: u64,
+    /// The emulated AWS account (API Gateway, Lambda, IAM).
+    pub aws: super::aws::AwsWorld,
     /// Monotonic counter behind every generated ID, etag and key string.
     pub seq: u64,
     /// Per-request settings the server puts here before each call (not persisted).

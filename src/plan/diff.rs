@@ -129,6 +129,8 @@ fn propose(
         let p = prior.and_then(|p| p.get(name));
         let v = if a.case_insensitive && same_text_any_case(&c, p)
             || a.resource_link && same_resource(&c, p)
+            || a.json && same_json(&c, p)
+            || is_set(a) && same_elements(&c, p)
         {
             p.cloned().unwrap_or(c)
         } else if a.computed && c.is_null() {
@@ -192,6 +194,39 @@ fn propose(
 }
 
 /// `""`, `false`, `0`, `[]` and `{}`: what an API returns for a field nobody set.
+/// A set-typed attribute (`set(string)`): order means nothing.
+fn is_set(a: &Attribute) -> bool {
+    a.ty.as_deref().is_some_and(|t| t.starts_with("set("))
+}
+
+/// True when both are lists holding the same elements, in any order.
+fn same_elements(c: &Value, p: Option<&Value>) -> bool {
+    let (Value::List(a) | Value::Set(a), Some(Value::List(b) | Value::Set(b))) =
+        (c.unmarked(), p.map(Value::unmarked))
+    else {
+        return false;
+    };
+    let key = |items: &[Value]| {
+        let mut keys: Vec<String> = items.iter().map(Value::sort_key).collect();
+        keys.sort();
+        keys
+    };
+    a.len() == b.len() && key(a) == key(b)
+}
+
+/// True when both are strings holding equal JSON documents.
+fn same_json(c: &Value, p: Option<&Value>) -> bool {
+    let parse = |v: &Value| {
+        v.unmarked()
+            .as_str()
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+    };
+    match (parse(c), p.and_then(parse)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// True when both are strings that differ only in case.
 fn same_text_any_case(c: &Value, p: Option<&Value>) -> bool {
     match (c.unmarked(), p.map(Value::unmarked)) {

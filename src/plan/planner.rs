@@ -60,6 +60,8 @@ struct Walk<'a> {
     changes: Vec<ResourceChange>,
     diags: Vec<Diagnostic>,
     selected: Option<BTreeSet<String>>,
+    /// Snapshotting blocks and the parts they cover (`config::snapshots`).
+    snapshots: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Plans `config` against the refreshed `prior` state.
@@ -90,6 +92,7 @@ pub fn plan(
         changes: Vec::new(),
         diags: Vec::new(),
         selected,
+        snapshots: crate::config::snapshots::parts(config),
     };
     let mut outputs = BTreeMap::new();
     if opts.mode == Mode::Destroy {
@@ -397,7 +400,15 @@ impl Walk<'_> {
         }
         if let Some(f) = &res.for_each {
             let v = self.eval(f, None, None);
-            if v.has_unknown() {
+            // A map's keys are known even when its values are not (`for_each =
+            // aws_api_gateway_method.items`, whose attributes are known after apply): as in
+            // Terraform, only unknown keys or set elements stop the plan.
+            let keys_unknown = match v.unmarked() {
+                Value::Object(_) => false,
+                Value::Set(items) => items.iter().any(Value::has_unknown),
+                other => other.has_unknown(),
+            };
+            if keys_unknown {
                 self.diags.push(Diagnostic::error("plan::for_each_unknown", "Invalid for_each argument: the keys depend on resource attributes that cannot be determined until apply")
                     .at(f.file, f.span()).help("use -target to apply the resources it depends on first, or use keys known at plan time"));
                 return None;
@@ -812,7 +823,19 @@ impl Walk<'_> {
                 out.push(format!("replace_triggered_by {text}"));
             }
         }
+        out.extend(self.snapshot_changed(res));
         out
+    }
+
+    /// A snapshot (a REST API's deployment) is taken again when any part it covers changes
+    /// (`config::snapshots`): the reason names the first changed part.
+    fn snapshot_changed(&self, res: &Resource) -> Option<String> {
+        let parts = self.snapshots.get(&res.address())?;
+        let changed = self
+            .changes
+            .iter()
+            .find(|c| parts.contains(&c.resource) && c.action.is_change())?;
+        Some(format!("snapshot of its API: {} changes", changed.addr))
     }
 
     fn instances_from_state(&self, addr: &str, res: &Resource) -> Instances {

@@ -210,6 +210,18 @@ fn encode(a: &Attribute, v: &Json) -> Json {
 
 fn decode(name: &str, a: &Attribute, v: &Json, kept: &Json) -> Json {
     match (a.ty.as_deref(), v) {
+        // A number answered as a string (moto echoes API Gateway's string-valued patch
+        // operations back as strings) is still the number.
+        (Some("integer" | "number"), Json::String(s)) => s
+            .parse::<i64>()
+            .map(Json::from)
+            .ok()
+            .or_else(|| {
+                s.parse::<f64>()
+                    .ok()
+                    .and_then(|f| serde_json::Number::from_f64(f).map(Json::Number))
+            })
+            .unwrap_or_else(|| v.clone()),
         (Some("int64"), Json::String(s)) => s
             .parse::<i64>()
             .map(Json::from)
@@ -258,8 +270,10 @@ fn decode(name: &str, a: &Attribute, v: &Json, kept: &Json) -> Json {
     }
 }
 
+/// Maps the cloud adds to: Google's labels and annotations, AWS's tags (the provider's
+/// `default_tags` are in `tags_all`, not in `tags`).
 fn user_map(name: &str) -> bool {
-    matches!(name, "labels" | "annotations")
+    matches!(name, "labels" | "annotations" | "tags")
 }
 
 /// `null`, `""`, `false`, `0`, `[]`, `{}`.

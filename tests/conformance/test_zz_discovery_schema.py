@@ -50,6 +50,9 @@ ANY_TYPES = {
     "google.protobuf.Empty": None,
 }
 
+# AWS operations are logged as `{botocore service}.{Operation}` (`iam.CreateRole`).
+AWS_METHOD = re.compile(r"^[a-z0-9]+\.[A-Z]")
+
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
 DURATION = re.compile(r"^-?\d+(\.\d{1,9})?s$")
 
@@ -208,6 +211,8 @@ def test_all_bodies_match_discovery_documents(base_url):
         method = entry["method"]
         if method == "unknown" or not (200 <= entry["status"] < 300):
             continue
+        if AWS_METHOD.match(method) or method.startswith("execute-api."):
+            continue  # AWS's answers are checked against botocore's models (test_zz_aws_models.py)
         prefix = next(p for p in DOCS if method.startswith(p + "."))
         if prefix == "run" and entry["path"].startswith(("/v1/", "/apis/")):
             prefix = "run.v1"

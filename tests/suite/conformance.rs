@@ -1,6 +1,7 @@
 //! Runs the pytest conformance suite (`tests/conformance/`) — Google's own Python clients over
-//! REST — against an in-process emulator on a loopback port. The virtualenv comes from
-//! `scripts/conformance.sh`; without it this test fails rather than skipping silently.
+//! REST, and boto3 for the AWS half — against an in-process emulator on a loopback port. The
+//! virtualenv comes from `scripts/conformance.sh`; without it this test fails rather than
+//! skipping silently.
 
 use std::path::Path;
 use std::process::Command;
@@ -35,7 +36,8 @@ async fn google_python_clients_conform() {
     let suite = root.join("tests/conformance");
     let out = tokio::task::spawn_blocking(move || {
         Command::new(python)
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            // `-s`: the schema checks print their figures (bodies checked, problems found).
+            .args(["-m", "pytest", "-q", "-s", "-p", "no:cacheprovider"])
             .arg(&suite)
             .env("EMULATOR_URL", url)
             .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -49,6 +51,19 @@ async fn google_python_clients_conform() {
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     let counters = emu.counters();
     println!("emulator served {} methods: {counters:?}", counters.len());
+    // The AWS half was driven too (boto3, through the same port).
+    for aws in [
+        "apigateway.CreateDeployment",
+        "apigatewayv2.CreateRoute",
+        "lambda.CreateFunction",
+        "iam.CreateRole",
+        "sts.GetCallerIdentity",
+    ] {
+        assert!(
+            counters.get(aws).is_some_and(|n| *n > 0),
+            "{aws} was never called"
+        );
+    }
     for polled in ["run.operations.get", "apikeys.operations.get"] {
         assert!(
             counters.get(polled).is_some_and(|n| *n > 0),

@@ -8,6 +8,7 @@ mod adopt_terraform;
 mod api_gateway_keys;
 mod apply_failures;
 mod aws_moto;
+mod aws_terraform;
 mod backend_gcs;
 mod backend_local;
 mod backend_pg;

@@ -253,7 +253,11 @@ fn parse_error(status: u16, error_type: Option<String>, text: &str) -> AwsError 
     let code = xml_text(text, "Code")
         .or(error_type)
         .unwrap_or_else(|| format!("HTTP{status}"));
-    let message = xml_text(text, "Message").unwrap_or_else(|| text.chars().take(300).collect());
+    // Anything else (an HTML error page): one line of it, whitespace collapsed.
+    let message = xml_text(text, "Message").unwrap_or_else(|| {
+        let flat: Vec<&str> = text.split_whitespace().collect();
+        flat.join(" ").chars().take(200).collect()
+    });
     AwsError {
         status,
         code,

@@ -19,6 +19,18 @@ pub fn after_read(ty: &str, region: &str, obj: &mut Map<String, Json>) {
     }
 }
 
+/// A create body whose request fields differ from the answer's: a usage plan key is created
+/// with `keyId` and `keyType` and read back as `id` and `type`.
+pub fn create_body(ty: &str, body: &mut Map<String, Json>) {
+    if ty == "aws_api_gateway_usage_plan_key" {
+        for (answer, request) in [("id", "keyId"), ("type", "keyType")] {
+            if let Some(v) = body.remove(answer) {
+                body.insert(request.to_owned(), v);
+            }
+        }
+    }
+}
+
 /// Calls an update needs before its PATCH: API Gateway v2 removes an API's CORS
 /// configuration only through `DELETE /v2/apis/{id}/cors` (a PATCH without it keeps it).
 pub async fn before_update(

@@ -61,6 +61,7 @@ pub fn unique_name(prefix: &str) -> String {
 pub async fn create_role(aws: &Aws, planned: &Obj) -> Result<Obj> {
     let ty = "aws_iam_role";
     let planned = prepare_role(planned);
+    let sent = aws.tags_to_send(ty, &planned);
     let name = s(&planned, "name").unwrap_or_default().to_owned();
     let mut params = vec![
         p("RoleName", &name),
@@ -79,7 +80,7 @@ pub async fn create_role(aws: &Aws, planned: &Obj) -> Result<Obj> {
     if let Some(b) = s(&planned, "permissions_boundary") {
         params.push(p("PermissionsBoundary", b));
     }
-    if let Some(tags) = planned.get("tags").and_then(Json::as_object) {
+    if let Some(tags) = sent.get("tags").and_then(Json::as_object) {
         for (i, (k, v)) in tags.iter().enumerate() {
             params.push(p(&format!("Tags.member.{}.Key", i + 1), k));
             params.push(p(
@@ -90,7 +91,7 @@ pub async fn create_role(aws: &Aws, planned: &Obj) -> Result<Obj> {
     }
     let xml = call(aws, "CreateRole", params)
         .await
-        .map_err(|e| api_err(ty, &format!("create role {name}"), e))?;
+        .map_err(|e| super::create_err(ty, &format!("create role {name}"), e))?;
     role_from_xml(&xml, &planned)
         .ok_or_else(|| ProviderError::new(format!("{ty}: no Role in the CreateRole answer")))
 }
@@ -132,7 +133,28 @@ fn role_from_node(node: roxmltree::Node<'_, '_>, base: &Obj) -> Obj {
             same_json_kept(&doc, base.get("assume_role_policy")),
         );
     }
-    let tags = out.get("tags").cloned().unwrap_or(Json::Null);
+    let tags = node
+        .children()
+        .find(|c| c.has_tag_name("Tags"))
+        .map(|t| {
+            let members = t.children().filter(|m| m.has_tag_name("member"));
+            let pairs = members.filter_map(|m| {
+                let text = |n: &str| {
+                    m.children()
+                        .find(|c| c.has_tag_name(n))
+                        .and_then(|c| c.text())
+                };
+                Some((
+                    text("Key")?.to_owned(),
+                    Json::String(text("Value").unwrap_or_default().to_owned()),
+                ))
+            });
+            Json::Object(pairs.collect())
+        })
+        // ListRoles leaves tags out: what was recorded stands.
+        .or_else(|| base.get("tags_all").filter(|t| !t.is_null()).cloned())
+        .or_else(|| out.get("tags").cloned())
+        .unwrap_or(Json::Null);
     out.insert(
         "tags_all".to_owned(),
         if tags.is_null() {

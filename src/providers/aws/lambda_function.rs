@@ -102,14 +102,18 @@ pub async fn create(aws: &Aws, planned: &Obj) -> Result<Obj> {
     {
         body.insert("Architectures".to_owned(), a.clone());
     }
-    if let Some(t) = planned.get("tags").filter(|t| t.is_object()) {
+    if let Some(t) = aws
+        .tags_to_send(TY, planned)
+        .get("tags")
+        .filter(|t| t.is_object())
+    {
         body.insert("Tags".to_owned(), t.clone());
     }
     let answer = aws
         .client
         .json(Service::Lambda, "POST", API, Some(&Json::Object(body)))
         .await
-        .map_err(|e| api_err(TY, &format!("create function {name}"), e))?;
+        .map_err(|e| super::create_err(TY, &format!("create function {name}"), e))?;
     let config = wait(aws, name, answer, "State", "Active").await?;
     from_configuration(aws, &config, planned)
 }
@@ -234,7 +238,12 @@ fn from_configuration(aws: &Aws, config: &Json, base: &Obj) -> Result<Obj> {
             None => json!([]),
         },
     );
-    let tags = base.get("tags").cloned().filter(|t| !t.is_null());
+    // ListFunctions leaves tags out: what the configuration and `default_tags` send stands.
+    let tags = aws
+        .tags_to_send(TY, base)
+        .get("tags")
+        .cloned()
+        .filter(|t| !t.is_null());
     out.insert("tags_all".to_owned(), tags.unwrap_or_else(|| json!({})));
     Ok(out)
 }

@@ -65,7 +65,7 @@ pub async fn create(aws: &Aws, planned: &Obj) -> Result<Obj> {
             Some(&Json::Object(body)),
         )
         .await
-        .map_err(|e| api_err(TY, &format!("add a permission to {function}"), e))?;
+        .map_err(|e| super::create_err(TY, &format!("add a permission to {function}"), e))?;
     let mut out = planned.clone();
     out.insert(
         "id".to_owned(),

@@ -9,6 +9,7 @@ mod fixups;
 mod iam;
 mod lambda_function;
 mod lambda_permission;
+mod method_settings;
 mod patch;
 mod policy_document;
 mod rest;
@@ -30,12 +31,15 @@ pub struct Settings {
     pub endpoints: Endpoints,
     /// Fixed credentials, no chain (keyway's emulator).
     pub fixed: bool,
+    /// `default_tags { tags = {...} }`: added to every taggable resource's tags.
+    pub default_tags: Map<String, Json>,
 }
 
 /// The AWS provider.
 #[derive(Debug)]
 pub struct Aws {
     client: Client,
+    default_tags: Map<String, Json>,
 }
 
 impl Aws {
@@ -49,7 +53,25 @@ impl Aws {
         };
         Ok(Aws {
             client: Client::new(auth, settings.endpoints),
+            default_tags: settings.default_tags,
         })
+    }
+
+    /// The tags a create or update sends: the provider's `default_tags` under the resource's
+    /// own (which win), for types that take tags.
+    pub(crate) fn tags_to_send(&self, ty: &str, planned: &Map<String, Json>) -> Map<String, Json> {
+        let mut out = planned.clone();
+        let taggable = crate::schema::lookup_in(ty, false)
+            .is_some_and(|s| s.attributes.contains_key("tags_all"));
+        if !taggable || self.default_tags.is_empty() {
+            return out;
+        }
+        let mut tags = self.default_tags.clone();
+        if let Some(Json::Object(own)) = planned.get("tags") {
+            tags.extend(own.clone());
+        }
+        out.insert("tags".to_owned(), Json::Object(tags));
+        out
     }
 
     /// Checks the credentials once (STS GetCallerIdentity), before planning.
@@ -61,6 +83,23 @@ impl Aws {
 /// An AWS error as a provider error naming the type and the action.
 pub(crate) fn api_err(ty: &str, action: &str, e: AwsError) -> ProviderError {
     ProviderError::new(format!("{ty}: could not {action}: {e}"))
+}
+
+/// A refused create: a 409 that says the name is taken (`ResourceConflictException` for a
+/// Lambda function or permission statement, `EntityAlreadyExists` for an IAM role,
+/// `ConflictException` for API Gateway) belongs to an object this run did not make, so apply
+/// must not adopt it later.
+pub(crate) fn create_err(ty: &str, action: &str, e: AwsError) -> ProviderError {
+    let taken = matches!(
+        e.code.as_str(),
+        "ResourceConflictException" | "EntityAlreadyExists" | "ConflictException"
+    ) && (e.status == 409 || e.code == "EntityAlreadyExists");
+    let err = api_err(ty, action, e);
+    if taken {
+        err.already_exists()
+    } else {
+        err
+    }
 }
 
 fn object(ty: &str, v: &Value) -> Result<Map<String, Json>> {
@@ -94,6 +133,7 @@ impl Provider for Aws {
             "aws_iam_role_policy_attachment" => iam::refresh_attachments(self, &objs).await?,
             "aws_lambda_function" => lambda_function::refresh(self, &objs).await?,
             "aws_lambda_permission" => lambda_permission::refresh(self, &objs).await?,
+            "aws_api_gateway_method_settings" => method_settings::refresh(self, &objs).await?,
             _ if rest::handles(ty) => rest::refresh(self, ty, &objs).await?,
             _ => return Err(unsupported(ty)),
         };
@@ -124,6 +164,7 @@ impl Provider for Aws {
             "aws_iam_role_policy_attachment" => iam::attach(self, &p).await?,
             "aws_lambda_function" => lambda_function::create(self, &p).await?,
             "aws_lambda_permission" => lambda_permission::create(self, &p).await?,
+            "aws_api_gateway_method_settings" => method_settings::create(self, &p).await?,
             _ if rest::handles(ty) => rest::create(self, ty, &p).await?,
             _ => return Err(unsupported(ty)),
         };
@@ -135,6 +176,7 @@ impl Provider for Aws {
         let out = match ty {
             "aws_iam_role" => iam::update_role(self, &prior, &p).await?,
             "aws_lambda_function" => lambda_function::update(self, &prior, &p).await?,
+            "aws_api_gateway_method_settings" => method_settings::update(self, &prior, &p).await?,
             _ if rest::handles(ty) => rest::update(self, ty, &prior, &p).await?,
             _ => {
                 return Err(ProviderError::new(format!(
@@ -152,6 +194,7 @@ impl Provider for Aws {
             "aws_iam_role_policy_attachment" => iam::detach(self, &p).await,
             "aws_lambda_function" => lambda_function::delete(self, &p).await,
             "aws_lambda_permission" => lambda_permission::delete(self, &p).await,
+            "aws_api_gateway_method_settings" => method_settings::delete(self, &p).await,
             _ if rest::handles(ty) => rest::delete(self, ty, &p).await,
             _ => Err(unsupported(ty)),
         }
@@ -164,6 +207,7 @@ impl Provider for Aws {
             "aws_iam_role_policy_attachment" => iam::import_attachment(self, id, &c).await?,
             "aws_lambda_function" => lambda_function::import(self, id, &c).await?,
             "aws_lambda_permission" => lambda_permission::import(self, id, &c).await?,
+            "aws_api_gateway_method_settings" => method_settings::import(self, id, &c).await?,
             _ if rest::handles(ty) => rest::import(self, ty, id, &c).await?,
             _ => return Err(unsupported(ty)),
         };

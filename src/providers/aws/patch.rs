@@ -29,6 +29,7 @@ pub fn operations(level: Level<'_>, prior: &Obj, planned: &Obj, changed: &[Strin
             continue;
         };
         if b.max_items != Some(1) {
+            list_block_ops(&mut ops, wire, b, prior.get(name), planned.get(name));
             continue;
         }
         let empty = Obj::new();
@@ -71,7 +72,7 @@ fn attribute_ops(
                 ops.push(json!({"op": "remove", "path": format!("{path}/{}", escape(k))}));
             }
         }
-        Some(t) if t.starts_with("list(") => {
+        Some(t) if t.starts_with("list(") || t.starts_with("set(") => {
             let (b, n) = (as_list(before), as_list(after));
             for v in n.iter().filter(|v| !b.contains(v)) {
                 ops.push(json!({"op": "add", "path": format!("{path}/{}", escape(&text(v)))}));
@@ -82,6 +83,34 @@ fn attribute_ops(
         }
         _ if after.is_null() => ops.push(json!({"op": "remove", "path": path})),
         _ => ops.push(json!({"op": "replace", "path": path, "value": text(after)})),
+    }
+}
+
+/// A list of blocks is changed item by item, each named by its fields' values joined with
+/// `:` (a usage plan's `apiStages`: `{"op": "add", "path": "/apiStages", "value":
+/// "abc123:prod"}`).
+fn list_block_ops(
+    ops: &mut Vec<Json>,
+    wire: &str,
+    b: &crate::schema::BlockSchema,
+    before: Option<&Json>,
+    after: Option<&Json>,
+) {
+    let name = |item: &Obj| -> String {
+        b.attributes
+            .iter()
+            .filter(|(_, a)| a.wire.is_some())
+            .filter_map(|(field, _)| item.get(field).map(text))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    let old: Vec<String> = block_items(before).map(name).collect();
+    let new: Vec<String> = block_items(after).map(name).collect();
+    for v in old.iter().filter(|v| !new.contains(v)) {
+        ops.push(json!({"op": "remove", "path": pointer(wire), "value": v}));
+    }
+    for v in new.iter().filter(|v| !old.contains(v)) {
+        ops.push(json!({"op": "add", "path": pointer(wire), "value": v}));
     }
 }
 

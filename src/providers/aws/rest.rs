@@ -70,12 +70,14 @@ async fn fill(aws: &Aws, ty: &str, tpl: &str, obj: &Obj, path: bool) -> Result<S
 pub async fn create(aws: &Aws, ty: &str, planned: &Obj) -> Result<Obj> {
     let (s, b) = schema(ty)?;
     let path = fill(aws, ty, &b.create.path, planned, true).await?;
-    let body = Json::Object(wire::to_wire(level(s), planned));
+    let mut body = wire::to_wire(level(s), &aws.tags_to_send(ty, planned));
+    super::fixups::create_body(ty, &mut body);
+    let body = Json::Object(body);
     let answer = aws
         .client
         .json(service(b)?, &b.create.verb, &path, Some(&body))
         .await
-        .map_err(|e| api_err(ty, "create", e))?;
+        .map_err(|e| super::create_err(ty, "create", e))?;
     let mut base = planned.clone();
     if let Some(field) = &b.id_field {
         let id = answer.get(field).and_then(Json::as_str).ok_or_else(|| {
@@ -125,43 +127,59 @@ async fn read(aws: &Aws, ty: &str, prior: &Obj) -> Result<Option<Obj>> {
     }
 }
 
+/// What one list call (all pages) found.
+enum Listed {
+    Items(Vec<Obj>),
+    /// The collection's parent is gone, and its children with it.
+    ParentGone,
+    /// The service failed to list (5xx; moto 5.2 answers 500 to GetAuthorizers): the
+    /// objects are read one by one instead.
+    Unavailable,
+}
+
 /// Re-reads every prior object: one list (all pages) per parent collection where the type
-/// has a list call, else one GET each.
+/// has a list call, else (or when the list fails) one GET each.
 pub async fn refresh(aws: &Aws, ty: &str, priors: &[Obj]) -> Result<Vec<Option<Obj>>> {
     let (_, b) = schema(ty)?;
-    let Some(list) = &b.list else {
-        let mut out = Vec::with_capacity(priors.len());
-        for p in priors {
-            out.push(match p.get("id").and_then(Json::as_str) {
-                Some(_) => read(aws, ty, p).await?,
-                None => find_unconfirmed(aws, ty, p).await?,
-            });
-        }
-        return Ok(out);
-    };
-    let mut collections: BTreeMap<String, Option<Vec<Obj>>> = BTreeMap::new();
+    let mut collections: BTreeMap<String, Listed> = BTreeMap::new();
     let mut out = Vec::with_capacity(priors.len());
     for p in priors {
-        let path = fill(aws, ty, &list.path, p, true).await?;
-        if !collections.contains_key(&path) {
-            let items = list_all(aws, ty, &path).await?;
-            collections.insert(path.clone(), items);
-        }
-        let Some(items) = collections.get(&path).and_then(|c| c.as_ref()) else {
-            // The parent is gone, and its children with it.
-            out.push(None);
-            continue;
+        let id = p.get("id").and_then(Json::as_str);
+        let listed = match &b.list {
+            Some(list) if list.refresh || id.is_none() => {
+                let path = fill(aws, ty, &list.path, p, true).await?;
+                if !collections.contains_key(&path) {
+                    let items = list_all(aws, ty, &path).await?;
+                    collections.insert(path.clone(), items);
+                }
+                collections.get(&path)
+            }
+            _ => None,
         };
-        let found = match p.get("id").and_then(Json::as_str) {
+        let items = match listed {
+            Some(Listed::ParentGone) => {
+                out.push(None);
+                continue;
+            }
+            Some(Listed::Items(items)) => items,
+            Some(Listed::Unavailable) | None => {
+                out.push(match id {
+                    Some(_) => read(aws, ty, p).await?,
+                    None => find_unconfirmed(aws, ty, p).await?,
+                });
+                continue;
+            }
+        };
+        let found = match id {
             Some(id) => items
                 .iter()
                 .find(|item| item_id(aws, ty, item, p) == Some(id.to_owned())),
             None => unique_match(ty, items, p),
         };
         let mut base = p.clone();
-        if let (Some(item), None) = (found, p.get("id").and_then(Json::as_str)) {
-            if let Some(id) = item_id(aws, ty, item, p) {
-                base.insert("id".to_owned(), Json::String(id));
+        if let (Some(item), None) = (found, id) {
+            if let Some(found_id) = item_id(aws, ty, item, p) {
+                base.insert("id".to_owned(), Json::String(found_id));
             }
         }
         out.push(match found {
@@ -211,22 +229,26 @@ async fn find_unconfirmed(aws: &Aws, ty: &str, prior: &Obj) -> Result<Option<Obj
     read(aws, ty, prior).await
 }
 
-/// Every item of a collection (all pages); `None` when the collection's parent is gone.
-async fn list_all(aws: &Aws, ty: &str, path: &str) -> Result<Option<Vec<Obj>>> {
+/// Every item of a collection (all pages).
+async fn list_all(aws: &Aws, ty: &str, path: &str) -> Result<Listed> {
     let (_, b) = schema(ty)?;
     let Some(list) = &b.list else {
-        return Ok(Some(Vec::new()));
+        return Ok(Listed::Unavailable);
     };
     let mut items = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let url = match &token {
-            Some(t) => format!("{path}?{}={}", list.token, encode(t)),
+            Some(t) => {
+                let join = if path.contains('?') { '&' } else { '?' };
+                format!("{path}{join}{}={}", list.token, encode(t))
+            }
             None => path.to_owned(),
         };
         let answer = match aws.client.json(service(b)?, "GET", &url, None).await {
             Ok(a) => a,
-            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) if e.is_not_found() => return Ok(Listed::ParentGone),
+            Err(e) if e.status >= 500 => return Ok(Listed::Unavailable),
             Err(e) => return Err(api_err(ty, "list", e)),
         };
         if let Some(page) = answer.get(&list.items).and_then(Json::as_array) {
@@ -238,7 +260,7 @@ async fn list_all(aws: &Aws, ty: &str, path: &str) -> Result<Option<Vec<Obj>>> {
             .filter(|t| !t.is_empty())
             .map(str::to_owned);
         if token.is_none() {
-            return Ok(Some(items));
+            return Ok(Listed::Items(items));
         }
     }
 }
@@ -260,9 +282,12 @@ pub async fn update(aws: &Aws, ty: &str, prior: &Obj, planned: &Obj) -> Result<O
     let svc = service(b)?;
     super::fixups::before_update(aws, ty, svc, &path, &changed, planned).await?;
     let body = match call.style.as_deref() {
-        Some("patch_operations") => super::patch::operations(level(s), prior, planned, &changed),
+        Some("patch_operations") => {
+            let (before, after) = (aws.tags_to_send(ty, prior), aws.tags_to_send(ty, planned));
+            super::patch::operations(level(s), &before, &after, &changed)
+        }
         _ => {
-            let all = wire::to_wire(level(s), planned);
+            let all = wire::to_wire(level(s), &aws.tags_to_send(ty, planned));
             let fields: Obj = all
                 .into_iter()
                 .filter(|(k, _)| {

@@ -54,3 +54,14 @@ output "counted" { value = terraform_data.counted[*].output }
 output "keyed" { value = { for k, v in terraform_data.keyed : k => v.output } }
 output "mapped" { value = { for k, v in terraform_data.mapped : k => v.output } }
 output "replaced" { value = terraform_data.replaced.output }
+
+# for_each over another resource's instances: the keys are known at plan time even though
+# the values (each.value.output) are known only after apply.
+resource "terraform_data" "chained" {
+  for_each = terraform_data.mapped
+  input    = "${each.key}:${each.value.output}"
+}
+
+output "chained" {
+  value = { for k, v in terraform_data.chained : k => v.output }
+}

@@ -5,6 +5,7 @@ mod common;
 
 mod apigateway;
 mod apikeys;
+mod aws;
 mod crosscutting;
 mod dataplane;
 mod iam;

@@ -16,6 +16,8 @@ pub const REGION: &str = "us-east-1";
 pub struct Moto {
     pub port: u16,
     child: Child,
+    /// moto's request log (one line per answered request).
+    log: std::path::PathBuf,
     http: reqwest::Client,
     /// Runs the tests' own S3 requests: the helpers are synchronous, as the tests are.
     rt: tokio::runtime::Runtime,
@@ -91,15 +93,18 @@ impl Moto {
     }
 
     fn launch(mut c: Command, port: u16) -> Moto {
+        let log = std::env::temp_dir().join(format!("keyway-moto-{port}.log"));
+        let log_file = std::fs::File::create(&log).expect("moto log file");
         let child = c
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log_file)
             .spawn()
             .expect("start moto");
         let moto = Moto {
             port,
             child,
+            log,
             http: reqwest::Client::new(),
             rt: tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -112,6 +117,24 @@ impl Moto {
             std::thread::sleep(Duration::from_millis(100));
         }
         moto
+    }
+
+    /// How many requests moto has answered so far.
+    pub fn requests(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .map(|t| t.lines().filter(|l| l.contains("HTTP/1.1")).count())
+            .unwrap_or(0)
+    }
+
+    /// Wipes every object (moto's own reset call).
+    pub fn reset(&self) {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("moto");
+        let request = "POST /moto-api/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        stream.write_all(request.as_bytes()).expect("send reset");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "moto reset: {answer}");
     }
 
     pub fn url(&self) -> String {
@@ -260,5 +283,6 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }

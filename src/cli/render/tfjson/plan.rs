@@ -31,7 +31,10 @@ pub fn actions(a: &Action) -> J {
 
 /// keyway's causes of a replacement that are not attributes.
 fn is_cause(reason: &str) -> bool {
-    reason == "tainted" || reason == "-replace" || reason.starts_with("replace_triggered_by")
+    reason == "tainted"
+        || reason == "-replace"
+        || reason.starts_with("replace_triggered_by")
+        || reason.starts_with("snapshot of")
 }
 
 /// A data source read during planning: its result is known, so it is prior state, not a change.
@@ -48,7 +51,7 @@ pub fn action_reason(c: &ResourceChange) -> Option<&'static str> {
             "replace_by_request"
         } else if reasons
             .iter()
-            .any(|r| r.starts_with("replace_triggered_by"))
+            .any(|r| r.starts_with("replace_triggered_by") || r.starts_with("snapshot of"))
         {
             "replace_by_triggers"
         } else {
@@ -201,10 +204,14 @@ pub fn document(plan: &Plan, config: &Config, vars: &BTreeMap<String, Value>) ->
         };
         if let Some(v) = after {
             let r = values_resource(&c.addr, &c.ty, v, Some(config));
+            // As Terraform 1.11 writes it: a data source read while planning is prior state
+            // only, not a planned value (checked against hashicorp/aws's plan in
+            // `tests/suite/aws_terraform.rs`).
             if read_now(c) {
-                read_now_entries.push(J::Object(r.clone()));
+                read_now_entries.push(J::Object(r));
+            } else {
+                planned.push(J::Object(r));
             }
-            planned.push(J::Object(r));
         }
         if !read_now(c) {
             changes.push(change_entry(c, config, &moved, &plan.imported));
