@@ -229,9 +229,17 @@ resource "terraform_data" "b" {{
     let probe = Work::new(&folder);
     // Settles the backend; the adoption it then offers waits for a yes (not given here).
     probe.run(&["init"]).code(1);
+    // Terraform waits for the lock: each of the probe's plans below takes it for a moment,
+    // and Terraform's first attempt may fall in one ("Workspace is already locked").
     let mut tf_holder = terraform_command(
         &t2,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        &[
+            "apply",
+            "-auto-approve",
+            "-lock-timeout=60s",
+            "-input=false",
+            "-no-color",
+        ],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
