@@ -3,7 +3,10 @@
 //! others, the lock at `{state key}.tflock` as Terraform 1.11's `use_lockfile` writes it).
 //! Every change is conditional: a lock is created with `If-None-Match: *`, state replaced
 //! with `If-Match: <ETag read>` (the first state with `If-None-Match: *`), a lock deleted with
-//! `If-Match` on the ETag its holder wrote. Credentials and region come from the standard
+//! `If-Match` on the ETag its holder wrote. An ETag names the bytes (their MD5, or an opaque value
+//! under SSE-KMS), not a version counter, which is enough here: every object keyway writes differs from the ones before it
+//! (the serial, the lock's ID and lease), so a matching ETag means the very bytes read.
+//! Credentials and region come from the standard
 //! AWS chain (`aws::Auth::load`), the endpoint from `endpoints { s3 }`, AWS_ENDPOINT_URL_S3 or
 //! AWS_ENDPOINT_URL.
 
