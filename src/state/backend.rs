@@ -19,7 +19,7 @@ const FILE: &str = "backend.json";
 /// A settled backend.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackendSettings {
-    /// `local`, `gcs`, `pg`.
+    /// `local`, `gcs`, `s3`, `pg`.
     pub kind: String,
     /// Its arguments, evaluated (variables allowed) and merged with `-backend-config`.
     #[serde(default)]
@@ -72,6 +72,7 @@ impl BackendSettings {
         let s = |k: &str| self.settings.get(k).cloned().unwrap_or_default();
         match self.kind.as_str() {
             "gcs" => format!("gcs bucket \"{}\", prefix \"{}\"", s("bucket"), s("prefix")),
+            "s3" => format!("s3 bucket \"{}\", key \"{}\"", s("bucket"), s("key")),
             "pg" => format!(
                 "pg schema \"{}\"",
                 self.settings
@@ -79,20 +80,24 @@ impl BackendSettings {
                     .cloned()
                     .unwrap_or_else(|| "terraform_remote_state".into())
             ),
-            "local" => "local state in .keyway/".into(),
+            "local" => match self.settings.get("path") {
+                Some(path) => format!("local state in {path}"),
+                None => "local state in .keyway/".into(),
+            },
             other => other.to_owned(),
         }
     }
 }
 
 /// The backends keyway can store state in.
-pub const SUPPORTED: &[&str] = &["local", "gcs", "pg"];
+pub const SUPPORTED: &[&str] = &["local", "gcs", "s3", "pg"];
 
 /// Opens the objects of a remote backend.
 fn objects(b: &BackendSettings) -> Result<Arc<dyn remote::Objects>, Error> {
     match b.kind.as_str() {
         "gcs" => Ok(Arc::new(remote::gcs::Gcs::open(&b.settings)?)),
         "pg" => Ok(Arc::new(remote::pg::Pg::open(&b.settings)?)),
+        "s3" => Ok(Arc::new(remote::s3::S3::open(&b.settings)?)),
         other => Err(Error::Settings(format!(
             "state backend `{other}` is not supported yet (keyway stores state in: {})",
             SUPPORTED.join(", ")
@@ -104,11 +109,41 @@ fn objects(b: &BackendSettings) -> Result<Arc<dyn remote::Objects>, Error> {
 fn keys(b: &BackendSettings, workspace: &str) -> (String, String) {
     match b.kind.as_str() {
         "pg" => remote::pg::keys(workspace),
+        "s3" => remote::s3::keys(&s3_key(b), &s3_prefix(b), workspace),
         _ => remote::gcs::keys(
             b.settings.get("prefix").map_or("", String::as_str),
             workspace,
         ),
     }
+}
+
+/// A workspace's local store: `backend "local"`'s `path` for `default` and
+/// `{workspace_dir}/{name}/` for the others (relative to the folder, as in Terraform), else
+/// keyway's own `.keyway/`.
+fn local_store(b: &BackendSettings, working_dir: &Path, name: &str) -> LocalStore {
+    let setting = |k: &str| b.settings.get(k).filter(|v| !v.is_empty());
+    match (
+        name == local::DEFAULT_WORKSPACE,
+        setting("path"),
+        setting("workspace_dir"),
+    ) {
+        (true, Some(path), _) => LocalStore::at_path(&working_dir.join(path)),
+        (false, _, Some(dir)) => LocalStore::in_dir(working_dir.join(dir).join(name)),
+        _ => LocalStore::for_workspace(working_dir, name),
+    }
+}
+
+/// The s3 backend's `key`.
+fn s3_key(b: &BackendSettings) -> String {
+    b.settings.get("key").cloned().unwrap_or_default()
+}
+
+/// The s3 backend's `workspace_key_prefix` (Terraform's default `env:`).
+fn s3_prefix(b: &BackendSettings) -> String {
+    b.settings
+        .get("workspace_key_prefix")
+        .cloned()
+        .unwrap_or_else(|| remote::s3::DEFAULT_PREFIX.to_owned())
 }
 
 /// One workspace's state, wherever the backend keeps it.
@@ -150,7 +185,7 @@ impl Store {
     /// The store of workspace `name` in backend `b`.
     pub fn with(b: &BackendSettings, working_dir: &Path, name: &str) -> Result<Store, Error> {
         if b.is_local() {
-            return Ok(Store::Local(LocalStore::for_workspace(working_dir, name)));
+            return Ok(Store::Local(local_store(b, working_dir, name)));
         }
         let (state, lock) = keys(b, name);
         Ok(Store::Remote(RemoteStore::new(
@@ -164,12 +199,32 @@ impl Store {
     /// The workspaces with state in backend `b`, `default` first.
     pub fn workspaces(b: &BackendSettings, working_dir: &Path) -> Result<Vec<String>, Error> {
         if b.is_local() {
-            return Ok(local::workspaces(working_dir));
+            let Some(dir) = b.settings.get("workspace_dir") else {
+                return Ok(local::workspaces(working_dir));
+            };
+            let mut names: Vec<String> = std::fs::read_dir(working_dir.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| e.path().is_dir())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect();
+            names.sort();
+            names.insert(0, local::DEFAULT_WORKSPACE.to_owned());
+            return Ok(names);
         }
         let objects = objects(b)?;
         let prefix = b.settings.get("prefix").cloned().unwrap_or_default();
         let mut names: Vec<String> = match b.kind.as_str() {
             "pg" => objects.list("")?,
+            "s3" => {
+                let (key, prefix) = (s3_key(b), s3_prefix(b));
+                objects
+                    .list(&remote::s3::list_prefix(&prefix))?
+                    .iter()
+                    .filter_map(|k| remote::s3::workspace_of(&key, &prefix, k))
+                    .collect()
+            }
             _ => objects
                 .list(prefix.trim_matches('/'))?
                 .iter()
@@ -252,7 +307,9 @@ impl Store {
     /// whatever the backend).
     pub fn ensure_dir(&self) -> Result<(), Error> {
         match self {
-            Store::Local(s) => s.ensure_dir(),
+            Store::Local(s) => s.ensure_dir().and_then(|()| {
+                LocalStore::for_workspace(Path::new("."), local::DEFAULT_WORKSPACE).ensure_dir()
+            }),
             Store::Remote(s) => s.ensure_dir(),
         }
     }
@@ -267,9 +324,7 @@ impl Store {
     /// Deletes this workspace's state (its folder, for local state).
     pub fn delete_state(&self) -> Result<(), Error> {
         match self {
-            Store::Local(s) => {
-                std::fs::remove_dir_all(s.dir()).map_err(|e| Error::io("delete", s.dir(), e))
-            }
+            Store::Local(s) => s.delete(),
             Store::Remote(s) => s.delete_state(),
         }
     }

@@ -14,7 +14,6 @@ use super::model::State;
 
 const DIR: &str = ".keyway";
 const STATE_FILE: &str = "state.json";
-const BACKUP_FILE: &str = "state.json.backup";
 const LOCK_FILE: &str = "state.lock";
 
 /// Identity of a file version we read or wrote ourselves, so `write` can skip re-reading and
@@ -50,6 +49,12 @@ struct Cache {
 #[derive(Debug)]
 pub struct LocalStore {
     dir: PathBuf,
+    /// The state file's name in `dir` (`state.json`, or the file `backend "local" { path }`
+    /// names); its backup is `{file}.backup`.
+    file: String,
+    /// Whether `dir` is keyway's own (`.keyway/`, a workspace's folder), where a `.gitignore`
+    /// of `*` may be written; a `path` elsewhere leaves the user's folder alone.
+    own_dir: bool,
     cache: Mutex<Cache>,
     /// How the state is encrypted, once the configuration said (`encryption` block).
     codec: std::sync::OnceLock<std::sync::Arc<Codec>>,
@@ -142,11 +147,56 @@ impl LocalStore {
         } else {
             working_dir.join(DIR).join(WORKSPACES).join(name)
         };
+        LocalStore::in_dir(dir)
+    }
+
+    /// A workspace's own folder holding `state.json` (`backend "local" { workspace_dir }`).
+    pub fn in_dir(dir: PathBuf) -> LocalStore {
         LocalStore {
             dir,
+            file: STATE_FILE.to_owned(),
+            own_dir: true,
             cache: Mutex::new(Cache::default()),
             codec: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The state in the file `path` (`backend "local" { path }`): its backup beside it as
+    /// `{path}.backup` (as Terraform keeps `terraform.tfstate.backup`), its lock file as
+    /// `.{name}.lock`.
+    pub fn at_path(path: &Path) -> LocalStore {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| STATE_FILE.to_owned());
+        LocalStore {
+            dir,
+            file,
+            own_dir: false,
+            cache: Mutex::new(Cache::default()),
+            codec: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Deletes this workspace's state: its folder when keyway owns it, else the state file
+    /// and its backup only.
+    pub fn delete(&self) -> Result<(), Error> {
+        if self.own_dir {
+            return fs::remove_dir_all(&self.dir).map_err(|e| Error::io("delete", &self.dir, e));
+        }
+        for p in [self.state_path(), self.backup_path(), self.lock_path()] {
+            match fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::io("delete", &p, e))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// The folder holding this workspace's state.
@@ -155,15 +205,23 @@ impl LocalStore {
     }
 
     pub fn state_path(&self) -> PathBuf {
-        self.dir.join(STATE_FILE)
+        self.dir.join(&self.file)
     }
 
     pub fn backup_path(&self) -> PathBuf {
-        self.dir.join(BACKUP_FILE)
+        self.dir.join(self.backup_file())
+    }
+
+    fn backup_file(&self) -> String {
+        format!("{}.backup", self.file)
     }
 
     pub fn lock_path(&self) -> PathBuf {
-        self.dir.join(LOCK_FILE)
+        if self.own_dir {
+            self.dir.join(LOCK_FILE)
+        } else {
+            self.dir.join(format!(".{}.lock", self.file))
+        }
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
@@ -186,7 +244,12 @@ impl LocalStore {
         let Some((text, stamp)) = read_with_stamp(&path)? else {
             return Ok(None);
         };
-        let text = crypt::open_text(self.codec(), text.into_bytes(), &path.display().to_string())?;
+        let location = path.display().to_string();
+        let text = crypt::open_text(self.codec(), text.into_bytes(), &location)?;
+        // `backend "local" { path = "terraform.tfstate" }`: Terraform's state, to adopt.
+        if super::terraform::is_terraform_state(&text) {
+            return Err(Error::TerraformState { location });
+        }
         let state = file::parse(&path, &text)?;
         self.cache().known_good = Some(stamp);
         Ok(Some(state))
@@ -280,7 +343,12 @@ impl LocalStore {
             return Ok(());
         }
         // Unknown version of the file (first write, or someone else changed it): validate.
-        self.read().map(|_| ())
+        // Terraform's state may be replaced: `keyway init` adopts it in place (the write
+        // keeps it as the backup), and every other command refuses to read it first.
+        match self.read() {
+            Ok(_) | Err(Error::TerraformState { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Writes `bytes` as the new state file: temp file in the same directory, fsync, keep the
@@ -289,7 +357,8 @@ impl LocalStore {
     fn persist(&self, bytes: &[u8]) -> Result<(), Error> {
         let path = self.state_path();
         let tmp = self.dir.join(format!(
-            ".{STATE_FILE}.tmp-{}-{}",
+            ".{}.tmp-{}-{}",
+            self.file,
             std::process::id(),
             uuid::Uuid::new_v4().simple()
         ));
@@ -319,7 +388,8 @@ impl LocalStore {
         if fs::symlink_metadata(path).is_ok() {
             let backup = self.backup_path();
             let tmp = self.dir.join(format!(
-                ".{BACKUP_FILE}.tmp-{}-{}",
+                ".{}.tmp-{}-{}",
+                self.backup_file(),
                 std::process::id(),
                 uuid::Uuid::new_v4().simple()
             ));
@@ -343,6 +413,9 @@ impl LocalStore {
     /// Creates `.keyway/` with its `.gitignore` if missing.
     pub fn ensure_dir(&self) -> Result<(), Error> {
         fs::create_dir_all(&self.dir).map_err(|e| Error::io("create directory", &self.dir, e))?;
+        if !self.own_dir {
+            return Ok(());
+        }
         let gitignore = self.dir.join(".gitignore");
         if !gitignore.exists() {
             fs::write(&gitignore, "*\n").map_err(|e| Error::io("write", &gitignore, e))?;
@@ -410,7 +483,10 @@ impl LocalStore {
         };
         for e in entries.flatten() {
             let name = e.file_name();
-            let Some(pid) = name.to_str().and_then(temp_file_pid) else {
+            let Some(pid) = name
+                .to_str()
+                .and_then(|n| temp_file_pid(n, &[&self.file, &self.backup_file()]))
+            else {
                 continue;
             };
             if pid == std::process::id() || !process_exists(pid) {
@@ -540,8 +616,8 @@ fn sync_dir(dir: &Path) -> Result<(), Error> {
 
 /// The pid in the name of a temp file made by `persist` or `backup`
 /// (`.state.json.tmp-PID-UUID`, `.state.json.backup.tmp-PID-UUID`).
-fn temp_file_pid(name: &str) -> Option<u32> {
-    let rest = [STATE_FILE, BACKUP_FILE]
+fn temp_file_pid(name: &str, files: &[&str]) -> Option<u32> {
+    let rest = files
         .iter()
         .find_map(|f| name.strip_prefix(&format!(".{f}.tmp-")))?;
     rest.split('-').next()?.parse().ok()

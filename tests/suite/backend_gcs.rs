@@ -2,9 +2,10 @@
 //! folders, eight applies at once, a force-taken lock, a killed holder's lease running out,
 //! and Terraform 1.11's own gcs state adopted in place with the locks excluding each other.
 
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
+use crate::support::team::{self, finish};
 use crate::support::{emulator, terraform, Work};
 use keyway::emulator::Emulator;
 
@@ -22,32 +23,16 @@ async fn emulator_with_bucket() -> (Emulator, String) {
 }
 
 fn config(base: &str, extra: &str) -> String {
-    format!(
-        r#"terraform {{
-  backend "gcs" {{
+    let backend = format!(
+        r#"backend "gcs" {{
     bucket                  = "team-state"
     prefix                  = "api/${{var.env}}"
     storage_custom_endpoint = "{base}/storage/v1/"
-  }}
-}}
-
-variable "env" {{
-  default = "prod"
-}}
-
-variable "n" {{
-  default = 0
-}}
-
-resource "terraform_data" "fixed" {{
-  count = 3
-  input = "fixed-${{count.index}}"
-}}
-
-resource "terraform_data" "x" {{
-  input = var.n
-}}
-{extra}"#
+  }}"#
+    );
+    team::folder(
+        &backend,
+        &format!("variable \"env\" {{\n  default = \"prod\"\n}}\n{extra}"),
     )
 }
 
@@ -65,12 +50,9 @@ async fn object(base: &str, name: &str) -> Option<serde_json::Value> {
 }
 
 fn spawn(w: &Work, args: &[&str]) -> Child {
-    w.command(args)
-        .env("KEYWAY_LOCK_LEASE_SECONDS", "3")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start keyway")
+    let mut c = w.command(args);
+    c.env("KEYWAY_LOCK_LEASE_SECONDS", "3");
+    team::spawn(c)
 }
 
 async fn wait_for_lock(base: &str) -> String {
@@ -137,35 +119,16 @@ async fn eight_applies_at_once_take_turns_and_lose_nothing() {
     w.run(&["apply", "-auto-approve"]).ok();
     let before = object(&base, STATE).await.expect("state");
     let writes_before = state_writes(&emu);
-    let runs: Vec<Child> = (1..=8)
-        .map(|i| {
-            spawn(
-                &w,
-                &[
-                    "apply",
-                    "-auto-approve",
-                    "-lock-timeout=120s",
-                    "-var",
-                    &format!("n={i}"),
-                ],
-            )
-        })
-        .collect();
-    let outs = tokio::task::spawn_blocking(move || {
-        runs.into_iter()
-            .map(|r| r.wait_with_output().expect("apply finishes"))
-            .collect::<Vec<_>>()
+    let (w, took) = tokio::task::spawn_blocking(move || {
+        let took = team::applies_at_once(8, |args| {
+            let mut c = w.command(args);
+            c.env("KEYWAY_LOCK_LEASE_SECONDS", "3");
+            c
+        });
+        (w, took)
     })
     .await
     .expect("join");
-    for out in outs {
-        assert!(
-            out.status.success(),
-            "{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
     let after = object(&base, STATE).await.expect("state");
     let writes = state_writes(&emu) - writes_before;
     assert_eq!(after["lineage"], before["lineage"], "one lineage");
@@ -175,23 +138,18 @@ async fn eight_applies_at_once_take_turns_and_lose_nothing() {
     );
     assert!(writes >= 8, "{writes} writes");
     assert_eq!(s1, s0 + writes, "serial = first + writes");
-    let listed = w.run(&["state", "list"]).ok().stdout;
-    for addr in [
-        "terraform_data.fixed[0]",
-        "terraform_data.fixed[2]",
-        "terraform_data.x",
-    ] {
-        assert!(listed.contains(addr), "{addr} lost: {listed}");
-    }
-    println!("8 concurrent applies on gcs: serial {s0} -> {s1}, {writes} writes");
+    team::assert_nothing_lost(&w.run(&["state", "list"]).ok().stdout);
+    println!(
+        "8 concurrent applies on gcs: serial {s0} -> {s1}, {writes} writes, {:.1}s",
+        took.as_secs_f64()
+    );
     emu.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_writer_whose_lock_was_force_taken_cannot_overwrite_newer_state() {
     let (emu, base) = emulator_with_bucket().await;
-    let slow = "resource \"time_sleep\" \"wait\" {\n  create_duration = \"4s\"\n}\n";
-    let w = Work::new(&config(&base, slow));
+    let w = Work::new(&config(&base, &team::slow(4)));
     w.run(&["init"]).ok();
     let a = spawn(&w, &["apply", "-auto-approve", "-var", "n=1"]);
     let id = wait_for_lock(&base).await;
@@ -201,16 +159,12 @@ async fn a_writer_whose_lock_was_force_taken_cannot_overwrite_newer_state() {
     other
         .run(&["apply", "-auto-approve", "-lock-timeout=30s", "-var", "n=2"])
         .ok();
-    let out = tokio::task::spawn_blocking(move || a.wait_with_output().expect("a finishes"))
+    let (ok, text) = tokio::task::spawn_blocking(move || finish(a))
         .await
         .expect("join");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!out.status.success(), "{text}");
+    assert!(!ok, "{text}");
     assert!(text.contains("refused to write state"), "{text}");
+    assert!(!team::rescued(&w).is_empty(), "the refused state is kept");
     let stored = object(&base, STATE).await.expect("state");
     let x = stored["resources"]
         .as_array()
@@ -223,8 +177,7 @@ async fn a_writer_whose_lock_was_force_taken_cannot_overwrite_newer_state() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_holders_lease_runs_out_and_only_force_unlock_frees_it() {
     let (emu, base) = emulator_with_bucket().await;
-    let slow = "resource \"time_sleep\" \"wait\" {\n  create_duration = \"60s\"\n}\n";
-    let w = Work::new(&config(&base, slow));
+    let w = Work::new(&config(&base, &team::slow(60)));
     w.run(&["init"]).ok();
     let mut a = spawn(&w, &["apply", "-auto-approve"]);
     let id = wait_for_lock(&base).await;

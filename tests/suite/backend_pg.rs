@@ -2,35 +2,16 @@
 //! state between folders, eight applies at once, a force-taken lock, a killed holder, state
 //! migration both ways, and a saved plan made stale by someone else's apply.
 
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::postgres::Postgres;
+use crate::support::team::{self, finish, spawn, wait_for};
 use crate::support::{terraform, terraform_command, Work};
 
 fn config(pg: &Postgres, extra: &str) -> String {
-    format!(
-        r#"terraform {{
-  backend "pg" {{
-    conn_str = "{}"
-  }}
-}}
-
-variable "n" {{
-  default = 0
-}}
-
-resource "terraform_data" "fixed" {{
-  count = 3
-  input = "fixed-${{count.index}}"
-}}
-
-resource "terraform_data" "x" {{
-  input = var.n
-}}
-{extra}"#,
-        pg.url()
-    )
+    let backend = format!("backend \"pg\" {{\n    conn_str = \"{}\"\n  }}", pg.url());
+    team::folder(&backend, extra)
 }
 
 fn serial_and_lineage(pg: &Postgres) -> (u64, String) {
@@ -43,26 +24,10 @@ fn serial_and_lineage(pg: &Postgres) -> (u64, String) {
 }
 
 fn wait_for_lock(pg: &Postgres) -> String {
-    let start = Instant::now();
-    loop {
+    wait_for("lock", || {
         let id = pg.sql("SELECT info::json->>'ID' FROM terraform_remote_state.keyway_locks");
-        if !id.is_empty() {
-            return id;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no lock appeared"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn spawn(w: &Work, args: &[&str]) -> Child {
-    w.command(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start keyway")
+        (!id.is_empty()).then_some(id)
+    })
 }
 
 #[test]
@@ -107,30 +72,7 @@ fn eight_applies_at_once_take_turns_and_lose_nothing() {
          CREATE TRIGGER count AFTER INSERT OR UPDATE ON terraform_remote_state.states
            FOR EACH ROW EXECUTE FUNCTION count_write();",
     );
-    let runs: Vec<Child> = (1..=8)
-        .map(|i| {
-            let n = i.to_string();
-            spawn(
-                &w,
-                &[
-                    "apply",
-                    "-auto-approve",
-                    "-lock-timeout=120s",
-                    "-var",
-                    &format!("n={n}"),
-                ],
-            )
-        })
-        .collect();
-    for r in runs {
-        let out = r.wait_with_output().expect("apply finishes");
-        assert!(
-            out.status.success(),
-            "{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let took = team::applies_at_once(8, |args| w.command(args));
     let writes: u64 = pg
         .sql("SELECT count(*) FROM writes")
         .parse()
@@ -139,15 +81,11 @@ fn eight_applies_at_once_take_turns_and_lose_nothing() {
     assert_eq!(same, lineage, "one lineage");
     assert!(writes >= 8, "every apply changed x: {writes} writes");
     assert_eq!(after, before + writes, "serial = first + writes");
-    let listed = w.run(&["state", "list"]).ok().stdout;
-    for addr in [
-        "terraform_data.fixed[0]",
-        "terraform_data.fixed[2]",
-        "terraform_data.x",
-    ] {
-        assert!(listed.contains(addr), "{addr} lost: {listed}");
-    }
-    println!("8 concurrent applies: serial {before} -> {after}, {writes} writes");
+    team::assert_nothing_lost(&w.run(&["state", "list"]).ok().stdout);
+    println!(
+        "8 concurrent applies: serial {before} -> {after}, {writes} writes, {:.1}s",
+        took.as_secs_f64()
+    );
 }
 
 /// A holder whose lock was force-unlocked (its database session ended) cannot overwrite the
@@ -155,10 +93,9 @@ fn eight_applies_at_once_take_turns_and_lose_nothing() {
 #[test]
 fn a_writer_whose_lock_was_force_taken_cannot_overwrite_newer_state() {
     let pg = Postgres::start();
-    let slow = "resource \"time_sleep\" \"wait\" {\n  create_duration = \"4s\"\n}\n";
-    let w = Work::new(&config(&pg, slow));
+    let w = Work::new(&config(&pg, &team::slow(4)));
     w.run(&["init"]).ok();
-    let a = spawn(&w, &["apply", "-auto-approve", "-var", "n=1"]);
+    let a = spawn(w.command(&["apply", "-auto-approve", "-var", "n=1"]));
     let id = wait_for_lock(&pg);
     w.run(&["force-unlock", &id]).ok();
     let other = Work::new(&config(&pg, ""));
@@ -166,24 +103,13 @@ fn a_writer_whose_lock_was_force_taken_cannot_overwrite_newer_state() {
     other
         .run(&["apply", "-auto-approve", "-lock-timeout=30s", "-var", "n=2"])
         .ok();
-    let out = a.wait_with_output().expect("a finishes");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!out.status.success(), "{text}");
+    let (ok, text) = finish(a);
+    assert!(!ok, "{text}");
     assert!(text.contains("refused to write state"), "{text}");
-    let rescued: Vec<_> = std::fs::read_dir(w.path().join(".keyway"))
-        .expect(".keyway")
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("errored-state-")
-        })
-        .collect();
-    assert!(!rescued.is_empty(), "the refused state is kept on disk");
+    assert!(
+        !team::rescued(&w).is_empty(),
+        "the refused state is kept on disk"
+    );
     let x = other
         .run(&["state", "show", "terraform_data.x"])
         .ok()
@@ -199,10 +125,9 @@ fn a_writer_whose_lock_was_force_taken_cannot_overwrite_newer_state() {
 #[test]
 fn a_killed_holder_leaves_a_stale_lock_until_force_unlock() {
     let pg = Postgres::start();
-    let slow = "resource \"time_sleep\" \"wait\" {\n  create_duration = \"60s\"\n}\n";
-    let w = Work::new(&config(&pg, slow));
+    let w = Work::new(&config(&pg, &team::slow(60)));
     w.run(&["init"]).ok();
-    let mut a = spawn(&w, &["apply", "-auto-approve"]);
+    let mut a = spawn(w.command(&["apply", "-auto-approve"]));
     let id = wait_for_lock(&pg);
     a.kill().expect("kill -9");
     let _ = a.wait();
@@ -217,13 +142,7 @@ fn a_killed_holder_leaves_a_stale_lock_until_force_unlock() {
 #[test]
 fn state_migrates_from_local_to_postgres_and_back_keeping_lineage_and_serial() {
     let pg = Postgres::start();
-    let plain = config(&pg, "").replace(
-        &format!(
-            "terraform {{\n  backend \"pg\" {{\n    conn_str = \"{}\"\n  }}\n}}\n",
-            pg.url()
-        ),
-        "",
-    );
+    let plain = team::folder("", "");
     let w = Work::new(&plain);
     w.run(&["apply", "-auto-approve"]).ok();
     let local = w.state_json();
@@ -310,9 +229,17 @@ resource "terraform_data" "b" {{
     let probe = Work::new(&folder);
     // Settles the backend; the adoption it then offers waits for a yes (not given here).
     probe.run(&["init"]).code(1);
+    // Terraform waits for the lock: each of the probe's plans below takes it for a moment,
+    // and Terraform's first attempt may fall in one ("Workspace is already locked").
     let mut tf_holder = terraform_command(
         &t2,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        &[
+            "apply",
+            "-auto-approve",
+            "-lock-timeout=60s",
+            "-input=false",
+            "-no-color",
+        ],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
@@ -355,7 +282,7 @@ resource "terraform_data" "b" {{
         tf_serial + 1,
         "the next serial of the same history"
     );
-    let mut holder = spawn(&k, &["apply", "-auto-approve"]);
+    let holder = spawn(k.command(&["apply", "-auto-approve"]));
     wait_for_lock(&pg);
     let out = terraform(
         &w,
@@ -366,8 +293,8 @@ resource "terraform_data" "b" {{
         !out.status.success() && text.contains("Error acquiring the state lock"),
         "{text}"
     );
-    let out = holder.wait().expect("keyway apply");
-    assert!(out.success());
+    let (ok, text) = finish(holder);
+    assert!(ok, "{text}");
     let same = pg.sql("SELECT data::json->>'lineage' FROM terraform_remote_state.states");
     assert_eq!(same, lineage_tf, "one lineage across both tools");
 }

@@ -77,7 +77,17 @@ pub fn configured(config: &Config, extra: &[String]) -> Result<BackendSettings, 
                     &config.sources,
                 ))
             })?;
-            settings.insert(format!("{prefix}{k}"), text_of(&v));
+            match v.unmarked() {
+                // `endpoints = { s3 = ... }`, Terraform's form, read as the nested block's keys.
+                Value::Object(fields) => {
+                    for (field, fv) in fields {
+                        settings.insert(format!("{prefix}{k}.{field}"), text_of(fv));
+                    }
+                }
+                v => {
+                    settings.insert(format!("{prefix}{k}"), text_of(v));
+                }
+            }
         }
         Ok(())
     };
@@ -88,13 +98,24 @@ pub fn configured(config: &Config, extra: &[String]) -> Result<BackendSettings, 
     for arg in extra {
         merge_backend_config(arg, &mut settings)?;
     }
-    if b.kind == "local" && settings.keys().any(|k| k != "workspace_dir") {
+    if b.kind == "s3" {
+        if let Err((message, help)) = check_s3(&settings) {
+            let d = Diagnostic::error("config::backend", message)
+                .at(b.file, b.span.clone())
+                .help(help);
+            return Err(Failure(reports(&[d], &config.sources)));
+        }
+    }
+    if let Some(k) = settings
+        .keys()
+        .find(|k| b.kind == "local" && !["path", "workspace_dir"].contains(&k.as_str()))
+    {
         let d = Diagnostic::error(
             "config::backend",
-            "keyway keeps local state in `.keyway/`; the local backend's `path` is not supported",
+            format!("`{k}` is not an argument of the local backend"),
         )
         .at(b.file, b.span.clone())
-        .help("remove the argument (or the whole `backend \"local\"` block)");
+        .help("it takes `path` (the default workspace's state file) and `workspace_dir`");
         return Err(Failure(reports(&[d], &config.sources)));
     }
     Ok(BackendSettings {
@@ -102,6 +123,97 @@ pub fn configured(config: &Config, extra: &[String]) -> Result<BackendSettings, 
         settings,
         digest: digest(b),
     })
+}
+
+/// The `backend "s3"` arguments keyway takes: Terraform's, less the ones it cannot honour.
+/// `skip_*` are accepted as they are because keyway's backend never calls STS, IAM or the
+/// region list; the credential chain alone decides (`AWS_EC2_METADATA_DISABLED=true` keeps
+/// it off instance metadata).
+const S3_ARGUMENTS: &[&str] = &[
+    "bucket",
+    "key",
+    "region",
+    "use_lockfile",
+    "encrypt",
+    "kms_key_id",
+    "endpoints.s3",
+    "endpoints.sts",
+    "endpoints.iam",
+    "endpoints.sso",
+    "endpoints.dynamodb",
+    "endpoint",
+    "use_path_style",
+    "force_path_style",
+    "workspace_key_prefix",
+    "profile",
+    "access_key",
+    "secret_key",
+    "token",
+    "shared_config_files",
+    "shared_credentials_files",
+    "skip_credentials_validation",
+    "skip_requesting_account_id",
+    "skip_metadata_api_check",
+    "skip_region_validation",
+    "skip_s3_checksum",
+    "max_retries",
+];
+
+/// Checks an s3 backend's settings as Terraform would (bucket and key present, key not a
+/// folder) and refuses what keyway cannot do: (message, help).
+fn check_s3(settings: &BTreeMap<String, String>) -> Result<(), (String, String)> {
+    if settings.contains_key("dynamodb_table") {
+        return Err((
+            "keyway does not lock the s3 backend with a DynamoDB table (`dynamodb_table`)".into(),
+            "keyway locks with a lock object beside the state (Terraform's `use_lockfile = \
+             true`), created with S3's conditional writes (If-None-Match), and writes state \
+             only over the version it read (If-Match); remove `dynamodb_table` and set \
+             `use_lockfile = true` (Terraform 1.11 takes the same lock)"
+                .into(),
+        ));
+    }
+    if let Some(k) = settings
+        .keys()
+        .find(|k| !S3_ARGUMENTS.contains(&k.as_str()))
+    {
+        return Err((
+            format!("`{k}` is not an argument keyway's s3 backend takes"),
+            format!(
+                "it takes: {}, and `endpoints` for s3, sts, iam, sso and dynamodb",
+                S3_ARGUMENTS
+                    .iter()
+                    .filter(|a| !a.starts_with("endpoints."))
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    for required in ["bucket", "key"] {
+        if settings.get(required).is_none_or(|v| v.is_empty()) {
+            return Err((
+                format!("the s3 backend needs `{required}`"),
+                format!("set it in the block or with `-backend-config={required}=...`"),
+            ));
+        }
+    }
+    let key = &settings["key"];
+    if key.starts_with('/') || key.ends_with('/') {
+        return Err((
+            format!("the s3 backend's `key` must not start or end with `/` (it is `{key}`)"),
+            "`key` names the state object, for example `app/terraform.tfstate`".into(),
+        ));
+    }
+    if settings
+        .get("workspace_key_prefix")
+        .is_some_and(|p| p.starts_with('/') || p.ends_with('/'))
+    {
+        return Err((
+            "the s3 backend's `workspace_key_prefix` must not start or end with `/`".into(),
+            "Terraform's default is `env:`".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn text_of(v: &Value) -> String {
@@ -112,7 +224,8 @@ fn text_of(v: &Value) -> String {
     }
 }
 
-/// One `-backend-config`: `KEY=VALUE`, or a file of `key = "value"` lines.
+/// One `-backend-config`: `KEY=VALUE`, or a file of `key = "value"` lines (an object value
+/// as `key.field` entries).
 fn merge_backend_config(arg: &str, settings: &mut BTreeMap<String, String>) -> Result<(), Failure> {
     if let Some((k, v)) = arg.split_once('=') {
         settings.insert(k.trim().to_owned(), v.to_owned());
@@ -123,13 +236,24 @@ fn merge_backend_config(arg: &str, settings: &mut BTreeMap<String, String>) -> R
     let body: hcl_edit::structure::Body = text
         .parse()
         .map_err(|e| Report::msg(format!("-backend-config file `{arg}`: {e}")))?;
-    for a in body.attributes() {
-        let v = a
-            .value
-            .as_str()
+    let text_of = |e: &hcl_edit::expr::Expression| {
+        e.as_str()
             .map(str::to_owned)
-            .unwrap_or_else(|| a.value.to_string().trim().to_owned());
-        settings.insert(a.key.as_str().to_owned(), v);
+            .unwrap_or_else(|| e.to_string().trim().to_owned())
+    };
+    for a in body.attributes() {
+        let Some(fields) = a.value.as_object() else {
+            settings.insert(a.key.as_str().to_owned(), text_of(&a.value));
+            continue;
+        };
+        // An object (`endpoints = { s3 = ... }`) as the nested block's keys.
+        for (field, v) in fields.iter() {
+            let field = match field {
+                hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_owned(),
+                hcl_edit::expr::ObjectKey::Expression(e) => text_of(e),
+            };
+            settings.insert(format!("{}.{field}", a.key.as_str()), text_of(v.expr()));
+        }
     }
     Ok(())
 }
@@ -222,6 +346,22 @@ pub fn settle(config: &Config, extra: &[String], switch: Switch) -> Result<(), F
         .and_then(|s| s.read_raw().map(|_| ()))
         .map_err(Report::new)?;
     wanted.record(here).map_err(Report::new)?;
+    if wanted.kind == "s3" && !crate::state::remote::s3::flag(&wanted.settings, "use_lockfile") {
+        let mut d = Diagnostic::warning(
+            "config::backend",
+            "keyway locks this s3 backend's state with a lock object although `use_lockfile` \
+             is not true",
+        )
+        .help(
+            "keyway never runs without a lock: it creates `<key>.tflock` with S3's conditional \
+             writes, the lock Terraform 1.11 takes with `use_lockfile = true`; set it so that \
+             Terraform locks the same way",
+        );
+        if let Some(b) = &config.backend {
+            d = d.at(b.file, b.span.clone());
+        }
+        eprintln!("{:?}", d.to_report(&config.sources));
+    }
     println!(
         "Successfully configured the backend \"{}\": state is in {}.",
         wanted.kind,

@@ -10,6 +10,7 @@ pub mod gcs;
 #[cfg(test)]
 mod memory;
 pub mod pg;
+pub mod s3;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

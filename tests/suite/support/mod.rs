@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 
 pub mod moto;
 pub mod postgres;
+pub mod team;
 
 /// A temporary working folder with a configuration in it.
 pub struct Work {
