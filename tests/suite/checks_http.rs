@@ -155,12 +155,13 @@ fn shown_plan(w: &Work) -> J {
     json_of(&w.run(&["show", "-json", "shown.plan"]).ok().stdout)
 }
 
-/// The planned object of `addr` (a data source read while planning) in `show -json`:
-/// its entry in `planned_values`, with `values` and `sensitive_values`.
+/// The object of `addr` (a data source read while planning) in `show -json`: its entry in
+/// `prior_state`, where Terraform 1.11 puts what planning read, with `values` and
+/// `sensitive_values`.
 fn after(plan: &J, addr: &str) -> J {
-    plan["planned_values"]["root_module"]["resources"]
+    plan["prior_state"]["values"]["root_module"]["resources"]
         .as_array()
-        .expect("planned resources")
+        .expect("prior resources")
         .iter()
         .find(|c| c["address"] == addr)
         .unwrap_or_else(|| panic!("{addr} not in plan"))

@@ -217,7 +217,7 @@ async fn plans_and_applies_say_which_emulator_they_talk_to() {
     );
     let applied = w.run(&["--emulator", "apply", "-auto-approve"]).ok().stdout;
     assert!(
-        applied.contains("(Applied to keyway's embedded emulator, its cloud saved in .keyway/emulator.json, not to Google.)"),
+        applied.contains("(Applied to keyway's embedded emulator, its cloud saved in .keyway/emulator.json, not to Google Cloud.)"),
         "{applied}"
     );
 
