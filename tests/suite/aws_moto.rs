@@ -115,22 +115,14 @@ fn a_name_someone_else_holds_is_refused_and_never_adopted() {
 
 /// What moto holds, through boto3 (not through keyway's own client).
 fn python_list(moto: &Moto) -> String {
-    let script = "import boto3\n\
-        kw = dict(region_name='us-east-1')\n\
+    python(
+        moto,
+        "kw = dict(region_name='us-east-1')\n\
         apis = boto3.client('apigatewayv2', **kw).get_apis()['Items']\n\
         fns = boto3.client('lambda', **kw).list_functions()['Functions']\n\
         roles = [r for r in boto3.client('iam', **kw).list_roles()['Roles'] if not r['Path'].startswith('/aws-')]\n\
-        print(f'apis={len(apis)} functions={len(fns)} roles={len(roles)}', end='')\n";
-    let mut c = std::process::Command::new(root().join(".venv/bin/python"));
-    c.args(["-c", script]);
-    moto_env(moto, &mut c);
-    let out = c.output().expect("run python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+        print(f'apis={len(apis)} functions={len(fns)} roles={len(roles)}', end='')\n",
+    )
 }
 
 fn moto_env(moto: &Moto, c: &mut std::process::Command) {
@@ -419,22 +411,14 @@ fn api_key_value(w: &Work) -> String {
 
 /// The REST API's deployments (ids) and the stage's deployment, through boto3.
 fn deployments(moto: &Moto) -> (Vec<String>, String) {
-    let script = "import boto3\n\
-        c = boto3.client('apigateway', region_name='us-east-1')\n\
+    let text = python(
+        moto,
+        "c = boto3.client('apigateway', region_name='us-east-1')\n\
         api = c.get_rest_apis()['items'][0]['id']\n\
         ids = sorted(d['id'] for d in c.get_deployments(restApiId=api)['items'])\n\
         stage = c.get_stages(restApiId=api)['item'][0]['deploymentId']\n\
-        print(','.join(ids) + ' ' + stage, end='')\n";
-    let mut c = std::process::Command::new(root().join(".venv/bin/python"));
-    c.args(["-c", script]);
-    moto_env(moto, &mut c);
-    let out = c.output().expect("run python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        print(','.join(ids) + ' ' + stage, end='')\n",
     );
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (ids, stage) = text.split_once(' ').expect("ids and stage");
     (
         ids.split(',').map(str::to_owned).collect(),

@@ -173,12 +173,12 @@ pub async fn refresh(aws: &Aws, ty: &str, priors: &[Obj]) -> Result<Vec<Option<O
         let found = match id {
             Some(id) => items
                 .iter()
-                .find(|item| item_id(aws, ty, item, p) == Some(id.to_owned())),
+                .find(|item| item_id(ty, item) == Some(id.to_owned())),
             None => unique_match(ty, items, p),
         };
         let mut base = p.clone();
         if let (Some(item), None) = (found, id) {
-            if let Some(found_id) = item_id(aws, ty, item, p) {
+            if let Some(found_id) = item_id(ty, item) {
                 base.insert("id".to_owned(), Json::String(found_id));
             }
         }
@@ -191,7 +191,7 @@ pub async fn refresh(aws: &Aws, ty: &str, priors: &[Obj]) -> Result<Vec<Option<O
 }
 
 /// An item's ID: its `id_field`, or (IDs known before create) its name attribute's field.
-fn item_id(_aws: &Aws, ty: &str, item: &Obj, _prior: &Obj) -> Option<String> {
+fn item_id(ty: &str, item: &Obj) -> Option<String> {
     let (s, b) = schema(ty).ok()?;
     match &b.id_field {
         Some(f) => item.get(f).and_then(Json::as_str).map(str::to_owned),
