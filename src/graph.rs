@@ -267,7 +267,9 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
 /// A deployment waits for every part of the API it snapshots (`config::snapshots`), with the
 /// same proviso.
 fn add_implicit(config: &Config, deps: &mut BTreeMap<Node, BTreeSet<Node>>) {
-    let snapshots = crate::config::snapshots::parts(config);
+    let snapshots = crate::config::snapshots::parts(config)
+        .into_iter()
+        .map(|(addr, covered)| (addr, covered.parts));
     for (addr, blocks) in crate::config::enablement::implicit_deps(config)
         .into_iter()
         .chain(snapshots)

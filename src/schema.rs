@@ -69,6 +69,10 @@ pub struct SnapshotRule {
     pub of: String,
     /// The part types (`aws_api_gateway_method`, ...).
     pub parts: Vec<String>,
+    /// Arguments of the snapshotted object itself that are part of its content (a REST
+    /// API's OpenAPI `body`).
+    #[serde(default)]
+    pub own: Vec<String>,
 }
 
 impl ResourceSchema {
@@ -173,6 +177,11 @@ pub struct Attribute {
     /// `gs://{name}`): filled whenever the object is read.
     #[serde(default)]
     pub format: Option<String>,
+    /// Set by the document another argument holds (a REST API's `description` by its OpenAPI
+    /// `body`): left out of the configuration while that argument is set, the value the
+    /// document gave is kept, as for a computed attribute; configured, it wins.
+    #[serde(default)]
+    pub filled_by: Option<String>,
 }
 
 /// A nested block type.
@@ -206,6 +215,9 @@ pub struct BlockSchema {
     /// array (API Gateway v2's `routeSettings`, keyed by route key).
     #[serde(default)]
     pub wire_key: Option<String>,
+    /// Set by the document another argument holds, as [`Attribute::filled_by`].
+    #[serde(default)]
+    pub filled_by: Option<String>,
     /// Documentation.
     #[serde(default)]
     pub description: String,
@@ -364,6 +376,40 @@ pub struct AwsBinding {
     /// Computed attributes Terraform derives by template (`execution_arn`).
     #[serde(default)]
     pub derived: BTreeMap<String, String>,
+    /// The call importing an OpenAPI document into the object (`body`), after its create
+    /// and whenever the document changes.
+    #[serde(default)]
+    pub document: Option<AwsDocument>,
+}
+
+/// How an [`AwsBinding`]'s object takes an OpenAPI document: v2's ReimportApi (`{"body":
+/// doc}`), v1's PutRestApi (the document itself as the request body).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsDocument {
+    /// The argument holding the document (`body`).
+    pub argument: String,
+    /// The call.
+    pub verb: String,
+    /// Path template.
+    pub path: String,
+    /// `field`: a JSON body with the document in the argument's name; `raw`: the document
+    /// is the body.
+    pub payload: String,
+    /// Query parameters and the arguments giving them (`failOnWarnings` from
+    /// `fail_on_warnings`); unset arguments are left out.
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    /// Values of query parameters whose argument is unset (`mode`: `overwrite`, where
+    /// AWS's own default would merge).
+    #[serde(default)]
+    pub defaults: BTreeMap<String, String>,
+    /// A map argument whose entries are sent as query parameters too (`parameters`).
+    #[serde(default)]
+    pub query_map: Option<String>,
+    /// Arguments whose change imports the document again (besides the document itself).
+    #[serde(default)]
+    pub with: Vec<String>,
 }
 
 /// One call of an [`AwsBinding`].

@@ -9,8 +9,18 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::model::{Config, Mode, Resource};
 
-/// For each snapshotting resource block, the part blocks it covers.
-pub fn parts(config: &Config) -> BTreeMap<String, BTreeSet<String>> {
+/// What one snapshot covers.
+#[derive(Debug, Default, PartialEq)]
+pub struct Covered {
+    /// The part blocks naming the same API.
+    pub parts: BTreeSet<String>,
+    /// The snapshotted block itself (`aws_api_gateway_rest_api.items`) and the arguments of
+    /// it a snapshot includes (`body`: an imported OpenAPI document is the API's content).
+    pub own: Option<(String, Vec<String>)>,
+}
+
+/// For each snapshotting resource block, what it covers.
+pub fn parts(config: &Config) -> BTreeMap<String, Covered> {
     let mut out = BTreeMap::new();
     for r in config
         .resources
@@ -24,7 +34,7 @@ pub fn parts(config: &Config) -> BTreeMap<String, BTreeSet<String>> {
         let Some(api) = reference(r, &rule.of) else {
             continue;
         };
-        let covered: BTreeSet<String> = config
+        let parts: BTreeSet<String> = config
             .resources
             .values()
             .filter(|p| p.mode == Mode::Managed && rule.parts.contains(&p.ty))
@@ -32,8 +42,11 @@ pub fn parts(config: &Config) -> BTreeMap<String, BTreeSet<String>> {
             .filter(|p| reference(p, &rule.of).as_deref() == Some(api.as_str()))
             .map(Resource::address)
             .collect();
-        if !covered.is_empty() {
-            out.insert(r.address(), covered);
+        let own = block_of(&api)
+            .filter(|_| !rule.own.is_empty())
+            .map(|b| (format!("{}{b}", r.module.prefix), rule.own.clone()));
+        if !parts.is_empty() || own.is_some() {
+            out.insert(r.address(), Covered { parts, own });
         }
     }
     out
@@ -44,4 +57,34 @@ pub fn parts(config: &Config) -> BTreeMap<String, BTreeSet<String>> {
 fn reference(r: &Resource, attr: &str) -> Option<String> {
     let e = r.body.attrs.get(attr)?;
     crate::config::lower::reference_text(&e.expr)
+}
+
+/// The block a resource reference names (`aws_api_gateway_rest_api.items` of
+/// `aws_api_gateway_rest_api.items[0].id`); none for `var.x` and the like.
+fn block_of(reference: &str) -> Option<String> {
+    let mut segs = reference.split('.');
+    let (ty, name) = (segs.next()?, segs.next()?);
+    let name = name.split('[').next()?;
+    let named = ty.contains('_') && !matches!(ty, "var" | "local" | "module" | "data" | "each");
+    named.then(|| format!("{ty}.{name}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::block_of;
+
+    #[test]
+    fn a_reference_names_its_block_without_instance_key() {
+        let b = |r| block_of(r);
+        assert_eq!(
+            b("aws_api_gateway_rest_api.a.id").as_deref(),
+            Some("aws_api_gateway_rest_api.a")
+        );
+        assert_eq!(
+            b("aws_api_gateway_rest_api.a[0].id").as_deref(),
+            Some("aws_api_gateway_rest_api.a")
+        );
+        assert_eq!(b("var.api_id"), None);
+        assert_eq!(b("local.api"), None);
+    }
 }

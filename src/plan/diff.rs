@@ -133,7 +133,7 @@ fn propose(
             || is_set(a) && same_elements(&c, p)
         {
             p.cloned().unwrap_or(c)
-        } else if a.computed && c.is_null() {
+        } else if (a.computed || filled(a.filled_by.as_deref(), config)) && c.is_null() {
             match p {
                 Some(_) if updating && a.recomputed_on_update => Value::Unknown,
                 Some(p) => p.clone(),
@@ -159,7 +159,7 @@ fn propose(
         }
         let cs = list(config.get(name));
         let ps = list(prior.and_then(|p| p.get(name)));
-        if cs.is_empty() && b.computed {
+        if cs.is_empty() && (b.computed || filled(b.filled_by.as_deref(), config)) {
             // A block the server fills when the configuration leaves it out is not drift.
             let kept = prior.and_then(|p| p.get(name)).cloned();
             out.insert(
@@ -193,7 +193,12 @@ fn propose(
     Value::Object(out)
 }
 
-/// `""`, `false`, `0`, `[]` and `{}`: what an API returns for a field nobody set.
+/// True when `by` names an argument the configuration sets: the document it holds fills the
+/// attribute (schema `filled_by`).
+fn filled(by: Option<&str>, config: &BTreeMap<String, Value>) -> bool {
+    by.and_then(|f| config.get(f)).is_some_and(|v| !v.is_null())
+}
+
 /// A set-typed attribute (`set(string)`): order means nothing.
 fn is_set(a: &Attribute) -> bool {
     a.ty.as_deref().is_some_and(|t| t.starts_with("set("))
@@ -248,6 +253,7 @@ fn same_resource(c: &Value, p: Option<&Value>) -> bool {
     }
 }
 
+/// `""`, `false`, `0`, `[]` and `{}`: what an API returns for a field nobody set.
 fn is_zero(v: &Value) -> bool {
     match v.unmarked() {
         Value::String(s) => s.is_empty(),

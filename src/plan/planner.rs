@@ -61,7 +61,7 @@ struct Walk<'a> {
     diags: Vec<Diagnostic>,
     selected: Option<BTreeSet<String>>,
     /// Snapshotting blocks and the parts they cover (`config::snapshots`).
-    snapshots: BTreeMap<String, BTreeSet<String>>,
+    snapshots: BTreeMap<String, crate::config::snapshots::Covered>,
 }
 
 /// Plans `config` against the refreshed `prior` state.
@@ -830,12 +830,22 @@ impl Walk<'_> {
     /// A snapshot (a REST API's deployment) is taken again when any part it covers changes
     /// (`config::snapshots`): the reason names the first changed part.
     fn snapshot_changed(&self, res: &Resource) -> Option<String> {
-        let parts = self.snapshots.get(&res.address())?;
-        let changed = self
-            .changes
-            .iter()
-            .find(|c| parts.contains(&c.resource) && c.action.is_change())?;
-        Some(format!("snapshot of its API: {} changes", changed.addr))
+        let covered = self.snapshots.get(&res.address())?;
+        let changed = self.changes.iter().find(|c| {
+            let own = covered.own.as_ref().is_some_and(|(block, attrs)| {
+                c.resource == *block && attrs.iter().any(|a| attr_changes(c, a))
+            });
+            c.action.is_change() && (own || covered.parts.contains(&c.resource))
+        })?;
+        let attr = covered
+            .own
+            .as_ref()
+            .filter(|(block, _)| *block == changed.resource)
+            .and_then(|(_, attrs)| attrs.iter().find(|a| attr_changes(changed, a)));
+        Some(match attr {
+            Some(a) => format!("snapshot of its API: {}.{a} changes", changed.addr),
+            None => format!("snapshot of its API: {} changes", changed.addr),
+        })
     }
 
     fn instances_from_state(&self, addr: &str, res: &Resource) -> Instances {

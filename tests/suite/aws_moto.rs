@@ -7,13 +7,13 @@
 use crate::support::moto::Moto;
 use crate::support::{root, Run, Work};
 
-fn run(moto: &Moto, w: &Work, args: &[&str]) -> Run {
+pub(crate) fn run(moto: &Moto, w: &Work, args: &[&str]) -> Run {
     let mut c = w.command(args);
     moto.env(&mut c);
     Run::from(c.output().expect("run keyway"))
 }
 
-fn plan_is_clean(moto: &Moto, w: &Work) {
+pub(crate) fn plan_is_clean(moto: &Moto, w: &Work) {
     let plan = run(moto, w, &["plan", "-detailed-exitcode"]);
     assert_eq!(plan.code, 0, "not clean:\n{}\n{}", plan.stdout, plan.stderr);
 }
@@ -70,7 +70,7 @@ fn http_api_example_applies_changes_and_destroys_on_moto() {
 }
 
 /// Runs a boto3 script against moto; its standard output.
-fn python(moto: &Moto, body: &str) -> String {
+pub(crate) fn python(moto: &Moto, body: &str) -> String {
     let mut c = std::process::Command::new(root().join(".venv/bin/python"));
     c.args(["-c", &format!("import boto3\n{body}")]);
     moto_env(moto, &mut c);
@@ -114,7 +114,7 @@ fn a_name_someone_else_holds_is_refused_and_never_adopted() {
 }
 
 /// What moto holds, through boto3 (not through keyway's own client).
-fn python_list(moto: &Moto) -> String {
+pub(crate) fn python_list(moto: &Moto) -> String {
     python(
         moto,
         "kw = dict(region_name='us-east-1')\n\

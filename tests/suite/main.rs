@@ -9,6 +9,7 @@ mod api_gateway_keys;
 mod apply_failures;
 mod aws_emulator;
 mod aws_moto;
+mod aws_openapi;
 mod aws_terraform;
 mod backend_gcs;
 mod backend_local;

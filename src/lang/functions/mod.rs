@@ -24,6 +24,8 @@ mod yaml;
 
 // Go duration and RFC 3339 rules, shared with the `time` provider's resources.
 pub(crate) use datetime::{parse_duration, rfc3339};
+// `yamldecode`'s reader (YAML or JSON, bounded): the AWS provider reads OpenAPI documents.
+pub(crate) use yaml::decode as yaml_decode;
 
 /// What a function may need from its caller besides its arguments.
 pub struct FuncContext<'a> {

@@ -151,7 +151,7 @@ fn quote(s: &str, out: &mut String) {
 /// Decodes one YAML document, resolving plain scalars the way Terraform's go-yaml fork
 /// does (YAML 1.1 booleans such as `yes`/`on`, `0x`/`0o` integers, timestamps as RFC 3339
 /// strings), so only the event parser of yaml-rust2 is used, not its YAML 1.2 resolver.
-pub(super) fn decode(src: &str) -> Result<Value, String> {
+pub(crate) fn decode(src: &str) -> Result<Value, String> {
     let mut loader = Loader {
         parser: Parser::new_from_str(src),
         anchors: HashMap::new(),

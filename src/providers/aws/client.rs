@@ -87,9 +87,33 @@ impl Client {
         body: Option<&Json>,
     ) -> Result<Json, AwsError> {
         let bytes = body.map(|b| serde_json::to_vec(b).unwrap_or_default());
-        let answer = self
-            .send(service, verb, path, bytes, "application/json")
-            .await?;
+        self.json_answer(service, verb, path, bytes, "application/json")
+            .await
+    }
+
+    /// A REST-JSON call whose body is a document sent as it is (PutRestApi's OpenAPI
+    /// document, JSON or YAML); the answer is JSON.
+    pub async fn document(
+        &self,
+        service: Service,
+        verb: &str,
+        path: &str,
+        document: &str,
+    ) -> Result<Json, AwsError> {
+        let bytes = Some(document.as_bytes().to_vec());
+        self.json_answer(service, verb, path, bytes, "application/octet-stream")
+            .await
+    }
+
+    async fn json_answer(
+        &self,
+        service: Service,
+        verb: &str,
+        path: &str,
+        bytes: Option<Vec<u8>>,
+        content_type: &str,
+    ) -> Result<Json, AwsError> {
+        let answer = self.send(service, verb, path, bytes, content_type).await?;
         if answer.trim().is_empty() {
             return Ok(Json::Null);
         }

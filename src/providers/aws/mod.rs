@@ -5,6 +5,7 @@
 
 mod client;
 mod data_sources;
+mod document;
 mod fixups;
 mod iam;
 mod lambda_function;

@@ -38,7 +38,7 @@ pub fn service(b: &AwsBinding) -> Result<Service> {
 
 /// `tpl` filled from `obj`'s attributes, `{region}` and `{account}`; path values are
 /// percent-encoded (a stage named `$default`).
-async fn fill(aws: &Aws, ty: &str, tpl: &str, obj: &Obj, path: bool) -> Result<String> {
+pub(super) async fn fill(aws: &Aws, ty: &str, tpl: &str, obj: &Obj, path: bool) -> Result<String> {
     let mut out = String::new();
     let mut rest = tpl;
     while let Some(open) = rest.find('{') {
@@ -85,13 +85,29 @@ pub async fn create(aws: &Aws, ty: &str, planned: &Obj) -> Result<Obj> {
         })?;
         base.insert("id".to_owned(), Json::String(id.to_owned()));
     }
-    finish(
+    let (s, _) = schema(ty)?;
+    let created = finish(
         aws,
         ty,
         answer.as_object().cloned().unwrap_or_default(),
         &base,
     )
-    .await
+    .await?;
+    if super::document::held(b, planned).is_none() {
+        return Ok(created);
+    }
+    let imported = import_document(aws, ty, &created).await?;
+    let target = super::document::keep_filled(s, planned, &imported);
+    update(aws, ty, &imported, &target).await
+}
+
+/// Imports the document `obj` holds and reads the object back as the import left it.
+async fn import_document(aws: &Aws, ty: &str, obj: &Obj) -> Result<Obj> {
+    let (_, b) = schema(ty)?;
+    super::document::import(aws, ty, b, obj).await?;
+    read(aws, ty, obj).await?.ok_or_else(|| {
+        ProviderError::new(format!("{ty} disappeared while its document was imported"))
+    })
 }
 
 /// The attributes of `json` (an answer), `base` supplying what AWS does not return.
@@ -181,6 +197,11 @@ pub async fn refresh(aws: &Aws, ty: &str, priors: &[Obj]) -> Result<Vec<Option<O
             if let Some(found_id) = item_id(ty, item) {
                 base.insert("id".to_owned(), Json::String(found_id));
             }
+            // Whether its document went in is unknown: recorded as none, the next plan
+            // imports it again (an import of the same document changes nothing).
+            if let Some(doc) = &b.document {
+                base.insert(doc.argument.clone(), Json::Null);
+            }
         }
         out.push(match found {
             Some(item) => Some(finish(aws, ty, item.clone(), &base).await?),
@@ -208,13 +229,18 @@ fn item_id(ty: &str, item: &Obj) -> Option<String> {
 
 /// A creation whose answer never came (killed, timed out): the object of the collection
 /// holding exactly the arguments the create sent, when exactly one does.
+/// An API given a document may hold the document's title instead of the name sent, when the
+/// run was killed between the import and putting the name back.
 fn unique_match<'a>(ty: &str, items: &'a [Obj], prior: &Obj) -> Option<&'a Obj> {
-    let (s, _) = schema(ty).ok()?;
+    let (s, b) = schema(ty).ok()?;
     let sent = wire::to_wire(level(s), prior);
+    let imported = super::document::info_fields(b, prior);
     let mut hits = items.iter().filter(|item| {
         sent.iter()
             .filter(|(_, v)| !v.is_object() && !v.is_array())
-            .all(|(k, v)| item.get(k) == Some(v))
+            .all(|(k, v)| {
+                item.get(k) == Some(v) || imported.get(k).is_some_and(|w| item.get(k) == Some(w))
+            })
     });
     let first = hits.next()?;
     hits.next().is_none().then_some(first)
@@ -277,6 +303,17 @@ pub async fn update(aws: &Aws, ty: &str, prior: &Obj, planned: &Obj) -> Result<O
     if let Some(id) = prior.get("id") {
         target.insert("id".to_owned(), id.clone());
     }
+    // A new document first: it overwrites the API, then the configured arguments are put
+    // back on the object as the import left it.
+    let imported;
+    let prior = if super::document::changed(b, prior, planned) {
+        imported = import_document(aws, ty, &target).await?;
+        target = super::document::keep_filled(s, &target, &imported);
+        &imported
+    } else {
+        prior
+    };
+    let planned = &target;
     let path = fill(aws, ty, &call.path, &target, true).await?;
     let changed = wire::changed_paths(level(s), prior, planned);
     let svc = service(b)?;
@@ -299,8 +336,9 @@ pub async fn update(aws: &Aws, ty: &str, prior: &Obj, planned: &Obj) -> Result<O
             Json::Object(fields)
         }
     };
+    let nothing = |v: &Json| v.as_array().is_some_and(Vec::is_empty);
     let answer = if body.as_object().is_some_and(Map::is_empty)
-        || body.as_array().is_some_and(Vec::is_empty)
+        || body.get("patchOperations").is_some_and(nothing)
     {
         return read(aws, ty, &target)
             .await?
@@ -367,5 +405,40 @@ pub fn handles(ty: &str) -> bool {
 impl From<AwsError> for ProviderError {
     fn from(e: AwsError) -> ProviderError {
         ProviderError::new(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn obj(v: Json) -> Obj {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_lost_creation_is_found_under_its_documents_title_too() {
+        let ty = "aws_api_gateway_rest_api";
+        let body = r#"{"openapi":"3.0.1","info":{"title":"Catalog"},"paths":{}}"#;
+        let prior =
+            obj(json!({"name": "catalog", "body": body, "disable_execute_api_endpoint": false}));
+        let other = obj(json!({"id": "a", "name": "other", "disableExecuteApiEndpoint": false}));
+        let imported =
+            obj(json!({"id": "b", "name": "Catalog", "disableExecuteApiEndpoint": false}));
+        let items = [other.clone(), imported];
+        assert_eq!(
+            unique_match(ty, &items, &prior).and_then(|i| i.get("id")),
+            Some(&json!("b"))
+        );
+        // Without a document, only the name sent matches.
+        let plain = obj(json!({"name": "catalog", "disable_execute_api_endpoint": false}));
+        assert!(unique_match(ty, &items, &plain).is_none());
+        let sent = obj(json!({"id": "c", "name": "catalog", "disableExecuteApiEndpoint": false}));
+        assert_eq!(
+            unique_match(ty, &[other, sent], &plain).and_then(|i| i.get("id")),
+            Some(&json!("c"))
+        );
     }
 }
