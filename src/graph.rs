@@ -264,15 +264,17 @@ pub fn build(config: &Config) -> Result<Graph, Diagnostics> {
 
 /// Resources wait for the enablement of the API they call (`config::enablement`), unless
 /// that enablement itself depends on them (then the folder's own edges decide).
-/// A deployment waits for every part of the API it snapshots (`config::snapshots`), with the
-/// same proviso.
+/// A deployment waits for every part of the API it snapshots (`config::snapshots`), and a usage
+/// plan for the stages it names by name (`config::api_parts`), with the same proviso.
 fn add_implicit(config: &Config, deps: &mut BTreeMap<Node, BTreeSet<Node>>) {
     let snapshots = crate::config::snapshots::parts(config)
         .into_iter()
         .map(|(addr, covered)| (addr, covered.parts));
+    let stages = crate::config::api_parts::stage_deps(config);
     for (addr, blocks) in crate::config::enablement::implicit_deps(config)
         .into_iter()
         .chain(snapshots)
+        .chain(stages)
     {
         let node = Node::Resource(addr);
         for block in blocks {

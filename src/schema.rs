@@ -55,9 +55,25 @@ pub struct ResourceSchema {
     /// How the generic AWS resource calls a REST-JSON API (`schemas/aws/`).
     #[serde(default)]
     pub aws: Option<AwsBinding>,
+    /// Arguments whose references must name parts of the same API (`config::api_parts`).
+    #[serde(default)]
+    pub same_api: Option<SameApi>,
     /// The object is a snapshot of others (a REST API's deployment): `config::snapshots`.
     #[serde(default)]
     pub snapshot: Option<SnapshotRule>,
+}
+
+/// A part of an API whose references must stay inside it: the blocks `arguments` reference
+/// must name the same API through their own `of` argument (or be that API).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SameApi {
+    /// The argument naming the API (`rest_api_id`, `api_id`).
+    pub of: String,
+    /// The API's type (`aws_api_gateway_rest_api`).
+    pub api: String,
+    /// The arguments referencing other parts (`resource_id`, `target`).
+    pub arguments: Vec<String>,
 }
 
 /// What a snapshotting type covers: every block of the `parts` types whose `of` argument

@@ -2,6 +2,7 @@
 //! resolving input variables, and canonical formatting (`keyway fmt`).
 
 pub mod advice;
+pub mod api_parts;
 pub mod braces;
 pub mod enablement;
 pub mod expand;

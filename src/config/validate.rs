@@ -114,6 +114,7 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
             );
         }
     }
+    crate::config::api_parts::check(config, diags);
     for var in config.variables.values() {
         if let Some(d) = &var.default {
             for r in references(&d.expr) {

@@ -10,6 +10,7 @@ mod apply_failures;
 mod aws_emulator;
 mod aws_moto;
 mod aws_openapi;
+mod aws_parts;
 mod aws_terraform;
 mod backend_gcs;
 mod backend_local;
