@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::client::xml_text;
-use super::{api_err, policy_document, Aws};
+use super::{api_err, policy_document, regions, Aws};
 use crate::providers::{ProviderError, Result};
 
 type Obj = Map<String, Json>;
@@ -24,30 +24,14 @@ pub async fn read(aws: &Aws, ty: &str, config: &Obj) -> Result<Obj> {
             out.insert("arn".to_owned(), json!(xml_text(&xml, "Arn")));
             out.insert("user_id".to_owned(), json!(xml_text(&xml, "UserId")));
         }
-        "aws_region" => {
-            let region = aws.client.region().to_owned();
-            let asked = ["name", "region"]
-                .iter()
-                .find_map(|k| config.get(*k).and_then(Json::as_str).map(str::to_owned));
-            if asked.as_ref().is_some_and(|a| *a != region) {
-                return Err(ProviderError::new(format!(
-                    "aws_region: keyway knows only the provider's region, {region}"
-                )));
-            }
-            out.insert("name".to_owned(), json!(region));
-            out.insert("region".to_owned(), json!(region));
-            out.insert("id".to_owned(), json!(region));
-            out.insert(
-                "endpoint".to_owned(),
-                json!(format!("ec2.{region}.amazonaws.com")),
-            );
-            out.insert("description".to_owned(), json!(describe(&region)));
-        }
+        "aws_region" => region(aws, config, &mut out)?,
         "aws_partition" => {
-            out.insert("id".to_owned(), json!("aws"));
-            out.insert("partition".to_owned(), json!("aws"));
-            out.insert("dns_suffix".to_owned(), json!("amazonaws.com"));
-            out.insert("reverse_dns_prefix".to_owned(), json!("com.amazonaws"));
+            let (partition, dns_suffix) = regions::partition_of(aws.client.region());
+            let reverse: Vec<&str> = dns_suffix.split('.').rev().collect();
+            out.insert("id".to_owned(), json!(partition));
+            out.insert("partition".to_owned(), json!(partition));
+            out.insert("dns_suffix".to_owned(), json!(dns_suffix));
+            out.insert("reverse_dns_prefix".to_owned(), json!(reverse.join(".")));
         }
         "aws_iam_policy_document" => {
             let (pretty, minified) = policy_document::render(config);
@@ -55,6 +39,9 @@ pub async fn read(aws: &Aws, ty: &str, config: &Obj) -> Result<Obj> {
             out.insert("id".to_owned(), json!(digest.to_string()));
             out.insert("json".to_owned(), json!(pretty));
             out.insert("minified_json".to_owned(), json!(minified));
+            if let Some(s) = crate::schema::lookup_in(ty, true) {
+                sdk_shape(&s.attributes, &s.blocks, &mut out, false);
+            }
         }
         _ => {
             return Err(ProviderError::new(format!(
@@ -66,24 +53,82 @@ pub async fn read(aws: &Aws, ty: &str, config: &Obj) -> Result<Obj> {
 }
 
 /// The regions' names as AWS describes them (the ones API Gateway users mostly pick).
-fn describe(region: &str) -> &'static str {
-    match region {
-        "us-east-1" => "US East (N. Virginia)",
-        "us-east-2" => "US East (Ohio)",
-        "us-west-1" => "US West (N. California)",
-        "us-west-2" => "US West (Oregon)",
-        "eu-west-1" => "Europe (Ireland)",
-        "eu-west-2" => "Europe (London)",
-        "eu-west-3" => "Europe (Paris)",
-        "eu-central-1" => "Europe (Frankfurt)",
-        "eu-north-1" => "Europe (Stockholm)",
-        "ap-northeast-1" => "Asia Pacific (Tokyo)",
-        "ap-southeast-1" => "Asia Pacific (Singapore)",
-        "ap-southeast-2" => "Asia Pacific (Sydney)",
-        "ap-south-1" => "Asia Pacific (Mumbai)",
-        "ca-central-1" => "Canada (Central)",
-        "sa-east-1" => "South America (Sao Paulo)",
-        _ => "",
+/// `aws_region`: the provider's region, or the one `name` (`region` in provider v6) or
+/// `endpoint` asks for, from the regions data; a region the data does not know is an error.
+fn region(aws: &Aws, config: &Obj, out: &mut Obj) -> Result<()> {
+    let asked = |k: &str| {
+        config
+            .get(k)
+            .and_then(Json::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let name = asked("name").or_else(|| asked("region"));
+    let found = match (name, asked("endpoint")) {
+        (Some(n), _) => Some(regions::named(n).ok_or_else(|| {
+            ProviderError::new(format!("aws_region: no region is named \"{n}\""))
+        })?),
+        (None, Some(e)) => Some(regions::by_endpoint(e).ok_or_else(|| {
+            ProviderError::new(format!("aws_region: no region has the endpoint \"{e}\""))
+        })?),
+        (None, None) => regions::named(aws.client.region()),
+    };
+    let region = found.map_or(aws.client.region(), |r| r.name.as_str());
+    if let (Some(r), Some(e)) = (found, asked("endpoint")) {
+        if r.endpoint() != e {
+            return Err(ProviderError::new(format!(
+                "aws_region: {} has the endpoint {}, not {e}",
+                r.name,
+                r.endpoint()
+            )));
+        }
+    }
+    let (_, dns_suffix) = regions::partition_of(region);
+    out.insert("name".to_owned(), json!(region));
+    out.insert("region".to_owned(), json!(region));
+    out.insert("id".to_owned(), json!(region));
+    out.insert(
+        "endpoint".to_owned(),
+        json!(format!("ec2.{region}.{dns_suffix}")),
+    );
+    let description = found.map_or("", |r| r.description.as_str());
+    out.insert("description".to_owned(), json!(description));
+    Ok(())
+}
+
+/// Every attribute of the schema present, as the Terraform provider's SDK reads its data
+/// sources back: unset top-level arguments null, a nested block's unset arguments its type's
+/// zero (`""`, `[]`, a default when there is one), unset nested blocks `[]`; so that an
+/// output of the whole object is Terraform's.
+fn sdk_shape(
+    attributes: &std::collections::BTreeMap<String, crate::schema::Attribute>,
+    blocks: &std::collections::BTreeMap<String, crate::schema::BlockSchema>,
+    obj: &mut Obj,
+    nested: bool,
+) {
+    for (name, a) in attributes {
+        if obj.get(name).is_some_and(|v| !v.is_null()) {
+            continue;
+        }
+        let zero = match (&a.default, a.ty.as_deref()) {
+            (Some(d), _) => d.clone(),
+            (None, _) if !nested => Json::Null,
+            (None, Some(t)) if t.starts_with("list(") || t.starts_with("set(") => json!([]),
+            (None, Some("bool")) => json!(false),
+            (None, Some("number" | "integer")) => json!(0),
+            (None, _) => json!(""),
+        };
+        obj.insert(name.clone(), zero);
+    }
+    for (name, b) in blocks {
+        let items = obj.entry(name.clone()).or_insert_with(|| json!([]));
+        if items.is_null() {
+            *items = json!([]);
+        }
+        for item in items.as_array_mut().into_iter().flatten() {
+            if let Some(o) = item.as_object_mut() {
+                sdk_shape(&b.attributes, &b.blocks, o, true);
+            }
+        }
     }
 }
 

@@ -13,6 +13,7 @@ mod lambda_permission;
 mod method_settings;
 mod patch;
 mod policy_document;
+mod regions;
 mod rest;
 pub mod retry;
 

@@ -25,7 +25,11 @@ fn strings(v: Option<&Json>) -> Vec<String> {
 }
 
 /// One string, or a list when there are several (as IAM writes them).
-fn one_or_many(values: Vec<String>) -> Ordered {
+/// A configured list as the Terraform provider writes it: one value bare, several in reverse
+/// lexical order (its `policyDecodeConfigStringList` sorts them so), so that keyway's JSON is
+/// byte for byte Terraform's and a policy adopted from Terraform's state shows no change.
+fn one_or_many(mut values: Vec<String>) -> Ordered {
+    values.sort_by(|a, b| b.cmp(a));
     match values.len() {
         1 => Ordered::Str(values.into_iter().next().unwrap_or_default()),
         _ => Ordered::List(values.into_iter().map(Ordered::Str).collect()),
@@ -189,7 +193,12 @@ fn merge(into: &mut Vec<(Option<String>, Ordered)>, st: (Option<String>, Ordered
 /// The document's JSON, indented and minified.
 pub fn render(config: &Obj) -> (String, String) {
     let mut statements = Vec::new();
-    for doc in strings(config.get("source_policy_documents")) {
+    // The deprecated single-document arguments go first and last, as the provider merges them.
+    let single = |k: &str| config.get(k).and_then(Json::as_str).map(str::to_owned);
+    let sources = single("source_json")
+        .into_iter()
+        .chain(strings(config.get("source_policy_documents")));
+    for doc in sources {
         for st in document_statements(&doc) {
             merge(&mut statements, st);
         }
@@ -197,7 +206,10 @@ pub fn render(config: &Obj) -> (String, String) {
     for st in blocks(config.get("statement")) {
         merge(&mut statements, statement(st));
     }
-    for doc in strings(config.get("override_policy_documents")) {
+    let overrides = strings(config.get("override_policy_documents"))
+        .into_iter()
+        .chain(single("override_json"));
+    for doc in overrides {
         for st in document_statements(&doc) {
             merge(&mut statements, st);
         }
