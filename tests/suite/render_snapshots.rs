@@ -146,3 +146,56 @@ fn output_changes_are_aligned_and_progress_starts_after_a_blank_line() {
         "{out}"
     );
 }
+
+const POLICY: &str = r#"
+variable "actions" {
+  type    = list(string)
+  default = ["s3:GetObject"]
+}
+variable "paths" {
+  type    = list(string)
+  default = ["/items"]
+}
+resource "terraform_data" "policy" {
+  input = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = var.actions
+      Resource = "arn:aws:s3:::bucket/*"
+    }]
+  })
+}
+resource "terraform_data" "api" {
+  input = jsonencode({
+    openapi = "3.0.1"
+    info    = { title = "items", version = "1" }
+    paths   = { for p in var.paths : p => { get = { operationId = trimprefix(p, "/") } } }
+  })
+}
+"#;
+
+/// A string holding a JSON document renders as `jsonencode(...)`, created whole or changed
+/// key by key (keys that are not identifiers quoted), as Terraform shows policies and
+/// OpenAPI bodies.
+#[test]
+fn json_documents_render_as_jsonencode() {
+    let w = Work::new(POLICY);
+    let plan = w.run(&["plan"]).ok().stdout;
+    insta::assert_snapshot!(
+        "jsonencode_create",
+        block_of(&plan, "+ resource \"terraform_data\" \"api\"")
+    );
+    w.run(&["apply", "-auto-approve"]).ok();
+    let plan = w
+        .run(&[
+            "plan",
+            "-var",
+            "actions=[\"s3:GetObject\",\"s3:PutObject\"]",
+            "-var",
+            "paths=[\"/items\",\"/orders\"]",
+        ])
+        .ok()
+        .stdout;
+    insta::assert_snapshot!("jsonencode_update", stable(&plan));
+}

@@ -3,6 +3,7 @@
 mod body;
 pub mod diagnostic;
 pub mod json;
+mod jsonencode;
 pub mod plan;
 pub mod progress;
 pub mod style;

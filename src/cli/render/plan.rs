@@ -8,7 +8,7 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::cli::render::body::{render_body, Level};
 use crate::cli::render::style::Style;
-use crate::cli::render::value::{quote, render, render_marked};
+use crate::cli::render::value::{key, quote, render, render_marked};
 use crate::lang::Value;
 use crate::plan::{Action, Mode, OutputChange, Plan, ResourceChange};
 use crate::schema;
@@ -358,6 +358,11 @@ pub fn attr_line_at(
         let line = attr_line_at(k, width, &b, &a, action, st, col)?;
         return Some(line.replacen(" = ", " = (base64-decoded) ", 1));
     }
+    if b != a || a.has_unknown() {
+        if let Some((b, a)) = super::jsonencode::documents(b, a) {
+            return Some(super::jsonencode::line(&key, &b, &a, action, st, col));
+        }
+    }
     let plus = st.green("+");
     let minus = st.red("-");
     match action {
@@ -467,7 +472,7 @@ fn base64_text(s: &str) -> Option<String> {
 }
 
 /// A change inside an object, key by key, as Terraform shows nested changes.
-fn object_diff(
+pub(super) fn object_diff(
     b: &std::collections::BTreeMap<String, Value>,
     a: &std::collections::BTreeMap<String, Value>,
     st: &Style,
@@ -483,7 +488,11 @@ fn object_diff(
         .iter()
         .filter(|(_, x, y)| x != y || y.has_unknown())
         .collect();
-    let width = shown.iter().map(|(k, _, _)| k.len()).max().unwrap_or(0);
+    let width = shown
+        .iter()
+        .map(|(k, _, _)| key(k).len())
+        .max()
+        .unwrap_or(0);
     let mut out = String::from("{\n");
     for (k, x, y) in &shown {
         let action = match (x.is_null(), y.is_null()) {
@@ -493,7 +502,7 @@ fn object_diff(
             },
             _ => Action::Update,
         };
-        if let Some(l) = attr_line_at(k, width, x, y, &action, st, col + 4) {
+        if let Some(l) = attr_line_at(&key(k), width, x, y, &action, st, col + 4) {
             out.push_str(&l);
             out.push('\n');
         }
@@ -513,7 +522,7 @@ fn object_diff(
 
 /// A list change element by element, as Terraform shows it: removed elements marked `-`,
 /// added ones `+`, one replaced in place `~ old -> new`, unchanged ones counted.
-fn list_diff(b: &[Value], a: &[Value], st: &Style, indent: usize) -> String {
+pub(super) fn list_diff(b: &[Value], a: &[Value], st: &Style, indent: usize) -> String {
     let pad = " ".repeat(indent + 2);
     let text = |v: &Value| render(v, indent + 4);
     let (old, new): (Vec<String>, Vec<String>) =
@@ -541,11 +550,14 @@ fn list_diff(b: &[Value], a: &[Value], st: &Style, indent: usize) -> String {
                 new_index,
                 new_len,
             } if old_len == new_len => {
-                let pairs = old[old_index..old_index + old_len]
-                    .iter()
-                    .zip(&new[new_index..new_index + new_len]);
-                for (x, y) in pairs {
-                    let _ = writeln!(out, "{pad}{tilde} {x} -> {y},");
+                let pairs = (old_index..old_index + old_len).zip(new_index..new_index + new_len);
+                for (i, j) in pairs {
+                    // Two objects: the change inside, key by key, as Terraform shows it.
+                    let line = match (&b[i], &a[j]) {
+                        (Value::Object(x), Value::Object(y)) => object_diff(x, y, st, indent + 2),
+                        _ => format!("{} -> {}", old[i], new[j]),
+                    };
+                    let _ = writeln!(out, "{pad}{tilde} {line},");
                 }
             }
             similar::DiffOp::Replace {

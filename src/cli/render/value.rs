@@ -66,7 +66,7 @@ fn write_value(out: &mut String, v: &Value, indent: usize, mark: &str) {
     }
 }
 
-fn key(k: &str) -> String {
+pub(super) fn key(k: &str) -> String {
     let ident = !k.is_empty()
         && k.chars()
             .next()
