@@ -338,6 +338,7 @@ def test_put_rest_api_overwrite_and_merge(gw, aws_name):
             gw.get_resource(restApiId=api_id, resourceId=old["id"])
         assert err(e) == ("NotFoundException", 404)
 
+        a_id = resources["/a"]["id"]
         merge = oas3_rest("ignored", {"/a": {"put": mock_op()}, "/b/c": {"get": mock_op("202")}})
         m = gw.put_rest_api(restApiId=api_id, mode="merge", body=merge)
         # Merge keeps the API's name and what the document does not name.
@@ -345,7 +346,7 @@ def test_put_rest_api_overwrite_and_merge(gw, aws_name):
         resources = {x["path"]: x for x in gw.get_resources(restApiId=api_id, embed=["methods"])["items"]}
         assert set(resources) == {"/", "/a", "/b", "/b/c"}
         assert set(resources["/a"]["resourceMethods"]) == {"GET", "PUT"}
-        assert resources["/a"]["id"] == resources["/a"]["id"]
+        assert resources["/a"]["id"] == a_id
         assert gw.get_method_response(restApiId=api_id, resourceId=resources["/b/c"]["id"], httpMethod="GET", statusCode="202")["statusCode"] == "202"
     finally:
         gw.delete_rest_api(restApiId=api_id)
