@@ -165,12 +165,16 @@ pub async fn serve(
         region,
         access_key,
         body: Value::Null,
-        raw: body.to_vec(),
+        raw: Vec::new(),
         form,
         now_ms: 0,
     };
     let routed = service.route(&req);
     let raw = routed.is_some_and(|(op, _)| raw_body(service, op));
+    if raw {
+        // Copied only for these operations (other bodies, like Lambda zips, can be large).
+        req.raw = body.to_vec();
+    }
     let parsed: Result<Value, AwsError> =
         if raw || query_protocol || body.iter().all(u8::is_ascii_whitespace) {
             Ok(Value::Null)

@@ -35,7 +35,8 @@ pub struct Req {
     /// The JSON body (`Null` when empty); a body that is not JSON never reaches a handler,
     /// except one of the operations whose body is a raw document (`raw_body` in `mod.rs`).
     pub body: Value,
-    /// The body's bytes as sent: what ImportRestApi and PutRestApi read (JSON or YAML).
+    /// The body's bytes as sent, for ImportRestApi and PutRestApi (a JSON or YAML document);
+    /// empty for every other operation.
     pub raw: Vec<u8>,
     /// Query-protocol parameters (IAM, STS), from the form body and the URL query.
     pub form: Vec<(String, String)>,
