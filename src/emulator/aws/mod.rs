@@ -11,6 +11,7 @@ mod apigwv2;
 mod dataplane;
 mod iam;
 mod lambda;
+mod openapi;
 mod store;
 mod sts;
 mod wire;
@@ -157,8 +158,25 @@ pub async fn serve(
         .as_ref()
         .map(|(k, r, _)| (r.clone(), k.clone()))
         .unwrap_or_else(|| ("us-east-1".into(), String::new()));
+    let mut req = Req {
+        method: method.as_str().to_string(),
+        segs,
+        query,
+        region,
+        access_key,
+        body: Value::Null,
+        raw: Vec::new(),
+        form,
+        now_ms: 0,
+    };
+    let routed = service.route(&req);
+    let raw = routed.is_some_and(|(op, _)| raw_body(service, op));
+    if raw {
+        // Copied only for these operations (other bodies, like Lambda zips, can be large).
+        req.raw = body.to_vec();
+    }
     let parsed: Result<Value, AwsError> =
-        if query_protocol || body.iter().all(u8::is_ascii_whitespace) {
+        if raw || query_protocol || body.iter().all(u8::is_ascii_whitespace) {
             Ok(Value::Null)
         } else {
             serde_json::from_slice(body).map_err(|e| match protocol {
@@ -168,17 +186,7 @@ pub async fn serve(
                 _ => AwsError::bad(format!("Invalid JSON in request body: {e}")),
             })
         };
-    let mut req = Req {
-        method: method.as_str().to_string(),
-        segs,
-        query,
-        region,
-        access_key,
-        body: parsed.as_ref().ok().cloned().unwrap_or(Value::Null),
-        form,
-        now_ms: 0,
-    };
-    let routed = service.route(&req);
+    req.body = parsed.as_ref().ok().cloned().unwrap_or(Value::Null);
     let name = routed
         .map(|(op, _)| format!("{}.{op}", service.name()))
         .unwrap_or_else(|| "unknown".to_string());
@@ -245,6 +253,12 @@ pub async fn serve(
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
         Some(Value::Object(m))
+    } else if raw {
+        // A raw document is logged as its text.
+        Some(Value::String(
+            String::from_utf8_lossy(&req.raw).into_owned(),
+        ))
+        .filter(|_| !req.raw.is_empty())
     } else {
         Some(req.body.clone()).filter(|b| !b.is_null())
     };
@@ -261,6 +275,12 @@ pub async fn serve(
         },
     );
     Some(respond(status, resp_headers, text))
+}
+
+/// The operations whose body is a raw OpenAPI document (JSON or YAML), not a JSON request:
+/// the handler reads `Req::raw`, and a body that is not JSON is not refused before it.
+fn raw_body(service: Service, op: &str) -> bool {
+    service == Service::ApiGateway && matches!(op, "ImportRestApi" | "PutRestApi")
 }
 
 /// API key values never reach the request log (as Google keys' `keyString` do not).

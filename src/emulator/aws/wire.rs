@@ -32,8 +32,12 @@ pub struct Req {
     pub region: String,
     /// The access key ID of the credential scope (STS names the caller after it).
     pub access_key: String,
-    /// The JSON body (`Null` when empty); a body that is not JSON never reaches a handler.
+    /// The JSON body (`Null` when empty); a body that is not JSON never reaches a handler,
+    /// except one of the operations whose body is a raw document (`raw_body` in `mod.rs`).
     pub body: Value,
+    /// The body's bytes as sent, for ImportRestApi and PutRestApi (a JSON or YAML document);
+    /// empty for every other operation.
+    pub raw: Vec<u8>,
     /// Query-protocol parameters (IAM, STS), from the form body and the URL query.
     pub form: Vec<(String, String)>,
     /// When the request is served (ms since epoch).

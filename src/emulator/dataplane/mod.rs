@@ -11,7 +11,8 @@
 
 mod backend;
 mod keys;
-mod openapi;
+/// Also read by the AWS emulator's OpenAPI import (`aws/openapi.rs`): JSON or YAML, aliases bounded.
+pub(in crate::emulator) mod openapi;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;

@@ -86,7 +86,8 @@ pub fn parse_documents(docs: &[Value]) -> Result<Spec, String> {
     Ok(spec)
 }
 
-fn load(text: &str) -> Result<Value, String> {
+/// A document as JSON, read as JSON first and as YAML otherwise.
+pub(in crate::emulator) fn load(text: &str) -> Result<Value, String> {
     if let Ok(v) = serde_json::from_str::<Value>(text) {
         return Ok(v);
     }

@@ -99,6 +99,22 @@ fn check_integration(i: &Map<String, Value>) -> Result<(), AwsError> {
     Ok(())
 }
 
+/// An integration as put (by PutIntegration or an import): API Gateway's defaults filled in
+/// (`cacheNamespace` is the resource's ID), then checked.
+pub(super) fn finish(out: &mut Map<String, Value>, resource_id: &str) -> Result<(), AwsError> {
+    if out.get("type") == Some(&json!("MOCK")) {
+        out.remove("httpMethod");
+    } else {
+        out.entry("connectionType").or_insert(json!("INTERNET"));
+    }
+    out.entry("passthroughBehavior")
+        .or_insert(json!("WHEN_NO_MATCH"));
+    out.entry("timeoutInMillis").or_insert(json!(29_000));
+    out.entry("cacheNamespace").or_insert(json!(resource_id));
+    out.entry("cacheKeyParameters").or_insert(json!([]));
+    check_integration(out)
+}
+
 fn put_integration(req: &Req, world: &mut World) -> AwsResult {
     let m = req.obj()?;
     let b = body(&m);
@@ -141,17 +157,7 @@ fn put_integration(req: &Req, world: &mut World) -> AwsResult {
         ],
         &mut out,
     );
-    if out.get("type") == Some(&json!("MOCK")) {
-        out.remove("httpMethod");
-    } else {
-        out.entry("connectionType").or_insert(json!("INTERNET"));
-    }
-    out.entry("passthroughBehavior")
-        .or_insert(json!("WHEN_NO_MATCH"));
-    out.entry("timeoutInMillis").or_insert(json!(29_000));
-    out.entry("cacheNamespace").or_insert(json!(id));
-    out.entry("cacheKeyParameters").or_insert(json!([]));
-    check_integration(&out)?;
+    finish(&mut out, &id)?;
     let a = api(req, world)?;
     let meth = method(req, a)?;
     // A re-put keeps the integration responses already defined.

@@ -1,8 +1,10 @@
 //! API Gateway v1 (REST APIs): `/restapis` with their resources, methods and integrations
 //! (`resources`), deployments and stages (`stages`), and the account's API keys and usage plans
-//! (`keys`). Lists page with `position` / `limit` into `item`; updates are `patchOperations`
-//! (`patch`); creates answer 201, deletes 202 (or 204 where AWS documents it).
+//! (`keys`), and OpenAPI import into a new or existing API (`import`). Lists page with
+//! `position` / `limit` into `item`; updates are `patchOperations` (`patch`); creates answer
+//! 201, deletes 202 (or 204 where AWS documents it).
 
+mod import;
 mod integrations;
 mod keys;
 mod patch;
@@ -21,7 +23,11 @@ pub fn route(req: &Req) -> Option<(&'static str, Handler)> {
     let segs = req.segs();
     let m = req.method.as_str();
     let h: (&'static str, Handler) = match (m, segs.as_slice()) {
+        ("POST", ["restapis"]) if req.q("mode") == Some("import") => {
+            ("ImportRestApi", import::import_rest_api)
+        }
         ("POST", ["restapis"]) => ("CreateRestApi", create_rest_api),
+        ("PUT", ["restapis", _]) => ("PutRestApi", import::put_rest_api),
         ("GET", ["restapis"]) => ("GetRestApis", get_rest_apis),
         ("GET", ["restapis", _]) => ("GetRestApi", get_rest_api),
         ("PATCH", ["restapis", _]) => ("UpdateRestApi", update_rest_api),

@@ -109,7 +109,7 @@ fn get_resources(req: &Req, world: &mut World) -> AwsResult {
 }
 
 /// A path part: a literal, `{param}` or a greedy `{param+}`.
-fn check_path_part(p: &str) -> Result<(), AwsError> {
+pub(super) fn check_path_part(p: &str) -> Result<(), AwsError> {
     let inner = p.strip_prefix('{').and_then(|s| s.strip_suffix('}'));
     let ok = match inner {
         Some(i) => {
@@ -288,7 +288,7 @@ pub(super) fn method<'a>(
         .ok_or_else(missing_method)
 }
 
-fn check_method(m: &Map<String, Value>) -> Result<(), AwsError> {
+pub(super) fn check_method(m: &Map<String, Value>) -> Result<(), AwsError> {
     let kind = m
         .get("authorizationType")
         .and_then(Value::as_str)

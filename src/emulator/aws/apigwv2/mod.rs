@@ -1,8 +1,10 @@
 //! API Gateway v2 (`/v2/apis/...`): HTTP and WebSocket APIs with CORS, quick create, and
-//! their routes, integrations and authorizers (`parts`), stages and deployments (`stages`).
+//! their routes, integrations and authorizers (`parts`), stages and deployments (`stages`),
+//! and OpenAPI import and reimport (`import`).
 //! Lists page with `nextToken` / `maxResults` into `items`; updates are PATCHes carrying the
 //! fields to change; creates answer 201, deletes 204, a missing object 404.
 
+mod import;
 mod parts;
 mod stages;
 
@@ -18,6 +20,8 @@ pub fn route(req: &Req) -> Option<(&'static str, Handler)> {
     let m = req.method.as_str();
     let h: (&'static str, Handler) = match (m, segs.get(..2)?, &segs[2..]) {
         ("POST", ["v2", "apis"], []) => ("CreateApi", create_api),
+        ("PUT", ["v2", "apis"], []) => ("ImportApi", import::import_api),
+        ("PUT", ["v2", "apis"], [_]) => ("ReimportApi", import::reimport_api),
         ("GET", ["v2", "apis"], []) => ("GetApis", get_apis),
         ("GET", ["v2", "apis"], [_]) => ("GetApi", get_api),
         ("PATCH", ["v2", "apis"], [_]) => ("UpdateApi", update_api),
@@ -166,18 +170,7 @@ fn create_api(req: &Req, world: &mut World) -> AwsResult {
         ));
     }
     let id = short_id(world, 10);
-    let scheme = if http { "https" } else { "wss" };
-    out.insert("apiId".into(), json!(id));
-    out.insert("name".into(), json!(name));
-    out.insert("protocolType".into(), json!(protocol));
-    out.insert("createdDate".into(), json!(iso_secs(req.now_ms)));
-    out.insert(
-        "apiEndpoint".into(),
-        json!(format!(
-            "{scheme}://{id}.execute-api.{}.amazonaws.com",
-            req.region
-        )),
-    );
+    stamp(&mut out, &id, &name, &protocol, req);
     out.insert("tags".into(), json!(b.str_map("tags")?.unwrap_or_default()));
     let mut api = HttpApi {
         body: Value::Object(out),
@@ -192,6 +185,22 @@ fn create_api(req: &Req, world: &mut World) -> AwsResult {
     let resp = api.body.clone();
     world.aws.http_apis.insert(k, api);
     Ok(Answer::Json(201, resp))
+}
+
+/// What every new API carries: its ID, name, protocol, creation time and endpoint.
+fn stamp(out: &mut Map<String, Value>, id: &str, name: &str, protocol: &str, req: &Req) {
+    let scheme = if protocol == "HTTP" { "https" } else { "wss" };
+    out.insert("apiId".into(), json!(id));
+    out.insert("name".into(), json!(name));
+    out.insert("protocolType".into(), json!(protocol));
+    out.insert("createdDate".into(), json!(iso_secs(req.now_ms)));
+    out.insert(
+        "apiEndpoint".into(),
+        json!(format!(
+            "{scheme}://{id}.execute-api.{}.amazonaws.com",
+            req.region
+        )),
+    );
 }
 
 fn get_apis(req: &Req, world: &mut World) -> AwsResult {

@@ -268,7 +268,7 @@ const INTEGRATION_STR: &[&str] = &[
     "templateSelectionExpression",
 ];
 
-fn integration_fields(
+pub(super) fn integration_fields(
     http: bool,
     m: &Map<String, Value>,
     out: &mut Map<String, Value>,
@@ -430,7 +430,7 @@ fn delete_integration(req: &Req, world: &mut World) -> AwsResult {
     Ok(Answer::Empty(204))
 }
 
-fn authorizer_fields(
+pub(super) fn authorizer_fields(
     http: bool,
     m: &Map<String, Value>,
     out: &mut Map<String, Value>,
