@@ -1,11 +1,12 @@
-//! APIs imported from an OpenAPI `body` on moto: the REST API folder of the Terraform
-//! provider's documentation (with its `triggers` and `create_before_destroy`) and an HTTP API
-//! whose document is a `templatefile`. The document goes in after the create and again when
-//! it changes; the configured name stays; unconfigured fields keep the document's values; a
-//! REST API's new document reaches its stage with or without `triggers`. moto 5.2.5 does not
-//! turn an operation's `security` into `apiKeyRequired`, fails (500) on a MOCK integration in
-//! a document, and deletes an HTTP API's stages on ReimportApi: key enforcement, MOCK and
-//! stages kept across a new document are tested on keyway's emulator (`aws_emulator`).
+//! APIs imported from an OpenAPI `body`: the REST API folder of the Terraform provider's
+//! documentation (with its `triggers` and `create_before_destroy`) and an HTTP API whose
+//! document is a `templatefile`. The document goes in after the create and again when it
+//! changes; the configured name stays; unconfigured fields keep the document's values; a REST
+//! API's new document reaches its stage with or without `triggers`. On moto first; moto 5.2.5
+//! does not turn an operation's `security` into `apiKeyRequired`, fails (500) on a MOCK
+//! integration in a document, and deletes an HTTP API's stages on ReimportApi, so key
+//! enforcement, traffic and stages kept across a new document are tested on keyway's
+//! emulator at the end.
 
 use crate::aws_moto::{plan_is_clean, python, python_list, run};
 use crate::support::moto::Moto;
@@ -186,4 +187,99 @@ fn an_http_api_from_a_templatefile_document_imports_its_routes_on_moto() {
 
     run(&moto, &w, &["destroy", "-auto-approve"]).ok();
     assert_eq!(python_list(&moto), "apis=0 functions=0 roles=0");
+}
+
+const REST_CHECKS: &str = r#"
+check "a_call_without_a_key_is_refused" {
+  data "http" "no_key" {
+    url = "${aws_api_gateway_stage.example.invoke_url}/items"
+  }
+  assert {
+    condition     = data.http.no_key.status_code == 403
+    error_message = "GET /items without a key answered ${data.http.no_key.status_code}"
+  }
+}
+
+check "a_call_with_the_key_is_proxied" {
+  data "http" "with_key" {
+    url             = "${aws_api_gateway_stage.example.invoke_url}/items"
+    request_headers = { x-api-key = aws_api_gateway_api_key.client.value }
+  }
+  assert {
+    condition     = data.http.with_key.status_code == 200
+    error_message = "GET /items with the key answered ${data.http.with_key.status_code}"
+  }
+}
+
+check "the_open_path_needs_no_key" {
+  data "http" "health" {
+    url = "${aws_api_gateway_stage.example.invoke_url}/health"
+  }
+  assert {
+    condition     = data.http.health.status_code == 200
+    error_message = "GET /health answered ${data.http.health.status_code}"
+  }
+}
+"#;
+
+/// What moto leaves out, on the emulator: the document's `security` makes the method need
+/// the key, and a new document reaches the stage through the derived redeployment.
+#[test]
+fn an_imported_rest_api_enforces_its_keys_on_the_emulator() {
+    let w = Work::copy_of(&root().join("tests/real_world_aws/rest-api-openapi"));
+    w.write("checks.tf", REST_CHECKS);
+    let apply = w.run(&["--emulator", "apply", "-auto-approve"]).ok().stdout;
+    assert_eq!(apply.matches(": passed").count(), 3, "{apply}");
+    w.edit("main.tf", STATUS_PATH, STATUS_PLUS);
+    w.write(
+        "status.tf",
+        "check \"the_new_path_is_served\" {\n  data \"http\" \"status\" {\n    url = \"${aws_api_gateway_stage.example.invoke_url}/status\"\n  }\n  assert {\n    condition     = data.http.status.status_code == 200\n    error_message = \"GET /status answered ${data.http.status.status_code}\"\n  }\n}\n",
+    );
+    let apply = w.run(&["--emulator", "apply", "-auto-approve"]).ok().stdout;
+    assert_eq!(apply.matches(": passed").count(), 4, "{apply}");
+    let plan = w.run(&["--emulator", "plan", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    w.run(&["--emulator", "destroy", "-auto-approve"]).ok();
+    assert_eq!(w.run(&["--emulator", "state", "list"]).ok().stdout, "");
+}
+
+const HTTP_CHECKS: &str = r#"
+check "get_reaches_the_handler" {
+  data "http" "get" {
+    url = "${aws_apigatewayv2_api.notes.api_endpoint}/notes"
+  }
+  assert {
+    condition     = data.http.get.status_code == 200 && try(jsondecode(data.http.get.response_body).path, "") == "/notes"
+    error_message = "GET /notes answered ${data.http.get.status_code}"
+  }
+}
+"#;
+
+/// On the emulator, as on AWS, a new document keeps the API's stages: the plan after it is
+/// clean, and the new route is served at once (the stage deploys automatically).
+#[test]
+fn an_imported_http_api_keeps_its_stage_and_serves_new_routes_on_the_emulator() {
+    let w = Work::copy_of(&root().join("tests/real_world_aws/http-api-openapi"));
+    w.write("checks.tf", HTTP_CHECKS);
+    let apply = w.run(&["--emulator", "apply", "-auto-approve"]).ok().stdout;
+    assert_eq!(apply.matches(": passed").count(), 1, "{apply}");
+    w.edit(
+        "openapi.yaml",
+        "  /notes:\n",
+        "  /notes/{id}:\n    get:\n      x-amazon-apigateway-integration:\n        type: aws_proxy\n        httpMethod: POST\n        uri: \"${invoke_arn}\"\n        payloadFormatVersion: \"2.0\"\n  /notes:\n",
+    );
+    w.write(
+        "one.tf",
+        "check \"one_note\" {\n  data \"http\" \"one\" {\n    url = \"${aws_apigatewayv2_api.notes.api_endpoint}/notes/7\"\n  }\n  assert {\n    condition     = data.http.one.status_code == 200\n    error_message = \"GET /notes/7 answered ${data.http.one.status_code}\"\n  }\n}\n",
+    );
+    let apply = w.run(&["--emulator", "apply", "-auto-approve"]).ok().stdout;
+    assert!(
+        apply.contains("Resources: 0 added, 1 changed, 0 destroyed."),
+        "{apply}"
+    );
+    assert_eq!(apply.matches(": passed").count(), 2, "{apply}");
+    let plan = w.run(&["--emulator", "plan", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    w.run(&["--emulator", "destroy", "-auto-approve"]).ok();
+    assert_eq!(w.run(&["--emulator", "state", "list"]).ok().stdout, "");
 }

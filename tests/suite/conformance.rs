@@ -58,6 +58,8 @@ async fn google_python_clients_conform() {
         "lambda.CreateFunction",
         "iam.CreateRole",
         "sts.GetCallerIdentity",
+        "apigatewayv2.ReimportApi",
+        "apigateway.PutRestApi",
     ] {
         assert!(
             counters.get(aws).is_some_and(|n| *n > 0),
