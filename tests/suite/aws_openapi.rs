@@ -283,3 +283,54 @@ fn an_imported_http_api_keeps_its_stage_and_serves_new_routes_on_the_emulator() 
     w.run(&["--emulator", "destroy", "-auto-approve"]).ok();
     assert_eq!(w.run(&["--emulator", "state", "list"]).ok().stdout, "");
 }
+
+/// A REST API whose create answer was lost (the emulator carries the request out and answers
+/// 503): the run fails, the next finds the API by the name it was sent with, records it with
+/// no document (whether it went in is unknown), imports the document and serves it; one API
+/// only, never two.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rest_api_whose_create_answer_was_lost_gets_its_document_on_the_next_run() {
+    use keyway::emulator::{Emulator, FaultConfig, Options};
+    let faults = FaultConfig {
+        lose_responses: [("apigateway.CreateRestApi".to_owned(), 1)].into(),
+        ..FaultConfig::default()
+    };
+    let emu = Emulator::start(Options {
+        port: 0,
+        reset: true,
+        faults,
+        ..Options::default()
+    })
+    .await
+    .expect("emulator");
+    let w = Work::copy_of(&root().join("tests/real_world_aws/rest-api-openapi"));
+    w.write("checks.tf", REST_CHECKS);
+    let first = w.on(&emu, &["apply", "-auto-approve"]);
+    assert_eq!(first.code, 1, "{}", first.stdout);
+    let second = w.on(&emu, &["apply", "-auto-approve"]).ok();
+    assert!(
+        second.stderr.contains("aws_api_gateway_rest_api.example"),
+        "the adoption is reported: {}",
+        second.stderr
+    );
+    assert_eq!(
+        second.stdout.matches(": passed").count(),
+        3,
+        "{}",
+        second.stdout
+    );
+    let plan = w.on(&emu, &["plan", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    let counters = emu.counters();
+    assert_eq!(
+        counters.get("apigateway.CreateRestApi"),
+        Some(&1),
+        "{counters:?}"
+    );
+    assert_eq!(
+        counters.get("apigateway.PutRestApi"),
+        Some(&1),
+        "{counters:?}"
+    );
+    emu.shutdown().await;
+}
