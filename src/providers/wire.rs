@@ -114,9 +114,14 @@ pub fn changed_paths(
     prior: &Map<String, Json>,
     planned: &Map<String, Json>,
 ) -> Vec<String> {
+    // An unset argument and the API's empty value are the same, as the planner's diff holds.
     let differs = |name: &str| {
         let null = Json::Null;
-        prior.get(name).unwrap_or(&null) != planned.get(name).unwrap_or(&null)
+        let (p, q) = (
+            prior.get(name).unwrap_or(&null),
+            planned.get(name).unwrap_or(&null),
+        );
+        p != q && !(q.is_null() && is_zero(p))
     };
     let attrs = level
         .attributes

@@ -11,6 +11,7 @@ mod aws_emulator;
 mod aws_moto;
 mod aws_openapi;
 mod aws_parts;
+mod aws_rest_cors;
 mod aws_terraform;
 mod backend_gcs;
 mod backend_local;

@@ -71,6 +71,8 @@ pub async fn create(aws: &Aws, ty: &str, planned: &Obj) -> Result<Obj> {
     let (s, b) = schema(ty)?;
     let path = fill(aws, ty, &b.create.path, planned, true).await?;
     let mut body = wire::to_wire(level(s), &aws.tags_to_send(ty, planned));
+    let later = after_create(s);
+    body.retain(|k, _| !later.contains(k));
     super::fixups::create_body(ty, &mut body);
     let body = Json::Object(body);
     let answer = aws
@@ -94,11 +96,36 @@ pub async fn create(aws: &Aws, ty: &str, planned: &Obj) -> Result<Obj> {
     )
     .await?;
     if super::document::held(b, planned).is_none() {
-        return Ok(created);
+        // What the create call could not take goes in by an update at once.
+        let unset = later.iter().any(|w| body_has(s, planned, w));
+        return match unset {
+            true => update(aws, ty, &created, planned).await,
+            false => Ok(created),
+        };
     }
     let imported = import_document(aws, ty, &created).await?;
     let target = super::document::keep_filled(s, planned, &imported);
     update(aws, ty, &imported, &target).await
+}
+
+/// The wire fields the create call does not take (schema `after_create`).
+fn after_create(s: &ResourceSchema) -> Vec<String> {
+    let attrs = s
+        .attributes
+        .values()
+        .filter(|a| a.after_create)
+        .filter_map(|a| a.wire.clone());
+    let blocks = s
+        .blocks
+        .values()
+        .filter(|b| b.after_create)
+        .filter_map(|b| b.wire.clone());
+    attrs.chain(blocks).collect()
+}
+
+/// True when `obj` sets the argument sent as wire field `w`.
+fn body_has(s: &ResourceSchema, obj: &Obj, w: &str) -> bool {
+    wire::to_wire(level(s), obj).contains_key(w)
 }
 
 /// Imports the document `obj` holds and reads the object back as the import left it.
