@@ -202,6 +202,10 @@ pub struct Attribute {
     /// of the create and set by an update right after it.
     #[serde(default)]
     pub after_create: bool,
+    /// A count other objects move (a policy's `attachment_count`): a refresh that changes
+    /// only counters records them without reporting a change made outside keyway.
+    #[serde(default)]
+    pub counter: bool,
 }
 
 /// A nested block type.

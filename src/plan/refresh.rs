@@ -109,7 +109,28 @@ fn apply_refresh(
             let mut paths = sensitive_paths(&marked_before);
             paths.retain(|p| inst.attributes.pointer(p).is_some());
             inst.sensitive_paths = paths;
-            Some(old)
+            let counted =
+                only_counters_moved(&inst.resource_type, &old.attributes, &inst.attributes);
+            (!counted).then_some(old)
         }
     }
+}
+
+/// True when the only attributes a refresh changed are counters other objects move (schema
+/// `counter`: a policy's `attachment_count` grows when keyway attaches it): the new values
+/// are recorded, but that is not a change made outside keyway.
+fn only_counters_moved(ty: &str, before: &serde_json::Value, after: &serde_json::Value) -> bool {
+    let Some(schema) = crate::schema::lookup_in(ty, false) else {
+        return false;
+    };
+    let (Some(b), Some(a)) = (before.as_object(), after.as_object()) else {
+        return false;
+    };
+    let keys: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    let mut moved = keys
+        .into_iter()
+        .filter(|k| b.get(*k) != a.get(*k))
+        .peekable();
+    moved.peek().is_some()
+        && moved.all(|k| schema.attributes.get(k).is_some_and(|attr| attr.counter))
 }

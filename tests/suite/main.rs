@@ -8,6 +8,7 @@ mod adopt_terraform;
 mod api_gateway_keys;
 mod apply_failures;
 mod aws_emulator;
+mod aws_iam;
 mod aws_moto;
 mod aws_openapi;
 mod aws_parts;

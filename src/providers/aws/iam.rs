@@ -12,11 +12,11 @@ type Obj = Map<String, Json>;
 
 const VERSION: &str = "2010-05-08";
 
-fn s<'a>(o: &'a Obj, k: &str) -> Option<&'a str> {
+pub(super) fn s<'a>(o: &'a Obj, k: &str) -> Option<&'a str> {
     o.get(k).and_then(Json::as_str).filter(|v| !v.is_empty())
 }
 
-async fn call(
+pub(super) async fn call(
     aws: &Aws,
     action: &str,
     params: Vec<(String, String)>,
@@ -26,7 +26,7 @@ async fn call(
         .await
 }
 
-fn p(k: &str, v: &str) -> (String, String) {
+pub(super) fn p(k: &str, v: &str) -> (String, String) {
     (k.to_owned(), v.to_owned())
 }
 

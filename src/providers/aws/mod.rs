@@ -8,6 +8,7 @@ mod data_sources;
 mod document;
 mod fixups;
 mod iam;
+mod iam_policy;
 mod lambda_function;
 mod lambda_permission;
 mod method_settings;
@@ -16,6 +17,7 @@ mod policy_document;
 mod regions;
 mod rest;
 pub mod retry;
+mod role_policy;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value as Json};
@@ -133,6 +135,8 @@ impl Provider for Aws {
         let out = match ty {
             "aws_iam_role" => iam::refresh_roles(self, &objs).await?,
             "aws_iam_role_policy_attachment" => iam::refresh_attachments(self, &objs).await?,
+            "aws_iam_role_policy" => role_policy::refresh(self, &objs).await?,
+            "aws_iam_policy" => iam_policy::refresh(self, &objs).await?,
             "aws_lambda_function" => lambda_function::refresh(self, &objs).await?,
             "aws_lambda_permission" => lambda_permission::refresh(self, &objs).await?,
             "aws_api_gateway_method_settings" => method_settings::refresh(self, &objs).await?,
@@ -153,6 +157,8 @@ impl Provider for Aws {
         let p = object(ty, planned)?;
         let named = match ty {
             "aws_iam_role" => iam::prepare_role(&p),
+            "aws_iam_role_policy" => role_policy::prepare(&p),
+            "aws_iam_policy" => iam_policy::prepare(&p),
             "aws_lambda_permission" => lambda_permission::prepare(&p),
             _ => p,
         };
@@ -164,6 +170,8 @@ impl Provider for Aws {
         let out = match ty {
             "aws_iam_role" => iam::create_role(self, &p).await?,
             "aws_iam_role_policy_attachment" => iam::attach(self, &p).await?,
+            "aws_iam_role_policy" => role_policy::put(self, &p).await?,
+            "aws_iam_policy" => iam_policy::create(self, &p).await?,
             "aws_lambda_function" => lambda_function::create(self, &p).await?,
             "aws_lambda_permission" => lambda_permission::create(self, &p).await?,
             "aws_api_gateway_method_settings" => method_settings::create(self, &p).await?,
@@ -177,6 +185,8 @@ impl Provider for Aws {
         let (prior, p) = (object(ty, prior)?, object(ty, planned)?);
         let out = match ty {
             "aws_iam_role" => iam::update_role(self, &prior, &p).await?,
+            "aws_iam_role_policy" => role_policy::put(self, &p).await?,
+            "aws_iam_policy" => iam_policy::update(self, &prior, &p).await?,
             "aws_lambda_function" => lambda_function::update(self, &prior, &p).await?,
             "aws_api_gateway_method_settings" => method_settings::update(self, &prior, &p).await?,
             _ if rest::handles(ty) => rest::update(self, ty, &prior, &p).await?,
@@ -194,6 +204,8 @@ impl Provider for Aws {
         match ty {
             "aws_iam_role" => iam::delete_role(self, &p).await,
             "aws_iam_role_policy_attachment" => iam::detach(self, &p).await,
+            "aws_iam_role_policy" => role_policy::delete(self, &p).await,
+            "aws_iam_policy" => iam_policy::delete(self, &p).await,
             "aws_lambda_function" => lambda_function::delete(self, &p).await,
             "aws_lambda_permission" => lambda_permission::delete(self, &p).await,
             "aws_api_gateway_method_settings" => method_settings::delete(self, &p).await,
@@ -207,6 +219,8 @@ impl Provider for Aws {
         let out = match ty {
             "aws_iam_role" => iam::import_role(self, id, &c).await?,
             "aws_iam_role_policy_attachment" => iam::import_attachment(self, id, &c).await?,
+            "aws_iam_role_policy" => role_policy::import(self, id, &c).await?,
+            "aws_iam_policy" => iam_policy::import(self, id, &c).await?,
             "aws_lambda_function" => lambda_function::import(self, id, &c).await?,
             "aws_lambda_permission" => lambda_permission::import(self, id, &c).await?,
             "aws_api_gateway_method_settings" => method_settings::import(self, id, &c).await?,
