@@ -1,7 +1,8 @@
 //! keyway beside Terraform 1.11 with the real hashicorp/aws provider (5.100.0, installed
 //! offline in `/opt/tf-plugins`), both against moto on 127.0.0.1, on
 //! `tests/terraform_aws/http-api` and `rest-api` (the two AWS examples with a prebuilt zip,
-//! the REST one with the `depends_on` Terraform needs):
+//! the REST one with the `depends_on` Terraform needs) and `policies-cors-openapi` (IAM
+//! policies, the REST CORS set-up with access logs, an API imported from an OpenAPI body):
 //!
 //! - the state Terraform's provider writes is adopted by `keyway init` with an empty plan:
 //!   keyway's AWS types have Terraform's names, attributes and ID formats;
@@ -57,7 +58,11 @@ fn keyway(w: &Work, moto: &Moto, args: &[&str]) -> Run {
     Run::from(c.output().expect("run keyway"))
 }
 
-const FOLDERS: [(&str, usize); 2] = [("http-api", 10), ("rest-api", 15)];
+const FOLDERS: [(&str, usize); 3] = [
+    ("http-api", 10),
+    ("rest-api", 15),
+    ("policies-cors-openapi", 20),
+];
 
 fn folder(name: &str) -> Work {
     Work::copy_of(&root().join("tests/terraform_aws").join(name))
