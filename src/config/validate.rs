@@ -30,6 +30,7 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
     for res in config.resources.values() {
         check_resource(config, res, None, diags);
     }
+    duplicate_check_data(config, diags);
     for check in config.checks.values() {
         let inside = Context {
             check: Some(&check.name),
@@ -121,6 +122,34 @@ pub fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
                 diags.push(
                     Diagnostic::error("config::variable_default", "Variables may not be used here: a variable's default must be a literal value")
                         .at(d.file, r.span),
+                );
+            }
+        }
+    }
+}
+
+/// A data source inside a check block shares the module's names with every other data
+/// source, as in Terraform: a second `data "http" "x"` anywhere is a duplicate.
+fn duplicate_check_data(config: &Config, diags: &mut Vec<Diagnostic>) {
+    let mut seen: std::collections::BTreeSet<String> = config
+        .resources
+        .values()
+        .filter(|r| r.mode == Mode::Data)
+        .map(Resource::address)
+        .collect();
+    for check in config.checks.values() {
+        for res in &check.data {
+            if !seen.insert(res.address()) {
+                diags.push(
+                    Diagnostic::error(
+                        "config::duplicate",
+                        format!(
+                            "Duplicate data resource `{}`: a data block with this type and name is already declared",
+                            res.address()
+                        ),
+                    )
+                    .at(res.file, res.span.clone())
+                    .help("data sources inside check blocks share the module's names: rename one"),
                 );
             }
         }

@@ -45,11 +45,35 @@ check "the_preflight_allows_the_origin" {
 }
 "#;
 
+const RENDERED: &str = r#"
+check "the_mock_template_is_rendered" {
+  data "http" "rendered" {
+    url    = "${aws_api_gateway_stage.live.invoke_url}/products?page=3"
+    method = "OPTIONS"
+  }
+  assert {
+    condition     = try(jsondecode(data.http.rendered.response_body), null) == { method = "OPTIONS", stage = "live", page = "3" }
+    error_message = "OPTIONS answered ${data.http.rendered.response_body}"
+  }
+}
+"#;
+
 #[test]
 fn the_preflight_answers_with_the_configured_headers_on_the_emulator() {
     let w = folder();
     w.write("checks.tf", PREFLIGHT);
+    // A response template with `$context` and `$input` references, rendered per request.
+    w.write("rendered.tf", RENDERED);
+    w.edit(
+        "main.tf",
+        "  depends_on = [aws_api_gateway_integration.options]",
+        "  response_templates = {\n    \"application/json\" = \"{\\\"method\\\": \\\"$context.httpMethod\\\", \\\"stage\\\": \\\"$context.stage\\\", \\\"page\\\": \\\"$input.params('page')\\\"}\"\n  }\n\n  depends_on = [aws_api_gateway_integration.options]",
+    );
     let apply = w.run(&["--emulator", "apply", "-auto-approve"]).ok().stdout;
+    assert!(
+        apply.contains("\"the_mock_template_is_rendered\": passed"),
+        "{apply}"
+    );
     assert!(
         apply.contains("\"the_preflight_allows_the_origin\": passed"),
         "{apply}"

@@ -605,6 +605,23 @@ output "outside" {
     );
     let r = w.run(&["validate"]).code(1);
     assert!(r.stderr.contains("`nope` is not expected"), "{}", r.stderr);
+    // Check-scoped data sources share the module's names: one name twice is a duplicate.
+    let twice = "check \"NAME\" {\n  data \"http\" \"probe\" {\n    url = \"http://127.0.0.1:9/\"\n  }\n  assert {\n    condition     = data.http.probe.status_code == 200\n    error_message = \"down\"\n  }\n}\n";
+    w.write(
+        "main.tf",
+        &format!(
+            "{}{}",
+            twice.replace("NAME", "a"),
+            twice.replace("NAME", "b")
+        ),
+    );
+    let r = w.run(&["validate"]).code(1);
+    assert!(
+        r.stderr
+            .contains("Duplicate data resource `data.http.probe`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod invoke;
 mod jwt;
 mod rest;
 mod routes;
+mod vtl;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -2,7 +2,7 @@
 //! (changes are invisible until deployed), the most specific resource and method, API keys
 //! (`x-api-key`) for methods that require one, with the key's usage plan throttle and quota,
 //! the stage's method-settings throttling, then the integration: MOCK (request template's
-//! `statusCode` → integration response → method response), AWS_PROXY (payload 1.0, policy
+//! `statusCode` → integration response → method response, templates rendered by `vtl`), AWS_PROXY (payload 1.0, policy
 //! enforced) or HTTP_PROXY. Errors are API Gateway's gateway responses ("Gateway response
 //! types for API Gateway" in the developer guide): status, `x-amzn-ErrorType` and message.
 
@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use super::super::super::server::lock;
 use super::super::super::world::{now_ms, rfc3339, World};
 use super::super::ACCOUNT;
-use super::{events, guards, invoke, routes, Call, Failure, Reply};
+use super::{events, guards, invoke, routes, vtl, Call, Failure, Reply};
 
 /// A gateway response: status, error type header and `{"message": ...}`.
 fn gateway(status: u16, error_type: &str, message: &str) -> Reply {
@@ -213,7 +213,10 @@ impl Call<'_> {
         let timeout =
             Duration::from_millis(integration["timeoutInMillis"].as_u64().unwrap_or(29_000));
         match integration["type"].as_str().unwrap_or_default() {
-            "MOCK" => self.mock(&integration),
+            "MOCK" => {
+                let env = self.template_env(&v, resource, &matched.params);
+                self.mock(&integration, &env)
+            }
             "AWS_PROXY" => {
                 self.rest_lambda(&integration, &v, &route_key, &matched.params, timeout)
                     .await
@@ -243,10 +246,62 @@ impl Call<'_> {
         }
     }
 
-    /// MOCK: the request template's `statusCode` picks the integration response (by
-    /// `selectionPattern`, else the default one), which names the method response status, its
-    /// body template (returned as written) and literal header mappings.
-    fn mock(&self, integration: &Value) -> Reply {
+    /// What a mapping template sees of this request (`vtl`).
+    fn template_env<'v>(
+        &self,
+        v: &'v View,
+        resource: &str,
+        path_params: &BTreeMap<String, String>,
+    ) -> vtl::Env<'v> {
+        let now = now_ms();
+        let ip = self.peer.map(|p| p.ip().to_string()).unwrap_or_default();
+        let context = BTreeMap::from([
+            ("requestId", self.request_id.to_owned()),
+            ("extendedRequestId", self.request_id.to_owned()),
+            ("httpMethod", self.method.to_owned()),
+            ("resourcePath", resource.to_owned()),
+            ("path", format!("/{}{}", v.stage, v.path)),
+            ("stage", v.stage.clone()),
+            ("apiId", self.api_id.to_owned()),
+            ("accountId", ACCOUNT.to_owned()),
+            (
+                "domainName",
+                format!("{}.execute-api.{}.amazonaws.com", self.api_id, self.region),
+            ),
+            ("protocol", "HTTP/1.1".to_owned()),
+            ("requestTime", rfc3339(now)),
+            ("requestTimeEpoch", now.to_string()),
+            ("identity.sourceIp", ip),
+            (
+                "identity.userAgent",
+                self.header("user-agent").unwrap_or_default().to_owned(),
+            ),
+        ]);
+        let query = super::super::xml::parse_form(self.query)
+            .into_iter()
+            .collect();
+        let headers = self
+            .headers
+            .iter()
+            .filter_map(|(k, val)| {
+                Some((
+                    k.as_str().to_ascii_lowercase(),
+                    val.to_str().ok()?.to_owned(),
+                ))
+            })
+            .collect();
+        vtl::Env {
+            context,
+            stage_variables: &v.stage_body["variables"],
+            params: vec![path_params.clone(), query, headers],
+            body: String::from_utf8_lossy(self.body).into_owned(),
+        }
+    }
+
+    /// MOCK: the request template (rendered) gives the `statusCode` that picks the
+    /// integration response (by `selectionPattern`, else the default one), which names the
+    /// method response status, its body template (rendered) and literal header mappings.
+    fn mock(&self, integration: &Value, env: &vtl::Env<'_>) -> Reply {
         let content_type = self
             .header("content-type")
             .unwrap_or("application/json")
@@ -259,7 +314,7 @@ impl Call<'_> {
             .as_str()
             .or_else(|| integration["requestTemplates"]["application/json"].as_str())
             .unwrap_or("{\"statusCode\": 200}");
-        let status = serde_json::from_str::<Value>(template)
+        let status = serde_json::from_str::<Value>(&vtl::render(template, env))
             .ok()
             .and_then(|t| t["statusCode"].as_i64())
             .unwrap_or(200)
@@ -311,7 +366,7 @@ impl Call<'_> {
         Reply {
             status: code,
             headers,
-            body: body.as_bytes().to_vec(),
+            body: vtl::render(body, env).into_bytes(),
         }
     }
 
