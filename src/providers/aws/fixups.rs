@@ -17,6 +17,13 @@ pub fn after_read(ty: &str, region: &str, obj: &mut Map<String, Json>) {
         let url = format!("https://{api}.execute-api.{region}.amazonaws.com/{path}");
         obj.insert("invoke_url".to_owned(), Json::String(url));
     }
+    if ty == "aws_api_gateway_deployment" {
+        // The stage `stage_name` made, or the API's root when there is none.
+        let api = obj.get("rest_api_id").and_then(Json::as_str).unwrap_or_default();
+        let stage = obj.get("stage_name").and_then(Json::as_str).unwrap_or_default();
+        let url = format!("https://{api}.execute-api.{region}.amazonaws.com/{stage}");
+        obj.insert("invoke_url".to_owned(), Json::String(url));
+    }
 }
 
 /// A create body whose request fields differ from the answer's: a usage plan key is created
