@@ -19,8 +19,14 @@ pub fn after_read(ty: &str, region: &str, obj: &mut Map<String, Json>) {
     }
     if ty == "aws_api_gateway_deployment" {
         // The stage `stage_name` made, or the API's root when there is none.
-        let api = obj.get("rest_api_id").and_then(Json::as_str).unwrap_or_default();
-        let stage = obj.get("stage_name").and_then(Json::as_str).unwrap_or_default();
+        let api = obj
+            .get("rest_api_id")
+            .and_then(Json::as_str)
+            .unwrap_or_default();
+        let stage = obj
+            .get("stage_name")
+            .and_then(Json::as_str)
+            .unwrap_or_default();
         let url = format!("https://{api}.execute-api.{region}.amazonaws.com/{stage}");
         obj.insert("invoke_url".to_owned(), Json::String(url));
     }
