@@ -90,7 +90,7 @@ fn api_and_stage<'b>(config: &Config, b: &'b NestedBlock) -> Option<(String, &'b
     let [only] = refs.as_slice() else {
         return None;
     };
-    let api = block(config, &only.names).filter(|b| b.ty == REST_API)?;
+    let api = block(config, &api_expr.module.prefix, &only.names).filter(|b| b.ty == REST_API)?;
     Some((api.address(), &stage.expr))
 }
 
@@ -122,7 +122,7 @@ fn same_api(
     diags: &mut Vec<Diagnostic>,
 ) {
     for reference in references(&e.expr) {
-        let Some(target) = block(config, &reference.names) else {
+        let Some(target) = block(config, &e.module.prefix, &reference.names) else {
             continue;
         };
         let Some(theirs) = api_of(config, target, ours.of, ours.api_type) else {
@@ -146,15 +146,16 @@ fn same_api(
     }
 }
 
-/// The managed block of this module a reference names (`aws_api_gateway_resource.items` of
-/// `aws_api_gateway_resource.items["a"].id`).
-fn block<'c>(config: &'c Config, names: &[String]) -> Option<&'c Resource> {
+/// The managed block a reference in module `prefix` names (`aws_api_gateway_resource.items`
+/// of `aws_api_gateway_resource.items["a"].id`); a flattened configuration holds a module's
+/// blocks under its prefix (`module.api.`).
+fn block<'c>(config: &'c Config, prefix: &str, names: &[String]) -> Option<&'c Resource> {
     let [ty, name, ..] = names else {
         return None;
     };
     config
         .resources
-        .get(&format!("{ty}.{name}"))
+        .get(&format!("{prefix}{ty}.{name}"))
         .filter(|r| r.mode == Mode::Managed)
 }
 
@@ -173,7 +174,7 @@ fn api_of(config: &Config, r: &Resource, of: &str, api: &str) -> Option<String> 
         let [only] = refs.as_slice() else {
             return None;
         };
-        r = block(config, &only.names)?;
+        r = block(config, &r.module.prefix, &only.names)?;
     }
     None
 }
@@ -225,10 +226,11 @@ fn usage_plan_stage(config: &Config, b: &NestedBlock, diags: &mut Vec<Diagnostic
 /// a module is handed the API, and may declare stages of its own).
 fn stage_names(config: &Config, api: &str) -> Option<BTreeSet<String>> {
     let handed_on = config.module_calls.values().any(|c| {
-        c.args
-            .values()
-            .flat_map(|e| references(&e.expr))
-            .any(|r| block(config, &r.names).is_some_and(|b| b.address() == api))
+        c.args.values().any(|e| {
+            references(&e.expr).iter().any(|r| {
+                block(config, &e.module.prefix, &r.names).is_some_and(|b| b.address() == api)
+            })
+        })
     });
     if handed_on {
         return None;
