@@ -787,7 +787,8 @@ mod terraform_names {
                 .expect("facts parse");
         for (ty, f) in facts["types"].as_object().expect("types") {
             let s = super::lookup_in(ty, false).unwrap_or_else(|| panic!("{ty} generated"));
-            holds_to_terraform_names(ty, s, f);
+            // The documentation's lists leave `timeouts` out; generated types hold it.
+            holds_to_terraform_names(ty, s, f, &["timeouts"]);
         }
     }
 
@@ -806,17 +807,22 @@ mod terraform_names {
                 "{}: no facts; run scripts/aws-terraform-names",
                 s.ty
             );
-            holds_to_terraform_names(&s.ty, &s, f);
+            holds_to_terraform_names(&s.ty, &s, f, &[]);
         }
     }
 
-    fn holds_to_terraform_names(ty: &str, s: &super::ResourceSchema, f: &serde_json::Value) {
+    fn holds_to_terraform_names(
+        ty: &str,
+        s: &super::ResourceSchema,
+        f: &serde_json::Value,
+        unlisted: &[&str],
+    ) {
         let ours: BTreeSet<&str> = s
             .attributes
             .keys()
             .chain(s.blocks.keys())
             .map(String::as_str)
-            .filter(|n| *n != "timeouts")
+            .filter(|n| !unlisted.contains(n))
             .collect();
         let list = |k: &str| -> BTreeSet<&str> {
             f[k].as_array()

@@ -16,6 +16,7 @@ pub mod null;
 pub mod random;
 pub mod template;
 pub mod time;
+pub mod timeouts;
 pub mod wire;
 
 use std::collections::BTreeMap;

@@ -9,6 +9,7 @@ mod api_gateway_keys;
 mod apply_failures;
 mod aws_emulator;
 mod aws_iam;
+mod aws_lambda_config;
 mod aws_moto;
 mod aws_openapi;
 mod aws_parts;

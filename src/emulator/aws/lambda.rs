@@ -208,6 +208,28 @@ fn apply_config(b: &Body, c: &mut Map<String, Value>) -> Result<(), AwsError> {
         let size = int_in(&body(e), "Size", 512, 10240)?.unwrap_or(512);
         c.insert("EphemeralStorage".into(), json!({"Size": size}));
     }
+    if let Some(l) = b.obj("LoggingConfig")? {
+        logging(&body(l), c)?;
+    }
+    if let Some(d) = b.obj("DeadLetterConfig")? {
+        let target = body(d).str("TargetArn")?.unwrap_or_default();
+        c.insert("DeadLetterConfig".into(), json!({"TargetArn": target}));
+    }
+    if let Some(v) = b.obj("VpcConfig")? {
+        let v = body(v);
+        let subnets = v.str_list("SubnetIds")?.unwrap_or_default();
+        let groups = v.str_list("SecurityGroupIds")?.unwrap_or_default();
+        // AWS looks the subnets' VPC up; the emulator has no VPCs and names one per subnet set.
+        let vpc = match subnets.first() {
+            Some(first) => format!("vpc-{:08x}", fnv(first)),
+            None => String::new(),
+        };
+        let ipv6 = v.bool("Ipv6AllowedForDualStack")?.unwrap_or(false);
+        c.insert(
+            "VpcConfig".into(),
+            json!({"SubnetIds": subnets, "SecurityGroupIds": groups, "VpcId": vpc, "Ipv6AllowedForDualStack": ipv6}),
+        );
+    }
     if let Some(layers) = b.str_list("Layers")? {
         let l: Vec<Value> = layers
             .into_iter()
@@ -216,6 +238,43 @@ fn apply_config(b: &Body, c: &mut Map<String, Value>) -> Result<(), AwsError> {
         c.insert("Layers".into(), Value::Array(l));
     }
     Ok(())
+}
+
+/// LoggingConfig as Lambda checks it: `Text` or `JSON`, log levels only with `JSON`.
+fn logging(l: &Body<'_>, c: &mut Map<String, Value>) -> Result<(), AwsError> {
+    let mut out = c
+        .get("LoggingConfig")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(f) = l.str("LogFormat")? {
+        if f != "Text" && f != "JSON" {
+            return Err(AwsError::invalid_param(format!("Invalid LogFormat {f}")));
+        }
+        out.insert("LogFormat".into(), json!(f));
+    }
+    if let Some(g) = l.str("LogGroup")? {
+        out.insert("LogGroup".into(), json!(g));
+    }
+    for k in ["ApplicationLogLevel", "SystemLogLevel"] {
+        if let Some(v) = l.str(k)? {
+            if out.get("LogFormat") != Some(&json!("JSON")) {
+                return Err(AwsError::invalid_param(format!(
+                    "{k} can be set only when LogFormat is JSON"
+                )));
+            }
+            out.insert(k.into(), json!(v));
+        }
+    }
+    c.insert("LoggingConfig".into(), Value::Object(out));
+    Ok(())
+}
+
+/// A stable 32-bit FNV-1a hash (made-up IDs that stay the same across runs).
+fn fnv(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 fn create(req: &Req, world: &mut World) -> AwsResult {
@@ -266,6 +325,10 @@ fn create(req: &Req, world: &mut World) -> AwsResult {
     c.insert("MemorySize".into(), json!(128));
     c.insert("TracingConfig".into(), json!({"Mode": "PassThrough"}));
     c.insert("EphemeralStorage".into(), json!({"Size": 512}));
+    c.insert(
+        "LoggingConfig".into(),
+        json!({"LogFormat": "Text", "LogGroup": format!("/aws/lambda/{name}")}),
+    );
     apply_config(&b, &mut c)?;
     c.insert("CodeSize".into(), json!(bytes.len()));
     c.insert("CodeSha256".into(), json!(sha));
@@ -285,10 +348,6 @@ fn create(req: &Req, world: &mut World) -> AwsResult {
     c.insert(
         "SnapStart".into(),
         json!({"ApplyOn": "None", "OptimizationStatus": "Off"}),
-    );
-    c.insert(
-        "LoggingConfig".into(),
-        json!({"LogFormat": "Text", "LogGroup": format!("/aws/lambda/{name}")}),
     );
     let tags = b
         .str_map("Tags")?

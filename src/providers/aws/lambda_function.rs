@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value as Json};
 use super::client::encode;
 use super::{api_err, Aws};
 use crate::aws::Service;
+use crate::providers::wire::{self, Level};
 use crate::providers::{ProviderError, Result};
 
 type Obj = Map<String, Json>;
@@ -77,7 +78,21 @@ fn configuration(planned: &Obj) -> Obj {
             .filter(|l| l.is_array())
             .unwrap_or_else(|| json!([])),
     );
+    // The blocks the schema maps field by field (`tracing_config`, `vpc_config`, ...).
+    c.extend(wire::to_wire(wired(), planned));
     c
+}
+
+/// The type's schema, whose nested configuration blocks (`tracing_config`, ...) carry wire
+/// names; the other arguments are mapped by hand above.
+fn wired() -> Level<'static> {
+    // The schemas ship inside the binary and a test parses each one.
+    let s = crate::schema::lookup_in(TY, false)
+        .unwrap_or_else(|| panic!("invariant: the {TY} schema is built in"));
+    Level {
+        attributes: &s.attributes,
+        blocks: &s.blocks,
+    }
 }
 
 pub async fn create(aws: &Aws, planned: &Obj) -> Result<Obj> {
@@ -114,13 +129,33 @@ pub async fn create(aws: &Aws, planned: &Obj) -> Result<Obj> {
         .json(Service::Lambda, "POST", API, Some(&Json::Object(body)))
         .await
         .map_err(|e| super::create_err(TY, &format!("create function {name}"), e))?;
-    let config = wait(aws, name, answer, "State", "Active").await?;
+    let config = wait(
+        aws,
+        name,
+        answer,
+        ("State", "Active"),
+        limit(planned, "create"),
+    )
+    .await?;
     from_configuration(aws, &config, planned)
 }
 
-/// Reads the configuration until `field` is `done` (or says it failed).
-async fn wait(aws: &Aws, name: &str, mut config: Json, field: &str, done: &str) -> Result<Json> {
+/// How long `action` (`create`, `update`) may wait: the `timeouts` block's value (Go
+/// duration syntax, `"15m"`), else Terraform's default of 10 minutes.
+fn limit(planned: &Obj, action: &str) -> Duration {
+    crate::providers::timeouts::of(planned, action, Duration::from_secs(600))
+}
+
+/// Reads the configuration until `field` is `done` (or says it failed), for at most `limit`.
+async fn wait(
+    aws: &Aws,
+    name: &str,
+    mut config: Json,
+    (field, done): (&str, &str),
+    limit: Duration,
+) -> Result<Json> {
     let path = format!("{API}/{}/configuration", encode(name));
+    let started = std::time::Instant::now();
     for attempt in 0u32.. {
         let status = config.get(field).and_then(Json::as_str).unwrap_or(done);
         if status == done {
@@ -140,9 +175,10 @@ async fn wait(aws: &Aws, name: &str, mut config: Json, field: &str, done: &str) 
                 "{TY}: function {name} failed: {reason}"
             )));
         }
-        if attempt > 300 {
+        if started.elapsed() >= limit {
             return Err(ProviderError::new(format!(
-                "{TY}: function {name} still has {field} = {status} after 5 minutes"
+                "{TY}: function {name} still has {field} = {status} after {} s (the `timeouts` block can allow longer)",
+                limit.as_secs()
             )));
         }
         tokio::time::sleep(Duration::from_millis(if attempt < 10 { 250 } else { 1000 })).await;
@@ -238,6 +274,14 @@ fn from_configuration(aws: &Aws, config: &Json, base: &Obj) -> Result<Obj> {
             None => json!([]),
         },
     );
+    if let Some(config) = config.as_object() {
+        let read = wire::from_wire(wired(), config, base);
+        for (name, b) in wired().blocks {
+            if b.wire.is_some() {
+                out.insert(name.clone(), read.get(name).cloned().unwrap_or(Json::Null));
+            }
+        }
+    }
     // ListFunctions leaves tags out: what the configuration and `default_tags` send stands.
     let tags = aws
         .tags_to_send(TY, base)
@@ -329,7 +373,14 @@ pub async fn update(aws: &Aws, prior: &Obj, planned: &Obj) -> Result<Obj> {
             )
             .await
             .map_err(|e| api_err(TY, "upload the code", e))?;
-        config = wait(aws, &name, answer, "LastUpdateStatus", "Successful").await?;
+        config = wait(
+            aws,
+            &name,
+            answer,
+            ("LastUpdateStatus", "Successful"),
+            limit(planned, "update"),
+        )
+        .await?;
     }
     let old = configuration(prior);
     let new = configuration(planned);
@@ -344,7 +395,14 @@ pub async fn update(aws: &Aws, prior: &Obj, planned: &Obj) -> Result<Obj> {
             )
             .await
             .map_err(|e| api_err(TY, "update the configuration", e))?;
-        config = wait(aws, &name, answer, "LastUpdateStatus", "Successful").await?;
+        config = wait(
+            aws,
+            &name,
+            answer,
+            ("LastUpdateStatus", "Successful"),
+            limit(planned, "update"),
+        )
+        .await?;
     }
     if config.is_null() {
         config = aws

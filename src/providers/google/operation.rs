@@ -12,46 +12,9 @@ use super::retry;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 /// The timeout for `action` (`create`, `update`, `delete`) from the resource's `timeouts`
-/// block (Terraform's syntax: `"20m"`, `"1h30m"`, `"90s"`), else the default.
+/// block, else the default.
 pub fn timeout_of(obj: &Map<String, Json>, action: &str) -> Duration {
-    let block = match obj.get("timeouts") {
-        Some(Json::Array(items)) => items.first().and_then(Json::as_object),
-        Some(Json::Object(m)) => Some(m),
-        _ => None,
-    };
-    block
-        .and_then(|b| b.get(action))
-        .and_then(Json::as_str)
-        .and_then(parse_go_duration)
-        .unwrap_or(DEFAULT_TIMEOUT)
-}
-
-/// A Go-style duration of hours, minutes and seconds (`1h30m`, `20m`, `45s`, `1.5h`).
-pub fn parse_go_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    if s.is_empty() {
-        return None;
-    }
-    let mut total = 0f64;
-    let mut num = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let unit = match c {
-            'h' => 3600.0,
-            'm' => 60.0,
-            's' => 1.0,
-            _ => return None,
-        };
-        total += num.parse::<f64>().ok()? * unit;
-        num.clear();
-    }
-    if !num.is_empty() {
-        return None;
-    }
-    (total.is_finite() && total > 0.0).then(|| Duration::from_secs_f64(total))
+    crate::providers::timeouts::of(obj, action, DEFAULT_TIMEOUT)
 }
 
 /// One request that answers with a long-running operation, as [`call_and_wait`] sends it.
@@ -242,11 +205,6 @@ mod tests {
 
     #[test]
     fn timeouts_blocks_use_go_durations() {
-        assert_eq!(parse_go_duration("20m"), Some(Duration::from_secs(1200)));
-        assert_eq!(parse_go_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_go_duration("45s"), Some(Duration::from_secs(45)));
-        assert_eq!(parse_go_duration("10"), None);
-        assert_eq!(parse_go_duration("5d"), None);
         let obj = json!({"timeouts": [{"create": "2m", "delete": null}]});
         let obj = obj.as_object().cloned().unwrap_or_default();
         assert_eq!(timeout_of(&obj, "create"), Duration::from_secs(120));
