@@ -2,7 +2,8 @@
 //! moto: a customer managed policy attached to the role and an inline role policy apply,
 //! re-plan clean (the policy's attachment count, which the attachment moves, is no drift),
 //! change in place (the managed policy through new default versions, past IAM's limit of
-//! five), import in the Terraform provider's ID formats, and destroy to nothing.
+//! five), import in the Terraform provider's ID formats, and destroy to nothing; and the
+//! same on keyway's emulator.
 
 use crate::aws_moto::{plan_is_clean, python, run};
 use crate::support::moto::Moto;
@@ -119,4 +120,34 @@ fn managed_and_inline_policies_apply_change_import_and_destroy_on_moto() {
 
     run(&moto, &w, &["destroy", "-auto-approve"]).ok();
     assert_eq!(iam(&moto), "policies=0 versions=[] inline=0");
+}
+
+#[test]
+fn managed_and_inline_policies_apply_change_and_destroy_on_the_emulator() {
+    let w = Work::copy_of(&root().join("tests/real_world_aws/lambda-iam-policies"));
+    let apply = w.run(&["--emulator", "apply", "-auto-approve"]).ok();
+    assert!(
+        apply.stdout.contains("Resources: 4 added"),
+        "{}",
+        apply.stdout
+    );
+    for i in 0..6 {
+        w.edit(
+            "main.tf",
+            "resources = [\"arn:aws:logs:*:*:*\"]",
+            &format!("resources = [\"arn:aws:logs:*:*:log-group:{i}\"]"),
+        );
+        w.run(&["--emulator", "apply", "-auto-approve"]).ok();
+        w.edit(
+            "main.tf",
+            &format!("resources = [\"arn:aws:logs:*:*:log-group:{i}\"]"),
+            "resources = [\"arn:aws:logs:*:*:*\"]",
+        );
+    }
+    w.run(&["--emulator", "apply", "-auto-approve"]).ok();
+    let plan = w.run(&["--emulator", "plan", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(!plan.stdout.contains("changed outside"), "{}", plan.stdout);
+    w.run(&["--emulator", "destroy", "-auto-approve"]).ok();
+    assert_eq!(w.run(&["--emulator", "state", "list"]).ok().stdout, "");
 }

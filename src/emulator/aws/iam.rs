@@ -29,12 +29,12 @@ pub fn route(req: &Req) -> Option<(&'static str, Handler)> {
         "GetRolePolicy" => ("GetRolePolicy", get_inline),
         "DeleteRolePolicy" => ("DeleteRolePolicy", delete_inline),
         "ListRolePolicies" => ("ListRolePolicies", list_inline),
-        _ => return None,
+        other => return super::iam_policies::route(other),
     };
     Some(h)
 }
 
-fn ok(req: &Req, op: &str, result: Option<Vec<X>>) -> AwsResult {
+pub(super) fn ok(req: &Req, op: &str, result: Option<Vec<X>>) -> AwsResult {
     Ok(Answer::Xml(
         200,
         xml::response(NS, op, result, &request_id(req)),
@@ -46,11 +46,11 @@ fn request_id(req: &Req) -> String {
     format!("{:016x}-keyway", req.now_ms)
 }
 
-fn invalid(message: impl Into<String>) -> AwsError {
+pub(super) fn invalid(message: impl Into<String>) -> AwsError {
     AwsError::bad_request("ValidationError", message)
 }
 
-fn required<'a>(req: &'a Req, name: &str) -> Result<&'a str, AwsError> {
+pub(super) fn required<'a>(req: &'a Req, name: &str) -> Result<&'a str, AwsError> {
     req.param(name).filter(|v| !v.is_empty()).ok_or_else(|| {
         invalid(format!(
             "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
@@ -100,7 +100,7 @@ fn role<'a>(world: &'a mut World, name: &str) -> Result<&'a mut Role, AwsError> 
 
 /// A policy document must be JSON (IAM's grammar checks go further; JSON is what clients
 /// most often get wrong).
-fn policy_document(text: &str) -> Result<(), AwsError> {
+pub(super) fn policy_document(text: &str) -> Result<(), AwsError> {
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(v) if v.is_object() => Ok(()),
         _ => Err(AwsError::bad_request(
@@ -110,7 +110,7 @@ fn policy_document(text: &str) -> Result<(), AwsError> {
     }
 }
 
-fn tags_from(req: &Req) -> Result<Vec<(String, String)>, AwsError> {
+pub(super) fn tags_from(req: &Req) -> Result<Vec<(String, String)>, AwsError> {
     let mut out = Vec::new();
     for m in xml::members(&req.form, "Tags") {
         let get = |f: &str| m.iter().find(|(k, _)| k == f).map(|(_, v)| v.clone());
@@ -126,7 +126,7 @@ fn tags_from(req: &Req) -> Result<Vec<(String, String)>, AwsError> {
     Ok(out)
 }
 
-fn merge_tags(into: &mut Vec<(String, String)>, tags: Vec<(String, String)>) {
+pub(super) fn merge_tags(into: &mut Vec<(String, String)>, tags: Vec<(String, String)>) {
     for (k, v) in tags {
         match into.iter_mut().find(|(ek, _)| *ek == k) {
             Some(e) => e.1 = v,
@@ -135,7 +135,7 @@ fn merge_tags(into: &mut Vec<(String, String)>, tags: Vec<(String, String)>) {
     }
 }
 
-fn tag_xml(tags: &[(String, String)]) -> X {
+pub(super) fn tag_xml(tags: &[(String, String)]) -> X {
     X::list(
         "Tags",
         tags.iter()
@@ -278,7 +278,7 @@ fn delete_role(req: &Req, world: &mut World) -> AwsResult {
 }
 
 /// `Marker` / `MaxItems` (1–1000, default 100) paging with `IsTruncated`.
-fn paged<T>(req: &Req, items: Vec<T>) -> Result<(Vec<T>, Vec<X>), AwsError> {
+pub(super) fn paged<T>(req: &Req, items: Vec<T>) -> Result<(Vec<T>, Vec<X>), AwsError> {
     let (items, next) = page(items, req.param("Marker"), req.param("MaxItems"), 100, 1000)
         .map_err(|e| invalid(e.message))?;
     let mut tail = vec![X::text("IsTruncated", next.is_some().to_string())];
@@ -336,7 +336,7 @@ fn list_role_tags(req: &Req, world: &mut World) -> AwsResult {
 
 /// A policy ARN as IAM parses it. Managed policies themselves are not modelled: any
 /// well-formed ARN can be attached (AWS-managed ones exist in every account).
-fn policy_arn(req: &Req) -> Result<String, AwsError> {
+pub(super) fn policy_arn(req: &Req) -> Result<String, AwsError> {
     let arn = required(req, "PolicyArn")?;
     let valid = arn
         .strip_prefix("arn:aws:iam::")
@@ -357,6 +357,13 @@ fn policy_arn(req: &Req) -> Result<String, AwsError> {
 fn attach(req: &Req, world: &mut World) -> AwsResult {
     let name = role_name(req)?;
     let arn = policy_arn(req)?;
+    if !super::iam_policies::attachable(world, &arn) {
+        return Err(AwsError::new(
+            404,
+            "NoSuchEntity",
+            format!("Policy {arn} does not exist or is not attachable."),
+        ));
+    }
     let r = role(world, &name)?;
     if !r.attached.contains(&arn) {
         r.attached.push(arn);

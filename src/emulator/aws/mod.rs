@@ -10,6 +10,7 @@ mod apigw;
 mod apigwv2;
 mod dataplane;
 mod iam;
+mod iam_policies;
 mod lambda;
 mod openapi;
 mod store;

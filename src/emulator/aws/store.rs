@@ -18,6 +18,8 @@ pub struct AwsWorld {
     /// Lambda functions by `{region}/{name}`.
     pub functions: BTreeMap<String, Function>,
     pub roles: BTreeMap<String, Role>,
+    /// Customer managed IAM policies by ARN (global, like roles).
+    pub policies: BTreeMap<String, super::iam_policies::ManagedPolicy>,
 }
 
 /// An API Gateway v1 REST API: resources (methods nested as `resourceMethods`, as AWS embeds
