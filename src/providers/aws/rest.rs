@@ -87,7 +87,6 @@ pub async fn create(aws: &Aws, ty: &str, planned: &Obj) -> Result<Obj> {
         })?;
         base.insert("id".to_owned(), Json::String(id.to_owned()));
     }
-    let (s, _) = schema(ty)?;
     let created = finish(
         aws,
         ty,
@@ -97,11 +96,10 @@ pub async fn create(aws: &Aws, ty: &str, planned: &Obj) -> Result<Obj> {
     .await?;
     if super::document::held(b, planned).is_none() {
         // What the create call could not take goes in by an update at once.
-        let unset = later.iter().any(|w| body_has(s, planned, w));
-        return match unset {
-            true => update(aws, ty, &created, planned).await,
-            false => Ok(created),
-        };
+        if later.iter().any(|w| body_has(s, planned, w)) {
+            return update(aws, ty, &created, planned).await;
+        }
+        return Ok(created);
     }
     let imported = import_document(aws, ty, &created).await?;
     let target = super::document::keep_filled(s, planned, &imported);
@@ -256,6 +254,7 @@ fn item_id(ty: &str, item: &Obj) -> Option<String> {
 
 /// A creation whose answer never came (killed, timed out): the object of the collection
 /// holding exactly the arguments the create sent, when exactly one does.
+///
 /// An API given a document may hold the document's title instead of the name sent, when the
 /// run was killed between the import and putting the name back.
 fn unique_match<'a>(ty: &str, items: &'a [Obj], prior: &Obj) -> Option<&'a Obj> {
