@@ -313,29 +313,38 @@ fn tag_role(req: &Req, world: &mut World) -> AwsResult {
 
 fn untag_role(req: &Req, world: &mut World) -> AwsResult {
     let name = role_name(req)?;
-    let keys: Vec<String> = req
-        .form
-        .iter()
-        .filter(|(k, _)| k.starts_with("TagKeys.member."))
-        .map(|(_, v)| v.clone())
-        .collect();
+    let keys = tag_keys(req);
     let r = role(world, &name)?;
     r.tags.retain(|(k, _)| !keys.contains(k));
     ok(req, "UntagRole", None)
 }
 
-fn list_role_tags(req: &Req, world: &mut World) -> AwsResult {
-    let name = role_name(req)?;
-    let tags = role(world, &name)?.tags.clone();
+/// The `TagKeys.member.N` an untag names.
+pub(super) fn tag_keys(req: &Req) -> Vec<String> {
+    req.form
+        .iter()
+        .filter(|(k, _)| k.starts_with("TagKeys.member."))
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// A ListRoleTags / ListPolicyTags answer (one page: at most 50 tags exist).
+pub(super) fn tags_answer(req: &Req, op: &str, tags: &[(String, String)]) -> AwsResult {
     ok(
         req,
-        "ListRoleTags",
-        Some(vec![tag_xml(&tags), X::text("IsTruncated", "false")]),
+        op,
+        Some(vec![tag_xml(tags), X::text("IsTruncated", "false")]),
     )
 }
 
-/// A policy ARN as IAM parses it. Managed policies themselves are not modelled: any
-/// well-formed ARN can be attached (AWS-managed ones exist in every account).
+fn list_role_tags(req: &Req, world: &mut World) -> AwsResult {
+    let name = role_name(req)?;
+    let tags = role(world, &name)?.tags.clone();
+    tags_answer(req, "ListRoleTags", &tags)
+}
+
+/// A policy ARN as IAM parses it (whether it exists is `iam_policies::attachable`'s
+/// question).
 pub(super) fn policy_arn(req: &Req) -> Result<String, AwsError> {
     let arn = required(req, "PolicyArn")?;
     let valid = arn

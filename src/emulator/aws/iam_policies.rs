@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::super::world::World;
 use super::iam::{
-    invalid, merge_tags, ok, paged, policy_arn, policy_document, required, tag_xml, tags_from,
+    invalid, merge_tags, ok, paged, policy_arn, policy_document, required, tag_keys, tag_xml,
+    tags_answer, tags_from,
 };
 use super::wire::{iam_unique_id, iso_secs, AwsError, AwsResult, Req, ACCOUNT};
 use super::xml::{self, X};
@@ -336,12 +337,7 @@ fn tag(req: &Req, world: &mut World) -> AwsResult {
 
 fn untag(req: &Req, world: &mut World) -> AwsResult {
     let arn = policy_arn(req)?;
-    let keys: Vec<String> = req
-        .form
-        .iter()
-        .filter(|(k, _)| k.starts_with("TagKeys.member."))
-        .map(|(_, v)| v.clone())
-        .collect();
+    let keys = tag_keys(req);
     policy(world, &arn)?.tags.retain(|(k, _)| !keys.contains(k));
     ok(req, "UntagPolicy", None)
 }
@@ -349,16 +345,5 @@ fn untag(req: &Req, world: &mut World) -> AwsResult {
 fn list_tags(req: &Req, world: &mut World) -> AwsResult {
     let arn = policy_arn(req)?;
     let tags = policy(world, &arn)?.tags.clone();
-    let members = tags
-        .iter()
-        .map(|(k, v)| vec![X::text("Key", k.clone()), X::text("Value", v.clone())])
-        .collect();
-    ok(
-        req,
-        "ListPolicyTags",
-        Some(vec![
-            X::list("Tags", members),
-            X::text("IsTruncated", "false"),
-        ]),
-    )
+    tags_answer(req, "ListPolicyTags", &tags)
 }

@@ -33,6 +33,12 @@ pub(super) fn p(k: &str, v: &str) -> (String, String) {
 /// A generated name where the configuration gives none (`terraform-` and a timestamp, or
 /// `name_prefix`), as Terraform names them.
 pub fn prepare_role(planned: &Obj) -> Obj {
+    with_name(planned)
+}
+
+/// `planned` with a `name`: its own, else one generated from `name_prefix` (roles, policies
+/// and inline policies name themselves alike).
+pub(super) fn with_name(planned: &Obj) -> Obj {
     let mut out = planned.clone();
     if s(planned, "name").is_none() {
         let prefix = s(planned, "name_prefix").unwrap_or("terraform-");

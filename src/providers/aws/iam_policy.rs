@@ -6,7 +6,7 @@
 use serde_json::{Map, Value as Json};
 
 use super::client::xml_text;
-use super::iam::{call, p, percent_decode, s, same_json_kept, unique_name};
+use super::iam::{call, p, percent_decode, s, same_json_kept};
 use super::{api_err, Aws};
 use crate::providers::{ProviderError, Result};
 
@@ -16,12 +16,7 @@ const TY: &str = "aws_iam_policy";
 
 /// The name, generated where the configuration gives none.
 pub fn prepare(planned: &Obj) -> Obj {
-    let mut out = planned.clone();
-    if s(planned, "name").is_none() {
-        let prefix = s(planned, "name_prefix").unwrap_or("terraform-");
-        out.insert("name".to_owned(), Json::String(unique_name(prefix)));
-    }
-    out
+    super::iam::with_name(planned)
 }
 
 fn tag_params(tags: Option<&Json>) -> Vec<(String, String)> {

@@ -72,6 +72,7 @@ pub async fn create(aws: &Aws, ty: &str, planned: &Obj) -> Result<Obj> {
     let path = fill(aws, ty, &b.create.path, planned, true).await?;
     let mut body = wire::to_wire(level(s), &aws.tags_to_send(ty, planned));
     let later = after_create(s);
+    let set_later = later.iter().any(|k| body.contains_key(k));
     body.retain(|k, _| !later.contains(k));
     super::fixups::create_body(ty, &mut body);
     let body = Json::Object(body);
@@ -96,7 +97,7 @@ pub async fn create(aws: &Aws, ty: &str, planned: &Obj) -> Result<Obj> {
     .await?;
     if super::document::held(b, planned).is_none() {
         // What the create call could not take goes in by an update at once.
-        if later.iter().any(|w| body_has(s, planned, w)) {
+        if set_later {
             return update(aws, ty, &created, planned).await;
         }
         return Ok(created);
@@ -119,11 +120,6 @@ fn after_create(s: &ResourceSchema) -> Vec<String> {
         .filter(|b| b.after_create)
         .filter_map(|b| b.wire.clone());
     attrs.chain(blocks).collect()
-}
-
-/// True when `obj` sets the argument sent as wire field `w`.
-fn body_has(s: &ResourceSchema, obj: &Obj, w: &str) -> bool {
-    wire::to_wire(level(s), obj).contains_key(w)
 }
 
 /// Imports the document `obj` holds and reads the object back as the import left it.
